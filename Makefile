@@ -1,0 +1,73 @@
+# synthlib: `make setup` once, then `make report`. `make help` lists every target.
+#
+#   make report                          every experiment in params/, default profile
+#   make report EXP=five_minority        one experiment
+#   make report PROFILE=smoke|quick|full sizes: seconds, the default (minutes), paper scale
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON_BASE ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
+EXP ?= $(EXPERIMENTS)
+NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
+SOURCES := $(wildcard synthlib/*.py)
+STAMP := $(VENV)/.installed
+RUN_STAGE := $(PY) -m synthlib.pipeline stage
+# Two TensorFlow processes at once would each take every core: split them under make -j.
+export TF_NUM_INTEROP_THREADS ?= 1
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: help setup report test lab index check clean clean-reports
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  experiments: $(EXPERIMENTS)   profiles: smoke quick (default) full"
+
+setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST
+	@$(VENV)/bin/nbdime config-git --enable >/dev/null
+	@$(PY) -m synthlib.data || echo "(make report needs MNIST; see README: Data)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null \
+	  || $(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+test: $(STAMP) ## run the test suite (CPU, a few minutes)
+	$(PY) -m pytest -q
+
+lab: $(STAMP) ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+check: $(STAMP) ## validate the parameters and data of EXP without training anything
+	@for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) || exit 1; done
+
+# One chain of stages per experiment: build/<exp>/<profile>/NN.ipynb exists only when the stage
+# finished (the driver writes a temporary notebook and renames it on success).
+define STAGE_RULE
+build/$(1)/$(PROFILE)/$(2).ipynb: notebooks/$(2).ipynb $(if $(3),build/$(1)/$(PROFILE)/$(3).ipynb,params/$(1).yaml $(SOURCES) $(STAMP))
+	$(RUN_STAGE) $(2) --params params/$(1).yaml --profile $(PROFILE)
+endef
+STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan \
+  04_label:03_generate 05_evaluate:04_label 06_writeup:05_evaluate
+$(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call STAGE_RULE,$(e),$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p)))))))
+
+report: $(foreach e,$(EXP),build/$(e)/$(PROFILE)/06_writeup.ipynb) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
+	@$(PY) -m synthlib.pipeline index
+	@echo "reports: $(CURDIR)/reports/index.html"
+
+index: $(STAMP) ## rebuild reports/index.html from the finished experiments
+	$(PY) -m synthlib.pipeline index
+
+clean-reports: ## delete reports/ output (keeps trained models under build/)
+	rm -rf reports/*/ reports/index.html
+
+clean: clean-reports ## delete every generated file (build/, reports/), keep data/ and .venv
+	rm -rf build

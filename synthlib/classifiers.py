@@ -1,0 +1,45 @@
+"""Training and using image classifiers: one helper shared by the oracle, the filter and the
+evaluation classifiers, so that every role trains the same way."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+
+from synthlib import networks
+from synthlib.gan import LogLine
+
+
+def to_float(images):
+    return np.asarray(images, dtype="float32") / 255.0
+
+
+def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_weight=None,
+        label="epoch"):
+    """Train classifier `name` for a fixed number of epochs; no checkpoint is selected on any
+    held-out data. Returns (model, per-epoch history as a DataFrame)."""
+    keras.utils.set_random_seed(seed)
+    model = networks.build_classifier(name, x.shape[1:], n_classes)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
+    log = LogLine(epochs, 1, label=label)
+    model.fit(to_float(x), np.asarray(y), epochs=epochs, batch_size=batch_size,
+              validation_data=val, class_weight=class_weight, shuffle=True, verbose=0,
+              callbacks=[log])
+    history = pd.DataFrame(log.rows).rename(columns={"step": "epoch"})
+    return model, history
+
+
+def predict_proba(model, images, batch_size=1000):
+    """Class probabilities, calling the model on batches (no `predict` machinery)."""
+    x = to_float(images)
+    if len(x) == 0:
+        return np.zeros((0, model.output_shape[-1]), dtype="float32")
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
+
+
+def balanced_class_weight(y):
+    labels, counts = np.unique(y, return_counts=True)
+    return {int(k): float(len(y) / (len(labels) * c)) for k, c in zip(labels, counts)}

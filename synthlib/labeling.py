@@ -1,0 +1,72 @@
+"""Two classifiers look at the synthetic images, in two roles that must not be confused.
+
+- The measuring oracle learns all classes from the FULL real training split. It has seen the
+  minority images that the imbalanced scenario pretends are gone, so it only measures (label
+  agreement, confidence, rejection rate); nothing it says changes a training set.
+- The filter learns only from the imbalanced training set, which is what a practitioner has.
+  When `label.filter` is on, it drops synthetic images it does not call minority with enough
+  confidence, before they join a training set.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from synthlib import classifiers
+
+ORACLE_ARCH = "small_cnn"
+
+
+def n_classes(y):
+    return int(np.max(y)) + 1
+
+
+def train_oracle(ds, split, label_cfg, seed):
+    """10-class (all classes) oracle on the full real training split; validation is watched,
+    never used to pick a checkpoint; the test split is not touched here."""
+    print(f"oracle: {ORACLE_ARCH} on the full real training split ({len(split.train)} images)")
+    return classifiers.fit(ORACLE_ARCH, ds.x[split.train], ds.y[split.train], n_classes(ds.y),
+                           label_cfg.oracle_epochs, 128, seed,
+                           validation=(ds.x[split.validation], ds.y[split.validation]),
+                           label="oracle epoch")
+
+
+def train_filter(ds, split, label_cfg, seed):
+    """The filter: same network, trained only on the imbalanced training set, with balanced
+    class weights so that the few minority images count."""
+    y = ds.y[split.imbalanced]
+    print(f"filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} images)")
+    return classifiers.fit(ORACLE_ARCH, ds.x[split.imbalanced], y, n_classes(ds.y),
+                           label_cfg.filter_epochs, 128, seed,
+                           validation=(ds.x[split.validation], ds.y[split.validation]),
+                           class_weight=classifiers.balanced_class_weight(y),
+                           label="filter epoch")
+
+
+def test_accuracy(model, ds, split):
+    """Reported once, after training: the test split plays no part in how the model was made."""
+    proba = classifiers.predict_proba(model, ds.x[split.test])
+    return float(np.mean(proba.argmax(1) == ds.y[split.test]))
+
+
+def measure(proba, target_class, threshold):
+    """What a classifier says about synthetic images meant to be `target_class`."""
+    predicted = proba.argmax(1)
+    confidence = proba.max(1)
+    n = max(len(proba), 1)
+    return {
+        "images": int(len(proba)),
+        "label_agreement": float(np.sum(predicted == target_class) / n),
+        "mean_confidence": float(np.mean(confidence)) if len(proba) else 0.0,
+        "mean_target_probability": float(np.mean(proba[:, target_class])) if len(proba) else 0.0,
+        "rejection_rate": float(np.sum((predicted != target_class) | (confidence < threshold))
+                                / n),
+    }
+
+
+def filter_mask(proba, target_class, threshold, n_needed):
+    """Accept images called `target_class` with probability >= threshold, first n_needed."""
+    accepted = (proba.argmax(1) == target_class) & (proba[:, target_class] >= threshold)
+    keep = np.flatnonzero(accepted)[:n_needed]
+    mask = np.zeros(len(proba), dtype=bool)
+    mask[keep] = True
+    return mask

@@ -1,0 +1,118 @@
+"""Network builders: each returns a fresh `keras.Model`. Images are floats in [0, 1].
+
+GAN presets are chosen by name (`gan.architecture`):
+- `seed_dcgan`: the seed notebook's generator and discriminator, layer for layer;
+- `light_dcgan`: the default, about a tenth of the seed's multiply-adds, for laptop CPUs.
+Discriminators return logits; the losses use `from_logits=True` (the seed's final sigmoid is the
+same model, just less stable numerically).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+
+def _check_size(image_shape, name):
+    h, w, _ = image_shape
+    if h != w or h % 4:
+        raise ValueError(f"{name} needs square images with a side divisible by 4, got {h}x{w}")
+    return h // 4
+
+
+def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
+    start = _check_size(image_shape, "seed_dcgan")
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * 128)(z)
+    x = layers.Reshape((start, start, 128))(x)
+    for filters, stride in ((128, 2), (64, 2), (32, 1)):
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 5, strides=1, padding="same")(x)
+    out = layers.Activation("sigmoid", dtype="float32")(x)
+    return keras.Model(z, out, name="generator")
+
+
+def seed_dcgan_discriminator(image_shape=(28, 28, 1)):
+    img = keras.Input(image_shape, name="image")
+    x = img
+    for filters, stride in ((32, 2), (64, 2), (128, 2), (256, 1)):
+        x = layers.LeakyReLU(0.2)(x)
+        x = layers.Conv2D(filters, 5, strides=stride, padding="same")(x)
+    x = layers.Flatten()(x)
+    out = layers.Dense(1, dtype="float32")(x)
+    return keras.Model(img, out, name="discriminator")
+
+
+def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
+    start = _check_size(image_shape, "light_dcgan")
+    z = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(start * start * 64, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Reshape((start, start, 64))(x)
+    for filters in (64, 32):
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    x = layers.Conv2D(image_shape[-1], 3, padding="same")(x)
+    out = layers.Activation("sigmoid", dtype="float32")(x)
+    return keras.Model(z, out, name="generator")
+
+
+def light_dcgan_discriminator(image_shape=(28, 28, 1)):
+    img = keras.Input(image_shape, name="image")
+    x = layers.Conv2D(32, 4, strides=2, padding="same")(img)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(64, 4, strides=2, padding="same")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    out = layers.Dense(1, dtype="float32")(x)
+    return keras.Model(img, out, name="discriminator")
+
+
+GAN_PRESETS = {
+    "seed_dcgan": (seed_dcgan_generator, seed_dcgan_discriminator),
+    "light_dcgan": (light_dcgan_generator, light_dcgan_discriminator),
+}
+
+
+def build_gan_networks(architecture, latent_dim, image_shape):
+    make_g, make_d = GAN_PRESETS[architecture]
+    return make_g(latent_dim, image_shape), make_d(image_shape)
+
+
+# ---- classifiers ------------------------------------------------------------------------
+
+def seed_mlp(image_shape=(28, 28, 1), n_classes=2):
+    """Seed 000's evaluation model as written, 16-1-2 bottleneck included."""
+    img = keras.Input(image_shape)
+    x = layers.Flatten()(img)
+    x = layers.Dense(16, activation="sigmoid")(x)
+    x = layers.Dense(1, activation="sigmoid")(x)
+    out = layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(img, out, name="seed_mlp")
+
+
+def small_cnn(image_shape=(28, 28, 1), n_classes=2):
+    """keras.io's MNIST convnet; `features` is the penultimate layer the oracle measures with."""
+    img = keras.Input(image_shape)
+    x = layers.Conv2D(32, 3, activation="relu")(img)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu", name="features")(x)
+    x = layers.Dropout(0.5)(x)
+    out = layers.Dense(n_classes, activation="softmax")(x)
+    return keras.Model(img, out, name="small_cnn")
+
+
+CLASSIFIERS = {"seed_mlp": seed_mlp, "small_cnn": small_cnn}
+
+
+def build_classifier(name, image_shape, n_classes):
+    return CLASSIFIERS[name](image_shape, n_classes)

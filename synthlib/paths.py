@@ -1,0 +1,43 @@
+"""Where things live: the repository root, and atomic file writes used for every artefact."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+# synthlib is installed editable, so the package sits in the repository it came from.
+ROOT = Path(os.environ.get("SYNTHLIB_ROOT", Path(__file__).resolve().parents[1]))
+DATA_DIR = Path(os.environ.get("SYNTHLIB_DATA", ROOT / "data"))
+BUILD_DIR = ROOT / "build"
+REPORTS_DIR = ROOT / "reports"
+
+
+def resolve(path):
+    """A path relative to the repository root (notebooks run from notebooks/ in JupyterLab)."""
+    p = Path(path)
+    return p if p.is_absolute() else ROOT / p
+
+
+@contextlib.contextmanager
+def atomic_path(target):
+    """Yield a temporary path beside `target`; rename it over `target` only on success.
+
+    A run killed half-way leaves a `.tmp` file, never a truncated file under the real name.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
+                               dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text(target, text):
+    with atomic_path(target) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,126 @@
+"""The driver the Makefile calls: validate parameters, run one notebook with papermill, and
+convert it to HTML, so that a finished stage and only a finished stage leaves its outputs.
+
+    python -m synthlib.pipeline check  --params params/five_minority.yaml --profile quick
+    python -m synthlib.pipeline stage 02_train_gan --params params/five_minority.yaml
+    python -m synthlib.pipeline index
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from synthlib import config, data, imbalance
+from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, atomic_path, resolve, write_text
+
+NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_evaluate",
+             "06_writeup")
+
+
+def check(params_file, profile):
+    """Everything that can be wrong before any training: parameters, data, class, fraction."""
+    cfg = config.load(params_file, profile)
+    ds = data.load(cfg.data)
+    for seed in cfg.seeds:
+        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)
+    return cfg, ds
+
+
+def _dirs(cfg, build_dir, reports_dir):
+    b = resolve(build_dir) if build_dir else BUILD_DIR / cfg.experiment / cfg.profile
+    r = resolve(reports_dir) if reports_dir else REPORTS_DIR / cfg.experiment
+    return b, r
+
+
+def to_html(notebook_path, html_path):
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    write_text(html_path, body)
+
+
+def run_stage(name, params_file, profile, build_dir="", reports_dir=""):
+    import papermill
+
+    if name not in NOTEBOOKS:
+        raise config.ConfigError(f"stage = {name!r}: unknown; choose one of {', '.join(NOTEBOOKS)}")
+    if name == NOTEBOOKS[0]:
+        cfg, _ = check(params_file, profile)
+    else:
+        cfg = config.load(params_file, profile)
+    build, reports = _dirs(cfg, build_dir, reports_dir)
+    build.mkdir(parents=True, exist_ok=True)
+    out = build / f"{name}.ipynb"
+    failed = build / f"{name}.failed.ipynb"
+    parameters = {"params_file": str(params_file), "profile": profile,
+                  "build_dir": str(build), "reports_dir": str(reports)}
+    start = time.perf_counter()
+    with atomic_path(out) as tmp:
+        try:
+            papermill.execute_notebook(
+                str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp), parameters=parameters,
+                kernel_name="python3", progress_bar=False, log_output=True,
+                cwd=str(ROOT / "notebooks"))
+        except papermill.PapermillExecutionError as e:
+            os.replace(tmp, failed)
+            raise StageFailed(f"{name} failed: {e.ename}: {e.evalue.splitlines()[0] if e.evalue else ''}"
+                              f" (executed notebook kept at {failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed})") from None
+        to_html(tmp, reports / f"{name}.html")
+    failed.unlink(missing_ok=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    times_file = build / "stage_times.json"
+    times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1)}
+    write_text(times_file, json.dumps(times, indent=2))
+    print(f"{cfg.experiment}/{name}: done in {seconds:.0f} s -> {reports / (name + '.html')}")
+
+
+class StageFailed(RuntimeError):
+    pass
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m synthlib.pipeline", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    for cmd in ("check", "stage"):
+        s = sub.add_parser(cmd)
+        if cmd == "stage":
+            s.add_argument("name", help="notebook name, e.g. 02_train_gan")
+        s.add_argument("--params", required=True, help="params/<experiment>.yaml")
+        s.add_argument("--profile", default=config.DEFAULT_PROFILE,
+                       help="smoke | quick | full")
+        s.add_argument("--build-dir", default="")
+        s.add_argument("--reports-dir", default="")
+    sub.add_parser("index")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("papermill").setLevel(logging.INFO)
+    try:
+        if args.command == "check":
+            cfg, ds = check(args.params, args.profile)
+            print(f"{cfg.experiment} ({args.profile}): parameters valid; {len(ds.y)} images "
+                  f"from {ds.source}")
+        elif args.command == "stage":
+            run_stage(args.name, args.params, args.profile, args.build_dir, args.reports_dir)
+        else:
+            from synthlib.report import write_index
+            write_index(REPORTS_DIR)
+    except (config.ConfigError, data.DataError, imbalance.ImbalanceError, StageFailed) as e:
+        print(f"error: {Path(args.params).name + ': ' if hasattr(args, 'params') else ''}{e}",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Figures for the notebooks. Each function draws one figure and shows it."""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _show(image, ax):
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image * 255.0, 0, 255).astype(np.uint8)
+    if image.shape[-1] == 1:
+        ax.imshow(image[..., 0], cmap="gray_r", vmin=0, vmax=255)
+    else:
+        ax.imshow(image)
+    ax.set_axis_off()
+
+
+def sample_grid(images, title="", ncols=10, max_images=40, labels=None):
+    images = np.asarray(images)[:max_images]
+    if len(images) == 0:
+        print(f"{title}: no images")
+        return
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 0.9 + 0.4),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for i, (ax, img) in enumerate(zip(axes.flat, images)):
+        _show(img, ax)
+        if labels is not None:
+            ax.set_title(str(labels[i]), fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def grids_over_time(grids, title="Generator samples during training (same latent points)",
+                    per_row=8, max_rows=6):
+    steps = sorted(grids)
+    if len(steps) > max_rows:  # first, last and evenly spaced between
+        steps = [steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, max_rows)]
+    fig, axes = plt.subplots(len(steps), per_row, figsize=(per_row * 0.9, len(steps) * 0.95),
+                             squeeze=False)
+    for r, step in enumerate(steps):
+        for c in range(per_row):
+            _show(grids[step][c], axes[r, c])
+        axes[r, 0].text(-0.2, 0.5, f"step {step}", transform=axes[r, 0].transAxes,
+                        ha="right", va="center", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def class_counts(table, title="Images per part and class group"):
+    long = table.melt(id_vars=[c for c in table.columns if c not in ("minority", "majority")],
+                      value_vars=["minority", "majority"], var_name="group", value_name="count")
+    g = sns.catplot(data=long, x="part", y="count", hue="group", kind="bar", height=3.2,
+                    aspect=2, col="seed" if table.seed.nunique() > 1 else None)
+    g.set(yscale="log")
+    g.figure.suptitle(title, y=1.03)
+    plt.show()
+
+
+def loss_curves(histories, title="GAN losses (mean over each chunk of steps)"):
+    """histories: {seed: DataFrame with step, d_loss, g_loss, d_real, d_fake}."""
+    df = pd.concat([h.assign(seed=s) for s, h in histories.items()], ignore_index=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+    long = df.melt(id_vars=["step", "seed"], value_vars=["d_loss", "g_loss"],
+                   var_name="loss", value_name="value")
+    sns.lineplot(data=long, x="step", y="value", hue="loss", units="seed", estimator=None,
+                 ax=axes[0])
+    axes[0].set_title("losses")
+    long = df.melt(id_vars=["step", "seed"], value_vars=["d_real", "d_fake"],
+                   var_name="discriminator output", value_name="P(real)")
+    sns.lineplot(data=long, x="step", y="P(real)", hue="discriminator output", units="seed",
+                 estimator=None, ax=axes[1])
+    axes[1].set_ylim(0, 1)
+    axes[1].set_title("discriminator's mean P(real)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def confidence_histogram(proba_by_name, target_class, threshold, title=""):
+    """Probability of the target class, one histogram per (name -> probabilities)."""
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for name, proba in proba_by_name.items():
+        if len(proba):
+            sns.histplot(proba[:, target_class], bins=20, binrange=(0, 1), stat="probability",
+                         element="step", fill=False, label=name, ax=ax)
+    ax.axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold}")
+    ax.set_xlabel(f"P(class {target_class})")
+    ax.set_title(title or f"Confidence that an image is a {target_class}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
+
+
+def confusion_matrices(confusions, labels=("rest", "minority"), seed=None):
+    keys = [k for k in confusions if seed is None or k[2] == seed]
+    cols = min(len(keys), 4)
+    rows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, key in zip(axes.flat, keys):
+        ax.set_axis_on()
+        sns.heatmap(np.asarray(confusions[key]), annot=True, fmt="d", cbar=False, cmap="Blues",
+                    xticklabels=labels, yticklabels=labels, ax=ax)
+        ax.set_title(f"{key[1]} / {key[0]} / seed {key[2]}", fontsize=9)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+    fig.suptitle("Confusion matrices on the real test split")
+    fig.tight_layout()
+    plt.show()
+
+
+def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
+                                       "minority_recall", "balanced_accuracy")):
+    """Every seed as a point, per arm and classifier: the spread stays visible."""
+    d = metrics_df[metrics_df.metric.isin(metrics)]
+    g = sns.catplot(data=d, x="arm", y="value", hue="classifier", col="metric", kind="strip",
+                    dodge=True, height=3.2, aspect=0.9, col_wrap=min(len(metrics), 4))
+    g.set(ylim=(-0.02, 1.02))
+    g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
+    plt.show()
+
+
+def training_curves(history):
+    """Validation loss and accuracy per epoch of each evaluation classifier."""
+    cols = [c for c in ("val_loss", "val_accuracy") if c in history]
+    if not cols:
+        return
+    fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 3.2), squeeze=False)
+    for ax, col in zip(axes.flat, cols):
+        sns.lineplot(data=history, x="epoch", y=col, hue="arm", style="classifier",
+                     markers=True, ax=ax)
+        ax.set_title(f"{col} (real validation split)")
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,73 @@
+"""A run: one experiment at one profile, with its artefacts under build/<experiment>/<profile>/
+and its reports under reports/<experiment>/. Notebooks open the same run by its parameters."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from synthlib import config, data
+from synthlib.imbalance import Split
+from synthlib.paths import BUILD_DIR, REPORTS_DIR, resolve, write_text
+
+
+class Run:
+    def __init__(self, params_file, profile=config.DEFAULT_PROFILE, build_dir="",
+                 reports_dir=""):
+        self.params_file = str(params_file)
+        self.cfg = config.load(params_file, profile)
+        exp = self.cfg.experiment
+        self.dir = resolve(build_dir) if build_dir else BUILD_DIR / exp / profile
+        self.reports = resolve(reports_dir) if reports_dir else REPORTS_DIR / exp
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.reports.mkdir(parents=True, exist_ok=True)
+        self._data = None
+
+    @property
+    def experiment(self):
+        return self.cfg.experiment
+
+    @property
+    def seeds(self):
+        return list(self.cfg.seeds)
+
+    def path(self, name, seed=None):
+        base = self.dir if seed is None else self.dir / f"seed{seed}"
+        base.mkdir(parents=True, exist_ok=True)
+        return base / name
+
+    def data(self):
+        """The dataset, checked against the one the split indices were made for."""
+        if self._data is None:
+            ds = data.load(self.cfg.data)
+            recorded = self.path("data.json")
+            if recorded.exists():
+                want = json.loads(recorded.read_text())["digest"]
+                if want != ds.digest():
+                    raise data.DataError(
+                        f"{recorded}: the data changed since stage 01 made the split "
+                        f"(digest {ds.digest()} != {want}); re-run from 01_imbalance")
+            self._data = ds
+        return self._data
+
+    def split(self, seed):
+        return Split.load(self.path("split.npz", seed))
+
+    def save_json(self, name, obj, seed=None):
+        write_text(self.path(name, seed), json.dumps(obj, indent=2, default=_plain))
+
+    def load_json(self, name, seed=None):
+        return json.loads(self.path(name, seed).read_text())
+
+
+def _plain(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(type(o))
