@@ -131,10 +131,11 @@ def load_idx_dir(path):
         raise DataError(f"{path}: no such directory")
     xs, ys = [], []
     for images in sorted(path.glob("*images-idx3-ubyte*")):
-        labels_name = images.name.replace("images-idx3", "labels-idx1")
-        labels = images.with_name(labels_name)
-        if not labels.exists():
-            raise DataError(f"{labels}: missing label file for {images.name}")
+        stem = images.name.replace("images-idx3", "labels-idx1").removesuffix(".gz")
+        candidates = [images.with_name(stem), images.with_name(stem + ".gz")]
+        labels = next((c for c in candidates if c.exists()), None)
+        if labels is None:
+            raise DataError(f"{candidates[0]}[.gz]: missing label file for {images.name}")
         xs.append(_read_idx(images))
         ys.append(_read_idx(labels))
         if len(xs[-1]) != len(ys[-1]):

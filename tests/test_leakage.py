@@ -1,0 +1,133 @@
+"""The evaluation rules as tests: what each model may see, and where synthetic images may go."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DIGITS_PARAMS
+from synthlib import classifiers, evaluation, labeling, stages
+from synthlib.config import EvaluateConfig, LabelConfig
+from synthlib.runs import Run
+
+
+def rows_of(images):
+    return {img.tobytes() for img in images}
+
+
+def test_gan_sees_only_the_kept_minority_images(digits, digits_split):
+    images = stages.gan_training_images(digits, digits_split)
+    assert rows_of(images) == rows_of(digits.x[digits_split.kept_minority])
+    assert not rows_of(images) & rows_of(digits.x[digits_split.test])
+    dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
+                           digits_split.kept_minority)
+    assert len(dropped) > 0 and not rows_of(images) & rows_of(digits.x[dropped])
+
+
+def test_gan_guard_refuses_test_or_majority_images(digits, digits_split):
+    import copy
+    leaky = copy.deepcopy(digits_split)
+    leaky.kept_minority = np.concatenate([leaky.kept_minority, leaky.test[:1]])
+    with pytest.raises(AssertionError):
+        stages.gan_training_images(digits, leaky)
+
+
+def test_train_gans_passes_only_kept_minority(monkeypatch, tmp_path):
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    ds, splits = stages.prepare(run)
+    seen = []
+
+    def spy(images, cfg, seed, backup_dir=None):
+        seen.append(images)
+        raise RuntimeError("stop after capture")
+    monkeypatch.setattr(stages.gan, "train", spy)
+    with pytest.raises(RuntimeError, match="stop after capture"):
+        stages.train_gans(run)
+    assert np.array_equal(seen[0], ds.x[splits[0].kept_minority])
+
+
+class FakeModel:
+    """Stands in for a trained classifier: fixed probabilities, records what it saw."""
+
+    def __init__(self, n_classes, favourite):
+        self.n, self.favourite, self.seen = n_classes, favourite, []
+
+    def __call__(self, x, training=False):
+        self.seen.append(np.asarray(x))
+        p = np.full((len(x), self.n), 0.01, "float32")
+        p[:, self.favourite] = 1 - 0.01 * (self.n - 1)
+        return p
+
+    def save(self, path):
+        open(path, "wb").close()
+
+
+def test_oracle_learns_from_train_split_and_filter_from_imbalanced(monkeypatch, digits,
+                                                                   digits_split):
+    captured = {}
+
+    def spy_fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, **kw):
+        captured[kw.get("label")] = (x, validation[0])
+        raise RuntimeError("captured")
+    monkeypatch.setattr(classifiers, "fit", spy_fit)
+    for train, label in ((labeling.train_oracle, "oracle epoch"),
+                         (labeling.train_filter, "filter epoch")):
+        with pytest.raises(RuntimeError):
+            train(digits, digits_split, LabelConfig(), 0)
+    oracle_x, oracle_val = captured["oracle epoch"]
+    filter_x, _ = captured["filter epoch"]
+    test = rows_of(digits.x[digits_split.test])
+    assert rows_of(oracle_x) == rows_of(digits.x[digits_split.train])
+    assert not rows_of(oracle_x) & test and not rows_of(oracle_val) & test
+    # the filter never sees the minority images the scenario dropped
+    assert rows_of(filter_x) == rows_of(digits.x[digits_split.imbalanced])
+
+
+@pytest.mark.parametrize("filter_on", [False, True])
+def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
+    """Whatever the oracle says (everything is a 0, or everything a 5), the accepted synthetic
+    images are the same; with the filter on, the filter alone decides."""
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.label.filter = filter_on
+    ds, splits = stages.prepare(run)
+    need = stages.n_needed(ds, splits[0])
+    images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
+    np.savez(run.path("synthetic.npz", 0), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    masks = []
+    for oracle_says in (0, 5):
+        monkeypatch.setattr(labeling, "train_oracle",
+                            lambda *a, c=oracle_says: (FakeModel(10, c), hist))
+        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 5), hist))
+        out = stages.label(run)[0]
+        masks.append(out["accepted"])
+        assert out["summary"]["oracle_on_synthetic"]["label_agreement"] == float(oracle_says == 5)
+    assert np.array_equal(masks[0], masks[1]) and masks[0].sum() == need
+    assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
+    if filter_on:  # a filter that calls nothing a 5 accepts nothing
+        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
+        assert stages.label(run)[0]["accepted"].sum() == 0
+
+
+def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
+    synthetic = np.full((40, 28, 28, 1), 7, np.uint8)
+    seen_fit, seen_predict = [], []
+
+    def spy_fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, **kw):
+        seen_fit.append((x, y, validation[0]))
+        return FakeModel(2, 0), pd.DataFrame({"epoch": [1]})
+    real_predict = classifiers.predict_proba
+
+    def spy_predict(model, images, batch_size=1000):
+        seen_predict.append(np.asarray(images))
+        return real_predict(model, images, batch_size)
+    monkeypatch.setattr(classifiers, "fit", spy_fit)
+    monkeypatch.setattr(classifiers, "predict_proba", spy_predict)
+    rows, _, _ = evaluation.evaluate_seed("e", EvaluateConfig(epochs=1), digits, digits_split,
+                                          synthetic, 0)
+    synth = rows_of(synthetic)
+    for x, y, val in seen_fit:
+        assert not rows_of(val) & synth  # validation: real only
+    gan_x, gan_y, _ = seen_fit[-1]
+    assert synth <= rows_of(gan_x) and gan_y[-40:].tolist() == [1] * 40
+    for x in seen_predict:  # everything scored is the real test split, unchanged
+        assert np.array_equal(x, digits.x[digits_split.test])
+    assert {r["arm"] for r in rows} == {"imbalanced", "gan_balanced"}

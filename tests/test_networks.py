@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from synthlib import networks
+
+
+@pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_gan_networks_shapes(architecture, shape):
+    g, d = networks.build_gan_networks(architecture, 16, shape)
+    images = np.asarray(g(np.zeros((2, 16), "float32")))
+    assert images.shape == (2,) + shape
+    assert images.min() >= 0 and images.max() <= 1
+    assert np.asarray(d(images)).shape == (2, 1)
+
+
+def test_seed_dcgan_matches_the_seed_notebook():
+    g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
+    convt = [l for l in g.layers if l.__class__.__name__ == "Conv2DTranspose"]
+    assert [(l.filters, l.strides[0], l.kernel_size[0]) for l in convt] == [
+        (128, 2, 5), (64, 2, 5), (32, 1, 5), (1, 1, 5)]
+    conv = [l for l in d.layers if l.__class__.__name__ == "Conv2D"]
+    assert [(l.filters, l.strides[0]) for l in conv] == [(32, 2), (64, 2), (128, 2), (256, 1)]
+
+
+@pytest.mark.parametrize("name", sorted(networks.CLASSIFIERS))
+def test_classifier_shapes(name):
+    m = networks.build_classifier(name, (28, 28, 1), 10)
+    out = np.asarray(m(np.zeros((3, 28, 28, 1), "float32")))
+    assert out.shape == (3, 10)
+    np.testing.assert_allclose(out.sum(1), 1, rtol=1e-5)
+
+
+def test_seed_mlp_keeps_its_bottleneck():
+    m = networks.seed_mlp((28, 28, 1), 2)
+    assert [l.units for l in m.layers if hasattr(l, "units")] == [16, 1, 2]

@@ -1,0 +1,96 @@
+import glob
+import json
+import os
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DIGITS_PARAMS, ROOT
+from synthlib import pipeline
+from synthlib.imbalance import Split
+
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+
+
+def test_the_six_notebooks_exist():
+    assert [os.path.basename(p)[:-6] for p in NOTEBOOKS] == list(pipeline.NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, "outputs committed"
+            for line in cell.source.splitlines():
+                assert not line.lstrip().startswith(("def ", "class ")), "belongs in synthlib"
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("smoke")
+    build, reports = base / "build", base / "reports"
+    for name in pipeline.NOTEBOOKS:
+        pipeline.run_stage(name, DIGITS_PARAMS, "smoke", build, reports)
+    return build, reports
+
+
+def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
+    build, reports = smoke_run
+    pages = sorted(p.name for p in reports.glob("*.html"))
+    assert pages == [f"{n}.html" for n in pipeline.NOTEBOOKS]
+    for name in pipeline.NOTEBOOKS:
+        nb = nbformat.read(build / f"{name}.ipynb", as_version=4)
+        errors = [o for c in nb.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert not errors, name
+    for name in ("01_imbalance", "02_train_gan", "04_label", "05_evaluate", "06_writeup"):
+        assert "data:image/png;base64" in (reports / f"{name}.html").read_text(), name
+    writeup = (reports / "06_writeup.html").read_text()
+    assert "scikit-learn&#39;s bundled digits" in writeup or "scikit-learn's bundled digits" in writeup
+    assert "minority_f1" in writeup
+    assert (reports.parent / "index.html").exists()
+
+
+def test_metrics_csv_is_tidy_and_complete(smoke_run):
+    build, reports = smoke_run
+    m = pd.read_csv(reports / "metrics.csv")
+    assert list(m.columns) == ["experiment", "arm", "classifier", "seed", "metric", "value"]
+    scored = m[m.classifier != "oracle"]
+    assert set(scored.arm) == {"imbalanced", "gan_balanced"}
+    assert set(scored.classifier) == {"seed_mlp", "small_cnn"}
+    assert {"minority_f1", "minority_precision", "minority_recall",
+            "balanced_accuracy"} <= set(scored.metric)
+    assert m.value.between(0, 1).all()
+
+
+def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
+    """The run's own artefacts: the test split holds no synthetic image, and the generator
+    was trained on as many images as were kept (its training set is the kept minority)."""
+    build, _ = smoke_run
+    from synthlib.config import load
+    from synthlib.data import load as load_data
+    cfg = load(DIGITS_PARAMS, "smoke")
+    ds = load_data(cfg.data)
+    split = Split.load(build / "seed0" / "split.npz")
+    with np.load(build / "seed0" / "synthetic.npz") as f:
+        synthetic = f["images"]
+    test_rows = {img.tobytes() for img in ds.x[split.test]}
+    assert not test_rows & {img.tobytes() for img in synthetic}
+    log = "\n".join(o.get("text", "") for c in nbformat.read(build / "02_train_gan.ipynb", 4).cells
+                    for o in c.get("outputs", []))
+    assert f"on {len(split.kept_minority)} images" in log
+
+
+def test_a_failed_stage_leaves_no_output(tmp_path):
+    build, reports = tmp_path / "b", tmp_path / "r"
+    with pytest.raises(pipeline.StageFailed, match="02_train_gan failed: FileNotFoundError"):
+        pipeline.run_stage("02_train_gan", DIGITS_PARAMS, "smoke", build, reports)
+    assert not (build / "02_train_gan.ipynb").exists()
+    assert not (reports / "02_train_gan.html").exists()
+    assert (build / "02_train_gan.failed.ipynb").exists()
+    assert not [p for p in build.iterdir() if ".tmp" in p.name]
