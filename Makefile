@@ -30,6 +30,10 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST
 	@$(VENV)/bin/nbdime config-git --enable >/dev/null
+	@# nbdime writes bare command names; point this clone at the venv's copies so that git
+	@# diff works without the venv activated.
+	@git config diff.jupyternotebook.command "$(CURDIR)/$(VENV)/bin/git-nbdiffdriver diff"
+	@git config merge.jupyternotebook.driver "$(CURDIR)/$(VENV)/bin/git-nbmergedriver merge %O %A %B %L %P"
 	@$(PY) -m synthlib.data || echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml

@@ -43,7 +43,11 @@ def to_html(notebook_path, html_path):
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook_path, as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    # Reports are for reading: code cells are hidden (the notebooks hold only a few calls into
+    # synthlib, and each report prints its parameters).
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
     write_text(html_path, body)
 
 

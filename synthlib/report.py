@@ -12,6 +12,7 @@ import subprocess
 import pandas as pd
 
 from synthlib import evaluation
+from synthlib.config import ARMS
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas",
@@ -23,7 +24,9 @@ def headline(metrics_df, metric="minority_f1"):
     s = evaluation.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s["cell"] = s.apply(lambda r: f"{r['mean']:.3f}" + (
         f" ± {r['std']:.3f}" if r["seeds"] > 1 else ""), axis=1)
-    return s.pivot(index="classifier", columns="arm", values="cell")
+    table = s.pivot(index="classifier", columns="arm", values="cell")
+    order = [a for a in ARMS if a in table.columns]  # baseline first, as configured
+    return table[order + [a for a in table.columns if a not in order]]
 
 
 def verdicts(metrics_df, baseline="imbalanced", arm="gan_balanced", metric="minority_f1"):

@@ -209,3 +209,21 @@ def evaluate(run):
     run.save_json("confusions.json", [{"arm": a, "classifier": c, "seed": s, "matrix": m}
                                       for (a, c, s), m in confusions.items()])
     return df, confusions, history
+
+
+def label_tables(labels, filter_on):
+    """04's tables from `label()`'s result: who changed the training set, what the oracle
+    and the filter measured, and the classifiers' accuracies."""
+    touched, measured, accuracy = [], [], []
+    for seed, r in labels.items():
+        m = r["summary"]
+        touched.append({"seed": seed, "filter on": filter_on,
+                        "training set changed by": m["training_set_changed_by"],
+                        "generated": m["n_generated"], "needed": m["n_needed"],
+                        "accepted": m["n_accepted"]})
+        for who in ("oracle_on_synthetic", "oracle_on_real_minority", "filter_on_synthetic"):
+            measured.append({"seed": seed, "measured": who, **m[who]})
+        accuracy.append({"seed": seed, "oracle test accuracy": m["oracle_test_accuracy"],
+                         "oracle validation accuracy": m["oracle_validation_accuracy"],
+                         "filter test accuracy": m["filter_test_accuracy"]})
+    return pd.DataFrame(touched), pd.DataFrame(measured), pd.DataFrame(accuracy)
