@@ -9,6 +9,7 @@ halves together) are kept.
 from __future__ import annotations
 
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -155,11 +156,15 @@ def train(images, gan_cfg, seed, backup_dir=None):
     log = LogLine(epochs * per, per)
     callbacks = [grid, log]
     if backup_dir:  # a killed run resumes from the last finished chunk of steps
-        callbacks.append(keras.callbacks.BackupAndRestore(str(backup_dir)))
+        callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
     print(f"training {gan_cfg.architecture} on {len(images)} images: {epochs * per} steps "
           f"of batch {gan_cfg.batch_size}", flush=True)
-    model.fit(image_batches(images, gan_cfg.batch_size, seed), epochs=epochs,
-              steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
+    with warnings.catch_warnings():
+        # On resume Keras also restores the unused default `model.optimizer` and warns that it
+        # has no state; d_optimizer and g_optimizer are restored in full.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.fit(image_batches(images, gan_cfg.batch_size, seed), epochs=epochs,
+                  steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
     return model, pd.DataFrame(log.rows), grid.grids
 
 

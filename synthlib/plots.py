@@ -145,3 +145,20 @@ def training_curves(history):
         ax.set_title(f"{col} (real validation split)")
     fig.tight_layout()
     plt.show()
+
+
+def samples_per_class(images, labels, per_class=8, title="Real images, one row per class"):
+    classes = np.unique(labels)
+    fig, axes = plt.subplots(len(classes), per_class,
+                             figsize=(per_class * 0.8, len(classes) * 0.8 + 0.4), squeeze=False)
+    for r, c in enumerate(classes):
+        idx = np.flatnonzero(labels == c)[:per_class]
+        for k in range(per_class):
+            axes[r, k].set_axis_off()
+            if k < len(idx):
+                _show(images[idx[k]], axes[r, k])
+        axes[r, 0].text(-0.15, 0.5, str(c), transform=axes[r, 0].transAxes, ha="right",
+                        va="center")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()

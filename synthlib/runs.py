@@ -32,17 +32,28 @@ class Run:
     def seeds(self):
         return list(self.cfg.seeds)
 
+    def describe(self):
+        """One paragraph naming the run and, once 01 has run, its data source and counts."""
+        text = (f"experiment {self.experiment} ({self.params_file}), profile {self.cfg.profile}, "
+                f"seeds {self.seeds}")
+        if (self.dir / "data.json").exists():
+            d = self.load_json("data.json")
+            text += (f"\ndata: {d['source']}; {d['images']} images; per class "
+                     f"{d['class_counts']}")
+        return text
+
     def path(self, name, seed=None):
         base = self.dir if seed is None else self.dir / f"seed{seed}"
         base.mkdir(parents=True, exist_ok=True)
         return base / name
 
-    def data(self):
-        """The dataset, checked against the one the split indices were made for."""
+    def data(self, fresh=False):
+        """The dataset, checked against the one the split indices were made for (`fresh`:
+        stage 01, which makes the split, skips the check)."""
         if self._data is None:
             ds = data.load(self.cfg.data)
             recorded = self.path("data.json")
-            if recorded.exists():
+            if recorded.exists() and not fresh:
                 want = json.loads(recorded.read_text())["digest"]
                 if want != ds.digest():
                     raise data.DataError(

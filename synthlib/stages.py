@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from synthlib import classifiers, evaluation, gan, imbalance, labeling
-from synthlib.paths import atomic_path
+from synthlib.paths import atomic_path, write_text
 
 
 # ---- 01 ---------------------------------------------------------------------------------
 
 def prepare(run):
     """Load the data, split it (train / validation / test), then imbalance the training split."""
-    ds = run.data()
+    ds = run.data(fresh=True)
     cfg = run.cfg
     counts = ds.class_counts()
     if cfg.imbalance.minority_class not in counts:
@@ -56,27 +56,44 @@ def gan_training_images(ds, split):
     return ds.x[idx]
 
 
+def generator_key(run, split):
+    """What determines a trained generator: GAN parameters, data, kept images, seed."""
+    import hashlib
+    import json
+
+    blob = json.dumps({"gan": vars(run.cfg.gan), "data": run.load_json("data.json")["digest"],
+                       "kept": split.kept_minority.tolist(), "seed": split.seed},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
 def train_gans(run):
-    """One DCGAN per seed on that seed's kept minority images; saved as .keras."""
+    """One DCGAN per seed on that seed's kept minority images; saved as .keras. A generator
+    already trained with the same key (parameters, data, seed) is reused, not retrained."""
     ds = run.data()
     out = {}
     for seed in run.seeds:
+        split = run.split(seed)
+        key = generator_key(run, split)
         path = run.path("generator.keras", seed)
+        key_path = run.path("generator.key", seed)
         history_path = run.path("gan_history.csv", seed)
         grids_path = run.path("gan_grids.npz", seed)
-        if path.exists() and history_path.exists() and grids_path.exists():
-            print(f"seed {seed}: generator already trained ({path.name}), reused")
+        if path.exists() and key_path.exists() and key_path.read_text() == key:
+            print(f"seed {seed}: generator {key} already trained, reused")
         else:
-            images = gan_training_images(ds, run.split(seed))
+            key_path.unlink(missing_ok=True)
+            images = gan_training_images(ds, split)
             model, history, grids = gan.train(images, run.cfg.gan, seed,
-                                              backup_dir=run.path("gan_backup", seed))
+                                              backup_dir=run.path(f"gan_backup_{key}", seed))
             with atomic_path(history_path) as tmp:
                 history.to_csv(tmp, index=False)
             with atomic_path(grids_path) as tmp:
                 with open(tmp, "wb") as f:
                     np.savez_compressed(f, steps=np.array(list(grids)),
                                         images=np.stack(list(grids.values())))
-            gan.save_generator(model.generator, path)  # last: its presence means "done"
+            gan.save_generator(model.generator, path)
+            write_text(key_path, key)  # last: its presence means "done"
         with np.load(grids_path) as g:
             out[seed] = (pd.read_csv(history_path),
                          dict(zip(g["steps"].tolist(), g["images"])))

@@ -4,7 +4,8 @@ from synthlib import config, gan
 
 
 def tiny_cfg(**kw):
-    return config.GanConfig(latent_dim=8, batch_size=5, steps=2, log_every=1, **kw)
+    return config.GanConfig(**{"latent_dim": 8, "batch_size": 5, "steps": 2, "log_every": 1,
+                               **kw})
 
 
 def test_one_train_step_changes_both_networks(digits):
@@ -38,3 +39,45 @@ def test_training_is_deterministic_for_a_seed(digits):
     a = gan.sample(gan.train(digits.x[:12], cfg, 3)[0].generator, 4, seed=0)
     b = gan.sample(gan.train(digits.x[:12], cfg, 3)[0].generator, 4, seed=0)
     assert np.array_equal(a, b)
+
+
+def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path):
+    from conftest import DIGITS_PARAMS
+    from synthlib import stages
+    from synthlib.runs import Run
+
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    stages.prepare(run)
+    run.cfg.gan.steps, run.cfg.gan.log_every = 2, 1
+    real_train, calls = gan.train, []
+
+    def counting(*args, **kw):
+        calls.append(1)
+        return real_train(*args, **kw)
+    monkeypatch.setattr(stages.gan, "train", counting)
+    first = stages.train_gans(run)
+    stages.train_gans(run)
+    assert len(calls) == 1 and list(first[0][0].step) == [1, 2]
+    run.cfg.gan.steps = 3
+    again = stages.train_gans(run)
+    assert len(calls) == 2 and list(again[0][0].step) == [1, 2, 3]
+    assert not list((tmp_path / "b" / "seed0").glob("gan_backup_*"))  # removed when done
+
+
+def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits):
+    import pytest
+
+    cfg = tiny_cfg(steps=4)
+    original = gan.SampleGrid.on_epoch_end
+
+    def interrupted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", original)
+    model, history, _ = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    assert list(history.step) == [3, 4]  # steps 1-2 were not trained again
+    assert int(model.g_optimizer.iterations) == 4 and int(model.d_optimizer.iterations) == 4
