@@ -26,7 +26,15 @@ DATASETS = ("mnist", "digits", "npz", "idx")
 GAN_ARCHITECTURES = ("light_dcgan", "seed_dcgan")
 OPTIMIZERS = ("adam", "rmsprop")
 CLASSIFIERS = ("seed_mlp", "small_cnn")
-ARMS = ("imbalanced", "gan_balanced")
+# Training-set variants ("arms"), baseline first. Each GAN arm names the generator it uses.
+GENERATORS = {  # name -> (conditional on all classes?, DiffAugment?)
+    "dcgan_minority": (False, False),
+    "dcgan_minority_diffaug": (False, True),
+    "cgan_all_classes": (True, False),
+    "cgan_all_classes_diffaug": (True, True),
+}
+CLASSIC_ARMS = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation")
+ARMS = CLASSIC_ARMS + tuple(GENERATORS) + ("upper_bound",)
 
 
 class ConfigError(ValueError):
@@ -116,6 +124,35 @@ class GenerateConfig:
 
 
 @dataclass
+class AugmentationConfig:
+    """Classic augmentation of the minority up to balance (the `augmentation` arm)."""
+    rotation: float = 15.0  # degrees, either way
+    zoom: float = 0.1
+    translation: float = 0.1  # share of the side
+    brightness: float = 0.2
+    horizontal_flip: bool = False  # only where labels survive a mirror (not for digits)
+
+    def validate(self):
+        _check(0 <= self.rotation <= 180, "augmentation.rotation", self.rotation,
+               "must be in [0, 180] degrees")
+        for k in ("zoom", "translation", "brightness"):
+            _check(0 <= getattr(self, k) < 1, f"augmentation.{k}", getattr(self, k),
+                   "must be in [0, 1)")
+
+
+@dataclass
+class QualityConfig:
+    """Generator-quality measures, each beside a real-vs-real reference of the same size."""
+    samples: int = 500  # at most this many images per set (capped by the real reference)
+    near_duplicate: float = 0.5  # closer to a training image than this x the real median
+
+    def validate(self):
+        _check(self.samples >= 10, "quality.samples", self.samples, "must be >= 10")
+        _check(0 < self.near_duplicate <= 1, "quality.near_duplicate", self.near_duplicate,
+               "must be in (0, 1]")
+
+
+@dataclass
 class LabelConfig:
     oracle_epochs: int = 3
     threshold: float = 0.5  # oracle confidence below this counts as a rejection (measured only)
@@ -137,6 +174,8 @@ class EvaluateConfig:
     arms: list = field(default_factory=lambda: list(ARMS))
     epochs: int = 5
     batch_size: int = 64
+    tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
+    tstr_classifier: str = "small_cnn"
 
     def validate(self):
         for name, choices, key in ((self.classifiers, CLASSIFIERS, "evaluate.classifiers"),
@@ -145,6 +184,8 @@ class EvaluateConfig:
             for c in name:
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
                        + _did_you_mean(str(c), choices))
+        _check(self.tstr_classifier in CLASSIFIERS, "evaluate.tstr_classifier",
+               self.tstr_classifier, f"unknown; choose from {', '.join(CLASSIFIERS)}")
         _check(self.epochs >= 1, "evaluate.epochs", self.epochs, "must be >= 1")
         _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
 
@@ -160,7 +201,9 @@ class Config:
     imbalance: ImbalanceConfig = field(default_factory=ImbalanceConfig)
     gan: GanConfig = field(default_factory=GanConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
+    augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
     label: LabelConfig = field(default_factory=LabelConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
 
     def validate(self):
@@ -174,6 +217,13 @@ class Config:
             if dataclasses.is_dataclass(sub):
                 sub.validate()
         return self
+
+    def generators(self):
+        """The generators this run trains: those its arms use (and the TSTR table's)."""
+        names = [a for a in self.evaluate.arms if a in GENERATORS]
+        if self.evaluate.tstr and "cgan_all_classes" not in names:
+            names.append("cgan_all_classes")
+        return names
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -1,27 +1,46 @@
 """Train each evaluation classifier on each training-set variant ("arm") and score it on the
-real test split. Synthetic images only ever enter the training side of an arm."""
+real test split. Synthetic or resampled images only ever enter the training side of an arm,
+and every resampling happens after the split, on the imbalanced training set alone."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, metrics
+from synthlib import baselines, classifiers, metrics
+from synthlib.config import GENERATORS
 
 
 def binary(y, minority_class):
     return (np.asarray(y) == minority_class).astype("int64")
 
 
-def training_set(arm, ds, split, synthetic):
-    """(images, labels) of one arm; labels are 1 for the minority class, 0 otherwise."""
+def training_set(arm, ds, split, synthetic, cfg, seed):
+    """(images, labels, class_weight) of one arm; labels are 1 for the minority class.
+    `synthetic` maps each generator name to its accepted synthetic minority images."""
     x = ds.x[split.imbalanced]
     y = binary(ds.y[split.imbalanced], split.minority_class)
     if arm == "imbalanced":
-        return x, y
-    if arm == "gan_balanced":
-        return (np.concatenate([x, synthetic]),
-                np.concatenate([y, np.ones(len(synthetic), dtype="int64")]))
+        return x, y, None
+    if arm == "class_weight":
+        return x, y, classifiers.balanced_class_weight(y)
+    if arm == "random_oversampling":
+        return (*baselines.random_oversample(x, y, seed), None)
+    if arm == "smote":
+        return (*baselines.smote(x, y, seed), None)
+    if arm == "augmentation":
+        extra = baselines.augment(x[y == 1], int(np.sum(y == 0) - np.sum(y == 1)),
+                                  cfg.augmentation, seed)
+        return _with_minority(x, y, extra)
+    if arm in GENERATORS:
+        return _with_minority(x, y, synthetic[arm])
+    if arm == "upper_bound":  # the real training split before the minority was cut
+        return ds.x[split.train], binary(ds.y[split.train], split.minority_class), None
     raise ValueError(f"evaluate.arms: unknown arm {arm!r}")
+
+
+def _with_minority(x, y, extra):
+    return (np.concatenate([x, extra]),
+            np.concatenate([y, np.ones(len(extra), dtype="int64")]), None)
 
 
 def validation_set(ds, split):
@@ -33,31 +52,59 @@ def test_set(ds, split):
     return ds.x[split.test], binary(ds.y[split.test], split.minority_class)
 
 
-def evaluate_seed(experiment, eval_cfg, ds, split, synthetic, seed):
+def fit_and_score(name, x, y, class_weight, ds, split, eval_cfg, seed, label="  epoch"):
+    """Train one classifier, score it once on the real test split."""
+    x_test, y_test = test_set(ds, split)
+    model, history = classifiers.fit(name, x, y, 2, eval_cfg.epochs, eval_cfg.batch_size,
+                                     seed, validation=validation_set(ds, split),
+                                     class_weight=class_weight, label=label)
+    proba = classifiers.predict_proba(model, x_test)
+    y_pred = proba.argmax(1)
+    return (metrics.binary_scores(y_test, y_pred, proba[:, 1]),
+            metrics.confusion(y_test, y_pred), history)
+
+
+def evaluate_seed(experiment, cfg, ds, split, synthetic, seed):
     """Every classifier on every arm for one seed. Returns (tidy rows, confusion matrices,
     per-epoch histories)."""
-    x_test, y_test = test_set(ds, split)
-    validation = validation_set(ds, split)
     rows, confusions, histories = [], {}, []
-    for arm in eval_cfg.arms:
-        x, y = training_set(arm, ds, split, synthetic)
-        for name in eval_cfg.classifiers:
-            print(f"seed {seed}  {arm:<13} {name:<10} {len(y)} training images "
+    for arm in cfg.evaluate.arms:
+        x, y, class_weight = training_set(arm, ds, split, synthetic, cfg, seed)
+        for name in cfg.evaluate.classifiers:
+            print(f"seed {seed}  {arm:<24} {name:<10} {len(y)} training images "
                   f"({int(y.sum())} minority)", flush=True)
-            model, history = classifiers.fit(name, x, y, 2, eval_cfg.epochs,
-                                             eval_cfg.batch_size, seed, validation=validation,
-                                             label="  epoch")
-            y_pred = classifiers.predict_proba(model, x_test).argmax(1)
-            for metric, value in metrics.binary_scores(y_test, y_pred).items():
-                rows.append({"experiment": experiment, "arm": arm, "classifier": name,
-                             "seed": seed, "metric": metric, "value": float(value)})
-            confusions[(arm, name, seed)] = metrics.confusion(y_test, y_pred)
+            scores, cm, history = fit_and_score(name, x, y, class_weight, ds, split,
+                                                cfg.evaluate, seed)
+            rows += [{"experiment": experiment, "arm": arm, "classifier": name, "seed": seed,
+                      "metric": m, "value": v} for m, v in scores.items()]
+            confusions[(arm, name, seed)] = cm
             histories.append(history.assign(arm=arm, classifier=name, seed=seed))
     return rows, confusions, pd.concat(histories, ignore_index=True)
 
 
+def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed):
+    """Train on real (TRTR), on synthetic only (TSTR), on both (TRSTR); test on real."""
+    name = cfg.evaluate.tstr_classifier
+    x = ds.x[split.imbalanced]
+    y = binary(ds.y[split.imbalanced], split.minority_class)
+    sy = binary(synthetic_y, split.minority_class)
+    sets = {"TRTR": (x, y), "TSTR": (synthetic_x, sy),
+            "TRSTR": (np.concatenate([x, synthetic_x]), np.concatenate([y, sy]))}
+    rows = []
+    for arm, (tx, ty) in sets.items():
+        print(f"seed {seed}  {arm:<6} {name}: {len(ty)} training images", flush=True)
+        scores, _, _ = fit_and_score(name, tx, ty, None, ds, split, cfg.evaluate, seed)
+        rows += [{"experiment": experiment, "arm": arm, "classifier": name, "seed": seed,
+                  "metric": m, "value": v} for m, v in scores.items()]
+    return rows
+
+
 def summary(metrics_df, metric="minority_f1"):
-    """Mean and std over seeds of one metric, one row per classifier and arm."""
+    """Mean, std and 95% interval over seeds of one metric, per classifier and arm."""
     d = metrics_df[metrics_df.metric == metric]
-    out = d.groupby(["classifier", "arm"])["value"].agg(["mean", "std", "count"]).reset_index()
-    return out.rename(columns={"count": "seeds"})
+    rows = []
+    for (clf, arm), g in d.groupby(["classifier", "arm"], sort=False):
+        mean, sd, half = metrics.mean_ci(g["value"])
+        rows.append({"classifier": clf, "arm": arm, "mean": mean, "std": sd,
+                     "ci95": half, "seeds": len(g)})
+    return pd.DataFrame(rows)

@@ -21,12 +21,45 @@ from synthlib import networks
 from synthlib.paths import atomic_path
 
 
+def diff_augment(x, seed_generator):
+    """DiffAugment (Zhao et al., 2020) for the discriminator's inputs: brightness, contrast,
+    translation by up to 1/8 of the side and a cutout of half the side, all differentiable, so
+    that a discriminator shown only a few dozen real images cannot simply memorise them."""
+    n = ops.shape(x)[0]
+    h, w = x.shape[1], x.shape[2]
+    x = x + (keras.random.uniform((n, 1, 1, 1), seed=seed_generator) - 0.5)
+    mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
+    x = (x - mean) * (keras.random.uniform((n, 1, 1, 1), seed=seed_generator) + 0.5) + mean
+    # translation: shift each image by its own offset, filling with zeros
+    sh, sw = int(h * 0.125 + 0.5), int(w * 0.125 + 0.5)
+    ty = keras.random.randint((n, 1), -sh, sh + 1, seed=seed_generator)
+    tx = keras.random.randint((n, 1), -sw, sw + 1, seed=seed_generator)
+    gy = ops.clip(ops.arange(h)[None, :] + ty + 1, 0, h + 1)
+    gx = ops.clip(ops.arange(w)[None, :] + tx + 1, 0, w + 1)
+    x = tf.gather(tf.pad(x, [[0, 0], [1, 1], [0, 0], [0, 0]]), gy, axis=1, batch_dims=1)
+    x = tf.gather(tf.pad(x, [[0, 0], [0, 0], [1, 1], [0, 0]]), gx, axis=2, batch_dims=1)
+    # cutout: zero a square of half the side at a random centre
+    ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
+    cy = keras.random.randint((n, 1, 1), 0, h, seed=seed_generator)
+    cx = keras.random.randint((n, 1, 1), 0, w, seed=seed_generator)
+    rows = ops.arange(h)[None, :, None]
+    cols = ops.arange(w)[None, None, :]
+    inside = ((ops.abs(rows - cy) <= ch // 2) & (ops.abs(cols - cx) <= cw // 2))
+    return x * ops.cast(~inside, x.dtype)[..., None]
+
+
 class DCGAN(keras.Model):
-    def __init__(self, generator, discriminator, latent_dim, seed=0, **kwargs):
+    """Unconditional, or conditional when the generator takes [z, label] (then batches are
+    (images, labels) and the discriminator sees the label too)."""
+
+    def __init__(self, generator, discriminator, latent_dim, seed=0, diffaugment=False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
+        self.conditional = len(generator.inputs) == 2
+        self.diffaugment = diffaugment
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -48,24 +81,34 @@ class DCGAN(keras.Model):
     def noise(self, n):
         return keras.random.uniform((n, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
 
-    def call(self, z, training=False):
-        return self.generator(z, training=training)
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
 
-    def train_step(self, real_images):
+    def _generate(self, n, labels):
+        z = self.noise(n)
+        return self.generator([z, labels] if self.conditional else z, training=True)
+
+    def _discriminate(self, images, labels):
+        if self.diffaugment:
+            images = diff_augment(images, self.seed_generator)
+        return self.discriminator([images, labels] if self.conditional else images,
+                                  training=True)
+
+    def train_step(self, data):
+        real_images, labels = data if self.conditional else (data, None)
         n = ops.shape(real_images)[0]
-        fake_images = self.generator(self.noise(n), training=True)
+        fake_images = self._generate(n, labels)
         ones, zeros = ops.ones((n, 1)), ops.zeros((n, 1))
 
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
+            real_logits = self._discriminate(real_images, labels)
+            fake_logits = self._discriminate(fake_images, labels)
             d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits))
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         with tf.GradientTape() as tape:
-            fooled_logits = self.discriminator(self.generator(self.noise(n), training=True),
-                                               training=True)
+            fooled_logits = self._discriminate(self._generate(n, labels), labels)
             g_loss = self.loss_fn(ones, fooled_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
@@ -78,17 +121,19 @@ class DCGAN(keras.Model):
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Generates the same latent points after every chunk of steps: samples over time."""
+    """Generates the same latent points (and labels) after every chunk of steps."""
 
-    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1):
+    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1, label=None):
         super().__init__()
         self.z = np.random.default_rng(seed).uniform(-1, 1, (n, latent_dim)).astype("float32")
+        self.labels = None if label is None else np.full(n, label, dtype="int32")
         self.steps_per_epoch = steps_per_epoch
         self.grids = {}  # step -> images (n, H, W, C) in [0, 1]
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.steps_per_epoch
-        self.grids[step] = np.asarray(self.model.generator(self.z, training=False))
+        inputs = self.z if self.labels is None else [self.z, self.labels]
+        self.grids[step] = np.asarray(self.model.generator(inputs, training=False))
 
 
 class LogLine(keras.callbacks.Callback):
@@ -125,45 +170,63 @@ def make_optimizers(gan_cfg):
     return opt(gan_cfg.d_learning_rate), opt(gan_cfg.g_learning_rate)
 
 
-def build(gan_cfg, image_shape, seed):
+def build(gan_cfg, image_shape, seed, n_classes=0, diffaugment=False):
+    """A compiled DCGAN; conditional on the label when n_classes > 0."""
     keras.utils.set_random_seed(seed)
     generator, discriminator = networks.build_gan_networks(
-        gan_cfg.architecture, gan_cfg.latent_dim, image_shape)
-    model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed)
+        gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes)
+    model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
+                  diffaugment=diffaugment)
     d_opt, g_opt = make_optimizers(gan_cfg)
     model.compile(d_opt, g_opt, keras.losses.BinaryCrossentropy(from_logits=True))
     # Built up front so that a checkpoint (weights and optimizer state) can be restored into it.
-    model(ops.zeros((1, gan_cfg.latent_dim)))
+    z = ops.zeros((1, gan_cfg.latent_dim))
+    model([z, ops.zeros((1,), dtype="int32")] if n_classes else z)
     d_opt.build(discriminator.trainable_weights)
     g_opt.build(generator.trainable_weights)
     return model
 
 
-def image_batches(images, batch_size, seed):
-    """uint8 images -> an endless, shuffled tf.data stream of float batches in [0, 1]."""
+def image_batches(images, batch_size, seed, labels=None):
+    """uint8 images -> an endless, shuffled tf.data stream of float batches in [0, 1]. With
+    labels, batches are (images, labels) drawn class-balanced, so that a minority of a few
+    dozen images is seen as often as each majority class."""
     x = np.asarray(images, dtype="float32") / 255.0
-    ds = tf.data.Dataset.from_tensor_slices(x).repeat()
-    ds = ds.shuffle(max(len(x), 1024), seed=seed).batch(batch_size, drop_remainder=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    if labels is None:
+        ds = tf.data.Dataset.from_tensor_slices(x).repeat()
+        ds = ds.shuffle(max(len(x), 1024), seed=seed)
+    else:
+        labels = np.asarray(labels, dtype="int32")
+        classes = np.unique(labels)
+        per_class = [tf.data.Dataset.from_tensor_slices((x[labels == c], labels[labels == c]))
+                     .repeat().shuffle(1024, seed=seed + int(c)) for c in classes]
+        ds = tf.data.Dataset.sample_from_datasets(per_class, seed=seed)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def train(images, gan_cfg, seed, backup_dir=None):
-    """Train a DCGAN on `images` (uint8, N x H x W x C). Returns (model, history, grids)."""
-    model = build(gan_cfg, images.shape[1:], seed)
+def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False,
+          grid_label=None):
+    """Train a DCGAN on `images` (uint8, N x H x W x C), conditional when `labels` are given.
+    Returns (model, history, sample grids over training)."""
+    n_classes = 0 if labels is None else int(np.max(labels)) + 1
+    model = build(gan_cfg, images.shape[1:], seed, n_classes, diffaugment)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)
-    grid = SampleGrid(gan_cfg.latent_dim, seed=seed, steps_per_epoch=per)
+    grid = SampleGrid(gan_cfg.latent_dim, seed=seed, steps_per_epoch=per,
+                      label=grid_label if n_classes else None)
     log = LogLine(epochs * per, per)
     callbacks = [grid, log]
     if backup_dir:  # a killed run resumes from the last finished chunk of steps
         callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
-    print(f"training {gan_cfg.architecture} on {len(images)} images: {epochs * per} steps "
-          f"of batch {gan_cfg.batch_size}", flush=True)
+    kind = f"conditional {gan_cfg.architecture} ({n_classes} classes)" if n_classes else \
+        gan_cfg.architecture
+    print(f"training {kind}{' with DiffAugment' if diffaugment else ''} on {len(images)} "
+          f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
     with warnings.catch_warnings():
         # On resume Keras also restores the unused default `model.optimizer` and warns that it
         # has no state; d_optimizer and g_optimizer are restored in full.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.fit(image_batches(images, gan_cfg.batch_size, seed), epochs=epochs,
+        model.fit(image_batches(images, gan_cfg.batch_size, seed, labels), epochs=epochs,
                   steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
     return model, pd.DataFrame(log.rows), grid.grids
 
@@ -177,14 +240,20 @@ def load_generator(path):
     return keras.models.load_model(path, compile=False)
 
 
-def sample(generator, n, seed, batch_size=500):
-    """n images (uint8) from a trained generator, in batches, reproducible for a seed."""
-    latent_dim = generator.input_shape[-1]
+def sample(generator, n, seed, batch_size=500, label=None):
+    """n images (uint8) from a trained generator, in batches, reproducible for a seed; a
+    conditional generator needs the `label` to draw (an int, or an array of n labels)."""
+    conditional = len(generator.inputs) == 2
+    if conditional and label is None:
+        raise ValueError("a conditional generator needs a label to sample")
+    latent_dim = generator.inputs[0].shape[-1]
+    labels = np.broadcast_to(np.asarray(label if label is not None else 0, "int32"), (n,))
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, n, batch_size):
         z = rng.uniform(-1, 1, (min(batch_size, n - start), latent_dim)).astype("float32")
-        out.append(np.asarray(generator(z, training=False)))
+        inputs = [z, labels[start:start + len(z)]] if conditional else z
+        out.append(np.asarray(generator(inputs, training=False)))
     if not out:
         return np.zeros((0,) + tuple(generator.output_shape[1:]), dtype=np.uint8)
     return np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)

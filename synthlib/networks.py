@@ -19,9 +19,30 @@ def _check_size(image_shape, name):
     return h // 4
 
 
-def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
-    start = _check_size(image_shape, "seed_dcgan")
+def _generator_inputs(latent_dim, n_classes):
+    """z alone, or [z, label] with the label embedded and joined to z (conditional GAN)."""
     z = keras.Input((latent_dim,), name="z")
+    if not n_classes:
+        return z, z
+    label = keras.Input((), dtype="int32", name="label")
+    embedded = layers.Embedding(n_classes, 50)(label)
+    return [z, label], layers.Concatenate()([z, embedded])
+
+
+def _discriminator_inputs(image_shape, n_classes):
+    """The image alone, or [image, label] with the label as one extra learned image plane."""
+    img = keras.Input(image_shape, name="image")
+    if not n_classes:
+        return img, img
+    label = keras.Input((), dtype="int32", name="label")
+    h, w, _ = image_shape
+    plane = layers.Reshape((h, w, 1))(layers.Embedding(n_classes, h * w)(label))
+    return [img, label], layers.Concatenate()([img, plane])
+
+
+def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
+    start = _check_size(image_shape, "seed_dcgan")
+    inputs, z = _generator_inputs(latent_dim, n_classes)
     x = layers.Dense(start * start * 128)(z)
     x = layers.Reshape((start, start, 128))(x)
     for filters, stride in ((128, 2), (64, 2), (32, 1)):
@@ -32,23 +53,22 @@ def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
     x = layers.Activation("relu")(x)
     x = layers.Conv2DTranspose(image_shape[-1], 5, strides=1, padding="same")(x)
     out = layers.Activation("sigmoid", dtype="float32")(x)
-    return keras.Model(z, out, name="generator")
+    return keras.Model(inputs, out, name="generator")
 
 
-def seed_dcgan_discriminator(image_shape=(28, 28, 1)):
-    img = keras.Input(image_shape, name="image")
-    x = img
+def seed_dcgan_discriminator(image_shape=(28, 28, 1), n_classes=0):
+    inputs, x = _discriminator_inputs(image_shape, n_classes)
     for filters, stride in ((32, 2), (64, 2), (128, 2), (256, 1)):
         x = layers.LeakyReLU(0.2)(x)
         x = layers.Conv2D(filters, 5, strides=stride, padding="same")(x)
     x = layers.Flatten()(x)
     out = layers.Dense(1, dtype="float32")(x)
-    return keras.Model(img, out, name="discriminator")
+    return keras.Model(inputs, out, name="discriminator")
 
 
-def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
+def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
     start = _check_size(image_shape, "light_dcgan")
-    z = keras.Input((latent_dim,), name="z")
+    inputs, z = _generator_inputs(latent_dim, n_classes)
     x = layers.Dense(start * start * 64, use_bias=False)(z)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
@@ -59,19 +79,19 @@ def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1)):
         x = layers.Activation("relu")(x)
     x = layers.Conv2D(image_shape[-1], 3, padding="same")(x)
     out = layers.Activation("sigmoid", dtype="float32")(x)
-    return keras.Model(z, out, name="generator")
+    return keras.Model(inputs, out, name="generator")
 
 
-def light_dcgan_discriminator(image_shape=(28, 28, 1)):
-    img = keras.Input(image_shape, name="image")
-    x = layers.Conv2D(32, 4, strides=2, padding="same")(img)
+def light_dcgan_discriminator(image_shape=(28, 28, 1), n_classes=0):
+    inputs, x = _discriminator_inputs(image_shape, n_classes)
+    x = layers.Conv2D(32, 4, strides=2, padding="same")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(64, 4, strides=2, padding="same")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.3)(x)
     out = layers.Dense(1, dtype="float32")(x)
-    return keras.Model(img, out, name="discriminator")
+    return keras.Model(inputs, out, name="discriminator")
 
 
 GAN_PRESETS = {
@@ -80,9 +100,10 @@ GAN_PRESETS = {
 }
 
 
-def build_gan_networks(architecture, latent_dim, image_shape):
+def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0):
+    """Generator and discriminator; both also take a label when n_classes > 0."""
     make_g, make_d = GAN_PRESETS[architecture]
-    return make_g(latent_dim, image_shape), make_d(image_shape)
+    return make_g(latent_dim, image_shape, n_classes), make_d(image_shape, n_classes)
 
 
 # ---- classifiers ------------------------------------------------------------------------

@@ -68,24 +68,42 @@ def class_counts(table, title="Images per part and class group"):
     plt.show()
 
 
-def loss_curves(histories, title="GAN losses (mean over each chunk of steps)"):
-    """histories: {seed: DataFrame with step, d_loss, g_loss, d_real, d_fake}."""
-    df = pd.concat([h.assign(seed=s) for s, h in histories.items()], ignore_index=True)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
-    long = df.melt(id_vars=["step", "seed"], value_vars=["d_loss", "g_loss"],
-                   var_name="loss", value_name="value")
-    sns.lineplot(data=long, x="step", y="value", hue="loss", units="seed", estimator=None,
-                 ax=axes[0])
-    axes[0].set_title("losses")
-    long = df.melt(id_vars=["step", "seed"], value_vars=["d_real", "d_fake"],
-                   var_name="discriminator output", value_name="P(real)")
-    sns.lineplot(data=long, x="step", y="P(real)", hue="discriminator output", units="seed",
-                 estimator=None, ax=axes[1])
-    axes[1].set_ylim(0, 1)
-    axes[1].set_title("discriminator's mean P(real)")
+def loss_curves(results, title="GAN losses (mean over each chunk of steps)"):
+    """results: {(seed, generator): (history, grids)} from stages.train_gans."""
+    df = pd.concat([h.assign(seed=s, generator=g) for (s, g), (h, _) in results.items()],
+                   ignore_index=True)
+    gens = list(dict.fromkeys(df.generator))
+    fig, axes = plt.subplots(len(gens), 2, figsize=(11, 2.8 * len(gens)), squeeze=False)
+    for row, gen in enumerate(gens):
+        d = df[df.generator == gen]
+        long = d.melt(id_vars=["step", "seed"], value_vars=["d_loss", "g_loss"],
+                      var_name="loss", value_name="value")
+        sns.lineplot(data=long, x="step", y="value", hue="loss", units="seed", estimator=None,
+                     ax=axes[row, 0])
+        axes[row, 0].set_title(f"{gen}: losses")
+        long = d.melt(id_vars=["step", "seed"], value_vars=["d_real", "d_fake"],
+                      var_name="discriminator output", value_name="P(real)")
+        sns.lineplot(data=long, x="step", y="P(real)", hue="discriminator output",
+                     units="seed", estimator=None, ax=axes[row, 1])
+        axes[row, 1].set_ylim(0, 1)
+        axes[row, 1].set_title(f"{gen}: discriminator's mean P(real)")
     fig.suptitle(title)
     fig.tight_layout()
     plt.show()
+
+
+def grids_by_generator(results, seed):
+    for (s, gen), (_, grids) in results.items():
+        if s == seed:
+            grids_over_time(grids, title=f"{gen}, seed {seed}: samples during training "
+                                         "(same latent points)")
+
+
+def images_by_generator(images, seed, max_images=30):
+    """images: {(seed, generator): uint8 images}."""
+    for (s, gen), x in images.items():
+        if s == seed:
+            sample_grid(x, title=f"{gen}, seed {seed}", max_images=max_images)
 
 
 def confidence_histogram(proba_by_name, target_class, threshold, title=""):
@@ -103,9 +121,25 @@ def confidence_histogram(proba_by_name, target_class, threshold, title=""):
     plt.show()
 
 
-def confusion_matrices(confusions, labels=("rest", "minority"), seed=None):
-    keys = [k for k in confusions if seed is None or k[2] == seed]
-    cols = min(len(keys), 4)
+def confidence_by_generator(labels, seed, target_class, threshold):
+    """labels: {(seed, generator): result of stages.label}; one histogram per generator."""
+    first = True
+    for (s, gen), r in labels.items():
+        if s != seed:
+            continue
+        curves = {"synthetic (oracle)": r["oracle_proba"],
+                  "synthetic (filter)": r["filter_proba"]}
+        if first:
+            curves["real minority (oracle)"] = r["oracle_real_proba"]
+        confidence_histogram(curves, target_class, threshold,
+                             title=f"{gen}, seed {seed}: confidence that an image is a "
+                                   f"{target_class}")
+
+
+def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, classifier=None):
+    keys = [k for k in confusions if (seed is None or k[2] == seed)
+            and (classifier is None or k[1] == classifier)]
+    cols = min(len(keys), 5)
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3 * rows), squeeze=False)
     for ax in axes.flat:
@@ -124,11 +158,17 @@ def confusion_matrices(confusions, labels=("rest", "minority"), seed=None):
 
 def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
                                        "minority_recall", "balanced_accuracy")):
-    """Every seed as a point, per arm and classifier: the spread stays visible."""
+    """Every seed as a point, with the mean and its 95% interval, per arm and classifier:
+    the spread stays visible."""
     d = metrics_df[metrics_df.metric.isin(metrics)]
-    g = sns.catplot(data=d, x="arm", y="value", hue="classifier", col="metric", kind="strip",
-                    dodge=True, height=3.2, aspect=0.9, col_wrap=min(len(metrics), 4))
-    g.set(ylim=(-0.02, 1.02))
+    g = sns.catplot(data=d, y="arm", x="value", hue="classifier", col="metric", kind="strip",
+                    dodge=True, height=0.35 * d.arm.nunique() + 1.5, aspect=0.8,
+                    col_wrap=min(len(metrics), 4), alpha=0.6)
+    for ax, metric in zip(g.axes.flat, metrics):
+        sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier",
+                      dodge=0.4, linestyle="none", errorbar=("ci", 95), markers="d",
+                      ax=ax, legend=False)
+    g.set(xlim=(-0.02, 1.02))
     g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
     plt.show()
 

@@ -9,10 +9,11 @@ import json
 import platform
 import subprocess
 
+import numpy as np
 import pandas as pd
 
-from synthlib import evaluation
-from synthlib.config import ARMS
+from synthlib import evaluation, metrics
+from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas",
@@ -20,38 +21,93 @@ PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "p
 
 
 def headline(metrics_df, metric="minority_f1"):
-    """Mean ± std over seeds, classifiers as rows, arms as columns."""
+    """Mean ± std [95% interval] over seeds; classifiers as rows, arms as columns."""
     s = evaluation.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
-    s["cell"] = s.apply(lambda r: f"{r['mean']:.3f}" + (
-        f" ± {r['std']:.3f}" if r["seeds"] > 1 else ""), axis=1)
+    s = s[s.arm.isin(ARMS)]
+
+    def cell(r):
+        if r["seeds"] < 2:
+            return f"{r['mean']:.3f}"
+        return (f"{r['mean']:.3f} ± {r['std']:.3f} "
+                f"[{r['mean'] - r['ci95']:.3f}, {r['mean'] + r['ci95']:.3f}]")
+    s["cell"] = s.apply(cell, axis=1)
     table = s.pivot(index="classifier", columns="arm", values="cell")
-    order = [a for a in ARMS if a in table.columns]  # baseline first, as configured
-    return table[order + [a for a in table.columns if a not in order]]
+    return table[[a for a in ARMS if a in table.columns]]
 
 
-def verdicts(metrics_df, baseline="imbalanced", arm="gan_balanced", metric="minority_f1"):
-    """One sentence per classifier on whether `arm` beats `baseline`, from the numbers."""
-    s = evaluation.summary(metrics_df, metric).set_index(["classifier", "arm"])
+def comparisons(metrics_df, metric="minority_f1"):
+    """Each GAN arm against each classic baseline, per classifier: the mean paired difference
+    over seeds (same seed, same split) with its 95% interval, and whether it is beyond the
+    seed-to-seed spread (the interval excludes zero)."""
+    d = metrics_df[(metrics_df.metric == metric) & (metrics_df.classifier != "oracle")]
+    wide = d.pivot_table(index=["classifier", "seed"], columns="arm", values="value")
+    rows = []
+    for clf, g in wide.groupby(level="classifier"):
+        for gan_arm in [a for a in GENERATORS if a in g.columns]:
+            for base in [a for a in CLASSIC_ARMS if a in g.columns]:
+                diff = (g[gan_arm] - g[base]).dropna()
+                mean, sd, half = metrics.mean_ci(diff)
+                if len(diff) < 2:
+                    verdict = "single seed: no spread measured"
+                elif mean - half > 0:
+                    verdict = "better, beyond the spread"
+                elif mean + half < 0:
+                    verdict = "worse, beyond the spread"
+                else:
+                    verdict = "within the spread"
+                rows.append({"classifier": clf, "gan_arm": gan_arm, "baseline": base,
+                             "mean_difference": mean, "ci95": half, "seeds": len(diff),
+                             "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def verdicts(metrics_df, metric="minority_f1"):
+    """Sentences computed from the numbers: the best arm per classifier, and how each GAN arm
+    fares against each classic baseline (also when it does not beat it)."""
+    s = evaluation.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
+    s = s[s.arm.isin(ARMS) & (s.arm != "upper_bound")]
     out = []
-    for clf in sorted(metrics_df[metrics_df.classifier != "oracle"].classifier.unique()):
-        if (clf, baseline) not in s.index or (clf, arm) not in s.index:
-            continue
-        b, a = s.loc[(clf, baseline)], s.loc[(clf, arm)]
-        diff = a["mean"] - b["mean"]
-        if a["seeds"] > 1:
-            spread = (a["std"] if pd.notna(a["std"]) else 0) + (
-                b["std"] if pd.notna(b["std"]) else 0)
-            beyond = abs(diff) > spread
-            noise = (f"which is {'beyond' if beyond else 'within'} the seed-to-seed spread "
-                     f"(sum of stds {spread:.3f}, {int(a['seeds'])} seeds)")
-        else:
-            noise = "from a single seed, so no spread was measured: treat it as indicative"
-        direction = "higher" if diff > 0 else "lower" if diff < 0 else "the same"
-        word = "beats" if diff > 0 else "does not beat"
-        out.append(f"**{clf}**: {metric} on {arm} is {a['mean']:.3f} against {b['mean']:.3f} "
-                   f"on {baseline} ({diff:+.3f}, {direction}); the {arm} arm {word} the "
-                   f"{baseline} arm here, {noise}.")
+    comp = comparisons(metrics_df, metric)
+    for clf, g in s.groupby("classifier"):
+        best = g.loc[g["mean"].idxmax()]
+        text = (f"**{clf}**: the best arm on {metric} is **{best['arm']}** "
+                f"({best['mean']:.3f}, {int(best['seeds'])} seed(s)).")
+        c = comp[comp.classifier == clf]
+        if len(c):
+            won = c[c.verdict.str.startswith("better")]
+            lost = c[c.verdict.str.startswith("worse")]
+            text += (f" Of {len(c)} GAN-vs-baseline comparisons, {len(won)} are better beyond "
+                     f"the seed-to-seed spread, {len(lost)} worse beyond it, and "
+                     f"{len(c) - len(won) - len(lost)} within it or unmeasured.")
+            if len(won) == 0:
+                text += " No GAN arm beats a classic baseline beyond the spread here."
+        out.append(text)
     return out
+
+
+def scores_table(metrics_df, arms=ARMS):
+    """Every evaluation metric as mean ± std over seeds, one row per classifier and arm."""
+    d = metrics_df[metrics_df.arm.isin(arms) & (metrics_df.classifier != "oracle")]
+    g = d.groupby(["classifier", "arm", "metric"], sort=False)["value"]
+    cell = g.mean().map("{:.3f}".format) + g.std().map(
+        lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
+    table = cell.unstack("metric")
+    order = [a for a in arms if a in table.index.get_level_values("arm")]
+    return table.reindex(order, level="arm")
+
+
+def tstr_table(metrics_df):
+    """Train on real / synthetic only / both, test on real (mean ± std over seeds)."""
+    return scores_table(metrics_df, arms=("TRTR", "TSTR", "TRSTR"))
+
+
+def quality_table(metrics_df):
+    """Generator quality next to its real-vs-real reference (mean over seeds)."""
+    d = metrics_df[(metrics_df.classifier == "oracle") & (metrics_df.arm != "real_test")]
+    d = d.assign(generator=d.arm.str.replace(":real", "", regex=False),
+                 images=np.where(d.arm.str.endswith(":real"), "real (reference)", "synthetic"))
+    return d.pivot_table(index=["generator", "images"], columns="metric", values="value",
+                         aggfunc="mean", sort=False).round(4)
 
 
 def _git_commit():
@@ -120,7 +176,7 @@ def write_index(reports_dir=REPORTS_DIR):
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
             f"</p><p class=meta>profile {html.escape(s['profile'])}, {s['seeds']} seed(s), "
             f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}</p>"
-            f"<p>Minority F1 on the real test split (mean ± std over seeds):</p>"
+            f"<p>Minority F1 on the real test split (mean ± std [95% interval] over seeds):</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"
             f"</p></section>")
     body = "".join(sections) or "<p>No experiment has been reported yet: run make report.</p>"

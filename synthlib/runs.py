@@ -42,8 +42,10 @@ class Run:
                      f"{d['class_counts']}")
         return text
 
-    def path(self, name, seed=None):
+    def path(self, name, seed=None, generator=None):
         base = self.dir if seed is None else self.dir / f"seed{seed}"
+        if generator:
+            base = base / generator
         base.mkdir(parents=True, exist_ok=True)
         return base / name
 
@@ -65,11 +67,11 @@ class Run:
     def split(self, seed):
         return Split.load(self.path("split.npz", seed))
 
-    def save_json(self, name, obj, seed=None):
-        write_text(self.path(name, seed), json.dumps(obj, indent=2, default=_plain))
+    def save_json(self, name, obj, seed=None, generator=None):
+        write_text(self.path(name, seed, generator), json.dumps(obj, indent=2, default=_plain))
 
-    def load_json(self, name, seed=None):
-        return json.loads(self.path(name, seed).read_text())
+    def load_json(self, name, seed=None, generator=None):
+        return json.loads(self.path(name, seed, generator).read_text())
 
 
 def _plain(o):

@@ -45,9 +45,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("data: {dataset: mnsit}\n", "data.dataset = 'mnsit': unknown dataset"),
     ("gan: {steps: many}\n", "gan.steps = 'many': expected int"),
     ("gan: {architecture: big}\n", "gan.architecture = 'big': unknown architecture"),
-    ("evaluate: {arms: [imbalanced, gan_balance]}\n",
-     "evaluate.arms = 'gan_balance': unknown; choose from imbalanced, gan_balanced "
-     "(did you mean 'gan_balanced'?)"),
+    ("evaluate: {arms: [imbalanced, smoot]}\n", "evaluate.arms = 'smoot': unknown; choose"),
     ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
     ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile"),
 ])
@@ -56,6 +54,11 @@ def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expec
         load_text(tmp_path, text)
     assert str(e.value).startswith(expected)
     assert "\n" not in str(e.value)
+
+
+def test_unknown_arm_suggests_the_closest():
+    with pytest.raises(config.ConfigError, match=r"\(did you mean 'smote'\?\)"):
+        config.EvaluateConfig(arms=["smoot"]).validate()
 
 
 def test_unknown_profile_and_missing_file(tmp_path):

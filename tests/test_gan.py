@@ -49,6 +49,7 @@ def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path)
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     stages.prepare(run)
     run.cfg.gan.steps, run.cfg.gan.log_every = 2, 1
+    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
     real_train, calls = gan.train, []
 
     def counting(*args, **kw):
@@ -57,11 +58,30 @@ def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path)
     monkeypatch.setattr(stages.gan, "train", counting)
     first = stages.train_gans(run)
     stages.train_gans(run)
-    assert len(calls) == 1 and list(first[0][0].step) == [1, 2]
+    assert len(calls) == 1 and list(first[(0, "dcgan_minority")][0].step) == [1, 2]
     run.cfg.gan.steps = 3
     again = stages.train_gans(run)
-    assert len(calls) == 2 and list(again[0][0].step) == [1, 2, 3]
-    assert not list((tmp_path / "b" / "seed0").glob("gan_backup_*"))  # removed when done
+    assert len(calls) == 2 and list(again[(0, "dcgan_minority")][0].step) == [1, 2, 3]
+    assert not list((tmp_path / "b").rglob("gan_backup_*"))  # removed when done
+
+
+def test_conditional_gan_samples_the_label_asked_for(digits):
+    model, history, grids = gan.train(digits.x[:200], tiny_cfg(), 0, labels=digits.y[:200],
+                                      diffaugment=True, grid_label=5)
+    assert len(model.generator.inputs) == 2 and sorted(grids) == [1, 2]
+    a = gan.sample(model.generator, 6, seed=0, label=5)
+    b = gan.sample(model.generator, 6, seed=0, label=3)
+    assert a.shape == (6, 28, 28, 1) and not np.array_equal(a, b)
+    import pytest
+    with pytest.raises(ValueError, match="needs a label"):
+        gan.sample(model.generator, 2, seed=0)
+
+
+def test_diff_augment_keeps_shape_and_changes_images(digits):
+    import keras
+    x = digits.x[:8].astype("float32") / 255.0
+    out = np.asarray(gan.diff_augment(x, keras.random.SeedGenerator(0)))
+    assert out.shape == x.shape and not np.allclose(out, x)
 
 
 def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits):

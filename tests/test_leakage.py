@@ -35,13 +35,22 @@ def test_train_gans_passes_only_kept_minority(monkeypatch, tmp_path):
     ds, splits = stages.prepare(run)
     seen = []
 
-    def spy(images, cfg, seed, backup_dir=None):
-        seen.append(images)
+    def spy(images, cfg, seed, labels=None, **kw):
+        seen.append((images, labels))
         raise RuntimeError("stop after capture")
     monkeypatch.setattr(stages.gan, "train", spy)
-    with pytest.raises(RuntimeError, match="stop after capture"):
-        stages.train_gans(run)
-    assert np.array_equal(seen[0], ds.x[splits[0].kept_minority])
+    for arm in ("dcgan_minority", "dcgan_minority_diffaug", "cgan_all_classes"):
+        run.cfg.evaluate.arms, run.cfg.evaluate.tstr = [arm], False
+        with pytest.raises(RuntimeError, match="stop after capture"):
+            stages.train_gans(run)
+    split = splits[0]
+    for images, labels in seen[:2]:  # minority-only DCGANs: the kept minority, nothing else
+        assert np.array_equal(images, ds.x[split.kept_minority]) and labels is None
+    images, labels = seen[2]  # the conditional GAN: the imbalanced set, dropped 5s excluded
+    assert np.array_equal(images, ds.x[split.imbalanced])
+    assert np.array_equal(labels, ds.y[split.imbalanced])
+    assert np.sum(labels == 5) == len(split.kept_minority)
+    assert not rows_of(images) & rows_of(ds.x[split.test])
 
 
 class FakeModel:
@@ -87,28 +96,37 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
     images are the same; with the filter on, the filter alone decides."""
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     run.cfg.label.filter = filter_on
+    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
     ds, splits = stages.prepare(run)
     need = stages.n_needed(ds, splits[0])
     images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
-    np.savez(run.path("synthetic.npz", 0), images=images, n_needed=need)
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
     hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    monkeypatch.setattr(stages.quality, "compare", lambda *a, **k: ({}, {}))
     masks = []
     for oracle_says in (0, 5):
         monkeypatch.setattr(labeling, "train_oracle",
                             lambda *a, c=oracle_says: (FakeModel(10, c), hist))
         monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 5), hist))
-        out = stages.label(run)[0]
+        out = stages.label(run)[(0, "dcgan_minority")]
         masks.append(out["accepted"])
         assert out["summary"]["oracle_on_synthetic"]["label_agreement"] == float(oracle_says == 5)
     assert np.array_equal(masks[0], masks[1]) and masks[0].sum() == need
     assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
     if filter_on:  # a filter that calls nothing a 5 accepts nothing
         monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
-        assert stages.label(run)[0]["accepted"].sum() == 0
+        assert stages.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
 
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
-    synthetic = np.full((40, 28, 28, 1), 7, np.uint8)
+    """Every arm: validation and test stay real; no training set holds a test image; the
+    synthetic images go only into the GAN arms; everything scored is the real test split."""
+    from synthlib.config import ARMS, GENERATORS, Config
+
+    synthetic = {name: np.full((40, 28, 28, 1), 7 + i, np.uint8)
+                 for i, name in enumerate(GENERATORS)}
+    all_synth = set().union(*(rows_of(x) for x in synthetic.values()))
+    test = rows_of(digits.x[digits_split.test])
     seen_fit, seen_predict = [], []
 
     def spy_fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, **kw):
@@ -121,13 +139,32 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
         return real_predict(model, images, batch_size)
     monkeypatch.setattr(classifiers, "fit", spy_fit)
     monkeypatch.setattr(classifiers, "predict_proba", spy_predict)
-    rows, _, _ = evaluation.evaluate_seed("e", EvaluateConfig(epochs=1), digits, digits_split,
-                                          synthetic, 0)
-    synth = rows_of(synthetic)
-    for x, y, val in seen_fit:
-        assert not rows_of(val) & synth  # validation: real only
-    gan_x, gan_y, _ = seen_fit[-1]
-    assert synth <= rows_of(gan_x) and gan_y[-40:].tolist() == [1] * 40
+    cfg = Config(experiment="e")
+    cfg.evaluate.classifiers = ["seed_mlp"]
+    rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
+    assert [r["arm"] for r in rows[::len(rows) // len(ARMS)]] == list(ARMS)
+    for arm, (x, y, val) in zip(ARMS, seen_fit):
+        assert not rows_of(val) & all_synth  # validation: real only
+        assert not rows_of(x) & test, arm  # no test image in any training set
+        if arm in GENERATORS:
+            assert rows_of(synthetic[arm]) <= rows_of(x) and y[-40:].tolist() == [1] * 40
+        else:
+            assert not rows_of(x) & all_synth, arm
     for x in seen_predict:  # everything scored is the real test split, unchanged
         assert np.array_equal(x, digits.x[digits_split.test])
-    assert {r["arm"] for r in rows} == {"imbalanced", "gan_balanced"}
+
+
+def test_resampling_baselines_only_use_the_imbalanced_set(digits, digits_split):
+    from synthlib.config import Config
+    cfg = Config(experiment="e")
+    x_imb = rows_of(digits.x[digits_split.imbalanced])
+    for arm in ("random_oversampling", "augmentation"):
+        x, y, _ = evaluation.training_set(arm, digits, digits_split, {}, cfg, 0)
+        assert np.sum(y == 1) == np.sum(y == 0)  # balanced
+        if arm == "random_oversampling":
+            assert rows_of(x) == x_imb  # only repeats of what the scenario has
+    x, y, _ = evaluation.training_set("smote", digits, digits_split, {}, cfg, 0)
+    assert np.sum(y == 1) == np.sum(y == 0)
+    dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
+                           digits_split.kept_minority)
+    assert not rows_of(x) & rows_of(digits.x[dropped])

@@ -30,17 +30,46 @@ def test_oracle_measures_and_filter_mask():
     assert labeling.filter_mask(proba, 1, 0.5, n_needed=2).tolist() == [True, False, True, False]
 
 
-def _metrics(values):
-    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": "seed_mlp", "seed": s,
+def _metrics(values, clf="seed_mlp"):
+    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": clf, "seed": s,
                           "metric": "minority_f1", "value": v}
                          for arm, vs in values.items() for s, v in enumerate(vs)])
 
 
-def test_verdict_says_when_the_gan_does_not_help():
-    text = report.verdicts(_metrics({"imbalanced": [0.8, 0.82], "gan_balanced": [0.6, 0.7]}))
-    assert len(text) == 1
-    assert "does not beat" in text[0] and "-0.160" in text[0] and "beyond" in text[0]
-    text = report.verdicts(_metrics({"imbalanced": [0.5, 0.7], "gan_balanced": [0.62, 0.66]}))
-    assert " beats " in text[0] and "within the seed-to-seed spread" in text[0]
-    text = report.verdicts(_metrics({"imbalanced": [0.5], "gan_balanced": [0.6]}))
-    assert "single seed" in text[0]
+def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
+    m = _metrics({"imbalanced": [0.80, 0.82, 0.81], "smote": [0.5, 0.9, 0.7],
+                  "dcgan_minority": [0.60, 0.61, 0.62], "upper_bound": [0.99, 0.99, 0.99]})
+    c = report.comparisons(m).set_index("baseline")
+    assert c.loc["imbalanced", "verdict"] == "worse, beyond the spread"
+    assert c.loc["imbalanced", "mean_difference"] == pytest.approx(-0.2)
+    assert c.loc["smote", "verdict"] == "within the spread"
+    text = report.verdicts(m)[0]
+    assert "best arm on minority_f1 is **imbalanced**" in text  # upper bound is not an arm
+    assert "0 are better beyond the seed-to-seed spread, 1 worse" in text
+    assert "No GAN arm beats a classic baseline beyond the spread here." in text
+    better = _metrics({"imbalanced": [0.5, 0.52], "dcgan_minority": [0.7, 0.71]})
+    assert report.comparisons(better).verdict.tolist() == ["better, beyond the spread"]
+    single = _metrics({"imbalanced": [0.5], "dcgan_minority": [0.6]})
+    assert report.comparisons(single).verdict.tolist() == ["single seed: no spread measured"]
+
+
+def test_mean_ci_matches_a_t_interval():
+    mean, sd, half = metrics.mean_ci([1.0, 2.0, 3.0])
+    assert mean == 2.0 and sd == 1.0 and half == pytest.approx(4.302653 / np.sqrt(3), rel=1e-5)
+
+
+def test_quality_measures_on_known_inputs():
+    from synthlib import quality
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 4))
+    assert quality.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    shifted = quality.frechet_distance(a, a + 3.0)
+    assert shifted == pytest.approx(36.0, rel=1e-6)  # |mean shift|^2 = 4 * 3^2
+    assert abs(quality.kernel_inception_distance(a, rng.normal(size=(400, 4)))) < 0.05
+    assert quality.kernel_inception_distance(a, a + 3.0) > 1.0
+    uniform = np.full((10, 10), 0.1)
+    confident = np.eye(10)
+    assert quality.classifier_score(uniform) == pytest.approx(1.0)
+    assert quality.classifier_score(confident) == pytest.approx(10.0, rel=1e-6)
+    imgs = rng.integers(0, 255, (5, 4, 4, 1), dtype=np.uint8)
+    assert np.allclose(quality.nearest_distances(imgs, imgs), 0, atol=1e-6)

@@ -60,12 +60,18 @@ def test_metrics_csv_is_tidy_and_complete(smoke_run):
     build, reports = smoke_run
     m = pd.read_csv(reports / "metrics.csv")
     assert list(m.columns) == ["experiment", "arm", "classifier", "seed", "metric", "value"]
+    from synthlib.config import ARMS, GENERATORS
     scored = m[m.classifier != "oracle"]
-    assert set(scored.arm) == {"imbalanced", "gan_balanced"}
+    assert set(ARMS) | {"TRTR", "TSTR", "TRSTR"} == set(scored.arm)
     assert set(scored.classifier) == {"seed_mlp", "small_cnn"}
-    assert {"minority_f1", "minority_precision", "minority_recall",
-            "balanced_accuracy"} <= set(scored.metric)
-    assert m.value.between(0, 1).all()
+    assert {"minority_f1", "minority_precision", "minority_recall", "majority_recall",
+            "balanced_accuracy", "g_mean", "pr_auc"} <= set(scored.metric)
+    assert scored.value.between(0, 1).all()
+    quality = m[m.classifier == "oracle"]
+    for gen in GENERATORS:  # every generator beside its real-vs-real reference
+        for arm in (gen, f"{gen}:real"):
+            assert {"frechet_distance", "kid", "label_agreement", "classifier_score",
+                    "near_duplicate_share"} <= set(quality[quality.arm == arm].metric)
 
 
 def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
@@ -77,10 +83,10 @@ def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
     cfg = load(DIGITS_PARAMS, "smoke")
     ds = load_data(cfg.data)
     split = Split.load(build / "seed0" / "split.npz")
-    with np.load(build / "seed0" / "synthetic.npz") as f:
-        synthetic = f["images"]
     test_rows = {img.tobytes() for img in ds.x[split.test]}
-    assert not test_rows & {img.tobytes() for img in synthetic}
+    for path in (build / "seed0").rglob("synthetic.npz"):
+        with np.load(path) as f:
+            assert not test_rows & {img.tobytes() for img in f["images"]}
     log = "\n".join(o.get("text", "") for c in nbformat.read(build / "02_train_gan.ipynb", 4).cells
                     for o in c.get("outputs", []))
     assert f"on {len(split.kept_minority)} images" in log

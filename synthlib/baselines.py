@@ -1,0 +1,53 @@
+"""The cheap alternatives a GAN arm must beat: oversampling, SMOTE and classic augmentation
+(imbalanced-learn and Keras preprocessing layers). All work on the imbalanced training set
+only; none ever sees validation or test images."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+
+
+def random_oversample(x, y, seed):
+    """Repeat minority images (drawn with replacement) until the classes balance."""
+    idx, y_res = RandomOverSampler(random_state=seed).fit_resample(
+        np.arange(len(y)).reshape(-1, 1), y)
+    return x[idx[:, 0]], y_res
+
+
+def smote(x, y, seed):
+    """SMOTE on flattened pixels: new minority images on lines between minority neighbours."""
+    n_minority = int(np.min(np.bincount(y)))
+    if n_minority < 2:  # SMOTE needs two minority images to interpolate between
+        return random_oversample(x, y, seed)
+    sampler = SMOTE(random_state=seed, k_neighbors=min(5, n_minority - 1))
+    flat, y_res = sampler.fit_resample(x.reshape(len(x), -1).astype("float32"), y)
+    images = np.clip(np.rint(flat), 0, 255).astype(np.uint8).reshape((-1,) + x.shape[1:])
+    return images, y_res
+
+
+def augmenter(aug_cfg, seed):
+    """Rotation, zoom, translation, brightness; horizontal flips only where labels survive."""
+    steps = [
+        keras.layers.RandomRotation(aug_cfg.rotation / 360.0, fill_mode="constant", seed=seed),
+        keras.layers.RandomZoom(aug_cfg.zoom, fill_mode="constant", seed=seed + 1),
+        keras.layers.RandomTranslation(aug_cfg.translation, aug_cfg.translation,
+                                       fill_mode="constant", seed=seed + 2),
+        keras.layers.RandomBrightness(aug_cfg.brightness, value_range=(0.0, 1.0),
+                                      seed=seed + 3),
+    ]
+    if aug_cfg.horizontal_flip:
+        steps.append(keras.layers.RandomFlip("horizontal", seed=seed + 4))
+    return keras.Sequential(steps, name="augmentation")
+
+
+def augment(images, n, aug_cfg, seed, batch_size=500):
+    """n augmented copies of randomly chosen `images` (uint8 in, uint8 out)."""
+    if n <= 0:
+        return np.zeros((0,) + images.shape[1:], dtype=np.uint8)
+    rng = np.random.default_rng(seed)
+    source = images[rng.integers(0, len(images), n)].astype("float32") / 255.0
+    model = augmenter(aug_cfg, seed)
+    out = [np.asarray(model(source[i:i + batch_size], training=True))
+           for i in range(0, n, batch_size)]
+    return np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,102 @@
+"""How good are the synthetic images? Each measure is computed twice at the same sample count:
+synthetic vs real, and real held-out vs real (the reference a perfect generator would match).
+
+Features come from the measuring oracle's penultimate layer (`features`), so the Fréchet
+distance and KID here are "FID/KID in a digit classifier's space", not Inception-based.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from scipy import linalg
+from sklearn.neighbors import NearestNeighbors
+
+from synthlib import classifiers
+
+
+def feature_model(oracle):
+    return keras.Model(oracle.inputs, oracle.get_layer("features").output)
+
+
+def features(model, images):
+    return classifiers.predict_proba(model, images).astype("float64")
+
+
+def frechet_distance(a, b):
+    """Fréchet distance between Gaussians fitted to two feature sets."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    covmean = covmean.real
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * covmean))
+
+
+def kernel_inception_distance(a, b):
+    """Unbiased squared MMD with the cubic polynomial kernel (KID, Binkowski et al. 2018)."""
+    d = a.shape[1]
+
+    def k(x, y):
+        return (x @ y.T / d + 1.0) ** 3
+    m, n = len(a), len(b)
+    kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+    return float((kaa.sum() - np.trace(kaa)) / (m * (m - 1))
+                 + (kbb.sum() - np.trace(kbb)) / (n * (n - 1)) - 2 * kab.mean())
+
+
+def classifier_score(proba):
+    """exp E[KL(p(y|x) || p(y))]: the Inception Score with the oracle as the classifier."""
+    eps = 1e-12
+    marginal = proba.mean(0, keepdims=True)
+    kl = np.sum(proba * (np.log(proba + eps) - np.log(marginal + eps)), axis=1)
+    return float(np.exp(kl.mean()))
+
+
+def nearest_distances(images, reference):
+    """Pixel-space L2 distance (images scaled to [0, 1]) from each image to its nearest
+    reference image."""
+    flat = lambda x: np.asarray(x, "float32").reshape(len(x), -1) / 255.0  # noqa: E731
+    nn = NearestNeighbors(n_neighbors=1).fit(flat(reference))
+    return nn.kneighbors(flat(images))[0][:, 0]
+
+
+def measure_set(images, real_pool, training_images, oracle, feats, target_class, threshold,
+                near_duplicate, median_real_distance):
+    """All measures for one image set against the real pool (features) and the generator's
+    training images (memorisation)."""
+    from synthlib.labeling import measure
+
+    proba = classifiers.predict_proba(oracle, images)
+    f = features(feats, images)
+    distances = nearest_distances(images, training_images)
+    out = measure(proba, target_class, threshold)
+    out.update({
+        "frechet_distance": frechet_distance(f, real_pool),
+        "kid": kernel_inception_distance(f, real_pool),
+        "classifier_score": classifier_score(proba),
+        "nn_distance_median": float(np.median(distances)),
+        "near_duplicate_share": float(np.mean(distances < near_duplicate
+                                              * median_real_distance)),
+    })
+    return out
+
+
+def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, target_class,
+            threshold, quality_cfg, seed):
+    """(synthetic measures, real-vs-real reference measures), both at the same sample count.
+
+    real_heldout: real minority images no generator saw (validation split);
+    real_pool_images: the real minority images the features are compared with (train split);
+    training_images: what the generator learned from (memorisation is measured against it).
+    """
+    rng = np.random.default_rng(seed)
+    n = min(quality_cfg.samples, len(real_heldout), len(synthetic))
+    if n < 3:
+        raise ValueError(f"quality: only {n} images to compare; need at least 3")
+    synth = synthetic[rng.choice(len(synthetic), n, replace=False)]
+    real = real_heldout[rng.choice(len(real_heldout), n, replace=False)]
+    feats = feature_model(oracle)
+    pool = features(feats, real_pool_images)
+    median_real = float(np.median(nearest_distances(real, training_images)))
+    args = (pool, training_images, oracle, feats, target_class, threshold,
+            quality_cfg.near_duplicate, median_real)
+    return measure_set(synth, *args), measure_set(real, *args)
