@@ -22,7 +22,7 @@ RUN_STAGE := $(PY) -m synthlib.pipeline stage
 export TF_NUM_INTEROP_THREADS ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help setup report test lab index check clean clean-reports
+.PHONY: help setup report test lab index check check-reports clean clean-reports
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,7 +48,10 @@ test: $(STAMP) ## run the test suite (CPU, a few minutes)
 	$(PY) -m pytest -q
 
 lab: $(STAMP) ## open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+check-reports: ## open every report in headless Chromium, offline: no error output, no blank figure; screenshots in reports/screenshots/
+	$(PY) -m synthlib.browser_check reports
 
 check: $(STAMP) ## validate the parameters and data of EXP without training anything
 	@for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) || exit 1; done

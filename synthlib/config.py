@@ -242,19 +242,28 @@ class Config:
 
 
 # Sizes per profile. quick is the default and the one the README times.
+# Sized for a 2-core laptop CPU: every seed trains one GAN per GAN arm and one classifier per
+# arm and classifier, so steps and epochs are what the time budget allows.
 PROFILES = {
-    "smoke": {  # seconds: proves the wiring, numbers mean nothing
+    "smoke": {  # about a minute: proves the wiring, the numbers mean nothing
         "data": {"max_images": 1500},
         "gan": {"steps": 20, "log_every": 10, "batch_size": 16},
         "label": {"oracle_epochs": 1, "filter_epochs": 1},
         "evaluate": {"epochs": 1},
+        "quality": {"samples": 50},
     },
-    "quick": {},
-    "full": {  # the seed's 3,000 GAN steps, repeated seeds
+    "quick": {  # the default: two seeds on 6,000 images, about 10 minutes
+        "seeds": [0, 1],
+        "data": {"max_images": 6000},
+        "gan": {"steps": 400, "log_every": 50, "batch_size": 32},
+        "label": {"oracle_epochs": 2, "filter_epochs": 2},
+        "evaluate": {"epochs": 3},
+    },
+    "full": {  # five seeds on all the data
         "seeds": [0, 1, 2, 3, 4],
-        "gan": {"steps": 3000},
-        "label": {"oracle_epochs": 5},
-        "evaluate": {"epochs": 10},
+        "gan": {"steps": 1000, "batch_size": 32},
+        "label": {"oracle_epochs": 3, "filter_epochs": 3},
+        "evaluate": {"epochs": 4},
     },
 }
 

@@ -38,6 +38,12 @@ def _dirs(cfg, build_dir, reports_dir):
     return b, r
 
 
+OFFLINE_TEMPLATE = (
+    "{%- extends 'index.html.j2' -%}"
+    "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
+    "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}")
+
+
 def to_html(notebook_path, html_path):
     import nbformat
     from nbconvert import HTMLExporter
@@ -45,8 +51,10 @@ def to_html(notebook_path, html_path):
     nb = nbformat.read(notebook_path, as_version=4)
     # Reports are for reading: code cells are hidden (the notebooks hold only a few calls into
     # synthlib, and each report prints its parameters).
+    # The lab template's require.js and MathJax come from a CDN; the reports need neither, and
+    # must open offline from a copied folder.
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+                            exclude_output_prompt=True, raw_template=OFFLINE_TEMPLATE)
     body, _ = exporter.from_notebook_node(nb)
     write_text(html_path, body)
 
