@@ -22,7 +22,7 @@ RUN_STAGE := $(PY) -m synthlib.pipeline stage
 export TF_NUM_INTEROP_THREADS ?= 1
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help setup report test lab index check check-reports clean clean-reports
+.PHONY: help setup report test lab index check check-reports bench clean clean-reports
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ $(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call STAGE_RULE,$
 report: $(foreach e,$(EXP),build/$(e)/$(PROFILE)/06_writeup.ipynb) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
 	@$(PY) -m synthlib.pipeline index
 	@echo "reports: $(CURDIR)/reports/index.html"
+
+bench: $(STAMP) ## GAN training speed against the seed's loop, share of the matmul peak; reports/bench.json
+	$(PY) -m synthlib.bench
 
 index: $(STAMP) ## rebuild reports/index.html from the finished experiments
 	$(PY) -m synthlib.pipeline index

@@ -34,3 +34,23 @@ def test_classifier_shapes(name):
 def test_seed_mlp_keeps_its_bottleneck():
     m = networks.seed_mlp((28, 28, 1), 2)
     assert [l.units for l in m.layers if hasattr(l, "units")] == [16, 1, 2]
+
+
+def test_multiply_adds_counted_from_layer_shapes():
+    from synthlib import bench
+    g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
+    assert bench.macs_per_image(g) == 627_200 + 20_070_400 + 40_140_800 + 40_140_800 + 627_200
+    assert abs(bench.macs_per_image(d) - 19.1e6) < 0.1e6
+    assert abs(bench.step_flops(g, d, 64) - 74e9) < 1e9  # ~74 GFLOP per step at batch 64
+
+
+def test_the_reference_loop_trains_both_networks():
+    """The seed's loop under Keras 3: the discriminator must really learn in its own step."""
+    from synthlib import bench
+    images = np.random.default_rng(0).integers(0, 255, (16, 28, 28, 1), dtype=np.uint8)
+    step, g, d = bench.seed_loop_step(images, batch=4)
+    d0 = [w.numpy().copy() for w in d.weights]
+    g0 = [w.numpy().copy() for w in g.weights]
+    step()
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(d0, d.weights))
+    assert any(not np.allclose(a, b.numpy()) for a, b in zip(g0, g.weights))
