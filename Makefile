@@ -17,9 +17,12 @@ EXP ?= $(EXPERIMENTS)
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py)
 STAMP := $(VENV)/.installed
-RUN_STAGE := $(PY) -m synthlib.pipeline stage
-# Two TensorFlow processes at once would each take every core: split them under make -j.
-export TF_NUM_INTEROP_THREADS ?= 1
+RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
+# Two TensorFlow processes at once would each take every core: under make -jN, each stage
+# gets an equal share of the cores. (MAKEFLAGS shows -jN only when recipes run.)
+CORES := $(shell nproc 2>/dev/null || echo 2)
+JOBS = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+THREADS = $(if $(filter-out 1,$(JOBS)),TF_NUM_INTRAOP_THREADS=$$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )) TF_NUM_INTEROP_THREADS=1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 .PHONY: help setup report test lab index check check-reports bench clean clean-reports
@@ -60,7 +63,7 @@ check: $(STAMP) ## validate the parameters and data of EXP without training anyt
 # finished (the driver writes a temporary notebook and renames it on success).
 define STAGE_RULE
 build/$(1)/$(PROFILE)/$(2).ipynb: notebooks/$(2).ipynb $(if $(3),build/$(1)/$(PROFILE)/$(3).ipynb,params/$(1).yaml $(SOURCES) $(STAMP))
-	$(RUN_STAGE) $(2) --params params/$(1).yaml --profile $(PROFILE)
+	$$(RUN_STAGE) $(2) --params params/$(1).yaml --profile $(PROFILE)
 endef
 STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan \
   04_label:03_generate 05_evaluate:04_label 06_writeup:05_evaluate

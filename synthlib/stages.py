@@ -6,11 +6,12 @@ A stage whose outputs for a seed already exist (from an interrupted run) reuses 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, evaluation, gan, imbalance, labeling, quality
+from synthlib import classifiers, evaluation, gan, imbalance, labeling, networks, quality
 from synthlib.config import GENERATORS
 from synthlib.paths import atomic_path, write_text
 
@@ -70,11 +71,14 @@ def generator_training_set(ds, split, name):
 
 
 def generator_key(run, split, name):
-    """What determines a trained generator: its kind, GAN parameters, data, images, seed."""
+    """What determines a trained generator: its kind, GAN parameters, data, images, seed, and
+    the code that builds and trains it."""
     import hashlib
     import json
 
-    blob = json.dumps({"generator": name, "gan": vars(run.cfg.gan),
+    code = hashlib.sha256(Path(gan.__file__).read_bytes()
+                          + Path(networks.__file__).read_bytes()).hexdigest()
+    blob = json.dumps({"generator": name, "gan": vars(run.cfg.gan), "code": code,
                        "data": run.load_json("data.json")["digest"],
                        "kept": split.kept_minority.tolist(), "seed": split.seed},
                       sort_keys=True)
