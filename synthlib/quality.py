@@ -15,7 +15,7 @@ from synthlib import classifiers
 
 
 def feature_model(oracle):
-    return keras.Model(oracle.inputs, oracle.get_layer("features").output)
+    return keras.Model(oracle.input, oracle.get_layer("features").output)
 
 
 def features(model, images):
@@ -25,9 +25,11 @@ def features(model, images):
 def frechet_distance(a, b):
     """Fréchet distance between Gaussians fitted to two feature sets."""
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    covmean = covmean.real
+    # ReLU features leave dead units, so the covariances are singular: as pytorch-fid does,
+    # a tiny ridge keeps the matrix square root stable.
+    ridge = 1e-6 * np.eye(a.shape[1])
+    cov_a, cov_b = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
+    covmean = linalg.sqrtm(cov_a @ cov_b).real
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * covmean))
 
 
