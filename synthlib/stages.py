@@ -29,7 +29,8 @@ def prepare(run):
             f"{ds.name} (classes: {', '.join(map(str, counts))})")
     run.save_json("data.json", {"name": ds.name, "source": ds.source, "images": len(ds.y),
                                 "image_shape": list(ds.x.shape[1:]),
-                                "class_counts": counts, "digest": ds.digest()})
+                                "class_counts": counts, "digest": ds.digest(),
+                                "class_names": ds.class_names})
     splits = {}
     for seed in run.seeds:
         split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)

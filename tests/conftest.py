@@ -27,3 +27,29 @@ def write_params(tmp_path, text, name="exp.yaml"):
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def make_image_folder(root, per_class=12, sizes=((40, 36), (28, 30), (50, 50)), seed=0):
+    """A FIDS30-like folder: three colour classes (red squares, green discs, blue stripes),
+    images of varying sizes, as PNG and JPEG."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for c, name in enumerate(("apple", "kiwi", "plum")):
+        (root / name).mkdir(exist_ok=True)
+        for i in range(per_class):
+            w, h = sizes[i % len(sizes)]
+            im = Image.new("RGB", (w, h), tuple(int(v) for v in rng.integers(180, 255, 3)))
+            d = ImageDraw.Draw(im)
+            a, b = int(rng.integers(2, w // 3)), int(rng.integers(2, h // 3))
+            colour = [(200, 30, 30), (30, 160, 40), (40, 40, 200)][c]
+            if c == 0:
+                d.rectangle([a, b, w - a, h - b], fill=colour)
+            elif c == 1:
+                d.ellipse([a, b, w - a, h - b], fill=colour)
+            else:
+                for x0 in range(a % 5, w, 8):
+                    d.rectangle([x0, 0, x0 + 3, h], fill=colour)
+            im.save(root / name / f"{i:03d}.{'png' if i % 2 else 'jpg'}")
+    return root
