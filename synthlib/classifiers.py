@@ -2,12 +2,14 @@
 evaluation classifiers, so that every role trains the same way."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pandas as pd
 
 from synthlib import networks
-from synthlib.gan import LogLine
+from synthlib.gan import LogLine, drop_backup
 
 
 def to_float(images):
@@ -15,18 +17,25 @@ def to_float(images):
 
 
 def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_weight=None,
-        label="epoch"):
+        label="epoch", backup_dir=None):
     """Train classifier `name` for a fixed number of epochs; no checkpoint is selected on any
-    held-out data. Returns (model, per-epoch history as a DataFrame)."""
+    held-out data. With a backup_dir, a checkpoint after every epoch lets a killed run resume.
+    Returns (model, per-epoch history as a DataFrame)."""
     keras.utils.set_random_seed(seed)
     model = networks.build_classifier(name, x.shape[1:], n_classes)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=False)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
-    log = LogLine(epochs, 1, label=label)
+    log = LogLine(epochs, 1, label=label,
+                  path=Path(backup_dir) / "log.csv" if backup_dir else None)
+    callbacks = [log]
+    if backup_dir:
+        Path(backup_dir).mkdir(parents=True, exist_ok=True)
+        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
     model.fit(to_float(x), np.asarray(y), epochs=epochs, batch_size=batch_size,
               validation_data=val, class_weight=class_weight, shuffle=True, verbose=0,
-              callbacks=[log])
+              callbacks=callbacks)
+    drop_backup(backup_dir)
     history = pd.DataFrame(log.rows).rename(columns={"step": "epoch"})
     return model, history
 

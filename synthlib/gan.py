@@ -8,8 +8,10 @@ halves together) are kept.
 """
 from __future__ import annotations
 
+import shutil
 import time
 import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -123,7 +125,8 @@ class DCGAN(keras.Model):
 class SampleGrid(keras.callbacks.Callback):
     """Generates the same latent points (and labels) after every chunk of steps."""
 
-    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1, label=None, normal=False):
+    def __init__(self, latent_dim, n=16, seed=0, steps_per_epoch=1, label=None, normal=False,
+                 path=None):
         super().__init__()
         rng = np.random.default_rng(seed)
         self.z = (rng.standard_normal((n, latent_dim)) if normal  # a VAE's prior
@@ -131,20 +134,40 @@ class SampleGrid(keras.callbacks.Callback):
         self.labels = None if label is None else np.full(n, label, dtype="int32")
         self.steps_per_epoch = steps_per_epoch
         self.grids = {}  # step -> images (n, H, W, C) in [0, 1]
+        self.path = path  # kept beside the checkpoint, so a resumed run keeps earlier grids
+        if path is not None and path.exists():
+            with np.load(path) as f:
+                self.grids = dict(zip(f["steps"].tolist(), f["images"]))
 
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.steps_per_epoch
         inputs = self.z if self.labels is None else [self.z, self.labels]
         self.grids[step] = np.asarray(self.model.generator(inputs, training=False))
+        if self.path is not None:
+            with atomic_path(self.path) as tmp:
+                with open(tmp, "wb") as f:
+                    np.savez(f, steps=np.array(list(self.grids)),
+                             images=np.stack(list(self.grids.values())))
 
 
 class LogLine(keras.callbacks.Callback):
     """One plain line per chunk (papermill and HTML show \\r progress bars badly)."""
 
-    def __init__(self, total_steps, steps_per_epoch, label="step"):
+    def __init__(self, total_steps, steps_per_epoch, label="step", path=None):
         super().__init__()
         self.total, self.per, self.label = total_steps, steps_per_epoch, label
         self.rows = []
+        self.path = path  # kept beside the checkpoint, so a resumed run keeps earlier rows
+        if path is not None and path.exists():
+            self.rows = pd.read_csv(path).to_dict("records")
+        self.begun = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.begun and epoch > 0:  # BackupAndRestore restored a checkpoint
+            done = epoch * self.per
+            print(f"resuming from the checkpoint after {self.label} {done}", flush=True)
+            self.rows = [r for r in self.rows if r["step"] <= done]
+        self.begun = True
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
@@ -153,10 +176,28 @@ class LogLine(keras.callbacks.Callback):
         step = (epoch + 1) * self.per
         elapsed = time.perf_counter() - self.start
         row = {"step": step, **{k: float(v) for k, v in (logs or {}).items()}}
-        self.rows.append(row)
+        self.rows = [r for r in self.rows if r["step"] != step] + [row]
+        if self.path is not None:
+            with atomic_path(self.path) as tmp:
+                pd.DataFrame(self.rows).to_csv(tmp, index=False)
         values = "  ".join(f"{k} {v:.3f}" for k, v in row.items() if k != "step")
         print(f"{self.label} {min(step, self.total):>6}/{self.total}  {values}  "
               f"[{elapsed:6.1f} s]", flush=True)
+
+
+def progress_callbacks(gan_cfg, per, epochs, seed, backup_dir=None, label=None, normal=False):
+    """Sample grids, log lines and, with a backup_dir, a checkpoint after every chunk of steps:
+    a killed run resumes from the last finished chunk with its earlier log rows and grids."""
+    keep = (lambda name: Path(backup_dir) / name) if backup_dir else (lambda name: None)
+    if backup_dir:
+        Path(backup_dir).mkdir(parents=True, exist_ok=True)
+    grid = SampleGrid(gan_cfg.latent_dim, seed=seed, steps_per_epoch=per, label=label,
+                      normal=normal, path=keep("grids.npz"))
+    log = LogLine(epochs * per, per, path=keep("log.csv"))
+    callbacks = [grid, log]
+    if backup_dir:  # last, so that a saved checkpoint always has its log row and grid
+        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
+    return grid, log, callbacks
 
 
 def make_optimizers(gan_cfg):
@@ -214,12 +255,8 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
     model = build(gan_cfg, images.shape[1:], seed, n_classes, diffaugment)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)
-    grid = SampleGrid(gan_cfg.latent_dim, seed=seed, steps_per_epoch=per,
-                      label=grid_label if n_classes else None)
-    log = LogLine(epochs * per, per)
-    callbacks = [grid, log]
-    if backup_dir:  # a killed run resumes from the last finished chunk of steps
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
+    grid, log, callbacks = progress_callbacks(gan_cfg, per, epochs, seed, backup_dir,
+                                              label=grid_label if n_classes else None)
     kind = f"conditional {gan_cfg.architecture} ({n_classes} classes)" if n_classes else \
         gan_cfg.architecture
     print(f"training {kind}{' with DiffAugment' if diffaugment else ''} on {len(images)} "
@@ -230,7 +267,14 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model.fit(image_batches(images, gan_cfg.batch_size, seed, labels), epochs=epochs,
                   steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
+    drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
+
+
+def drop_backup(backup_dir):
+    """Training finished: the caller saves the model; the checkpoint has done its job."""
+    if backup_dir:
+        shutil.rmtree(backup_dir, ignore_errors=True)
 
 
 def save_generator(generator, path):

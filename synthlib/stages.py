@@ -273,14 +273,17 @@ def evaluate(run):
         split = run.split(seed)
         synthetic = {name: accepted_synthetic(run, seed, name)
                      for name in run.cfg.generators()}
-        r, c, h = evaluation.evaluate_seed(run.experiment, run.cfg, ds, split, synthetic, seed)
+        workdir = run.path("fits", seed)  # finished fits, reused when a run is repeated
+        workdir.mkdir(exist_ok=True)
+        r, c, h = evaluation.evaluate_seed(run.experiment, run.cfg, ds, split, synthetic, seed,
+                                           workdir=workdir)
         rows += r
         confusions.update(c)
         histories.append(h)
         if run.cfg.evaluate.tstr:
             with np.load(run.path("tstr.npz", seed)) as f:
                 rows += evaluation.tstr_rows(run.experiment, run.cfg, ds, split, f["images"],
-                                             f["labels"], seed)
+                                             f["labels"], seed, workdir=workdir)
         for name in run.cfg.generators():
             summary = run.load_json("label_summary.json", seed, name)
             for who, arm in (("quality_synthetic", name),

@@ -95,17 +95,15 @@ def train(images, gan_cfg, seed, backup_dir=None):
     model = build(gan_cfg, images.shape[1:], seed)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)
-    grid = gan.SampleGrid(gan_cfg.latent_dim, seed=seed, steps_per_epoch=per, normal=True)
-    log = gan.LogLine(epochs * per, per)
-    callbacks = [grid, log]
-    if backup_dir:
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(str(backup_dir)))
+    grid, log, callbacks = gan.progress_callbacks(gan_cfg, per, epochs, seed, backup_dir,
+                                                  normal=True)
     print(f"training a VAE (decoder: {gan_cfg.architecture} generator) on {len(images)} "
           f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model.fit(gan.image_batches(images, gan_cfg.batch_size, seed), epochs=epochs,
                   steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
+    gan.drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
 
 

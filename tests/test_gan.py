@@ -84,7 +84,8 @@ def test_diff_augment_keeps_shape_and_changes_images(digits):
     assert out.shape == x.shape and not np.allclose(out, x)
 
 
-def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits):
+def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits,
+                                                          capsys):
     import pytest
 
     cfg = tiny_cfg(steps=4)
@@ -98,6 +99,11 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     with pytest.raises(KeyboardInterrupt):
         gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
     monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", original)
-    model, history, _ = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
-    assert list(history.step) == [3, 4]  # steps 1-2 were not trained again
+    capsys.readouterr()
+    model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    out = capsys.readouterr().out
+    # killed during step 2's bookkeeping, before its checkpoint: step 1 is not trained again
+    assert "resuming from the checkpoint after step 1" in out and "step      1/4" not in out
     assert int(model.g_optimizer.iterations) == 4 and int(model.d_optimizer.iterations) == 4
+    assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]  # curves kept
+    assert not (tmp_path / "backup").exists()

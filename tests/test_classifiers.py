@@ -1,0 +1,46 @@
+"""Classifier training checkpoints and finished fits kept for re-runs."""
+import numpy as np
+import pytest
+
+from synthlib import classifiers, config, evaluation, gan
+
+
+def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, capsys):
+    x, y = digits.x[:300], (digits.y[:300] == 5).astype(int)
+    original = gan.LogLine.on_epoch_end
+
+    def interrupted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(gan.LogLine, "on_epoch_end", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        classifiers.fit("seed_mlp", x, y, 2, 3, 64, 0, backup_dir=tmp_path / "b")
+    monkeypatch.setattr(gan.LogLine, "on_epoch_end", original)
+    capsys.readouterr()
+    model, history = classifiers.fit("seed_mlp", x, y, 2, 3, 64, 0, backup_dir=tmp_path / "b")
+    out = capsys.readouterr().out
+    assert "resuming from the checkpoint after epoch 1" in out and "epoch      1/3" not in out
+    assert list(history.epoch) == [1, 2, 3]
+    assert int(model.optimizer.iterations) == 3 * 5  # 300 images / 64 -> 5 batches an epoch
+    assert not (tmp_path / "b").exists()
+
+
+def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,
+                                                           digits_split):
+    from synthlib.data import Dataset
+    cfg = config.Config(experiment="t")
+    cfg.evaluate.arms, cfg.evaluate.classifiers, cfg.evaluate.epochs = \
+        ["imbalanced", "class_weight"], ["seed_mlp"], 1
+    calls = []
+    real_fit = classifiers.fit
+    monkeypatch.setattr(evaluation.classifiers, "fit",
+                        lambda *a, **k: calls.append(a[0]) or real_fit(*a, **k))
+    first = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    again = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    assert len(calls) == 2 and first[0] == again[0]
+    assert np.array_equal(first[1][("imbalanced", "seed_mlp", 0)],
+                          again[1][("imbalanced", "seed_mlp", 0)])
+    cfg.evaluate.epochs = 2  # a different fit: trained again
+    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    assert len(calls) == 4
