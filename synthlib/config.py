@@ -36,6 +36,16 @@ GENERATORS = {  # name -> (conditional on all classes?, DiffAugment?)
 }
 CLASSIC_ARMS = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation")
 ARMS = CLASSIC_ARMS + tuple(GENERATORS) + ("upper_bound",)
+# Each study is one module in synthlib/studies/ behind the same six notebooks.
+STUDIES = ("rebalance", "augment", "tstr", "bias")
+STUDY_ARMS = {
+    "rebalance": ARMS,
+    # seed 002: the same CNN on real, augmented and synthetic training sets
+    "augment": ("real", "augmentation", "dcgan_per_class", "cgan_all_classes",
+                "real_plus_cgan"),
+    "tstr": ("real", "synthetic_gan_labels", "synthetic_oracle_labels"),
+    "bias": ("dcgan", "vae"),  # the generative models compared
+}
 
 
 class ConfigError(ValueError):
@@ -91,10 +101,12 @@ class SplitConfig:
 
 @dataclass
 class ImbalanceConfig:
-    minority_class: int = 5
-    kept_fraction: float = 0.05  # share of the minority's training images that is kept
+    minority_class: int = 5  # rebalance study
+    kept_fraction: float = 0.05  # rebalance: share of the minority's training images kept
+    per_class: int = 0  # augment, tstr: training images per class (0: the whole split)
 
     def validate(self):
+        _check(self.per_class >= 0, "imbalance.per_class", self.per_class, "must be >= 0")
         _check(0 < self.kept_fraction <= 1, "imbalance.kept_fraction", self.kept_fraction,
                "must be in (0, 1]")
         _check(self.minority_class >= 0, "imbalance.minority_class", self.minority_class,
@@ -131,8 +143,10 @@ class GenerateConfig:
     # than 1 leaves room for the filter to reject some and still reach balance.
     oversample: float = 1.0
     batch_size: int = 500
+    per_class: int = 500  # augment, tstr: synthetic images per class
 
     def validate(self):
+        _check(self.per_class >= 1, "generate.per_class", self.per_class, "must be >= 1")
         _check(1 <= self.oversample <= 10, "generate.oversample", self.oversample,
                "must be in [1, 10]")
         _check(self.batch_size >= 1, "generate.batch_size", self.batch_size, "must be >= 1")
@@ -184,17 +198,51 @@ class LabelConfig:
 
 
 @dataclass
+class TstrConfig:
+    """tstr study (seed 003): the conditional GAN saved at these step counts."""
+    snapshots: list = field(default_factory=lambda: [100, 500, 1500])
+
+    def validate(self):
+        _check(len(self.snapshots) >= 1, "tstr.snapshots", self.snapshots,
+               "must list at least one step count")
+        for v in self.snapshots:
+            _check(isinstance(v, int) and v >= 1, "tstr.snapshots", v,
+                   "step counts are integers >= 1")
+        _check(list(self.snapshots) == sorted(set(self.snapshots)), "tstr.snapshots",
+               self.snapshots, "must be increasing")
+
+
+@dataclass
+class BiasConfig:
+    """bias study (seed 004): every class of data.classes at fixed_count training images
+    except varied_class, at each of varied_counts in turn: one training mix per count."""
+    varied_class: int = 1
+    varied_counts: list = field(default_factory=lambda: [50, 150, 500])
+    fixed_count: int = 500
+
+    def validate(self):
+        _check(self.fixed_count >= 1, "bias.fixed_count", self.fixed_count, "must be >= 1")
+        _check(len(self.varied_counts) >= 1, "bias.varied_counts", self.varied_counts,
+               "must list at least one count")
+        for v in self.varied_counts:
+            _check(isinstance(v, int) and v >= 1, "bias.varied_counts", v,
+                   "counts are integers >= 1")
+
+
+@dataclass
 class EvaluateConfig:
     classifiers: list = field(default_factory=lambda: list(CLASSIFIERS))
-    arms: list = field(default_factory=lambda: list(ARMS))
+    arms: list = field(default_factory=list)  # empty: every arm of the study
     epochs: int = 5
     batch_size: int = 128  # twice as fast as 64 on a 2-core CPU for the same epochs
     tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
     tstr_classifier: str = "small_cnn"
 
-    def validate(self):
+    def validate(self, study="rebalance"):
+        if not self.arms:
+            self.arms = list(STUDY_ARMS[study])
         for name, choices, key in ((self.classifiers, CLASSIFIERS, "evaluate.classifiers"),
-                                   (self.arms, ARMS, "evaluate.arms")):
+                                   (self.arms, STUDY_ARMS[study], "evaluate.arms")):
             _check(len(name) > 0, key, name, "must name at least one")
             for c in name:
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
@@ -209,6 +257,7 @@ class EvaluateConfig:
 class Config:
     experiment: str = ""
     description: str = ""
+    study: str = "rebalance"  # rebalance | augment | tstr | bias: see synthlib/studies/
     profile: str = DEFAULT_PROFILE
     seeds: list = field(default_factory=lambda: [0])  # each seed: its own split, subsample, GAN
     data: DataConfig = field(default_factory=DataConfig)
@@ -220,21 +269,34 @@ class Config:
     label: LabelConfig = field(default_factory=LabelConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    tstr: TstrConfig = field(default_factory=TstrConfig)
+    bias: BiasConfig = field(default_factory=BiasConfig)
 
     def validate(self):
         _check(bool(self.experiment), "experiment", self.experiment, "must be named")
+        _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
+               f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
+        if self.study == "bias":
+            _check(len(self.data.classes) >= 2, "data.classes", self.data.classes,
+                   "the bias study needs the classes of its mixes (at least two)")
+            _check(self.bias.varied_class in self.data.classes, "bias.varied_class",
+                   self.bias.varied_class, f"must be one of data.classes {self.data.classes}")
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
             _check(isinstance(s, int) and s >= 0, "seeds", s, "seeds are integers >= 0")
         _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
         for f in dataclasses.fields(self):
             sub = getattr(self, f.name)
-            if dataclasses.is_dataclass(sub):
+            if isinstance(sub, EvaluateConfig):
+                sub.validate(self.study)
+            elif dataclasses.is_dataclass(sub):
                 sub.validate()
         return self
 
     def generators(self):
         """The generators this run trains: those its arms use (and the TSTR table's)."""
+        if self.study != "rebalance":
+            return []
         names = [a for a in self.evaluate.arms if a in GENERATORS]
         if self.evaluate.tstr and "cgan_all_classes" not in names:
             names.append("cgan_all_classes")

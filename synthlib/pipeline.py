@@ -25,10 +25,11 @@ NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_eval
 
 def check(params_file, profile):
     """Everything that can be wrong before any training: parameters, data, class, fraction."""
+    import importlib
+
     cfg = config.load(params_file, profile)
     ds = data.load(cfg.data)
-    for seed in cfg.seeds:
-        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)
+    importlib.import_module(f"synthlib.studies.{cfg.study}").check(cfg, ds)
     return cfg, ds
 
 

@@ -69,7 +69,7 @@ def class_counts(table, title="Images per part and class group"):
 
 
 def loss_curves(results, title="GAN losses (mean over each chunk of steps)"):
-    """results: {(seed, generator): (history, grids)} from stages.train_gans."""
+    """results: {(seed, generator): (history, grids)} from the study's train()."""
     df = pd.concat([h.assign(seed=s, generator=g) for (s, g), (h, _) in results.items()],
                    ignore_index=True)
     gens = list(dict.fromkeys(df.generator))
@@ -122,7 +122,7 @@ def confidence_histogram(proba_by_name, target_class, threshold, title=""):
 
 
 def confidence_by_generator(labels, seed, target_class, threshold):
-    """labels: {(seed, generator): result of stages.label}; one histogram per generator."""
+    """labels: {(seed, generator): result of label()}; one histogram per generator."""
     first = True
     for (s, gen), r in labels.items():
         if s != seed:

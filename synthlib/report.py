@@ -150,10 +150,12 @@ def stage_table(man):
 def write_summary(run, metrics_df):
     """What reports/index.html shows for this experiment."""
     man = manifest(run)
+    caption, table = run.study.headline(metrics_df)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
-               "profile": run.cfg.profile, "seeds": len(run.seeds),
+               "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
                "data_source": man["data_source"], "date": man["date"],
-               "headline_html": headline(metrics_df).to_html(classes="headline")}
+               "headline_caption": caption,
+               "headline_html": table.to_html(classes="headline")}
     write_text(run.reports / "summary.json", json.dumps(summary, indent=2))
     write_index(run.reports.parent)
     return summary
@@ -174,9 +176,10 @@ def write_index(reports_dir=REPORTS_DIR):
         links = " · ".join(f'<a href="{exp}/{p}">{html.escape(p[:-5])}</a>' for p in pages)
         sections.append(
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
-            f"</p><p class=meta>profile {html.escape(s['profile'])}, {s['seeds']} seed(s), "
+            f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
+            f"{html.escape(s['profile'])}, {s['seeds']} seed(s), "
             f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}</p>"
-            f"<p>Minority F1 on the real test split (mean ± std [95% interval] over seeds):</p>"
+            f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"
             f"</p></section>")
     body = "".join(sections) or "<p>No experiment has been reported yet: run make report.</p>"

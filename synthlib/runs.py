@@ -29,6 +29,13 @@ class Run:
         return self.cfg.experiment
 
     @property
+    def study(self):
+        """The module that does this study's work: synthlib/studies/<cfg.study>.py."""
+        import importlib
+
+        return importlib.import_module(f"synthlib.studies.{self.cfg.study}")
+
+    @property
     def seeds(self):
         return list(self.cfg.seeds)
 

@@ -2,7 +2,7 @@
 import pandas as pd
 
 from conftest import DIGITS_PARAMS
-from synthlib import stages
+from synthlib.studies import rebalance
 from synthlib.runs import Run
 
 
@@ -10,11 +10,11 @@ def run_once(base):
     run = Run(DIGITS_PARAMS, "smoke", build_dir=base / "build", reports_dir=base / "reports")
     run.cfg.evaluate.arms = ["imbalanced", "smote", "augmentation", "dcgan_minority"]
     run.cfg.evaluate.tstr = False
-    stages.prepare(run)
-    stages.train_gans(run)
-    stages.generate(run)
-    stages.label(run)
-    return stages.evaluate(run)[0]
+    rebalance.prepare(run)
+    rebalance.train(run)
+    rebalance.generate(run)
+    rebalance.label(run)
+    return rebalance.evaluate(run)[0]
 
 
 def test_the_pipeline_is_deterministic(tmp_path):

@@ -43,11 +43,11 @@ def test_training_is_deterministic_for_a_seed(digits):
 
 def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path):
     from conftest import DIGITS_PARAMS
-    from synthlib import stages
+    from synthlib.studies import rebalance
     from synthlib.runs import Run
 
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
-    stages.prepare(run)
+    rebalance.prepare(run)
     run.cfg.gan.steps, run.cfg.gan.log_every = 2, 1
     run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
     real_train, calls = gan.train, []
@@ -55,12 +55,12 @@ def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path)
     def counting(*args, **kw):
         calls.append(1)
         return real_train(*args, **kw)
-    monkeypatch.setattr(stages.gan, "train", counting)
-    first = stages.train_gans(run)
-    stages.train_gans(run)
+    monkeypatch.setattr(rebalance.gan, "train", counting)
+    first = rebalance.train(run)
+    rebalance.train(run)
     assert len(calls) == 1 and list(first[(0, "dcgan_minority")][0].step) == [1, 2]
     run.cfg.gan.steps = 3
-    again = stages.train_gans(run)
+    again = rebalance.train(run)
     assert len(calls) == 2 and list(again[(0, "dcgan_minority")][0].step) == [1, 2, 3]
     assert not list((tmp_path / "b").rglob("gan_backup_*"))  # removed when done
 

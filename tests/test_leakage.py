@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from conftest import DIGITS_PARAMS
-from synthlib import classifiers, evaluation, labeling, stages
+from synthlib import classifiers, evaluation, labeling
+from synthlib.studies import rebalance
 from synthlib.config import EvaluateConfig, LabelConfig
 from synthlib.runs import Run
 
@@ -14,7 +15,7 @@ def rows_of(images):
 
 
 def test_gan_sees_only_the_kept_minority_images(digits, digits_split):
-    images = stages.gan_training_images(digits, digits_split)
+    images = rebalance.gan_training_images(digits, digits_split)
     assert rows_of(images) == rows_of(digits.x[digits_split.kept_minority])
     assert not rows_of(images) & rows_of(digits.x[digits_split.test])
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
@@ -27,22 +28,22 @@ def test_gan_guard_refuses_test_or_majority_images(digits, digits_split):
     leaky = copy.deepcopy(digits_split)
     leaky.kept_minority = np.concatenate([leaky.kept_minority, leaky.test[:1]])
     with pytest.raises(AssertionError):
-        stages.gan_training_images(digits, leaky)
+        rebalance.gan_training_images(digits, leaky)
 
 
 def test_train_gans_passes_only_kept_minority(monkeypatch, tmp_path):
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
-    ds, splits = stages.prepare(run)
+    ds, splits = rebalance.prepare(run)
     seen = []
 
     def spy(images, cfg, seed, labels=None, **kw):
         seen.append((images, labels))
         raise RuntimeError("stop after capture")
-    monkeypatch.setattr(stages.gan, "train", spy)
+    monkeypatch.setattr(rebalance.gan, "train", spy)
     for arm in ("dcgan_minority", "dcgan_minority_diffaug", "cgan_all_classes"):
         run.cfg.evaluate.arms, run.cfg.evaluate.tstr = [arm], False
         with pytest.raises(RuntimeError, match="stop after capture"):
-            stages.train_gans(run)
+            rebalance.train(run)
     split = splits[0]
     for images, labels in seen[:2]:  # minority-only DCGANs: the kept minority, nothing else
         assert np.array_equal(images, ds.x[split.kept_minority]) and labels is None
@@ -97,25 +98,25 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     run.cfg.label.filter = filter_on
     run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
-    ds, splits = stages.prepare(run)
-    need = stages.n_needed(ds, splits[0])
+    ds, splits = rebalance.prepare(run)
+    need = rebalance.n_needed(ds, splits[0])
     images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
     np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
     hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
-    monkeypatch.setattr(stages.quality, "compare", lambda *a, **k: ({}, {}))
+    monkeypatch.setattr(rebalance.quality, "compare", lambda *a, **k: ({}, {}))
     masks = []
     for oracle_says in (0, 5):
         monkeypatch.setattr(labeling, "train_oracle",
                             lambda *a, c=oracle_says: (FakeModel(10, c), hist))
         monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 5), hist))
-        out = stages.label(run)[(0, "dcgan_minority")]
+        out = rebalance.label(run)[(0, "dcgan_minority")]
         masks.append(out["accepted"])
         assert out["summary"]["oracle_on_synthetic"]["label_agreement"] == float(oracle_says == 5)
     assert np.array_equal(masks[0], masks[1]) and masks[0].sum() == need
     assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
     if filter_on:  # a filter that calls nothing a 5 accepts nothing
         monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
-        assert stages.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
+        assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
 
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):

@@ -86,7 +86,7 @@ def generator_key(run, split, name):
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def train_gans(run):
+def train(run):
     """Every generator the arms need, per seed; saved as .keras. A generator already trained
     with the same key (kind, parameters, data, seed) is reused, not retrained.
     Returns {(seed, generator): (history, grids)}."""
@@ -304,3 +304,188 @@ def evaluate(run):
     run.save_json("confusions.json", [{"arm": a, "classifier": c, "seed": s, "matrix": m}
                                       for (a, c, s), m in confusions.items()])
     return df, confusions, history
+
+
+# ---- what the notebooks show ---------------------------------------------------------------
+
+ABOUT = {
+    "01": "**Study `rebalance`** (seeds 000 and 001): one minority class is thinned out to "
+          "`imbalance.kept_fraction` of its training images; GANs and classic baselines try to "
+          "repair the imbalance.",
+    "02": "Per seed, every generator the arms need (`evaluate.arms`), each a "
+          "`synthlib.gan.DCGAN` (a `keras.Model` with its own `train_step`) on the networks "
+          "named by `gan.architecture`:\n\n"
+          "* `dcgan_minority`: unconditional, trained **only on the kept minority images** of "
+          "that seed's imbalanced training split (as the seed notebook, minus its leak);\n"
+          "* `cgan_all_classes`: conditional on the class, trained on the whole imbalanced "
+          "training set with class-balanced batches, so that the minority borrows structure "
+          "from the majority classes (the BAGAN argument);\n"
+          "* `..._diffaug`: the same with DiffAugment on the discriminator's inputs, the "
+          "standard remedy when a GAN has only a few dozen real images.",
+    "03": "Each seed's saved generators are reloaded from `generator.keras` and sampled until "
+          "the imbalanced training set would be balanced (times `generate.oversample`, which "
+          "leaves room for a filter); the conditional GAN is asked for the minority label. For "
+          "the TSTR table it also draws a class-balanced set of every class.",
+    "04": "Two classifiers look at the synthetic images, in roles kept apart:\n\n"
+          "* the **measuring oracle** learns all classes from the *full* real training split. "
+          "It has seen the minority images the scenario pretends are gone, so it **only "
+          "measures**: label agreement (share of synthetic images it calls minority), "
+          "confidence, rejection rate at `label.threshold`, and the generator-quality measures "
+          "below;\n"
+          "* the **filter** learns only from the *imbalanced* training set, which is what a "
+          "practitioner would have. If `label.filter` is on, it drops synthetic images it does "
+          "not call minority with at least `label.filter_threshold` confidence, before they "
+          "join a training set.\n\n"
+          "Every quality measure is shown next to a **real-vs-real reference** at the same "
+          "sample count: real held-out minority images (validation split) measured the same "
+          "way. Fréchet distance and KID use the oracle's penultimate-layer features against "
+          "the real training-split minority; the classifier score is the Inception Score with "
+          "the oracle as classifier; memorisation is the pixel distance from each image to its "
+          "nearest image in the generator's kept minority training set "
+          "(`near_duplicate_share`: closer than `quality.near_duplicate` x the real median).",
+    "05": "Each evaluation classifier (`evaluate.classifiers`: the seed notebook's MLP with its "
+          "16-1-2 bottleneck, and a small CNN) is trained on each training-set variant "
+          "(`evaluate.arms`), with the same split per seed:\n\n"
+          "* `imbalanced` (no rebalancing) and `class_weight` (inverse-frequency loss "
+          "weights);\n"
+          "* `random_oversampling` and `smote` (imbalanced-learn, on the imbalanced training "
+          "set only);\n"
+          "* `augmentation`: classic augmentation of the kept minority up to balance (rotation, "
+          "zoom, translation, brightness; flips only where `augmentation.horizontal_flip` says "
+          "labels survive them);\n"
+          "* the GAN arms: the imbalanced set plus synthetic minority images up to balance, "
+          "from each generator of `02_train_gan`;\n"
+          "* `upper_bound`: the real training split before the minority was cut.\n\n"
+          "All are scored once on the **real** test split, which holds no synthetic image. "
+          "Validation curves use the real validation split. The TSTR table trains one "
+          "classifier on real data (TRTR), on the conditional GAN's synthetic images only "
+          "(TSTR) and on both (TRSTR).",
+}
+
+
+def check(cfg, ds):
+    """What 01 would refuse, before any work: the split and the imbalance for every seed."""
+    for seed in cfg.seeds:
+        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)
+
+
+def show_prepare(run, result):
+    from synthlib import plots, show
+
+    ds, splits = result
+    seed = run.seeds[0]
+    show.heading("The data")
+    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
+    show.table(pd.DataFrame([ds.class_counts()], index=["images per class"]))
+    plots.samples_per_class(ds.x, ds.y)
+    show.heading("Split, then imbalance")
+    show.text("Counts per part. `train` is the full real training split (the measuring "
+              "oracle learns from it); `imbalanced` is what the scenario has: the training "
+              "split with most minority images dropped.")
+    table = split_table(run, ds, splits)
+    show.table(table)
+    plots.class_counts(table)
+    show.heading("The minority images that were kept")
+    show.text("These, and only these, are what the minority-only GANs of `02_train_gan` are "
+              "trained on.")
+    kept = splits[seed].kept_minority
+    plots.sample_grid(ds.x[kept], title=f"Kept minority images, seed {seed} ({len(kept)} in all)")
+
+
+def show_train(run, results):
+    from synthlib import plots, show
+
+    show.heading("Loss curves")
+    plots.loss_curves(results)
+    show.heading("Samples over training")
+    show.text("The same latent points (for the conditional GANs, the minority label) after "
+              "each chunk of steps, for the first seed.")
+    plots.grids_by_generator(results, run.seeds[0])
+
+
+def show_generate(run, synthetic):
+    from synthlib import plots, show
+
+    seed = run.seeds[0]
+    show.table(pd.DataFrame([{"seed": s, "generator": g, "generated": len(x)}
+                             for (s, g), x in synthetic.items()]))
+    plots.images_by_generator(synthetic, seed)
+    show.text("For comparison, the real minority images the minority-only generators learned "
+              "from:")
+    plots.sample_grid(run.data().x[run.split(seed).kept_minority],
+                      title="Kept real minority images")
+
+
+def show_label(run, labels):
+    from synthlib import plots, show
+
+    touched, measured, qual, accuracy = label_tables(labels, run.cfg.label.filter)
+    show.heading("Who touched the training data")
+    show.table(touched)
+    show.heading("The oracle and the filter")
+    show.text("The oracle's accuracy on the real test split is reported once, after training; "
+              "the test split played no part in training or choosing it.")
+    show.table(accuracy)
+    show.table(measured)
+    plots.confidence_by_generator(labels, run.seeds[0], run.cfg.imbalance.minority_class,
+                                  run.cfg.label.threshold)
+    show.heading("Generator quality against the real reference")
+    show.table(qual)
+
+
+def show_evaluate(run, result):
+    from synthlib import plots, report, show
+
+    metrics, confusions, history = result
+    arms = metrics[metrics.arm.isin(run.cfg.evaluate.arms)]
+    show.heading("Minority F1 (mean ± std [95% interval] over seeds)")
+    show.table(report.headline(metrics))
+    show.heading("All metrics (mean ± std over seeds)")
+    show.table(report.scores_table(metrics))
+    plots.metric_points(arms)
+    plots.metric_points(arms, metrics=("g_mean", "pr_auc", "majority_recall"))
+    if run.cfg.evaluate.tstr:
+        show.heading("Train on synthetic, test on real")
+        show.table(report.tstr_table(metrics))
+    show.heading("Confusion matrices (first seed)")
+    for name in run.cfg.evaluate.classifiers:
+        plots.confusion_matrices(confusions, seed=run.seeds[0], classifier=name)
+    show.heading("Training curves on the real validation split (first seed)")
+    plots.training_curves(history[history.seed == run.seeds[0]])
+
+
+def headline(metrics):
+    """(caption, table) for the write-up and the index."""
+    from synthlib import report
+
+    return ("Minority F1 on the real test split (mean ± std [95% interval] over seeds; "
+            "classifiers as rows, training sets as columns)", report.headline(metrics))
+
+
+def show_writeup(run, metrics):
+    from synthlib import plots, report, show
+
+    caption, table = headline(metrics)
+    show.heading("Headline")
+    show.text(caption)
+    show.table(table)
+    show.heading("Verdict")
+    show.text("\n\n".join(report.verdicts(metrics)))
+    show.text("Each GAN arm against each classic baseline: the mean paired difference in "
+              "minority F1 over seeds (same seed, same split), its 95% interval, and whether "
+              "that interval excludes zero.")
+    show.table(report.comparisons(metrics).round(3))
+    plots.metric_points(metrics[metrics.arm.isin(run.cfg.evaluate.arms)])
+    show.heading("All metrics (mean ± std over seeds)")
+    show.table(report.scores_table(metrics))
+    if run.cfg.evaluate.tstr:
+        show.heading("Train on synthetic, test on real")
+        show.table(report.tstr_table(metrics))
+    show.heading("How good were the synthetic images?")
+    show.text("The measuring oracle's view (it never chose training data), each generator "
+              "beside the real-vs-real reference.")
+    show.table(report.quality_table(metrics))
+    changed = sorted({run.load_json("label_summary.json", s, g)["training_set_changed_by"]
+                      for s in run.seeds for g in run.cfg.generators()})
+    show.text("Training data changed by: " + "; ".join(changed)
+              + ". The measuring oracle changed no training set.")
