@@ -16,8 +16,23 @@ def to_float(images):
     return np.asarray(images, dtype="float32") / 255.0
 
 
+class EpochScores(keras.callbacks.Callback):
+    """Loss and accuracy on a held-out set after every epoch, for curves only: no checkpoint
+    or setting is ever chosen by them."""
+
+    def __init__(self, x, y, prefix):
+        super().__init__()
+        self.x, self.y, self.prefix = to_float(x), np.asarray(y), prefix
+
+    def on_epoch_end(self, epoch, logs=None):
+        proba = predict_proba(self.model, self.x, already_float=True)
+        p = np.clip(proba[np.arange(len(self.y)), self.y], 1e-7, 1.0)
+        logs[f"{self.prefix}loss"] = float(-np.mean(np.log(p)))
+        logs[f"{self.prefix}accuracy"] = float(np.mean(proba.argmax(1) == self.y))
+
+
 def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_weight=None,
-        label="epoch", backup_dir=None):
+        label="epoch", backup_dir=None, curves_on=None):
     """Train classifier `name` for a fixed number of epochs; no checkpoint is selected on any
     held-out data. With a backup_dir, a checkpoint after every epoch lets a killed run resume.
     Returns (model, per-epoch history as a DataFrame)."""
@@ -29,6 +44,8 @@ def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_
     log = LogLine(epochs, 1, label=label,
                   path=Path(backup_dir) / "log.csv" if backup_dir else None)
     callbacks = [log]
+    if curves_on is not None:  # (x, y) of the test split: recorded per epoch, never used
+        callbacks.insert(0, EpochScores(*curves_on, prefix="test_"))
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
@@ -40,9 +57,9 @@ def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_
     return model, history
 
 
-def predict_proba(model, images, batch_size=1000):
+def predict_proba(model, images, batch_size=1000, already_float=False):
     """Class probabilities, calling the model on batches (no `predict` machinery)."""
-    x = to_float(images)
+    x = images if already_float else to_float(images)
     if len(x) == 0:
         return np.zeros((0, model.output_shape[-1]), dtype="float32")
     return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))

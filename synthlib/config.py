@@ -276,6 +276,11 @@ class Config:
         _check(bool(self.experiment), "experiment", self.experiment, "must be named")
         _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
                f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
+        if self.study == "tstr":
+            for v in self.tstr.snapshots:
+                _check(v % self.gan.log_every == 0, "tstr.snapshots", v,
+                       f"must be a multiple of gan.log_every ({self.gan.log_every})")
+            self.gan.steps = max(self.tstr.snapshots)  # training runs to the last snapshot
         if self.study == "bias":
             _check(len(self.data.classes) >= 2, "data.classes", self.data.classes,
                    "the bias study needs the classes of its mixes (at least two)")

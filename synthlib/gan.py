@@ -131,7 +131,8 @@ class SampleGrid(keras.callbacks.Callback):
         rng = np.random.default_rng(seed)
         self.z = (rng.standard_normal((n, latent_dim)) if normal  # a VAE's prior
                   else rng.uniform(-1, 1, (n, latent_dim))).astype("float32")
-        self.labels = None if label is None else np.full(n, label, dtype="int32")
+        # one label for every sample, or a list of labels cycled over the samples
+        self.labels = None if label is None else np.resize(np.asarray(label, "int32"), n)
         self.steps_per_epoch = steps_per_epoch
         self.grids = {}  # step -> images (n, H, W, C) in [0, 1]
         self.path = path  # kept beside the checkpoint, so a resumed run keeps earlier grids
@@ -247,16 +248,37 @@ def image_batches(images, batch_size, seed, labels=None):
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
+class Snapshots(keras.callbacks.Callback):
+    """Saves the generator when training reaches each of the given step counts."""
+
+    def __init__(self, paths, steps_per_epoch):
+        super().__init__()
+        self.paths, self.per = paths, steps_per_epoch  # {step: path}
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = self.paths.get((epoch + 1) * self.per)
+        if path is not None:
+            save_generator(self.model.generator, path)
+
+
 def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False,
-          grid_label=None):
-    """Train a DCGAN on `images` (uint8, N x H x W x C), conditional when `labels` are given.
+          grid_label=None, snapshots=None):
+    """Train a DCGAN on `images` (uint8, N x H x W x C), conditional when `labels` are given;
+    `snapshots` ({step: path}) saves the generator along the way.
     Returns (model, history, sample grids over training)."""
     n_classes = 0 if labels is None else int(np.max(labels)) + 1
+    if isinstance(grid_label, str) and grid_label == "all":
+        grid_label = np.unique(labels)
     model = build(gan_cfg, images.shape[1:], seed, n_classes, diffaugment)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)
     grid, log, callbacks = progress_callbacks(gan_cfg, per, epochs, seed, backup_dir,
                                               label=grid_label if n_classes else None)
+    if snapshots:
+        bad = [s for s in snapshots if s % per]
+        if bad:
+            raise ValueError(f"snapshots {bad} are not multiples of gan.log_every = {per}")
+        callbacks.insert(0, Snapshots(snapshots, per))
     kind = f"conditional {gan_cfg.architecture} ({n_classes} classes)" if n_classes else \
         gan_cfg.architecture
     print(f"training {kind}{' with DiffAugment' if diffaugment else ''} on {len(images)} "

@@ -60,15 +60,7 @@ def make_split(y, split_cfg, imbalance_cfg, seed):
     if minority not in classes:
         raise ImbalanceError(f"imbalance.minority_class = {minority}: not a class of this "
                              f"dataset (classes: {', '.join(map(str, classes))})")
-    index = np.arange(len(y))
-    held_out = split_cfg.validation_fraction + split_cfg.test_fraction
-    try:
-        train, rest = train_test_split(index, test_size=held_out, stratify=y, random_state=seed)
-        validation, test = train_test_split(
-            rest, test_size=split_cfg.test_fraction / held_out, stratify=y[rest],
-            random_state=seed)
-    except ValueError as e:
-        raise ImbalanceError(f"split: cannot stratify {len(y)} images ({e})") from None
+    train, validation, test = stratified_split(y, split_cfg, seed)
 
     minority_train = train[y[train] == minority]
     n_kept = int(round(imbalance_cfg.kept_fraction * len(minority_train)))
@@ -82,3 +74,46 @@ def make_split(y, split_cfg, imbalance_cfg, seed):
     return Split(seed=seed, minority_class=minority, train=np.sort(train),
                  validation=np.sort(validation), test=np.sort(test),
                  imbalanced=imbalanced, kept_minority=kept)
+
+
+def stratified_split(y, split_cfg, seed):
+    """train, validation, test index arrays: stratified by class, seeded."""
+    y = np.asarray(y)
+    index = np.arange(len(y))
+    held_out = split_cfg.validation_fraction + split_cfg.test_fraction
+    try:
+        train, rest = train_test_split(index, test_size=held_out, stratify=y, random_state=seed)
+        validation, test = train_test_split(
+            rest, test_size=split_cfg.test_fraction / held_out, stratify=y[rest],
+            random_state=seed)
+    except ValueError as e:
+        raise ImbalanceError(f"split: cannot stratify {len(y)} images ({e})") from None
+    return np.sort(train), np.sort(validation), np.sort(test)
+
+
+def take_per_class(y, pool, counts, seed, key):
+    """`counts[c]` indices of class c drawn from `pool` (seeded); an error naming `key` when
+    the pool holds fewer."""
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    out = []
+    for c, n in counts.items():
+        have = pool[y[pool] == c]
+        if n > len(have):
+            raise ImbalanceError(f"{key} = {n}: class {c} has only {len(have)} training images"
+                                 f" here; lower it or use more data")
+        out.append(rng.choice(have, size=n, replace=False))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=int)
+
+
+def make_plain_split(y, split_cfg, seed, per_class=0):
+    """No minority: the scenario's training set is the training split, or `per_class` images
+    of each class drawn from it (the small-data setting of the augment and tstr studies)."""
+    y = np.asarray(y)
+    train, validation, test = stratified_split(y, split_cfg, seed)
+    scenario = train
+    if per_class:
+        counts = {int(c): min(per_class, int(np.sum(y[train] == c))) for c in np.unique(y)}
+        scenario = take_per_class(y, train, counts, seed, "imbalance.per_class")
+    return Split(seed=seed, minority_class=-1, train=train, validation=validation, test=test,
+                 imbalanced=scenario, kept_minority=np.zeros(0, dtype=int))

@@ -25,6 +25,19 @@ def binary_scores(y_true, y_pred, minority_proba=None):
     return {k: float(v) for k, v in out.items()}
 
 
+def multiclass_scores(y_true, y_pred, classes):
+    """Accuracy, balanced accuracy, macro F1 and per-class recall (`recall_<class>`);
+    labels are indices into `classes`."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    recall = skm.recall_score(y_true, y_pred, labels=list(range(len(classes))), average=None,
+                              zero_division=0)
+    out = {"accuracy": skm.accuracy_score(y_true, y_pred),
+           "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+           "macro_f1": skm.f1_score(y_true, y_pred, average="macro", zero_division=0)}
+    out.update({f"recall_{c}": r for c, r in zip(classes, recall)})
+    return {k: float(v) for k, v in out.items()}
+
+
 def confusion(y_true, y_pred, labels=(0, 1)):
     return skm.confusion_matrix(y_true, y_pred, labels=list(labels))
 

@@ -166,7 +166,8 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
                     col_wrap=min(len(metrics), 4), alpha=0.6)
     for ax, metric in zip(g.axes.flat, metrics):
         sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier",
-                      dodge=0.4, linestyle="none", errorbar=("ci", 95), markers="d",
+                      dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
+                      errorbar=("ci", 95), markers="d",
                       ax=ax, legend=False)
     g.set(xlim=(-0.02, 1.02))
     g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
@@ -187,7 +188,8 @@ def training_curves(history):
     plt.show()
 
 
-def samples_per_class(images, labels, per_class=8, title="Real images, one row per class"):
+def samples_per_class(images, labels, per_class=8, title="Real images, one row per class",
+                      names=None):
     classes = np.unique(labels)
     fig, axes = plt.subplots(len(classes), per_class,
                              figsize=(per_class * 0.8, len(classes) * 0.8 + 0.4), squeeze=False)
@@ -197,8 +199,99 @@ def samples_per_class(images, labels, per_class=8, title="Real images, one row p
             axes[r, k].set_axis_off()
             if k < len(idx):
                 _show(images[idx[k]], axes[r, k])
-        axes[r, 0].text(-0.15, 0.5, str(c), transform=axes[r, 0].transAxes, ha="right",
-                        va="center")
+        axes[r, 0].text(-0.15, 0.5, str((names or {}).get(int(c), c)),
+                        transform=axes[r, 0].transAxes, ha="right", va="center")
     fig.suptitle(title)
     fig.tight_layout()
+    plt.show()
+
+
+def rows_of_images(rows, title="", per_row=8):
+    """rows: {name: images}; one row of images per name."""
+    names = list(rows)
+    fig, axes = plt.subplots(len(names), per_row, figsize=(per_row * 0.8, len(names) * 0.8 + 0.4),
+                             squeeze=False)
+    for r, name in enumerate(names):
+        for k in range(per_row):
+            axes[r, k].set_axis_off()
+            if k < len(rows[name]):
+                _show(rows[name][k], axes[r, k])
+        axes[r, 0].text(-0.15, 0.5, name, transform=axes[r, 0].transAxes, ha="right",
+                        va="center", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def loss_summary(results, title="Final losses"):
+    """One bar per generator and loss (last chunk of steps, mean over seeds): for studies
+    with many generators, where one panel per generator would not fit."""
+    last = pd.concat([h.iloc[[-1]].assign(seed=s, generator=g)
+                      for (s, g), (h, _) in results.items()], ignore_index=True)
+    value_vars = [c for c in ("d_loss", "g_loss", "loss") if c in last]
+    long = last.melt(id_vars=["generator", "seed"], value_vars=value_vars, var_name="loss",
+                     value_name="value")
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * last.generator.nunique()), 3.2))
+    sns.barplot(data=long, x="generator", y="value", hue="loss", errorbar=None, ax=ax)
+    sns.stripplot(data=long, x="generator", y="value", hue="loss", dodge=True,
+                  palette="dark:k", size=3, legend=False, ax=ax)
+    ax.tick_params(axis="x", rotation=45)
+    ax.set_title(title)
+    fig.tight_layout()
+    plt.show()
+
+
+def epoch_curves(history):
+    """Validation and test loss and accuracy per epoch, per training set (mean over seeds
+    with a 95% band): the seed's plots, recorded only."""
+    cols = [c for c in ("val_loss", "test_loss", "val_accuracy", "test_accuracy")
+            if c in history]
+    fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.4), squeeze=False)
+    for ax, col in zip(axes.flat, cols):
+        sns.lineplot(data=history, x="epoch", y=col, hue="arm", style="classifier",
+                     markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes.flat[-1])
+        ax.set_title(col.replace("_", " "))
+    if len(cols):
+        sns.move_legend(axes.flat[-1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
+    fig.tight_layout()
+    plt.show()
+
+
+def accuracy_by_step(d, metric="accuracy"):
+    """Synthetic-only accuracy against generator training steps, one line per label source,
+    every seed a point; the real-data classifier as a horizontal band."""
+    g = sns.relplot(data=d[d.source != "real"], x="step", y="value", hue="source",
+                    col="classifier", kind="line", marker="o", errorbar=("ci", 95),
+                    height=3.4, aspect=1.4)
+    for ax, (clf, part) in zip(g.axes.flat, d.groupby("classifier")):
+        real = part[part.source == "real"]["value"]
+        if len(real):
+            ax.axhspan(real.min(), real.max(), color="grey", alpha=0.25)
+            ax.axhline(real.mean(), color="k", ls="--", lw=1, label="real")
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel(f"test {metric}")
+        ax.set_xlabel("GAN training steps")
+    g.figure.suptitle("Train on synthetic, test on real (dashed: trained on real)", y=1.04)
+    plt.show()
+
+
+def shares(d, varied_class):
+    """Generated class shares (each seed a point, mean and 95% interval) against the training
+    share (black bar), per model (columns) and class (colour), for each mix."""
+    gen = d[d.kind == "generated"]
+    g = sns.catplot(data=gen, x="varied_count", y="value", hue="class", col="model",
+                    kind="point", dodge=0.4, errorbar=("ci", 95), linestyle="none",
+                    height=3.4, aspect=1.2)
+    for ax, (model, part) in zip(g.axes.flat, gen.groupby("model", sort=False)):
+        sns.stripplot(data=part, x="varied_count", y="value", hue="class", dodge=True,
+                      alpha=0.4, size=3, legend=False, ax=ax)
+        tr = d[(d.kind == "training") & (d.model == model)]
+        sns.pointplot(data=tr, x="varied_count", y="value", hue="class", dodge=0.4,
+                      markers="_", linestyle="none", errorbar=None, palette=["k"] * tr["class"].nunique(),
+                      legend=False, ax=ax)
+        ax.set_xlabel(f"training images of class {varied_class}")
+        ax.set_ylabel("share of images")
+        ax.set_ylim(0, 1)
+    g.figure.suptitle("Generated class shares (points) against training shares (black bars)",
+                      y=1.04)
     plt.show()

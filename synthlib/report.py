@@ -35,17 +35,17 @@ def headline(metrics_df, metric="minority_f1"):
     return table[[a for a in ARMS if a in table.columns]]
 
 
-def comparisons(metrics_df, metric="minority_f1"):
-    """Each GAN arm against each classic baseline, per classifier: the mean paired difference
-    over seeds (same seed, same split) with its 95% interval, and whether it is beyond the
-    seed-to-seed spread (the interval excludes zero)."""
-    d = metrics_df[(metrics_df.metric == metric) & (metrics_df.classifier != "oracle")]
+def paired_comparisons(metrics_df, metric, arms, baselines):
+    """Each arm against each baseline, per classifier: the mean paired difference over seeds
+    (same seed, same split) with its 95% interval, and whether it is beyond the seed-to-seed
+    spread (the interval excludes zero)."""
+    d = metrics_df[metrics_df.metric == metric]
     wide = d.pivot_table(index=["classifier", "seed"], columns="arm", values="value")
     rows = []
     for clf, g in wide.groupby(level="classifier"):
-        for gan_arm in [a for a in GENERATORS if a in g.columns]:
-            for base in [a for a in CLASSIC_ARMS if a in g.columns]:
-                diff = (g[gan_arm] - g[base]).dropna()
+        for arm in [a for a in arms if a in g.columns]:
+            for base in [b for b in baselines if b in g.columns and b != arm]:
+                diff = (g[arm] - g[base]).dropna()
                 mean, sd, half = metrics.mean_ci(diff)
                 if len(diff) < 2:
                     verdict = "single seed: no spread measured"
@@ -55,24 +55,29 @@ def comparisons(metrics_df, metric="minority_f1"):
                     verdict = "worse, beyond the spread"
                 else:
                     verdict = "within the spread"
-                rows.append({"classifier": clf, "gan_arm": gan_arm, "baseline": base,
+                rows.append({"classifier": clf, "gan_arm": arm, "baseline": base,
                              "mean_difference": mean, "ci95": half, "seeds": len(diff),
                              "verdict": verdict})
     return pd.DataFrame(rows)
 
 
-def verdicts(metrics_df, metric="minority_f1"):
-    """Sentences computed from the numbers: the best arm per classifier, and how each GAN arm
-    fares against each classic baseline (also when it does not beat it)."""
-    s = evaluation.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
-    s = s[s.arm.isin(ARMS) & (s.arm != "upper_bound")]
+def comparisons(metrics_df, metric="minority_f1"):
+    """Each GAN arm against each classic baseline (the rebalance study)."""
+    d = metrics_df[metrics_df.classifier != "oracle"]
+    return paired_comparisons(d, metric, list(GENERATORS), list(CLASSIC_ARMS))
+
+
+def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",)):
+    """Sentences computed from the numbers: the best arm per classifier, and how the GAN arms
+    fare against the baselines (also when they do not beat them)."""
+    s = evaluation.summary(metrics_df, metric)
+    s = s[~s.arm.isin(exclude)]
     out = []
-    comp = comparisons(metrics_df, metric)
     for clf, g in s.groupby("classifier"):
         best = g.loc[g["mean"].idxmax()]
-        text = (f"**{clf}**: the best arm on {metric} is **{best['arm']}** "
+        text = (f"**{clf}**: the best training set on {metric} is **{best['arm']}** "
                 f"({best['mean']:.3f}, {int(best['seeds'])} seed(s)).")
-        c = comp[comp.classifier == clf]
+        c = comp[comp.classifier == clf] if len(comp) else comp
         if len(c):
             won = c[c.verdict.str.startswith("better")]
             lost = c[c.verdict.str.startswith("worse")]
@@ -80,9 +85,15 @@ def verdicts(metrics_df, metric="minority_f1"):
                      f"the seed-to-seed spread, {len(lost)} worse beyond it, and "
                      f"{len(c) - len(won) - len(lost)} within it or unmeasured.")
             if len(won) == 0:
-                text += " No GAN arm beats a classic baseline beyond the spread here."
+                text += " No GAN arm beats a baseline beyond the spread here."
         out.append(text)
     return out
+
+
+def verdicts(metrics_df, metric="minority_f1"):
+    """The rebalance study's verdicts: GAN arms against the classic baselines."""
+    d = metrics_df[(metrics_df.classifier != "oracle") & metrics_df.arm.isin(ARMS)]
+    return verdict_sentences(d, comparisons(metrics_df, metric), metric)
 
 
 def scores_table(metrics_df, arms=ARMS):

@@ -44,9 +44,9 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     assert c.loc["imbalanced", "mean_difference"] == pytest.approx(-0.2)
     assert c.loc["smote", "verdict"] == "within the spread"
     text = report.verdicts(m)[0]
-    assert "best arm on minority_f1 is **imbalanced**" in text  # upper bound is not an arm
+    assert "best training set on minority_f1 is **imbalanced**" in text  # upper bound is not an arm
     assert "0 are better beyond the seed-to-seed spread, 1 worse" in text
-    assert "No GAN arm beats a classic baseline beyond the spread here." in text
+    assert "No GAN arm beats a baseline beyond the spread here." in text
     better = _metrics({"imbalanced": [0.5, 0.52], "dcgan_minority": [0.7, 0.71]})
     assert report.comparisons(better).verdict.tolist() == ["better, beyond the spread"]
     single = _metrics({"imbalanced": [0.5], "dcgan_minority": [0.6]})

@@ -1,0 +1,266 @@
+"""Study `augment` (seed 002): GANs against classic augmentation for a small training set.
+
+One unconditional DCGAN per class and, as the cheaper comparator, one conditional GAN on all
+classes, each asked for `generate.per_class` images per class; classic augmentation makes the
+same number of images per class from the real ones. The same CNN is trained on each training
+set and scored on the real test split, with validation and test curves per epoch.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthlib import baselines, classifiers, gan, labeling, metrics, plots, show
+from synthlib.studies import common
+
+ARM_TEXT = {
+    "real": "the real training set",
+    "augmentation": "the real training set plus classic augmentation of it",
+    "dcgan_per_class": "synthetic only, from one DCGAN per class",
+    "cgan_all_classes": "synthetic only, from the conditional GAN",
+    "real_plus_cgan": "the real training set plus the conditional GAN's images",
+}
+
+ABOUT = {
+    "01": "**Study `augment`** (seed 002): a small real training set "
+          "(`imbalance.per_class` images per class); GAN images and classic augmentation "
+          "compete as extra or replacement training data for the same CNN.",
+    "02": "Per seed: one unconditional DCGAN **per class**, each trained only on that class's "
+          "training images (the seed's design: generated images carry their GAN's class as "
+          "label), and one **conditional** GAN on all classes with class-balanced batches, "
+          "the cheaper comparator (one model instead of one per class).",
+    "03": "`generate.per_class` images per class from each generator, and as many classic "
+          "augmentations per class (rotation, zoom, translation, brightness; flips only where "
+          "`augmentation.horizontal_flip` says labels survive them) of the real training "
+          "images.",
+    "04": "The measuring oracle, trained on the real training split, says how often it agrees "
+          "with the class each synthetic image was generated for. It measures only: every "
+          "synthetic image keeps the label its generator gave it.",
+    "05": "The same classifier on each training set (`evaluate.arms`):\n\n"
+          + "\n".join(f"* `{a}`: {t};" for a, t in ARM_TEXT.items())
+          + "\n\nValidation and test loss and accuracy are recorded after every epoch, as the "
+          "seed plotted them; nothing is chosen by them. The final scores are on the real "
+          "test split.",
+}
+
+
+def check(cfg, ds):
+    from synthlib import imbalance
+
+    for seed in cfg.seeds:
+        imbalance.make_plain_split(ds.y, cfg.split, seed, cfg.imbalance.per_class)
+
+
+def prepare(run):
+    return common.plain_splits(run)
+
+
+def _generators(run, ds):
+    return [f"dcgan_class{c}" for c in ds.classes] + ["cgan_all_classes"]
+
+
+def train(run):
+    """{(seed, generator): (history, grids)}."""
+    ds = run.data()
+    out = {}
+    for seed in run.seeds:
+        split = run.split(seed)
+        x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
+        for c in ds.classes:
+            out[(seed, f"dcgan_class{c}")] = common.train_generator(
+                run, seed, f"dcgan_class{c}", x[y == c])
+        out[(seed, "cgan_all_classes")] = common.train_generator(
+            run, seed, "cgan_all_classes", x, labels=y)
+    return out
+
+
+def generate(run):
+    """Per seed: synthetic.npz (dcgan_per_class, cgan_all_classes) and augmented.npz, each
+    `generate.per_class` images per class with their labels. Returns {(seed, source): (x, y)}."""
+    ds, cfg = run.data(), run.cfg
+    n = cfg.generate.per_class
+    out = {}
+    for seed in run.seeds:
+        split = run.split(seed)
+        x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
+        labels = np.repeat(ds.classes, n)
+        per_class = [gan.sample(gan.load_generator(run.path("generator.keras", seed,
+                                                            f"dcgan_class{c}")),
+                                n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size)
+                     for c in ds.classes]
+        cgan = gan.sample(gan.load_generator(run.path("generator.keras", seed, "cgan_all_classes")),
+                          len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
+                          label=labels)
+        augmented = [baselines.augment(x[y == c], n, cfg.augmentation, seed + int(c))
+                     for c in ds.classes]
+        sets = {"dcgan_per_class": np.concatenate(per_class), "cgan_all_classes": cgan,
+                "augmentation": np.concatenate(augmented)}
+        for source, images in sets.items():
+            common.save_npz(run.path(f"{source}.npz", seed), images=images, labels=labels)
+            out[(seed, source)] = (images, labels)
+        print(f"seed {seed}: {len(labels)} images from each of {', '.join(sets)}", flush=True)
+    return out
+
+
+def label(run):
+    """The oracle's agreement with each generator's labels, per class; measures only."""
+    ds, cfg = run.data(), run.cfg
+    rows, accuracy = [], []
+    for seed in run.seeds:
+        split = run.split(seed)
+        oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
+        accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
+        for source in ("dcgan_per_class", "cgan_all_classes", "augmentation"):
+            d = common.load_npz(run.path(f"{source}.npz", seed))
+            proba = classifiers.predict_proba(oracle, d["images"])
+            target = common.encode(d["labels"], ds.classes)
+            for c in ds.classes:
+                k = int(common.encode([c], ds.classes)[0])
+                m = labeling.measure(proba[target == k], k, cfg.label.threshold)
+                rows.append({"seed": seed, "source": source, "class": int(c), **m})
+    summary = pd.DataFrame(rows)
+    run.save_json("label_summary.json", {"rows": summary.to_dict("records"),
+                                         "accuracy": accuracy})
+    return summary, pd.DataFrame(accuracy)
+
+
+def training_set(arm, ds, split, seed, run):
+    x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
+    if arm == "real":
+        return x, y
+    source = {"augmentation": "augmentation", "dcgan_per_class": "dcgan_per_class",
+              "cgan_all_classes": "cgan_all_classes", "real_plus_cgan": "cgan_all_classes"}[arm]
+    d = common.load_npz(run.path(f"{source}.npz", seed))
+    if arm in ("augmentation", "real_plus_cgan"):
+        return np.concatenate([x, d["images"]]), np.concatenate([y, d["labels"]])
+    return d["images"], d["labels"]
+
+
+def evaluate(run):
+    ds = run.data()
+    rows_, confusions, histories = [], {}, []
+    for seed in run.seeds:
+        split = run.split(seed)
+        workdir = run.path("fits", seed)
+        workdir.mkdir(exist_ok=True)
+        for arm in run.cfg.evaluate.arms:
+            x, y = training_set(arm, ds, split, seed, run)
+            for name in run.cfg.evaluate.classifiers:
+                scores, cm, history = common.fit_and_score(
+                    run, seed, name, x, common.encode(y, ds.classes), ds.classes, split, ds,
+                    arm, workdir)
+                rows_ += common.rows(run.experiment, arm, name, seed, scores)
+                confusions[(arm, name, seed)] = cm
+                histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+        summary = run.load_json("label_summary.json")
+        for a in summary["accuracy"]:
+            if a["seed"] == seed:
+                rows_.append({"experiment": run.experiment, "arm": "real_test",
+                              "classifier": "oracle", "seed": seed, "metric": "accuracy",
+                              "value": a["oracle_test_accuracy"]})
+    df = common.write_metrics(run, rows_)
+    return df, confusions, common.write_history(run, histories)
+
+
+# ---- what the notebooks show ---------------------------------------------------------------
+
+def show_prepare(run, result):
+    ds, splits = result
+    show.heading("The data")
+    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
+    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
+    show.heading("Split, then the training set")
+    show.text("Images per class in each part: the training set used is drawn from the "
+              "training split only.")
+    show.table(common.plain_split_table(ds, splits))
+
+
+def show_train(run, results):
+    seed = run.seeds[0]
+    show.heading("Loss curves")
+    plots.loss_curves({k: v for k, v in results.items() if k[1] == "cgan_all_classes"},
+                      title="Conditional GAN losses")
+    plots.loss_summary(results, title="Per-class DCGANs: final losses")
+    show.heading("Samples over training (first seed)")
+    plots.grids_over_time(results[(seed, "cgan_all_classes")][1],
+                          title="Conditional GAN, classes in turn (same latent points)")
+    last = {g: grids[max(grids)] for (s, g), (_, grids) in results.items()
+            if s == seed and g.startswith("dcgan_class")}
+    plots.rows_of_images(last, title="Per-class DCGANs after training, one row per class")
+
+
+def show_generate(run, result):
+    seed = run.seeds[0]
+    ds = run.data()
+    show.heading("Generated and augmented images per class (first seed)")
+    for source in ("dcgan_per_class", "cgan_all_classes", "augmentation"):
+        x, y = result[(seed, source)]
+        plots.samples_per_class(x, y, names=ds.class_names, title=f"{source}: one row per class")
+
+
+def show_label(run, result):
+    summary, accuracy = result
+    show.heading("The oracle")
+    show.table(accuracy)
+    show.heading("Does the oracle see the class each image was made for?")
+    show.text("Share of each source's images of a class that the oracle calls that class "
+              "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
+              "the reference.")
+    show.table(summary.pivot_table(index="class", columns="source", values="label_agreement"))
+    show.table(summary.groupby("source")[["label_agreement", "mean_confidence",
+                                          "rejection_rate"]].mean())
+
+
+def headline(metrics_df):
+    order = list(ARM_TEXT)
+    d = metrics_df[metrics_df.classifier != "oracle"]
+    return ("Test accuracy on the real test split (mean ± std over seeds; classifiers as "
+            "rows, training sets as columns)", common.mean_std_table(d, "accuracy", order=order))
+
+
+def show_evaluate(run, result):
+    metrics_df, confusions, history = result
+    _, table = headline(metrics_df)
+    show.heading("Test accuracy (mean ± std over seeds)")
+    show.table(table)
+    show.heading("Loss and accuracy per epoch")
+    show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")
+    plots.epoch_curves(history)
+    show.heading("All scores (mean over seeds)")
+    d = metrics_df[metrics_df.classifier != "oracle"]
+    show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
+                             sort=False).round(3))
+    show.heading("Confusion matrices (first seed)")
+    names = [str(c) for c in run.data().classes]
+    plots.confusion_matrices(confusions, labels=names, seed=run.seeds[0])
+
+
+def comparisons(metrics_df, metric="accuracy"):
+    """Each GAN arm against real data and against augmentation: paired differences over seeds."""
+    from synthlib.report import paired_comparisons
+
+    d = metrics_df[metrics_df.classifier != "oracle"]
+    gan_arms = ["dcgan_per_class", "cgan_all_classes", "real_plus_cgan"]
+    return paired_comparisons(d, metric, gan_arms, ["real", "augmentation"])
+
+
+def show_writeup(run, metrics_df):
+    from synthlib.report import verdict_sentences
+
+    caption, table = headline(metrics_df)
+    show.heading("Headline")
+    show.text(caption)
+    show.table(table)
+    show.heading("Verdict")
+    comp = comparisons(metrics_df)
+    show.text("\n\n".join(verdict_sentences(metrics_df[metrics_df.classifier != "oracle"],
+                                            comp, "accuracy", exclude=())))
+    show.table(comp.round(3))
+    d = metrics_df[(metrics_df.classifier != "oracle")]
+    plots.metric_points(d, metrics=("accuracy", "balanced_accuracy", "macro_f1"))
+    summary = run.load_json("label_summary.json")
+    agree = pd.DataFrame(summary["rows"]).groupby("source")["label_agreement"].mean()
+    show.heading("How recognisable were the synthetic images?")
+    show.text("Oracle label agreement (share of images the oracle assigns to the class they "
+              "were generated for), mean over classes and seeds: "
+              + ", ".join(f"{k} {v:.3f}" for k, v in agree.items()) + ".")

@@ -1,0 +1,267 @@
+"""Study `bias` (seed 004): does a generator reproduce the class shares of its training mix?
+
+Three classes (data.classes): all at `bias.fixed_count` training images except
+`bias.varied_class`, which takes each of `bias.varied_counts` in turn: one training mix per
+count. An unconditional DCGAN and a VAE whose decoder is the same network are trained on each
+mix; the measuring oracle (trained on the real training split, measures only) classifies the
+generated images, rejecting those below `label.threshold` confidence. The class shares of the
+generated images, mean ± std over seeds, are set against the training shares: absolute error
+and KL divergence.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthlib import classifiers, gan, imbalance, plots, show
+from synthlib.studies import common
+
+ABOUT = {
+    "01": "**Study `bias`** (seed 004): controlled class mixes. Every class of `data.classes` "
+          "has `bias.fixed_count` training images except `bias.varied_class`, which has each "
+          "of `bias.varied_counts` in turn.",
+    "02": "For every seed and mix: an unconditional DCGAN and a VAE (keras.io's recipe; its "
+          "decoder is the DCGAN's generator, so both generators have the same capacity), "
+          "each trained on the mix alone, without labels.",
+    "03": "`generate.per_class` x (number of classes) images from each generator.",
+    "04": "The measuring oracle, trained on the real training split of these classes, "
+          "classifies every generated image; images it is less than `label.threshold` sure of "
+          "are counted as rejected and left out of the shares. It measures only: no training "
+          "set depends on it.",
+    "05": "Class shares of the accepted generated images against the training shares of the "
+          "mix: absolute error (mean over classes) and KL divergence KL(training || generated), "
+          "per seed; then mean ± std over seeds.",
+}
+
+
+def _counts(cfg, classes):
+    return {v: {int(c): (v if c == cfg.bias.varied_class else cfg.bias.fixed_count)
+                for c in classes} for v in cfg.bias.varied_counts}
+
+
+def check(cfg, ds):
+    for seed in cfg.seeds:
+        train, _, _ = imbalance.stratified_split(ds.y, cfg.split, seed)
+        for v, counts in _counts(cfg, ds.classes).items():
+            key = "bias.varied_counts" if v > cfg.bias.fixed_count else "bias.fixed_count"
+            imbalance.take_per_class(ds.y, train, counts, seed, key)
+
+
+def prepare(run):
+    ds = run.data(fresh=True)
+    common.record_data(run, ds)
+    splits, mixes = {}, {}
+    for seed in run.seeds:
+        split = imbalance.make_plain_split(ds.y, run.cfg.split, seed)
+        split.save(run.path("split.npz", seed))
+        splits[seed] = split
+        for v, counts in _counts(run.cfg, ds.classes).items():
+            key = "bias.varied_counts" if v > run.cfg.bias.fixed_count else "bias.fixed_count"
+            mixes[(seed, v)] = imbalance.take_per_class(ds.y, split.train, counts, seed + v, key)
+        common.save_npz(run.path("mixes.npz", seed),
+                        **{f"mix{v}": mixes[(seed, v)] for v in run.cfg.bias.varied_counts})
+    return ds, splits, mixes
+
+
+def mixes(run, seed):
+    d = common.load_npz(run.path("mixes.npz", seed))
+    return {v: d[f"mix{v}"] for v in run.cfg.bias.varied_counts}
+
+
+def train(run):
+    ds = run.data()
+    out = {}
+    for seed in run.seeds:
+        for v, idx in mixes(run, seed).items():
+            for model in run.cfg.evaluate.arms:
+                name = f"{model}_mix{v}"
+                out[(seed, name)] = common.train_generator(run, seed, name, ds.x[idx],
+                                                           model=model)
+    return out
+
+
+def generate(run):
+    ds, cfg = run.data(), run.cfg
+    n = cfg.generate.per_class * len(ds.classes)
+    out = {}
+    for seed in run.seeds:
+        for v in cfg.bias.varied_counts:
+            for model in cfg.evaluate.arms:
+                name = f"{model}_mix{v}"
+                g = gan.load_generator(run.path("generator.keras", seed, name))
+                images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size)
+                common.save_npz(run.path("generated.npz", seed, name), images=images)
+                out[(seed, name)] = images
+        print(f"seed {seed}: {n} images from each of {len(cfg.bias.varied_counts)} mixes x "
+              f"{len(cfg.evaluate.arms)} models", flush=True)
+    return out
+
+
+def label(run):
+    """Oracle class shares of each generator's images (rejections left out)."""
+    ds, cfg = run.data(), run.cfg
+    rows, accuracy = [], []
+    for seed in run.seeds:
+        split = run.split(seed)
+        oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
+        accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
+        for v, idx in mixes(run, seed).items():
+            train_counts = pd.Series(ds.y[idx]).value_counts()
+            for model in cfg.evaluate.arms:
+                images = common.load_npz(run.path("generated.npz", seed, f"{model}_mix{v}"))[
+                    "images"]
+                proba = classifiers.predict_proba(oracle, images)
+                accepted = proba.max(1) >= cfg.label.threshold
+                predicted = ds.classes[proba.argmax(1)][accepted]
+                for c in ds.classes:
+                    rows.append({"seed": seed, "model": model, "varied_count": v,
+                                 "class": int(c),
+                                 "generated_share": float(np.mean(predicted == c))
+                                 if len(predicted) else float("nan"),
+                                 "training_share": float(train_counts.get(c, 0) / len(idx)),
+                                 "rejection_rate": float(1 - accepted.mean())})
+    shares = pd.DataFrame(rows)
+    run.save_json("label_summary.json", {"rows": shares.to_dict("records"),
+                                         "accuracy": accuracy})
+    return shares, pd.DataFrame(accuracy)
+
+
+def kl_divergence(p, q, eps=1e-3):
+    """KL(p || q) with a small floor on q, so that a class the generator never produced gives
+    a large, finite divergence."""
+    p, q = np.asarray(p, float), np.clip(np.asarray(q, float), eps, None)
+    q = q / q.sum()
+    mask = p > 0
+    return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
+
+
+def evaluate(run):
+    """Per seed, model and mix: shares, absolute error and KL; metrics.csv."""
+    summary = run.load_json("label_summary.json")
+    shares = pd.DataFrame(summary["rows"])
+    rows_ = []
+    for (seed, model, v), g in shares.groupby(["seed", "model", "varied_count"]):
+        arm = f"{model}@{v}"
+        # every image rejected: no shares to compare (NaN, shown as such), never a fake 0
+        gen, tr = g["generated_share"].to_numpy(), g["training_share"].to_numpy()
+        scores = {f"generated_share_{c}": s for c, s in zip(g["class"], gen)}
+        scores.update({f"training_share_{c}": s for c, s in zip(g["class"], tr)})
+        none = bool(np.isnan(gen).all())
+        scores.update({"abs_error": float("nan") if none else float(np.mean(np.abs(gen - tr))),
+                       "kl_divergence": float("nan") if none else kl_divergence(tr, gen),
+                       "rejection_rate": float(g["rejection_rate"].iloc[0])})
+        rows_ += common.rows(run.experiment, arm, "oracle", int(seed), scores)
+    for a in summary["accuracy"]:
+        rows_.append({"experiment": run.experiment, "arm": "real_test", "classifier": "oracle",
+                      "seed": a["seed"], "metric": "accuracy",
+                      "value": a["oracle_test_accuracy"]})
+    df = common.write_metrics(run, rows_)
+    return df, shares
+
+
+def shares_long(metrics_df):
+    d = metrics_df[metrics_df.metric.str.contains("_share_")].copy()
+    parts = d.arm.str.split("@", expand=True)
+    d["model"], d["varied_count"] = parts[0], pd.to_numeric(parts[1])
+    d["kind"] = np.where(d.metric.str.startswith("generated"), "generated", "training")
+    d["class"] = d.metric.str.rsplit("_", n=1).str[1]
+    return d
+
+
+# ---- what the notebooks show ---------------------------------------------------------------
+
+def show_prepare(run, result):
+    ds, splits, mixes_ = result
+    show.heading("The data")
+    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
+    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
+    show.heading("The training mixes")
+    show.text("Training images per class in each mix (drawn from the training split only).")
+    rows = [{"seed": s, "mix (varied count)": v,
+             **{str(c): int(np.sum(ds.y[idx] == c)) for c in ds.classes}}
+            for (s, v), idx in mixes_.items()]
+    show.table(pd.DataFrame(rows))
+
+
+def show_train(run, results):
+    seed = run.seeds[0]
+    show.heading("Final losses")
+    plots.loss_summary(results, title="Final losses per generator (mean over seeds)")
+    show.heading("Samples after training (first seed)")
+    last = {g: grids[max(grids)] for (s, g), (_, grids) in results.items() if s == seed}
+    plots.rows_of_images(last, title="One row per model and mix")
+
+
+def show_generate(run, result):
+    show.heading("Generated images (first seed)")
+    plots.rows_of_images({g: x[:12] for (s, g), x in result.items() if s == run.seeds[0]},
+                         title="One row per model and mix", per_row=12)
+
+
+def show_label(run, result):
+    shares, accuracy = result
+    show.heading("The oracle")
+    show.table(accuracy)
+    show.heading("Generated class shares (mean over seeds)")
+    show.table(shares.pivot_table(index=["model", "varied_count"], columns="class",
+                                  values=["generated_share", "training_share"]).round(3))
+
+
+def headline(metrics_df):
+    d = shares_long(metrics_df)
+    gen = d[d.kind == "generated"]
+    tr = d[d.kind == "training"].groupby(["model", "varied_count", "class"])["value"].mean()
+    out = []
+    for (model, v, c), g in gen.groupby(["model", "varied_count", "class"]):
+        sd = g["value"].std()
+        mean = g["value"].mean()
+        cell = ("n/a: every image rejected" if pd.isna(mean) else f"{mean:.3f}"
+                + ("" if pd.isna(sd) else f" ± {sd:.3f}"))
+        out.append({"model": model, "varied count": v, "class": c,
+                    "cell": cell + f" ({tr[(model, v, c)]:.3f})"})
+    t = pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
+    for metric in ("abs_error", "kl_divergence"):
+        m = metrics_df[metrics_df.metric == metric].copy()
+        m[["model", "varied count"]] = m.arm.str.split("@", expand=True)
+        m["varied count"] = pd.to_numeric(m["varied count"])
+        agg = m.groupby(["model", "varied count"])["value"].agg(["mean", "std"])
+        t[metric] = [f"{r['mean']:.3f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.3f}")
+                     for _, r in agg.reindex(t.index).iterrows()]
+    return ("Class shares of the generated images, per class: mean ± std over seeds "
+            "(training share in brackets); absolute error and KL divergence against the "
+            "training mix", t)
+
+
+def show_evaluate(run, result):
+    metrics_df, _ = result
+    caption, table = headline(metrics_df)
+    show.heading("Generated against training shares")
+    show.text(caption + ".")
+    show.table(table)
+    plots.shares(shares_long(metrics_df), run.cfg.bias.varied_class)
+
+
+def show_writeup(run, metrics_df):
+    caption, table = headline(metrics_df)
+    show.heading("Headline")
+    show.text(caption + ".")
+    show.table(table)
+    lines = []
+    err = metrics_df[metrics_df.metric == "abs_error"].copy()
+    err["model"] = err.arm.str.split("@").str[0]
+    by_model = err.groupby("model")["value"].mean()
+    best = by_model.idxmin()
+    lines.append("Mean absolute share error over every mix and seed: "
+                 + ", ".join(f"{m} {v:.3f}" for m, v in by_model.items())
+                 + f". **{best}** follows the training shares more closely here.")
+    d = shares_long(metrics_df)
+    varied = d[(d["class"] == str(run.cfg.bias.varied_class))]
+    for model, g in varied.groupby("model"):
+        gen = g[g.kind == "generated"].groupby("varied_count")["value"].mean()
+        tr = g[g.kind == "training"].groupby("varied_count")["value"].mean()
+        lines.append(f"{model}: the varied class {run.cfg.bias.varied_class} makes up "
+                     + ", ".join(f"{gen[v]:.3f} of the images for a training share of "
+                                 f"{tr[v]:.3f}" for v in gen.index) + ".")
+    show.heading("Verdict")
+    show.text("\n\n".join(lines))
+    plots.shares(d, run.cfg.bias.varied_class)

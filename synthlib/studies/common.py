@@ -1,0 +1,183 @@
+"""Pieces the studies share: plain splits, cached generator training, multi-class fits scored
+on the real test split, tidy rows."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synthlib import classifiers, gan, imbalance, metrics, networks, vae
+from synthlib.paths import atomic_path, write_text
+
+
+def save_npz(path, **arrays):
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+
+def load_npz(path):
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def record_data(run, ds):
+    run.save_json("data.json", {"name": ds.name, "source": ds.source, "images": len(ds.y),
+                                "image_shape": list(ds.x.shape[1:]),
+                                "class_counts": ds.class_counts(), "digest": ds.digest(),
+                                "class_names": ds.class_names})
+
+
+def plain_splits(run):
+    """01 for the studies without a minority: split, then `imbalance.per_class` per class."""
+    ds = run.data(fresh=True)
+    record_data(run, ds)
+    splits = {}
+    for seed in run.seeds:
+        split = imbalance.make_plain_split(ds.y, run.cfg.split, seed, run.cfg.imbalance.per_class)
+        split.save(run.path("split.npz", seed))
+        splits[seed] = split
+    return ds, splits
+
+
+def plain_split_table(ds, splits):
+    rows = []
+    for seed, sp in splits.items():
+        for part, label in (("train", "train split"), ("imbalanced", "training set used"),
+                            ("validation", "validation"), ("test", "test")):
+            counts = np.bincount(np.searchsorted(ds.classes, ds.y[getattr(sp, part)]),
+                                 minlength=len(ds.classes))
+            rows.append({"seed": seed, "part": label, "images": int(counts.sum()),
+                         **{str(c): int(n) for c, n in zip(ds.classes, counts)}})
+    return pd.DataFrame(rows)
+
+
+def encode(y, classes):
+    """Labels -> indices 0..K-1 into the sorted class list (classifier targets)."""
+    return np.searchsorted(np.asarray(classes), np.asarray(y))
+
+
+def _code_digest():
+    parts = [Path(m.__file__).read_bytes() for m in (gan, networks, vae)]
+    return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=()):
+    """Train (or reuse) one generator saved under seed<k>/<name>/. What determines it (kind,
+    GAN parameters, the exact training images and labels, seed, code) is its key: the same
+    key, the same saved generator, no training. Returns (history, grids)."""
+    h = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+    if labels is not None:
+        h.update(np.ascontiguousarray(labels).astype(np.int64).tobytes())
+    key = hashlib.sha256(json.dumps(
+        {"model": model, "gan": vars(run.cfg.gan), "images": h.hexdigest(), "seed": seed,
+         "code": _code_digest(), "snapshots": list(snapshots)}, sort_keys=True,
+        default=str).encode()).hexdigest()[:12]
+    files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
+                                                  "gan_history.csv", "gan_grids.npz")}
+    if files["generator.key"].exists() and files["generator.key"].read_text() == key:
+        print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
+    else:
+        files["generator.key"].unlink(missing_ok=True)
+        print(f"seed {seed} {name}:", end=" ", flush=True)
+        backup = run.path(f"backup_{key}", seed, name)
+        if model == "vae":
+            trained, history, grids = vae.train(images, run.cfg.gan, seed, backup_dir=backup)
+        else:
+            shots = {s: run.path(f"generator_step{s}.keras", seed, name) for s in snapshots}
+            trained, history, grids = gan.train(
+                images, run.cfg.gan, seed, backup_dir=backup, labels=labels,
+                grid_label=None if labels is None else "all", snapshots=shots)
+        with atomic_path(files["gan_history.csv"]) as tmp:
+            history.to_csv(tmp, index=False)
+        save_npz(files["gan_grids.npz"], steps=np.array(list(grids)),
+                 images=np.stack(list(grids.values())))
+        gan.save_generator(trained.generator, files["generator.keras"])
+        write_text(files["generator.key"], key)  # last: its presence means "done"
+    g = load_npz(files["gan_grids.npz"])
+    return pd.read_csv(files["gan_history.csv"]), dict(zip(g["steps"].tolist(), g["images"]))
+
+
+def fit_and_score(run, seed, name, x, y, classes, split, ds, tag, workdir):
+    """Train classifier `name` on (x, labels y), score once on the real test split, with
+    validation and test curves per epoch (recorded, never used to choose anything). A finished
+    fit is kept under a key of its inputs and reused. Returns (scores, confusion, history)."""
+    cfg = run.cfg.evaluate
+    x_test, y_test = ds.x[split.test], encode(ds.y[split.test], classes)
+    h = hashlib.sha256()
+    for a in (x, y, x_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps([name, vars(cfg), seed], sort_keys=True, default=str).encode())
+    key = h.hexdigest()[:12]
+    done = Path(workdir) / f"{tag}__{name}.json"
+    if done.exists():
+        saved = json.loads(done.read_text())
+        if saved["key"] == key:
+            return saved["scores"], np.array(saved["confusion"]), pd.DataFrame(saved["history"])
+    print(f"seed {seed}  {tag:<28} {name:<10} {len(y)} training images", flush=True)
+    model, history = classifiers.fit(
+        name, x, y, len(classes), cfg.epochs, cfg.batch_size, seed,
+        validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
+        label="  epoch", backup_dir=Path(workdir) / f"{tag}__{name}_backup_{key}",
+        curves_on=(x_test, y_test))
+    pred = classifiers.predict_proba(model, x_test).argmax(1)
+    scores = metrics.multiclass_scores(y_test, pred, list(classes))
+    cm = metrics.confusion(y_test, pred, labels=range(len(classes)))
+    write_text(done, json.dumps({"key": key, "scores": scores, "confusion": cm.tolist(),
+                                 "history": history.to_dict("records")}, default=float))
+    return scores, cm, history
+
+
+def rows(experiment, arm, classifier, seed, scores):
+    return [{"experiment": experiment, "arm": arm, "classifier": classifier, "seed": seed,
+             "metric": m, "value": v} for m, v in scores.items()]
+
+
+def write_metrics(run, rows_):
+    df = pd.DataFrame(rows_)
+    for target in (run.path("metrics.csv"), run.reports / "metrics.csv"):
+        with atomic_path(target) as tmp:
+            df.to_csv(tmp, index=False)
+    return df
+
+
+def write_history(run, histories):
+    """Per-epoch curves of every fit (validation and test), kept as eval_history.csv."""
+    history = pd.concat(histories, ignore_index=True)
+    with atomic_path(run.path("eval_history.csv")) as tmp:
+        history.to_csv(tmp, index=False)
+    return history
+
+
+def mean_std_table(metrics_df, metric, index="classifier", columns="arm", order=None):
+    """mean ± std over seeds of one metric (n = seeds), as strings for a report table."""
+    from synthlib.metrics import mean_ci
+
+    d = metrics_df[metrics_df.metric == metric]
+    out = []
+    for keys, g in d.groupby([index, columns], sort=False):
+        mean, sd, half = mean_ci(g["value"])
+        cell = f"{mean:.3f}" if len(g) < 2 else f"{mean:.3f} ± {sd:.3f}"
+        out.append({index: keys[0], columns: keys[1], "cell": cell})
+    t = pd.DataFrame(out).pivot(index=index, columns=columns, values="cell")
+    if order:
+        t = t[[c for c in order if c in t.columns]]
+    return t
+
+
+def train_oracle(run, ds, split, seed, on="train"):
+    """The oracle: small_cnn on the real training split (`on="train"`, measures only) or on
+    the scenario's own training set (`on="imbalanced"`, may label training data)."""
+    idx = getattr(split, on)
+    classes = ds.classes
+    model, history = classifiers.fit(
+        "small_cnn", ds.x[idx], encode(ds.y[idx], classes), len(classes),
+        run.cfg.label.oracle_epochs, 128, seed,
+        validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
+        label="oracle epoch")
+    proba = classifiers.predict_proba(model, ds.x[split.test])
+    accuracy = float(np.mean(proba.argmax(1) == encode(ds.y[split.test], classes)))
+    return model, history, accuracy

@@ -1,0 +1,239 @@
+"""Study `tstr` (seed 003): how well does a classifier learn from synthetic images alone, as
+the generator trains longer?
+
+A conditional GAN is trained on the real training set and saved at each of `tstr.snapshots`
+steps. From each snapshot, `generate.per_class` images per class are drawn; they are labelled
+twice: by the class the GAN was asked for, and by a labeller (a CNN trained on the same real
+training set, nothing more, so it may label training data). A classifier trained on the
+synthetic images only is then scored on the real test split, beside the same classifier trained
+on the real images. The seed labelled its generated images by hand; the report shows how often
+the two label sources agree instead.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthlib import classifiers, gan, plots, show
+from synthlib.studies import common
+
+ABOUT = {
+    "01": "**Study `tstr`** (seed 003): train on synthetic, test on real, by generator "
+          "training length.",
+    "02": "One conditional GAN per seed on the real training set (class-balanced batches), "
+          "its generator saved at each step count of `tstr.snapshots` (the seed's table used "
+          "12, 100 and 500 epochs).",
+    "03": "From each snapshot, `generate.per_class` images of every class, asked for by label.",
+    "04": "The **labeller** is a CNN trained on the real training set this study uses (and "
+          "nothing else, so it may label training data). It labels every synthetic image; "
+          "its agreement with the label the GAN was asked for measures how recognisable the "
+          "images are, snapshot by snapshot.",
+    "05": "The same classifier trained on: `real` (the real training set), "
+          "`synthetic_gan_labels@<step>` (synthetic images only, labelled by the class the GAN "
+          "was asked for) and `synthetic_oracle_labels@<step>` (the same images, labelled by "
+          "the labeller). Every one is scored on the real test split.",
+}
+
+
+def check(cfg, ds):
+    from synthlib import imbalance
+
+    for seed in cfg.seeds:
+        imbalance.make_plain_split(ds.y, cfg.split, seed, cfg.imbalance.per_class)
+
+
+def prepare(run):
+    return common.plain_splits(run)
+
+
+def train(run):
+    ds = run.data()
+    out = {}
+    for seed in run.seeds:
+        split = run.split(seed)
+        out[(seed, "cgan_all_classes")] = common.train_generator(
+            run, seed, "cgan_all_classes", ds.x[split.imbalanced], labels=ds.y[split.imbalanced],
+            snapshots=run.cfg.tstr.snapshots)
+    return out
+
+
+def generate(run):
+    """{(seed, step): (images, labels)} and tstr_step<k>.npz per seed."""
+    ds, cfg = run.data(), run.cfg
+    labels = np.repeat(ds.classes, cfg.generate.per_class)
+    out = {}
+    for seed in run.seeds:
+        for step in cfg.tstr.snapshots:
+            g = gan.load_generator(run.path(f"generator_step{step}.keras", seed,
+                                            "cgan_all_classes"))
+            images = gan.sample(g, len(labels), seed=30_000 + seed, label=labels,
+                                batch_size=cfg.generate.batch_size)
+            common.save_npz(run.path(f"tstr_step{step}.npz", seed), images=images,
+                            labels=labels)
+            out[(seed, step)] = (images, labels)
+        print(f"seed {seed}: {len(labels)} images from each of {len(cfg.tstr.snapshots)} "
+              f"snapshots", flush=True)
+    return out
+
+
+def label(run):
+    """The labeller's labels for every snapshot's images, and its agreement with the GAN's."""
+    ds = run.data()
+    rows, accuracy = [], []
+    for seed in run.seeds:
+        split = run.split(seed)
+        labeller, _, acc = common.train_oracle(run, ds, split, seed, on="imbalanced")
+        accuracy.append({"seed": seed, "labeller_test_accuracy": acc})
+        for step in run.cfg.tstr.snapshots:
+            path = run.path(f"tstr_step{step}.npz", seed)
+            d = common.load_npz(path)
+            proba = classifiers.predict_proba(labeller, d["images"])
+            oracle_labels = ds.classes[proba.argmax(1)]
+            common.save_npz(path, **d, oracle_labels=oracle_labels)
+            for c in ds.classes:
+                mine = d["labels"] == c
+                rows.append({"seed": seed, "step": step, "class": int(c),
+                             "agreement": float(np.mean(oracle_labels[mine] == c)),
+                             "mean_confidence": float(proba[mine].max(1).mean())})
+    summary = pd.DataFrame(rows)
+    run.save_json("label_summary.json", {"rows": summary.to_dict("records"),
+                                         "accuracy": accuracy})
+    return summary, pd.DataFrame(accuracy)
+
+
+def evaluate(run):
+    ds = run.data()
+    rows_, confusions, histories = [], {}, []
+    for seed in run.seeds:
+        split = run.split(seed)
+        workdir = run.path("fits", seed)
+        workdir.mkdir(exist_ok=True)
+        sets = {}
+        if "real" in run.cfg.evaluate.arms:
+            sets["real"] = (ds.x[split.imbalanced], ds.y[split.imbalanced])
+        for step in run.cfg.tstr.snapshots:
+            d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
+            if "synthetic_gan_labels" in run.cfg.evaluate.arms:
+                sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
+            if "synthetic_oracle_labels" in run.cfg.evaluate.arms:
+                sets[f"synthetic_oracle_labels@{step}"] = (d["images"], d["oracle_labels"])
+        for arm, (x, y) in sets.items():
+            for name in run.cfg.evaluate.classifiers:
+                scores, cm, history = common.fit_and_score(
+                    run, seed, name, x, common.encode(y, ds.classes), ds.classes, split, ds,
+                    arm, workdir)
+                rows_ += common.rows(run.experiment, arm, name, seed, scores)
+                confusions[(arm, name, seed)] = cm
+                histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+    df = common.write_metrics(run, rows_)
+    return df, confusions, common.write_history(run, histories)
+
+
+def by_step(metrics_df, metric="accuracy"):
+    """Long table: classifier, seed, label source, step, value; `real` at every step."""
+    d = metrics_df[metrics_df.metric == metric].copy()
+    parts = d.arm.str.split("@", expand=True)
+    d["source"] = parts[0]
+    steps = pd.to_numeric(parts[1]) if parts.shape[1] > 1 else pd.Series(np.nan, d.index)
+    d["step"] = steps.astype("Int64")
+    return d
+
+
+# ---- what the notebooks show ---------------------------------------------------------------
+
+def show_prepare(run, result):
+    ds, splits = result
+    show.heading("The data")
+    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
+    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
+    show.heading("Split, then the training set")
+    show.table(common.plain_split_table(ds, splits))
+
+
+def show_train(run, results):
+    show.heading("Loss curves")
+    plots.loss_curves(results, title="Conditional GAN losses")
+    show.heading("Samples over training (first seed)")
+    plots.grids_over_time(results[(run.seeds[0], "cgan_all_classes")][1],
+                          title="Classes in turn, same latent points")
+
+
+def show_generate(run, result):
+    ds = run.data()
+    show.heading("Images per class at each snapshot (first seed)")
+    for (seed, step), (x, y) in result.items():
+        if seed == run.seeds[0]:
+            plots.samples_per_class(x, y, names=ds.class_names,
+                                    title=f"After {step} steps: one row per class")
+
+
+def show_label(run, result):
+    summary, accuracy = result
+    show.heading("The labeller")
+    show.table(accuracy)
+    show.heading("How often the labeller agrees with the GAN's label")
+    show.text("Share of the images generated for a class that the labeller assigns to that "
+              "class, by snapshot (mean over seeds).")
+    show.table(summary.pivot_table(index="class", columns="step", values="agreement").round(3))
+    show.table(summary.groupby("step")[["agreement", "mean_confidence"]].mean().round(3))
+
+
+def headline(metrics_df):
+    d = by_step(metrics_df)
+    real = d[d.source == "real"]
+    synth = d[d.source != "real"]
+    from synthlib.metrics import mean_ci
+
+    def cell(v):
+        mean, sd, _ = mean_ci(v)
+        return f"{mean:.3f}" if len(v) < 2 else f"{mean:.3f} ± {sd:.3f}"
+    t = synth.groupby(["classifier", "step", "source"])["value"].apply(cell).unstack("source")
+    for clf, g in real.groupby("classifier"):
+        t.loc[t.index.get_level_values(0) == clf, "real"] = cell(g["value"])
+    return ("Test accuracy on the real test split by generator training length (GAN steps; "
+            "mean ± std over seeds), beside the same classifier trained on real images", t)
+
+
+def show_evaluate(run, result):
+    metrics_df, confusions, history = result
+    caption, table = headline(metrics_df)
+    show.heading("Accuracy by training length")
+    show.text(caption + ".")
+    show.table(table)
+    plots.accuracy_by_step(by_step(metrics_df))
+    show.heading("Confusion matrices (first seed): real, and the last snapshot")
+    last = max(run.cfg.tstr.snapshots)
+    keep = {k: v for k, v in confusions.items() if k[2] == run.seeds[0]
+            and (k[0] == "real" or k[0].endswith(f"@{last}"))}
+    plots.confusion_matrices(keep, labels=[str(c) for c in run.data().classes])
+    show.heading("Training curves (first seed)")
+    plots.epoch_curves(history[history.seed == run.seeds[0]])
+
+
+def show_writeup(run, metrics_df):
+    caption, table = headline(metrics_df)
+    show.heading("Headline")
+    show.text(caption + ".")
+    show.table(table)
+    d = by_step(metrics_df)
+    lines = []
+    for clf, g in d.groupby("classifier"):
+        real = g[g.source == "real"]["value"].mean()
+        synth = g[g.source != "real"].groupby(["source", "step"])["value"].mean()
+        if len(synth):
+            (src, step), best = synth.idxmax(), synth.max()
+            lines.append(f"**{clf}**: trained on real images, {real:.3f} test accuracy; the "
+                         f"best synthetic-only set ({src} after {int(step)} steps) reaches "
+                         f"{best:.3f}, {'above' if best > real else 'below'} real by "
+                         f"{abs(best - real):.3f}.")
+            first, last = synth.xs(min(run.cfg.tstr.snapshots), level="step"), \
+                synth.xs(max(run.cfg.tstr.snapshots), level="step")
+            lines.append(f"From the first to the last snapshot, synthetic-only accuracy moves "
+                         f"from {first.mean():.3f} to {last.mean():.3f} (mean over label "
+                         f"sources).")
+    show.heading("Verdict")
+    show.text("\n\n".join(lines))
+    plots.accuracy_by_step(d)
+    summary = pd.DataFrame(run.load_json("label_summary.json")["rows"])
+    show.heading("Do the two label sources agree?")
+    show.table(summary.groupby("step")[["agreement", "mean_confidence"]].mean().round(3))

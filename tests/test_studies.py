@@ -1,0 +1,133 @@
+"""The other studies end to end through the same six notebooks (smoke profile), a colour
+image-folder dataset included, and their leakage guards."""
+import json
+import os
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, make_image_folder
+from synthlib import pipeline
+from synthlib.runs import Run
+from synthlib.studies import bias, common
+
+
+def run_all(params, base):
+    build, reports = base / "build", base / "reports"
+    for name in pipeline.NOTEBOOKS:
+        pipeline.run_stage(name, params, "smoke", build, reports)
+    for name in pipeline.NOTEBOOKS:
+        nb = nbformat.read(build / f"{name}.ipynb", as_version=4)
+        errors = [o for c in nb.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert not errors, name
+        assert "data:image/png;base64" in (reports / f"{name}.html").read_text(), name
+    return build, reports, pd.read_csv(reports / "metrics.csv")
+
+
+@pytest.fixture(scope="module")
+def folder_params(tmp_path_factory):
+    base = tmp_path_factory.mktemp("fruit")
+    root = make_image_folder(base / "fruit", per_class=16)
+    params = base / "fruit_augment.yaml"
+    params.write_text(f"""description: augment study on a colour image folder (tests only)
+study: augment
+data: {{dataset: folder, path: {root}, image_size: 16}}
+augmentation: {{horizontal_flip: true}}
+generate: {{per_class: 10}}
+evaluate: {{classifiers: [small_cnn]}}
+""")
+    return params
+
+
+def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
+    build, reports, m = run_all(folder_params, tmp_path)
+    data = json.loads((build / "data.json").read_text())
+    assert data["image_shape"] == [16, 16, 3]
+    assert data["class_names"] == {"0": "apple", "1": "kiwi", "2": "plum"}
+    assert set(m[m.classifier == "small_cnn"].arm) == {
+        "real", "augmentation", "dcgan_per_class", "cgan_all_classes", "real_plus_cgan"}
+    assert {"accuracy", "macro_f1", "recall_0"} <= set(m.metric)
+    with np.load(build / "seed0" / "cgan_all_classes.npz") as f:
+        assert f["images"].shape == (30, 16, 16, 3)
+    history = pd.read_csv(build / "eval_history.csv")  # the per-epoch curves of 05
+    assert {"val_accuracy", "val_loss", "test_accuracy", "test_loss"} <= set(history.columns)
+    assert "apple" in (reports / "01_imbalance.html").read_text()
+
+
+def test_tstr_study_end_to_end(tmp_path):
+    params = os.path.join(ROOT, "tests", "params", "digits_tstr.yaml")
+    build, reports, m = run_all(params, tmp_path)
+    arms = set(m.arm)
+    assert {"real", "synthetic_gan_labels@10", "synthetic_gan_labels@20",
+            "synthetic_oracle_labels@10", "synthetic_oracle_labels@20"} == arms
+    assert (build / "seed0" / "cgan_all_classes" / "generator_step10.keras").exists()
+    writeup = (reports / "06_writeup.html").read_text()
+    assert "by generator training length" in writeup and "Do the two label sources agree" \
+        in writeup
+
+
+def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
+    params = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
+    build, reports, m = run_all(params, tmp_path)
+    for model in ("dcgan", "vae"):
+        for v in (20, 60):
+            d = m[m.arm == f"{model}@{v}"]
+            assert sorted(d.seed.unique()) == [0, 1]
+            assert {"generated_share_0", "generated_share_1", "generated_share_7",
+                    "training_share_1", "abs_error", "kl_divergence"} <= set(d.metric)
+            share = d[d.metric == "training_share_1"].value.iloc[0]
+            assert share == pytest.approx(v / (v + 120))
+    writeup = (reports / "06_writeup.html").read_text()
+    assert "±" in writeup and "training share in brackets" in writeup
+
+
+def test_kl_divergence():
+    assert bias.kl_divergence([0.5, 0.5], [0.5, 0.5]) == 0
+    assert bias.kl_divergence([0.5, 0.5], [1.0, 0.0]) > 2  # a class never generated
+
+
+def _spy(monkeypatch):
+    seen = []
+
+    def spy(run, seed, name, images, labels=None, model="dcgan", snapshots=()):
+        seen.append((seed, name, images, labels))
+        raise StopIteration
+    monkeypatch.setattr(common, "train_generator", spy)
+    return seen
+
+
+@pytest.mark.parametrize("params,study", [("digits_tstr.yaml", "tstr"),
+                                          ("digits_bias.yaml", "bias")])
+def test_generators_see_only_the_scenarios_training_images(monkeypatch, tmp_path, params,
+                                                           study):
+    run = Run(os.path.join(ROOT, "tests", "params", params), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    seen = _spy(monkeypatch)
+    with pytest.raises(StopIteration):
+        run.study.train(run)
+    seed, name, images, labels = seen[0]
+    ds, split = run.data(), run.split(seed)
+    allowed = split.imbalanced if study == "tstr" else bias.mixes(run, seed)[
+        run.cfg.bias.varied_counts[0]]
+    assert np.array_equal(images, ds.x[allowed])
+    held_out = {x.tobytes() for x in ds.x[np.concatenate([split.test, split.validation])]}
+    train_rows = {x.tobytes() for x in ds.x[split.train]}
+    assert all(x.tobytes() in train_rows for x in images)
+    assert not any(x.tobytes() in held_out - train_rows for x in images)
+
+
+def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_params,
+                                                          tmp_path):
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    seen = _spy(monkeypatch)
+    with pytest.raises(StopIteration):
+        run.study.train(run)
+    seed, name, images, labels = seen[0]
+    ds, split = run.data(), run.split(seed)
+    assert name == "dcgan_class0"
+    assert np.array_equal(images, ds.x[split.imbalanced][ds.y[split.imbalanced] == 0])
