@@ -15,7 +15,7 @@ PROFILE ?= quick
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 EXP ?= $(EXPERIMENTS)
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
-SOURCES := $(wildcard synthlib/*.py)
+SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
 RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
 # Two TensorFlow processes at once would each take every core: under make -jN, each stage

@@ -131,3 +131,34 @@ def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_pa
     ds, split = run.data(), run.split(seed)
     assert name == "dcgan_class0"
     assert np.array_equal(images, ds.x[split.imbalanced][ds.y[split.imbalanced] == 0])
+
+
+def test_tstr_labeller_and_classifiers_learn_only_from_what_the_scenario_has(monkeypatch,
+                                                                            tmp_path):
+    """The labeller may label training data only because it learns from the scenario's own
+    training set (here 40 per class, not the whole training split); every classifier is
+    validated on the real validation split and never fed a test image."""
+    from synthlib import classifiers
+    from synthlib.studies import tstr
+
+    run = Run(os.path.join(ROOT, "tests", "params", "digits_tstr.yaml"), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.imbalance.per_class = 40
+    ds, splits = tstr.prepare(run)
+    split = splits[0]
+    assert len(split.imbalanced) == 120 and len(split.train) > 120
+    tstr.train(run)
+    tstr.generate(run)
+    calls, real_fit = [], classifiers.fit
+
+    def spy(name, x, y, *a, **k):
+        calls.append((x, k.get("validation")))
+        return real_fit(name, x, y, *a, **k)
+    monkeypatch.setattr(classifiers, "fit", spy)
+    tstr.label(run)
+    assert np.array_equal(calls[0][0], ds.x[split.imbalanced])  # the labeller
+    tstr.evaluate(run)
+    test_rows = {x.tobytes() for x in ds.x[split.test]}
+    for x, validation in calls:
+        assert np.array_equal(validation[0], ds.x[split.validation])
+        assert not test_rows & {img.tobytes() for img in x}
