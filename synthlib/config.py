@@ -343,9 +343,9 @@ PROFILES = {
     },
     "full": {  # five seeds on all the data, under 45 minutes
         "seeds": [0, 1, 2, 3, 4],
-        "gan": {"steps": 600, "log_every": 100, "batch_size": 32},
+        "gan": {"steps": 500, "log_every": 100, "batch_size": 32},
         "label": {"oracle_epochs": 3, "filter_epochs": 3},
-        "evaluate": {"epochs": 2},
+        "evaluate": {"epochs": 2, "batch_size": 256},
     },
 }
 
