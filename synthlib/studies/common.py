@@ -43,6 +43,25 @@ def plain_splits(run):
     return ds, splits
 
 
+def check_plain_splits(cfg, ds):
+    """What plain_splits would refuse, before any work."""
+    for seed in cfg.seeds:
+        imbalance.make_plain_split(ds.y, cfg.split, seed, cfg.imbalance.per_class)
+
+
+def show_plain_splits(run, result):
+    from synthlib import plots, show
+
+    ds, splits = result
+    show.heading("The data")
+    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
+    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
+    show.heading("Split, then the training set")
+    show.text("Images per class in each part: the training set used is drawn from the "
+              "training split only.")
+    show.table(plain_split_table(ds, splits))
+
+
 def plain_split_table(ds, splits):
     rows = []
     for seed, sp in splits.items():

@@ -35,15 +35,8 @@ ABOUT = {
 }
 
 
-def check(cfg, ds):
-    from synthlib import imbalance
-
-    for seed in cfg.seeds:
-        imbalance.make_plain_split(ds.y, cfg.split, seed, cfg.imbalance.per_class)
-
-
-def prepare(run):
-    return common.plain_splits(run)
+check = common.check_plain_splits
+prepare = common.plain_splits
 
 
 def train(run):
@@ -141,13 +134,7 @@ def by_step(metrics_df, metric="accuracy"):
 
 # ---- what the notebooks show ---------------------------------------------------------------
 
-def show_prepare(run, result):
-    ds, splits = result
-    show.heading("The data")
-    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
-    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
-    show.heading("Split, then the training set")
-    show.table(common.plain_split_table(ds, splits))
+show_prepare = common.show_plain_splits
 
 
 def show_train(run, results):
