@@ -140,7 +140,7 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
         return real_predict(model, images, batch_size)
     monkeypatch.setattr(classifiers, "fit", spy_fit)
     monkeypatch.setattr(classifiers, "predict_proba", spy_predict)
-    cfg = Config(experiment="e")
+    cfg = Config(experiment="e").validate()
     cfg.evaluate.classifiers = ["seed_mlp"]
     rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
     assert [r["arm"] for r in rows[::len(rows) // len(ARMS)]] == list(ARMS)
@@ -157,7 +157,7 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
 
 def test_resampling_baselines_only_use_the_imbalanced_set(digits, digits_split):
     from synthlib.config import Config
-    cfg = Config(experiment="e")
+    cfg = Config(experiment="e").validate()
     x_imb = rows_of(digits.x[digits_split.imbalanced])
     for arm in ("random_oversampling", "augmentation"):
         x, y, _ = evaluation.training_set(arm, digits, digits_split, {}, cfg, 0)

@@ -57,21 +57,56 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     assert "apple" in (reports / "01_imbalance.html").read_text()
 
 
-def test_tstr_study_end_to_end(tmp_path):
+def run_in_process(params, tmp_path, **overrides):
+    """Every stage and everything each notebook shows, in this process (the notebooks are the
+    same six for every study and run through papermill in the tests above)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    run = Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    for key, value in overrides.items():
+        section, name = key.split("__")
+        setattr(getattr(run.cfg, section), name, value)
+    study = run.study
+    for stage in ("prepare", "train", "generate", "label", "evaluate"):
+        getattr(study, f"show_{stage}")(run, getattr(study, stage)(run))
+    m = pd.read_csv(run.path("metrics.csv"))
+    study.show_writeup(run, m)
+    return run, m
+
+
+def test_tstr_study_end_to_end(monkeypatch, tmp_path):
+    """Accuracy by snapshot and label source; the labeller may label training data only
+    because it learns from the scenario's own training set (here 40 per class, not the whole
+    training split); every classifier is validated on the real validation split and never fed
+    a test image."""
+    from synthlib import classifiers
+
+    calls, real_fit = [], classifiers.fit
+
+    def spy(name, x, y, *a, **k):
+        calls.append((x, k.get("validation")))
+        return real_fit(name, x, y, *a, **k)
+    monkeypatch.setattr(classifiers, "fit", spy)
     params = os.path.join(ROOT, "tests", "params", "digits_tstr.yaml")
-    build, reports, m = run_all(params, tmp_path)
-    arms = set(m.arm)
-    assert {"real", "synthetic_gan_labels@10", "synthetic_gan_labels@20",
-            "synthetic_oracle_labels@10", "synthetic_oracle_labels@20"} == arms
-    assert (build / "seed0" / "cgan_all_classes" / "generator_step10.keras").exists()
-    writeup = (reports / "06_writeup.html").read_text()
-    assert "by generator training length" in writeup and "Do the two label sources agree" \
-        in writeup
+    run, m = run_in_process(params, tmp_path, imbalance__per_class=40)
+    ds, split = run.data(), run.split(0)
+    assert len(split.imbalanced) == 120 and len(split.train) > 120
+    assert set(m.arm) == {"real", "synthetic_gan_labels@10", "synthetic_gan_labels@20",
+                          "synthetic_oracle_labels@10", "synthetic_oracle_labels@20"}
+    assert run.path("generator_step10.keras", 0, "cgan_all_classes").exists()
+    caption, table = run.study.headline(m)
+    assert "by generator training length" in caption and list(table.index.levels[1]) == [10, 20]
+    assert np.array_equal(calls[0][0], ds.x[split.imbalanced])  # the labeller
+    test_rows = {x.tobytes() for x in ds.x[split.test]}
+    for x, validation in calls:
+        assert np.array_equal(validation[0], ds.x[split.validation])
+        assert not test_rows & {img.tobytes() for img in x}
 
 
 def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
     params = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
-    build, reports, m = run_all(params, tmp_path)
+    run, m = run_in_process(params, tmp_path)
     for model in ("dcgan", "vae"):
         for v in (20, 60):
             d = m[m.arm == f"{model}@{v}"]
@@ -80,8 +115,9 @@ def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
                     "training_share_1", "abs_error", "kl_divergence"} <= set(d.metric)
             share = d[d.metric == "training_share_1"].value.iloc[0]
             assert share == pytest.approx(v / (v + 120))
-    writeup = (reports / "06_writeup.html").read_text()
-    assert "±" in writeup and "training share in brackets" in writeup
+    caption, table = run.study.headline(m)
+    assert "training share in brackets" in caption
+    assert table.shape[0] == 4 and "±" in table.iloc[0, 0]
 
 
 def test_kl_divergence():
@@ -131,34 +167,3 @@ def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_pa
     ds, split = run.data(), run.split(seed)
     assert name == "dcgan_class0"
     assert np.array_equal(images, ds.x[split.imbalanced][ds.y[split.imbalanced] == 0])
-
-
-def test_tstr_labeller_and_classifiers_learn_only_from_what_the_scenario_has(monkeypatch,
-                                                                            tmp_path):
-    """The labeller may label training data only because it learns from the scenario's own
-    training set (here 40 per class, not the whole training split); every classifier is
-    validated on the real validation split and never fed a test image."""
-    from synthlib import classifiers
-    from synthlib.studies import tstr
-
-    run = Run(os.path.join(ROOT, "tests", "params", "digits_tstr.yaml"), "smoke",
-              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
-    run.cfg.imbalance.per_class = 40
-    ds, splits = tstr.prepare(run)
-    split = splits[0]
-    assert len(split.imbalanced) == 120 and len(split.train) > 120
-    tstr.train(run)
-    tstr.generate(run)
-    calls, real_fit = [], classifiers.fit
-
-    def spy(name, x, y, *a, **k):
-        calls.append((x, k.get("validation")))
-        return real_fit(name, x, y, *a, **k)
-    monkeypatch.setattr(classifiers, "fit", spy)
-    tstr.label(run)
-    assert np.array_equal(calls[0][0], ds.x[split.imbalanced])  # the labeller
-    tstr.evaluate(run)
-    test_rows = {x.tobytes() for x in ds.x[split.test]}
-    for x, validation in calls:
-        assert np.array_equal(validation[0], ds.x[split.validation])
-        assert not test_rows & {img.tobytes() for img in x}
