@@ -134,17 +134,11 @@ def evaluate(run):
     rows_, confusions, histories = [], {}, []
     for seed in run.seeds:
         split = run.split(seed)
-        workdir = run.path("fits", seed)
-        workdir.mkdir(exist_ok=True)
-        for arm in run.cfg.evaluate.arms:
-            x, y = training_set(arm, ds, split, seed, run)
-            for name in run.cfg.evaluate.classifiers:
-                scores, cm, history = common.fit_and_score(
-                    run, seed, name, x, common.encode(y, ds.classes), ds.classes, split, ds,
-                    arm, workdir)
-                rows_ += common.rows(run.experiment, arm, name, seed, scores)
-                confusions[(arm, name, seed)] = cm
-                histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+        sets = {arm: training_set(arm, ds, split, seed, run) for arm in run.cfg.evaluate.arms}
+        r, c, h = common.fit_sets(run, seed, split, ds, sets)
+        rows_ += r
+        confusions.update(c)
+        histories += h
         summary = run.load_json("label_summary.json")
         for a in summary["accuracy"]:
             if a["seed"] == seed:

@@ -150,6 +150,22 @@ def fit_and_score(run, seed, name, x, y, classes, split, ds, tag, workdir):
     return scores, cm, history
 
 
+def fit_sets(run, seed, split, ds, sets):
+    """Every classifier of `evaluate.classifiers` on each training set {arm: (x, labels)} of one
+    seed, scored on the real test split. Returns (tidy rows, confusions, histories)."""
+    workdir = run.path("fits", seed)
+    workdir.mkdir(exist_ok=True)
+    rows_, confusions, histories = [], {}, []
+    for arm, (x, y) in sets.items():
+        for name in run.cfg.evaluate.classifiers:
+            scores, cm, history = fit_and_score(run, seed, name, x, encode(y, ds.classes),
+                                                ds.classes, split, ds, arm, workdir)
+            rows_ += rows(run.experiment, arm, name, seed, scores)
+            confusions[(arm, name, seed)] = cm
+            histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+    return rows_, confusions, histories
+
+
 def rows(experiment, arm, classifier, seed, scores):
     return [{"experiment": experiment, "arm": arm, "classifier": classifier, "seed": seed,
              "metric": m, "value": v} for m, v in scores.items()]

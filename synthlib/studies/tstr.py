@@ -99,8 +99,6 @@ def evaluate(run):
     rows_, confusions, histories = [], {}, []
     for seed in run.seeds:
         split = run.split(seed)
-        workdir = run.path("fits", seed)
-        workdir.mkdir(exist_ok=True)
         sets = {}
         if "real" in run.cfg.evaluate.arms:
             sets["real"] = (ds.x[split.imbalanced], ds.y[split.imbalanced])
@@ -110,14 +108,10 @@ def evaluate(run):
                 sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
             if "synthetic_oracle_labels" in run.cfg.evaluate.arms:
                 sets[f"synthetic_oracle_labels@{step}"] = (d["images"], d["oracle_labels"])
-        for arm, (x, y) in sets.items():
-            for name in run.cfg.evaluate.classifiers:
-                scores, cm, history = common.fit_and_score(
-                    run, seed, name, x, common.encode(y, ds.classes), ds.classes, split, ds,
-                    arm, workdir)
-                rows_ += common.rows(run.experiment, arm, name, seed, scores)
-                confusions[(arm, name, seed)] = cm
-                histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+        r, c, h = common.fit_sets(run, seed, split, ds, sets)
+        rows_ += r
+        confusions.update(c)
+        histories += h
     df = common.write_metrics(run, rows_)
     return df, confusions, common.write_history(run, histories)
 
