@@ -18,11 +18,16 @@ NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_write
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
 RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
-# Two TensorFlow processes at once would each take every core: under make -jN, each stage
-# gets an equal share of the cores. (MAKEFLAGS shows -jN only when recipes run.)
+# Experiments are independent chains of stages: `make report` runs up to one chain per core at
+# once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
+# waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
+# take little longer than the longer one. Two TensorFlow processes would each take every core:
+# under make -jN each stage gets an equal share of the cores.
+# (MAKEFLAGS shows -jN only when recipes run.)
 CORES := $(shell nproc 2>/dev/null || echo 2)
-JOBS = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
-THREADS = $(if $(filter-out 1,$(JOBS)),TF_NUM_INTRAOP_THREADS=$$(( $(CORES) / $(JOBS) > 0 ? $(CORES) / $(JOBS) : 1 )) TF_NUM_INTEROP_THREADS=1)
+JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))
+RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+THREADS = $(if $(filter-out 1,$(RUNNING)),TF_NUM_INTRAOP_THREADS=$$(( $(CORES) / $(RUNNING) > 0 ? $(CORES) / $(RUNNING) : 1 )) TF_NUM_INTEROP_THREADS=1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 .PHONY: help setup report test lab index check check-reports bench clean clean-reports
@@ -69,9 +74,14 @@ STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan 
   04_label:03_generate 05_evaluate:04_label 06_writeup:05_evaluate
 $(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call STAGE_RULE,$(e),$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p)))))))
 
-report: $(foreach e,$(EXP),build/$(e)/$(PROFILE)/06_writeup.ipynb) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
+report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
+	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS)) \
+	  $(addprefix chain-,$(EXP))
 	@$(PY) -m synthlib.pipeline index
 	@echo "reports: $(CURDIR)/reports/index.html"
+
+chain-%:
+	@$(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN training speed against the seed's loop, share of the matmul peak; reports/bench.json
 	$(PY) -m synthlib.bench

@@ -130,14 +130,3 @@ def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed, workdi
         rows += [{"experiment": experiment, "arm": arm, "classifier": name, "seed": seed,
                   "metric": m, "value": v} for m, v in scores.items()]
     return rows
-
-
-def summary(metrics_df, metric="minority_f1"):
-    """Mean, std and 95% interval over seeds of one metric, per classifier and arm."""
-    d = metrics_df[metrics_df.metric == metric]
-    rows = []
-    for (clf, arm), g in d.groupby(["classifier", "arm"], sort=False):
-        mean, sd, half = metrics.mean_ci(g["value"])
-        rows.append({"classifier": clf, "arm": arm, "mean": mean, "std": sd,
-                     "ci95": half, "seeds": len(g)})
-    return pd.DataFrame(rows)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from imblearn.metrics import geometric_mean_score
 from scipy import stats
 from sklearn import metrics as skm
@@ -50,3 +51,14 @@ def mean_ci(values, confidence=0.95):
     sd = v.std(ddof=1)
     half = stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * sd / np.sqrt(len(v))
     return float(v.mean()), float(sd), float(half)
+
+
+def summary(metrics_df, metric="minority_f1"):
+    """Mean, std and 95% interval over seeds of one metric, per classifier and arm."""
+    d = metrics_df[metrics_df.metric == metric]
+    rows = []
+    for (clf, arm), g in d.groupby(["classifier", "arm"], sort=False):
+        mean, sd, half = mean_ci(g["value"])
+        rows.append({"classifier": clf, "arm": arm, "mean": mean, "std": sd,
+                     "ci95": half, "seeds": len(g)})
+    return pd.DataFrame(rows)

@@ -116,7 +116,9 @@ def main(argv=None):
         s.add_argument("--reports-dir", default="")
     sub.add_parser("index")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # make runs several experiments at once: each line says whose it is.
+    prefix = f"{Path(args.params).stem} {args.name[:2]} | " if args.command == "stage" else ""
+    logging.basicConfig(level=logging.INFO, format=prefix.replace("%", "%%") + "%(message)s")
     logging.getLogger("papermill").setLevel(logging.INFO)
     try:
         if args.command == "check":

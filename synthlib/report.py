@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 
-from synthlib import evaluation, metrics
+from synthlib import metrics
 from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
@@ -22,7 +22,7 @@ PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "p
 
 def headline(metrics_df, metric="minority_f1"):
     """Mean ± std [95% interval] over seeds; classifiers as rows, arms as columns."""
-    s = evaluation.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
+    s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s = s[s.arm.isin(ARMS)]
 
     def cell(r):
@@ -70,7 +70,7 @@ def comparisons(metrics_df, metric="minority_f1"):
 def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",)):
     """Sentences computed from the numbers: the best arm per classifier, and how the GAN arms
     fare against the baselines (also when they do not beat them)."""
-    s = evaluation.summary(metrics_df, metric)
+    s = metrics.summary(metrics_df, metric)
     s = s[~s.arm.isin(exclude)]
     out = []
     for clf, g in s.groupby("classifier"):

@@ -55,7 +55,7 @@ def test_generator_is_reused_only_for_the_same_parameters(monkeypatch, tmp_path)
     def counting(*args, **kw):
         calls.append(1)
         return real_train(*args, **kw)
-    monkeypatch.setattr(rebalance.gan, "train", counting)
+    monkeypatch.setattr(gan, "train", counting)
     first = rebalance.train(run)
     rebalance.train(run)
     assert len(calls) == 1 and list(first[(0, "dcgan_minority")][0].step) == [1, 2]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import DIGITS_PARAMS
-from synthlib import classifiers, evaluation, labeling
+from synthlib import classifiers, evaluation, gan, labeling, quality
 from synthlib.studies import rebalance
 from synthlib.config import EvaluateConfig, LabelConfig
 from synthlib.runs import Run
@@ -39,7 +39,7 @@ def test_train_gans_passes_only_kept_minority(monkeypatch, tmp_path):
     def spy(images, cfg, seed, labels=None, **kw):
         seen.append((images, labels))
         raise RuntimeError("stop after capture")
-    monkeypatch.setattr(rebalance.gan, "train", spy)
+    monkeypatch.setattr(gan, "train", spy)
     for arm in ("dcgan_minority", "dcgan_minority_diffaug", "cgan_all_classes"):
         run.cfg.evaluate.arms, run.cfg.evaluate.tstr = [arm], False
         with pytest.raises(RuntimeError, match="stop after capture"):
@@ -103,7 +103,7 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
     images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
     np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
     hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
-    monkeypatch.setattr(rebalance.quality, "compare", lambda *a, **k: ({}, {}))
+    monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
     masks = []
     for oracle_says in (0, 5):
         monkeypatch.setattr(labeling, "train_oracle",

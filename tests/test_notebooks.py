@@ -100,3 +100,19 @@ def test_a_failed_stage_leaves_no_output(tmp_path):
     assert not (reports / "02_train_gan.html").exists()
     assert (build / "02_train_gan.failed.ipynb").exists()
     assert not [p for p in build.iterdir() if ".tmp" in p.name]
+
+
+def test_stages_that_only_read_and_draw_start_without_tensorflow():
+    """01 and 06 import the study modules, the report and the plots: none of them may pull in
+    TensorFlow (seconds per stage), only the functions that train or sample do."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from synthlib import pipeline, plots, report, show\n"
+            "from synthlib.runs import Run\n"
+            "from synthlib.studies import augment, bias, rebalance, tstr\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"

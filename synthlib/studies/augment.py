@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthlib import baselines, classifiers, gan, labeling, metrics, plots, show
+# gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
+# a stage trains or samples, so that the stages that only read and draw start without them.
+from synthlib import metrics, plots, show
 from synthlib.studies import common
 
 ARM_TEXT = {
@@ -70,6 +72,8 @@ def train(run):
 def generate(run):
     """Per seed: synthetic.npz (dcgan_per_class, cgan_all_classes) and augmented.npz, each
     `generate.per_class` images per class with their labels. Returns {(seed, source): (x, y)}."""
+    from synthlib import baselines, gan
+
     ds, cfg = run.data(), run.cfg
     n = cfg.generate.per_class
     out = {}
@@ -97,6 +101,8 @@ def generate(run):
 
 def label(run):
     """The oracle's agreement with each generator's labels, per class; measures only."""
+    from synthlib import classifiers, labeling
+
     ds, cfg = run.data(), run.cfg
     rows, accuracy = [], []
     for seed in run.seeds:

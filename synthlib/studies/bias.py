@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, gan, imbalance, plots, show
+# gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
+# samples, so that the stages that only read and draw start without them.
+from synthlib import imbalance, plots, show
 from synthlib.studies import common
 
 ABOUT = {
@@ -81,6 +83,8 @@ def train(run):
 
 
 def generate(run):
+    from synthlib import gan
+
     ds, cfg = run.data(), run.cfg
     n = cfg.generate.per_class * len(ds.classes)
     out = {}
@@ -99,6 +103,8 @@ def generate(run):
 
 def label(run):
     """Oracle class shares of each generator's images (rejections left out)."""
+    from synthlib import classifiers
+
     ds, cfg = run.data(), run.cfg
     rows, accuracy = [], []
     for seed in run.seeds:

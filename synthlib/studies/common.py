@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, gan, imbalance, metrics, networks, vae
+# gan, vae and classifiers (TensorFlow: seconds to import) are imported by the functions that
+# train, so that the stages that only read and draw start without them.
+from synthlib import imbalance, metrics
 from synthlib.paths import atomic_path, write_text
 
 
@@ -80,6 +82,8 @@ def encode(y, classes):
 
 
 def _code_digest():
+    from synthlib import gan, networks, vae
+
     parts = [Path(m.__file__).read_bytes() for m in (gan, networks, vae)]
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
@@ -88,6 +92,8 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
     """Train (or reuse) one generator saved under seed<k>/<name>/. What determines it (kind,
     GAN parameters, the exact training images and labels, seed, code) is its key: the same
     key, the same saved generator, no training. Returns (history, grids)."""
+    from synthlib import gan, vae
+
     h = hashlib.sha256(np.ascontiguousarray(images).tobytes())
     if labels is not None:
         h.update(np.ascontiguousarray(labels).astype(np.int64).tobytes())
@@ -124,6 +130,8 @@ def fit_and_score(run, seed, name, x, y, classes, split, ds, tag, workdir):
     """Train classifier `name` on (x, labels y), score once on the real test split, with
     validation and test curves per epoch (recorded, never used to choose anything). A finished
     fit is kept under a key of its inputs and reused. Returns (scores, confusion, history)."""
+    from synthlib import classifiers
+
     cfg = run.cfg.evaluate
     x_test, y_test = ds.x[split.test], encode(ds.y[split.test], classes)
     h = hashlib.sha256()
@@ -206,6 +214,8 @@ def mean_std_table(metrics_df, metric, index="classifier", columns="arm", order=
 def train_oracle(run, ds, split, seed, on="train"):
     """The oracle: small_cnn on the real training split (`on="train"`, measures only) or on
     the scenario's own training set (`on="imbalanced"`, may label training data)."""
+    from synthlib import classifiers
+
     idx = getattr(split, on)
     classes = ds.classes
     model, history = classifiers.fit(

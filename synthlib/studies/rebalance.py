@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, evaluation, gan, imbalance, labeling, networks, quality
+# TensorFlow takes seconds to import: the modules built on it (gan, networks, classifiers,
+# labeling, quality, evaluation) are imported by the stages that train or sample, so that 01
+# and 06 start without it.
+from synthlib import imbalance
 from synthlib.config import GENERATORS
 from synthlib.paths import atomic_path, write_text
 
@@ -77,6 +80,8 @@ def generator_key(run, split, name):
     import hashlib
     import json
 
+    from synthlib import gan, networks
+
     code = hashlib.sha256(Path(gan.__file__).read_bytes()
                           + Path(networks.__file__).read_bytes()).hexdigest()
     blob = json.dumps({"generator": name, "gan": vars(run.cfg.gan), "code": code,
@@ -90,6 +95,8 @@ def train(run):
     """Every generator the arms need, per seed; saved as .keras. A generator already trained
     with the same key (kind, parameters, data, seed) is reused, not retrained.
     Returns {(seed, generator): (history, grids)}."""
+    from synthlib import gan
+
     ds = run.data()
     out = {}
     for seed in run.seeds:
@@ -138,6 +145,8 @@ def _save_npz(path, **arrays):
 def generate(run):
     """Minority images to balance, from every generator; and, for the TSTR table, a
     class-balanced all-class set from the conditional GAN. Returns {(seed, generator): images}."""
+    from synthlib import gan
+
     ds = run.data()
     out = {}
     for seed in run.seeds:
@@ -175,6 +184,8 @@ def label(run):
     """Per seed: train the oracle and the filter once; per generator: the oracle's measures
     and generator quality beside a real-vs-real reference; the filter (optionally) selects.
     Returns {(seed, generator): dict of summary and probabilities}."""
+    from synthlib import classifiers, labeling, quality
+
     ds, cfg = run.data(), run.cfg.label
     out = {}
     for seed in run.seeds:
@@ -267,6 +278,8 @@ def evaluate(run):
     """Every classifier on every arm and seed, scored on the real test split, plus the TSTR
     table; writes the tidy metrics.csv (also under reports/) with the generator-quality
     measures beside them (classifier "oracle", arm "<generator>" or "<generator>:real")."""
+    from synthlib import evaluation
+
     ds = run.data()
     rows, confusions, histories = [], {}, []
     for seed in run.seeds:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, gan, plots, show
+# gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
+# samples, so that the stages that only read and draw start without them.
+from synthlib import plots, show
 from synthlib.studies import common
 
 ABOUT = {
@@ -52,6 +54,8 @@ def train(run):
 
 def generate(run):
     """{(seed, step): (images, labels)} and tstr_step<k>.npz per seed."""
+    from synthlib import gan
+
     ds, cfg = run.data(), run.cfg
     labels = np.repeat(ds.classes, cfg.generate.per_class)
     out = {}
@@ -71,6 +75,8 @@ def generate(run):
 
 def label(run):
     """The labeller's labels for every snapshot's images, and its agreement with the GAN's."""
+    from synthlib import classifiers
+
     ds = run.data()
     rows, accuracy = [], []
     for seed in run.seeds:
