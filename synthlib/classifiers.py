@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from synthlib import networks
+from synthlib import compiled, networks
 from synthlib.gan import LogLine, drop_backup
 
 
@@ -31,15 +31,23 @@ class EpochScores(keras.callbacks.Callback):
         logs[f"{self.prefix}accuracy"] = float(np.mean(proba.argmax(1) == self.y))
 
 
+def build(name, image_shape, n_classes):
+    """Classifier `name`, compiled, its optimizer built (so that its state can be copied)."""
+    model = networks.build_classifier(name, image_shape, n_classes)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=False)
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
 def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_weight=None,
         label="epoch", backup_dir=None, curves_on=None):
     """Train classifier `name` for a fixed number of epochs; no checkpoint is selected on any
     held-out data. With a backup_dir, a checkpoint after every epoch lets a killed run resume.
     Returns (model, per-epoch history as a DataFrame)."""
     keras.utils.set_random_seed(seed)
-    model = networks.build_classifier(name, x.shape[1:], n_classes)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=False)
+    image_shape = tuple(x.shape[1:])
+    model = build(name, image_shape, n_classes)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
     log = LogLine(epochs, 1, label=label,
                   path=Path(backup_dir) / "log.csv" if backup_dir else None)
@@ -49,9 +57,12 @@ def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
-    model.fit(to_float(x), np.asarray(y), epochs=epochs, batch_size=batch_size,
-              validation_data=val, class_weight=class_weight, shuffle=True, verbose=0,
-              callbacks=callbacks)
+    compiled.fit(model, ("classifier", name, image_shape, n_classes),
+                 lambda: build(name, image_shape, n_classes),
+                 lambda m: m.fit(to_float(x), np.asarray(y), epochs=epochs,
+                                 batch_size=batch_size, validation_data=val,
+                                 class_weight=class_weight, shuffle=True, verbose=0,
+                                 callbacks=callbacks))
     drop_backup(backup_dir)
     history = pd.DataFrame(log.rows).rename(columns={"step": "epoch"})
     return model, history

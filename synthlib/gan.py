@@ -19,7 +19,7 @@ import pandas as pd
 import tensorflow as tf
 from keras import ops
 
-from synthlib import networks
+from synthlib import compiled, networks
 from synthlib.paths import atomic_path
 
 
@@ -217,6 +217,10 @@ def make_optimizers(gan_cfg):
 def build(gan_cfg, image_shape, seed, n_classes=0, diffaugment=False):
     """A compiled DCGAN; conditional on the label when n_classes > 0."""
     keras.utils.set_random_seed(seed)
+    return _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment)
+
+
+def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
     generator, discriminator = networks.build_gan_networks(
         gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes)
     model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
@@ -229,6 +233,13 @@ def build(gan_cfg, image_shape, seed, n_classes=0, diffaugment=False):
     d_opt.build(discriminator.trainable_weights)
     g_opt.build(generator.trainable_weights)
     return model
+
+
+def compiled_key(kind, gan_cfg, image_shape, *more):
+    """What shapes a generative model's traced training step: all of gan.* but its length."""
+    hyper = tuple(sorted((k, v) for k, v in vars(gan_cfg).items()
+                         if k not in ("steps", "log_every")))
+    return (kind, hyper, tuple(image_shape), *more)
 
 
 def image_batches(images, batch_size, seed, labels=None):
@@ -287,8 +298,12 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
         # On resume Keras also restores the unused default `model.optimizer` and warns that it
         # has no state; d_optimizer and g_optimizer are restored in full.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.fit(image_batches(images, gan_cfg.batch_size, seed, labels), epochs=epochs,
-                  steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
+        shape = images.shape[1:]
+        compiled.fit(model, compiled_key("dcgan", gan_cfg, shape, n_classes, diffaugment),
+                     lambda: _assemble(gan_cfg, shape, seed, n_classes, diffaugment),
+                     lambda m: m.fit(image_batches(images, gan_cfg.batch_size, seed, labels),
+                                     epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
+                                     verbose=0, shuffle=False))
     drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
 

@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers, ops
 
-from synthlib import gan, networks
+from synthlib import compiled, gan, networks
 
 DECODER_NAME = "vae_decoder"
 
@@ -80,6 +80,10 @@ def build(gan_cfg, image_shape, seed):
     """A compiled VAE whose decoder is `gan.architecture`'s generator; Adam at the GAN's
     generator learning rate."""
     keras.utils.set_random_seed(seed)
+    return _assemble(gan_cfg, image_shape, seed)
+
+
+def _assemble(gan_cfg, image_shape, seed):
     model = VAE(build_encoder(image_shape, gan_cfg.latent_dim),
                 build_decoder(gan_cfg.architecture, gan_cfg.latent_dim, image_shape), seed=seed)
     model.compile(optimizer=keras.optimizers.Adam(max(gan_cfg.g_learning_rate, 1e-3)),
@@ -101,8 +105,11 @@ def train(images, gan_cfg, seed, backup_dir=None):
           f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.fit(gan.image_batches(images, gan_cfg.batch_size, seed), epochs=epochs,
-                  steps_per_epoch=per, callbacks=callbacks, verbose=0, shuffle=False)
+        compiled.fit(model, gan.compiled_key("vae", gan_cfg, images.shape[1:]),
+                     lambda: _assemble(gan_cfg, images.shape[1:], seed),
+                     lambda m: m.fit(gan.image_batches(images, gan_cfg.batch_size, seed),
+                                     epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
+                                     verbose=0, shuffle=False))
     gan.drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
 

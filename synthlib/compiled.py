@@ -1,0 +1,58 @@
+"""One compiled model per kind and shape, reused across trainings.
+
+Keras traces a model's training step the first time the model is fitted: one to three seconds
+on a laptop CPU, as long as a short GAN training or a small classifier's two epochs. A study
+trains dozens of models of the same kind and shape (per seed, class, arm and mix), so each kind
+is traced once per process: every later training copies a freshly built model's initial state
+into the kept model (weights, random-seed states, optimizer step counter, learning rate and
+moments) and trains that one, exactly as the fresh model would have trained
+(tests/test_compiled.py checks it bit for bit).
+"""
+from __future__ import annotations
+
+import random
+
+_KEPT = {}
+
+
+def _optimizers(model):
+    if hasattr(model, "d_optimizer"):  # a GAN: Keras's own `optimizer` is there but unused
+        return [model.d_optimizer, model.g_optimizer]
+    return [model.optimizer]
+
+
+def state(model):
+    """Every variable a training reads: the model's (weights and seed states) and its
+    optimizers' (step counter, learning rate, moments)."""
+    return list(model.variables) + [v for o in _optimizers(model) for v in o.variables]
+
+
+def copy_state(source, target):
+    src, dst = state(source), state(target)
+    if [tuple(v.shape) for v in src] != [tuple(v.shape) for v in dst]:
+        raise ValueError("compiled models: the variables of two models of one key differ; "
+                         "the key misses something that shapes the model")
+    for s, t in zip(src, dst):
+        t.assign(s)
+
+
+def fit(model, key, build, train):
+    """Train `model` (built, compiled, optimizers built) by calling `train` on the model kept
+    for `key`, set to `model`'s state; the trained state is copied back into `model`, which
+    stays the caller's alone. `key` names everything that shapes the traced graph (kind, input
+    shape, classes, hyperparameters); `build()` makes the kept model the first time, without
+    moving the random state that later initialisers draw from."""
+    kept = _KEPT.get(key)
+    if kept is None:
+        saved = random.getstate()  # Keras draws unseeded initialiser seeds from `random`
+        kept = _KEPT[key] = build()
+        random.setstate(saved)
+    copy_state(model, kept)
+    result = train(kept)
+    copy_state(kept, model)
+    return result
+
+
+def forget():
+    """Drop the kept models (tests; or to free their memory)."""
+    _KEPT.clear()
