@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from synthlib.config import ConfigError
 from synthlib.paths import atomic_path
 
 
-class ImbalanceError(ValueError):
+class ImbalanceError(ConfigError):
     """The split or the imbalance cannot be made; the message names the parameter."""
 
 

@@ -16,7 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-from synthlib import config, data, imbalance
+# jsonschema (behind nbformat, papermill and nbconvert) builds a grammar for IRI string formats
+# on import when rfc3987_syntax is installed, as JupyterLab's dependencies make it: two seconds
+# per stage for a format no notebook holds. Without the module, jsonschema skips that check.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from synthlib import config, data  # noqa: E402  (scikit-learn loads only where a stage needs it)
 from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, atomic_path, resolve, write_text
 
 NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_evaluate",
@@ -130,7 +135,7 @@ def main(argv=None):
         else:
             from synthlib.report import write_index
             write_index(REPORTS_DIR)
-    except (config.ConfigError, data.DataError, imbalance.ImbalanceError, StageFailed) as e:
+    except (config.ConfigError, data.DataError, StageFailed) as e:  # ImbalanceError too
         print(f"error: {Path(args.params).name + ': ' if hasattr(args, 'params') else ''}{e}",
               file=sys.stderr)
         return 2
