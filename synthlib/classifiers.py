@@ -7,6 +7,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from synthlib import compiled, networks
 from synthlib.gan import LogLine, drop_backup
@@ -16,9 +17,9 @@ def to_float(images):
     return np.asarray(images, dtype="float32") / 255.0
 
 
-class EpochScores(keras.callbacks.Callback):
-    """Loss and accuracy on a held-out set after every epoch, for curves only: no checkpoint
-    or setting is ever chosen by them."""
+class HeldOutScores(keras.callbacks.Callback):
+    """Loss and accuracy on a held-out set after every chunk of steps, for curves only: no
+    checkpoint or setting is ever chosen by them."""
 
     def __init__(self, x, y, prefix):
         super().__init__()
@@ -31,6 +32,22 @@ class EpochScores(keras.callbacks.Callback):
         logs[f"{self.prefix}accuracy"] = float(np.mean(proba.argmax(1) == self.y))
 
 
+class ProbabilitiesAt(keras.callbacks.Callback):
+    """Class probabilities of `images` once training has taken `step` optimizer steps. The
+    learning rate does not depend on the budget, so the model half-way through a budget of
+    2S steps is the model a budget of S steps ends with: the convergence check reads the
+    half-budget score here instead of training again."""
+
+    def __init__(self, images, step, steps_per_chunk):
+        super().__init__()
+        self.x, self.step, self.per = to_float(images), step, steps_per_chunk
+        self.proba = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) * self.per == self.step:
+            self.proba = predict_proba(self.model, self.x, already_float=True)
+
+
 def build(name, image_shape, n_classes):
     """Classifier `name`, compiled, its optimizer built (so that its state can be copied)."""
     model = networks.build_classifier(name, image_shape, n_classes)
@@ -40,32 +57,46 @@ def build(name, image_shape, n_classes):
     return model
 
 
-def fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, class_weight=None,
-        label="epoch", backup_dir=None, curves_on=None):
-    """Train classifier `name` for a fixed number of epochs; no checkpoint is selected on any
-    held-out data. With a backup_dir, a checkpoint after every epoch lets a killed run resume.
-    Returns (model, per-epoch history as a DataFrame)."""
+def batches(x, y, batch_size, seed, class_weight=None):
+    """An endless stream of shuffled (images, labels, sample weights) batches: a budget of
+    steps, not epochs, so every training set gets the same number of updates whatever its
+    size. Class weights become per-image weights (ones without them), so that every fit has
+    the same traced step."""
+    y = np.asarray(y, dtype="int64")
+    w = (np.ones(len(y), "float32") if class_weight is None
+         else np.array([class_weight[int(v)] for v in y], "float32"))
+    ds = tf.data.Dataset.from_tensor_slices((to_float(x), y, w))
+    return (ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).repeat()
+            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=None,
+        class_weight=None, label="step", backup_dir=None, curves_on=None, callbacks=()):
+    """Train classifier `name` for `steps` optimizer steps (rounded up to whole chunks) of
+    `batch_size`, whatever the size of (x, y); nothing is selected on held-out data. After each
+    of `chunks` chunks: a log line, held-out scores (recorded only) and, with a backup_dir, a
+    checkpoint a killed run resumes from. Returns (model, history per chunk as a DataFrame
+    with the step count in `step`)."""
     keras.utils.set_random_seed(seed)
     image_shape = tuple(x.shape[1:])
     model = build(name, image_shape, n_classes)
+    per = -(-steps // chunks)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
-    log = LogLine(epochs, 1, label=label,
+    log = LogLine(per * chunks, per, label=label,
                   path=Path(backup_dir) / "log.csv" if backup_dir else None)
-    callbacks = [log]
-    if curves_on is not None:  # (x, y) of the test split: recorded per epoch, never used
-        callbacks.insert(0, EpochScores(*curves_on, prefix="test_"))
+    callbacks = list(callbacks) + [log]
+    if curves_on is not None:  # (x, y) of the test split: recorded per chunk, never used
+        callbacks.insert(0, HeldOutScores(*curves_on, prefix="test_"))
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
     compiled.fit(model, ("classifier", name, image_shape, n_classes),
                  lambda: build(name, image_shape, n_classes),
-                 lambda m: m.fit(to_float(x), np.asarray(y), epochs=epochs,
-                                 batch_size=batch_size, validation_data=val,
-                                 class_weight=class_weight, shuffle=True, verbose=0,
-                                 callbacks=callbacks))
+                 lambda m: m.fit(batches(x, y, batch_size, seed, class_weight), epochs=chunks,
+                                 steps_per_epoch=per, validation_data=val, shuffle=False,
+                                 verbose=0, callbacks=callbacks))
     drop_backup(backup_dir)
-    history = pd.DataFrame(log.rows).rename(columns={"step": "epoch"})
-    return model, history
+    return model, pd.DataFrame(log.rows)
 
 
 def predict_proba(model, images, batch_size=1000, already_float=False):

@@ -183,18 +183,44 @@ class QualityConfig:
 
 @dataclass
 class LabelConfig:
-    oracle_epochs: int = 3
+    # The measuring oracle and the filter train for a fixed number of optimizer steps (batch
+    # evaluate.batch_size), enough that the oracle converges: about 98% on MNIST's real test
+    # split when it learns the full 7,000-image training split of the offline 10,000.
+    oracle_steps: int = 3000
     threshold: float = 0.5  # oracle confidence below this counts as a rejection (measured only)
     filter: bool = False  # drop synthetic images the filter does not call minority
-    filter_epochs: int = 3
+    filter_steps: int = 3000
     filter_threshold: float = 0.5
 
     def validate(self):
-        for k in ("oracle_epochs", "filter_epochs"):
+        for k in ("oracle_steps", "filter_steps"):
             _check(getattr(self, k) >= 1, f"label.{k}", getattr(self, k), "must be >= 1")
         for k in ("threshold", "filter_threshold"):
             _check(0 <= getattr(self, k) <= 1, f"label.{k}", getattr(self, k),
                    "must be in [0, 1]")
+
+
+@dataclass
+class ValidityConfig:
+    """The checks every write-up runs on its own numbers (design 3a). A failed one puts a
+    "not conclusive" banner on the write-up and the index, and no verdict is drawn from what
+    it touches. Set the dataset-dependent ones in the params file, with a comment saying why."""
+    oracle_accuracy: float = 0.98  # the measuring oracle's accuracy on the real test split
+    label_agreement: float = 0.95  # share of a generator's images the oracle gives its class
+    frechet_ratio: float = 2.0  # Fréchet distance / the real-vs-real one at the same n
+    real_accuracy: float = 0.90  # augment, tstr: the real-data arm's test accuracy
+    # "Beyond the seed spread": a mean paired difference larger than the std over seeds of the
+    # differences; with one seed no spread is measured, so this much counts instead.
+    spread_floor: float = 0.01
+
+    def validate(self):
+        for k in ("oracle_accuracy", "label_agreement", "real_accuracy"):
+            _check(0 <= getattr(self, k) <= 1, f"validity.{k}", getattr(self, k),
+                   "must be in [0, 1]")
+        _check(self.frechet_ratio >= 1, "validity.frechet_ratio", self.frechet_ratio,
+               "must be >= 1 (1: as close as two real samples)")
+        _check(0 <= self.spread_floor < 1, "validity.spread_floor", self.spread_floor,
+               "must be in [0, 1)")
 
 
 @dataclass
@@ -233,8 +259,16 @@ class BiasConfig:
 class EvaluateConfig:
     classifiers: list = field(default_factory=lambda: list(CLASSIFIERS))
     arms: list = field(default_factory=list)  # empty: every arm of the study
-    epochs: int = 5
-    batch_size: int = 128  # twice as fast as 64 on a 2-core CPU for the same epochs
+    # Optimizer steps per fit, per classifier, the same for every arm: with a fixed number of
+    # epochs an arm with twice the images would get twice the updates. Sized so that the
+    # upper bound has converged (half the steps scores within the seed spread): the small CNN
+    # by ~1,000 steps of 64 on MNIST, the seed's 16-1-2 MLP only after ~4,000 (its steps are
+    # ten times cheaper). One number sets every classifier.
+    steps: dict = field(default_factory=lambda: {"small_cnn": 2000, "seed_mlp": 8000})
+    batch_size: int = 64
+    # Each fit (and the oracle's, the filter's) runs in this many equal chunks of steps:
+    # a log line, a checkpoint (a killed run resumes) and held-out scores, recorded only.
+    chunks: int = 10
     tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
     tstr_classifier: str = "small_cnn"
 
@@ -249,8 +283,20 @@ class EvaluateConfig:
                        + _did_you_mean(str(c), choices))
         _check(self.tstr_classifier in CLASSIFIERS, "evaluate.tstr_classifier",
                self.tstr_classifier, f"unknown; choose from {', '.join(CLASSIFIERS)}")
-        _check(self.epochs >= 1, "evaluate.epochs", self.epochs, "must be >= 1")
+        _check(self.chunks >= 2 and self.chunks % 2 == 0, "evaluate.chunks", self.chunks,
+               "must be an even number >= 2 (the convergence check scores the half-way point)")
+        for c, v in self.steps.items():
+            _check(c in CLASSIFIERS, "evaluate.steps", c,
+                   f"unknown classifier; choose from {', '.join(CLASSIFIERS)}"
+                   + _did_you_mean(str(c), CLASSIFIERS))
+            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                   f"evaluate.steps.{c}", v, "must be an integer >= 1")
         _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
+
+    def steps_for(self, classifier):
+        """Optimizer steps of one fit of `classifier`: its budget rounded up to whole chunks."""
+        per = -(-self.steps[classifier] // self.chunks)
+        return per * self.chunks
 
 
 @dataclass
@@ -271,11 +317,10 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     tstr: TstrConfig = field(default_factory=TstrConfig)
     bias: BiasConfig = field(default_factory=BiasConfig)
+    validity: ValidityConfig = field(default_factory=ValidityConfig)
 
     def validate(self):
-        _check(bool(self.experiment), "experiment", self.experiment, "must be named")
-        _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
-               f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
+        self.validate_values()
         if self.study == "tstr":
             for v in self.tstr.snapshots:
                 _check(v % self.gan.log_every == 0, "tstr.snapshots", v,
@@ -286,6 +331,16 @@ class Config:
                    "the bias study needs the classes of its mixes (at least two)")
             _check(self.bias.varied_class in self.data.classes, "bias.varied_class",
                    self.bias.varied_class, f"must be one of data.classes {self.data.classes}")
+        for c in self.evaluate.classifiers + [self.evaluate.tstr_classifier]:
+            _check(c in self.evaluate.steps, "evaluate.steps", self.evaluate.steps,
+                   f"names no step budget for classifier {c!r}")
+        return self
+
+    def validate_values(self):
+        """Each value on its own (the checks that do not depend on another section)."""
+        _check(bool(self.experiment), "experiment", self.experiment, "must be named")
+        _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
+               f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
             _check(isinstance(s, int) and s >= 0, "seeds", s, "seeds are integers >= 0")
@@ -296,7 +351,6 @@ class Config:
                 sub.validate(self.study)
             elif dataclasses.is_dataclass(sub):
                 sub.validate()
-        return self
 
     def generators(self):
         """The generators this run trains: those its arms use (and the TSTR table's)."""
@@ -323,32 +377,32 @@ class Config:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-# Sizes per profile. quick is the default and the one the README times.
-# Sized for a 2-core laptop CPU: every seed trains one GAN per GAN arm and one classifier per
-# arm and classifier, so steps and epochs are what the time budget allows.
+# Sizes per profile. quick is the default and the one the README times. A profile may cut
+# seeds, data or arms to fit the clock, never training below convergence: the evaluators'
+# and the oracle's step budgets are the defaults above in every profile but smoke, and every
+# write-up checks its own validity (synthlib/validity.py).
 PROFILES = {
-    "smoke": {  # about a minute: proves the wiring, the numbers mean nothing
+    "smoke": {  # about a minute: proves the wiring; its write-up says "not conclusive"
         "data": {"max_images": 1500},
         "gan": {"steps": 20, "log_every": 10, "batch_size": 16},
-        "label": {"oracle_epochs": 1, "filter_epochs": 1},
-        "evaluate": {"epochs": 1},
+        "label": {"oracle_steps": 20, "filter_steps": 20},
+        "evaluate": {"steps": 20, "chunks": 2},
         "quality": {"samples": 50},
     },
-    "quick": {  # the default: two seeds on 5,000 images, minutes per experiment
-        # (fewer images or steps and the seed's MLP learns nothing in its few updates)
+    "quick": {  # the default: two seeds on 10,000 images (all of the offline MNIST)
         "seeds": [0, 1],
-        "data": {"max_images": 5000},
+        "data": {"max_images": 10000},
         "gan": {"steps": 300, "log_every": 100, "batch_size": 32},
-        "label": {"oracle_epochs": 2, "filter_epochs": 2},
-        "evaluate": {"epochs": 2},
     },
-    "full": {  # five seeds on all the data, under 45 minutes
+    "full": {  # five seeds on all the data
         "seeds": [0, 1, 2, 3, 4],
         "gan": {"steps": 500, "log_every": 100, "batch_size": 32},
-        "label": {"oracle_epochs": 3, "filter_epochs": 3},
-        "evaluate": {"epochs": 2, "batch_size": 256},
     },
 }
+
+
+# Keys of earlier versions, and what replaced them.
+RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
 
 
 def _did_you_mean(word, choices):
@@ -393,6 +447,10 @@ def _coerce(value, typ, key):
             return value
         if isinstance(value, (str, int)):
             return [value]
+    elif origin is dict:  # evaluate.steps, the one mapping: classifier -> steps
+        if isinstance(value, dict):
+            return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
+        return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))  # one number sets all
     raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
 
 
@@ -404,10 +462,16 @@ def _apply(obj, overrides, prefix=""):
     for key, value in overrides.items():
         full = f"{prefix}{key}"
         if key not in names:
+            if key in RENAMED and RENAMED[key] in names:
+                raise ConfigError(f"{full} = {value!r}: unknown key; training budgets are "
+                                  f"optimizer steps now, the same for every arm: use "
+                                  f"{prefix}{RENAMED[key]}")
             raise ConfigError(f"{full} = {value!r}: unknown key" + _did_you_mean(str(key), names))
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             _apply(current, value if value is not None else {}, prefix=f"{full}.")
+        elif isinstance(current, dict) and isinstance(value, dict):  # name only what changes
+            setattr(obj, key, {**current, **_coerce(value, hints[key], full)})
         else:
             setattr(obj, key, _coerce(value, hints[key], full))
 
@@ -442,9 +506,16 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
             raise ConfigError(f"profiles.{name} = ...: unknown profile"
                               + _did_you_mean(str(name), PROFILES))
     raw.setdefault("experiment", path.stem)
-    # Check what the file says before a profile can overwrite it: a typo stays an error.
-    for part, prefix in [(raw, "")] + [(v or {}, "") for v in own_profiles.values()]:
-        _apply(Config(), part, prefix)
+    # Check every value the file writes, the body's and each profile's, before a profile can
+    # overwrite it: a typo or an impossible value stays an error in every profile.
+    parts = [(raw, "")] + [(v or {}, f"profiles.{k}.") for k, v in own_profiles.items()]
+    for part, prefix in parts:
+        written = Config(experiment=raw["experiment"], study=raw.get("study", "rebalance"))
+        _apply(written, part, prefix)
+        try:
+            written.validate_values()
+        except ConfigError as e:
+            raise ConfigError(f"{prefix}{e}") from None
     merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
     merged = _merge(merged, overrides or {})
     merged["profile"] = profile

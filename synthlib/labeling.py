@@ -20,26 +20,31 @@ def n_classes(y):
     return int(np.max(y)) + 1
 
 
-def train_oracle(ds, split, label_cfg, seed):
-    """10-class (all classes) oracle on the full real training split; validation is watched,
-    never used to pick a checkpoint; the test split is not touched here."""
-    print(f"oracle: {ORACLE_ARCH} on the full real training split ({len(split.train)} images)")
+def train_oracle(ds, split, cfg, seed):
+    """10-class (all classes) oracle on the full real training split, for `label.oracle_steps`
+    steps; validation is watched, never used to pick a checkpoint; the test split is not
+    touched here."""
+    steps = cfg.label.oracle_steps
+    print(f"oracle: {ORACLE_ARCH} on the full real training split ({len(split.train)} images), "
+          f"{steps} steps", flush=True)
     return classifiers.fit(ORACLE_ARCH, ds.x[split.train], ds.y[split.train], n_classes(ds.y),
-                           label_cfg.oracle_epochs, 128, seed,
+                           steps, cfg.evaluate.batch_size, seed, chunks=cfg.evaluate.chunks,
                            validation=(ds.x[split.validation], ds.y[split.validation]),
-                           label="oracle epoch")
+                           label="  oracle step")
 
 
-def train_filter(ds, split, label_cfg, seed):
-    """The filter: same network, trained only on the imbalanced training set, with balanced
-    class weights so that the few minority images count."""
+def train_filter(ds, split, cfg, seed):
+    """The filter: same network and budget, trained only on the imbalanced training set, with
+    balanced class weights so that the few minority images count."""
     y = ds.y[split.imbalanced]
-    print(f"filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} images)")
+    steps = cfg.label.filter_steps
+    print(f"filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} images), "
+          f"{steps} steps", flush=True)
     return classifiers.fit(ORACLE_ARCH, ds.x[split.imbalanced], y, n_classes(ds.y),
-                           label_cfg.filter_epochs, 128, seed,
+                           steps, cfg.evaluate.batch_size, seed, chunks=cfg.evaluate.chunks,
                            validation=(ds.x[split.validation], ds.y[split.validation]),
                            class_weight=classifiers.balanced_class_weight(y),
-                           label="filter epoch")
+                           label="  filter step")
 
 
 def test_accuracy(model, ds, split):

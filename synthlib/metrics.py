@@ -39,6 +39,12 @@ def multiclass_scores(y_true, y_pred, classes):
     return {k: float(v) for k, v in out.items()}
 
 
+def rows(experiment, arm, classifier, seed, scores):
+    """Tidy rows of metrics.csv: one per metric."""
+    return [{"experiment": experiment, "arm": arm, "classifier": classifier, "seed": seed,
+             "metric": m, "value": v} for m, v in scores.items()]
+
+
 def confusion(y_true, y_pred, labels=(0, 1)):
     return skm.confusion_matrix(y_true, y_pred, labels=list(labels))
 

@@ -175,13 +175,13 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
 
 
 def training_curves(history):
-    """Validation loss and accuracy per epoch of each evaluation classifier."""
+    """Validation loss and accuracy by optimizer step of each evaluation classifier."""
     cols = [c for c in ("val_loss", "val_accuracy") if c in history]
     if not cols:
         return
     fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 3.2), squeeze=False)
     for ax, col in zip(axes.flat, cols):
-        sns.lineplot(data=history, x="epoch", y=col, hue="arm", style="classifier",
+        sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
                      markers=True, ax=ax)
         ax.set_title(f"{col} (real validation split)")
     fig.tight_layout()
@@ -241,14 +241,14 @@ def loss_summary(results, title="Final losses"):
     plt.show()
 
 
-def epoch_curves(history):
-    """Validation and test loss and accuracy per epoch, per training set (mean over seeds
-    with a 95% band): the seed's plots, recorded only."""
+def step_curves(history):
+    """Validation and test loss and accuracy by optimizer step, per training set (mean over
+    seeds with a 95% band): the seed's per-epoch plots, recorded only."""
     cols = [c for c in ("val_loss", "test_loss", "val_accuracy", "test_accuracy")
             if c in history]
     fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.4), squeeze=False)
     for ax, col in zip(axes.flat, cols):
-        sns.lineplot(data=history, x="epoch", y=col, hue="arm", style="classifier",
+        sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
                      markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes.flat[-1])
         ax.set_title(col.replace("_", " "))
     if len(cols):

@@ -102,3 +102,27 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     args = (pool, training_images, oracle, feats, target_class, threshold,
             quality_cfg.near_duplicate, median_real)
     return measure_set(synth, *args), measure_set(real, *args)
+
+
+def compare_sets(oracle, synthetic, real_heldout, real_pool, samples, seed,
+                 synthetic_labels=None, heldout_labels=None):
+    """(synthetic measures, real-vs-real reference measures) at the same sample count n for
+    image sets of several classes: the Fréchet distance of each to `real_pool` in the oracle's
+    features and, where labels (oracle class indices) are given, the share the oracle agrees
+    with. real_heldout: real images no generator saw, drawn like the synthetic set."""
+    rng = np.random.default_rng(seed)
+    n = min(samples, len(real_heldout), len(synthetic))
+    if n < 3:
+        raise ValueError(f"quality: only {n} images to compare; need at least 3")
+    feats = feature_model(oracle)
+    pool = features(feats, real_pool)
+    out = []
+    for images, labels in ((synthetic, synthetic_labels), (real_heldout, heldout_labels)):
+        pick = rng.choice(len(images), n, replace=False)
+        m = {"n": int(n),
+             "frechet_distance": frechet_distance(features(feats, images[pick]), pool)}
+        if labels is not None:
+            predicted = classifiers.predict_proba(oracle, images[pick]).argmax(1)
+            m["label_agreement"] = float(np.mean(predicted == np.asarray(labels)[pick]))
+        out.append(m)
+    return out[0], out[1]

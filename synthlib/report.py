@@ -61,23 +61,48 @@ def paired_comparisons(metrics_df, metric, arms, baselines):
     return pd.DataFrame(rows)
 
 
-def comparisons(metrics_df, metric="minority_f1"):
-    """Each GAN arm against each classic baseline (the rebalance study)."""
+def gate(comp, checks, scopes):
+    """Withhold the verdict of every comparison whose numbers rest on a failed validity check;
+    `scopes(row)` names what a row rests on (its classifier, its generator, the oracle)."""
+    from synthlib import validity
+
+    comp = comp.copy()
+    for i, r in comp.iterrows():
+        bad = sorted({c.scope for c in validity.failed(checks)
+                      if c.scope in tuple(scopes(r)) + ("all",)})
+        if bad:
+            comp.loc[i, "verdict"] = f"not conclusive: {', '.join(bad)} failed a check"
+    return comp
+
+
+def comparisons(metrics_df, metric="minority_f1", checks=()):
+    """Each GAN arm against each classic baseline (the rebalance study); a comparison whose
+    classifier, generator or oracle fails a validity check is marked not conclusive."""
     d = metrics_df[metrics_df.classifier != "oracle"]
-    return paired_comparisons(d, metric, list(GENERATORS), list(CLASSIC_ARMS))
+    comp = paired_comparisons(d, metric, list(GENERATORS), list(CLASSIC_ARMS))
+    return gate(comp, checks, lambda r: (r.classifier, r.gan_arm, "oracle"))
 
 
-def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",)):
+def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks=()):
     """Sentences computed from the numbers: the best arm per classifier, and how the GAN arms
-    fare against the baselines (also when they do not beat them)."""
+    fare against the baselines (also when they do not beat them). Nothing is claimed for a
+    classifier that fails a validity check, nor from a withheld comparison."""
+    from synthlib import validity
+
     s = metrics.summary(metrics_df, metric)
-    s = s[~s.arm.isin(exclude)]
+    s = s[~s.arm.isin(exclude) & ~s.arm.str.contains(":")]
     out = []
     for clf, g in s.groupby("classifier"):
+        if not validity.conclusive_for(checks, clf):
+            out.append(f"**{clf}**: not conclusive ({validity.failing_for(checks, clf)}); no "
+                       f"verdict is drawn from this classifier's numbers.")
+            continue
         best = g.loc[g["mean"].idxmax()]
         text = (f"**{clf}**: the best training set on {metric} is **{best['arm']}** "
                 f"({best['mean']:.3f}, {int(best['seeds'])} seed(s)).")
         c = comp[comp.classifier == clf] if len(comp) else comp
+        withheld = c[c.verdict.str.startswith("not conclusive")] if len(c) else c
+        c = c.drop(withheld.index) if len(c) else c
         if len(c):
             won = c[c.verdict.str.startswith("better")]
             lost = c[c.verdict.str.startswith("worse")]
@@ -86,14 +111,18 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",)):
                      f"{len(c) - len(won) - len(lost)} within it or unmeasured.")
             if len(won) == 0:
                 text += " No GAN arm beats a baseline beyond the spread here."
+        if len(withheld):
+            text += (f" {len(withheld)} comparison(s) are withheld: their generator (or the "
+                     f"oracle that measures it) fails a validity check, and a GAN arm that "
+                     f"loses with a poor generator says nothing about GANs.")
         out.append(text)
     return out
 
 
-def verdicts(metrics_df, metric="minority_f1"):
+def verdicts(metrics_df, metric="minority_f1", checks=()):
     """The rebalance study's verdicts: GAN arms against the classic baselines."""
     d = metrics_df[(metrics_df.classifier != "oracle") & metrics_df.arm.isin(ARMS)]
-    return verdict_sentences(d, comparisons(metrics_df, metric), metric)
+    return verdict_sentences(d, comparisons(metrics_df, metric, checks), metric, checks=checks)
 
 
 def scores_table(metrics_df, arms=ARMS):
@@ -115,6 +144,8 @@ def tstr_table(metrics_df):
 def quality_table(metrics_df):
     """Generator quality next to its real-vs-real reference (mean over seeds)."""
     d = metrics_df[(metrics_df.classifier == "oracle") & (metrics_df.arm != "real_test")]
+    if d.empty:
+        return pd.DataFrame()
     d = d.assign(generator=d.arm.str.replace(":real", "", regex=False),
                  images=np.where(d.arm.str.endswith(":real"), "real (reference)", "synthetic"))
     return d.pivot_table(index=["generator", "images"], columns="metric", values="value",
@@ -158,13 +189,18 @@ def stage_table(man):
     return pd.DataFrame(rows)
 
 
-def write_summary(run, metrics_df):
-    """What reports/index.html shows for this experiment."""
+def write_summary(run, metrics_df, checks):
+    """What reports/index.html shows for this experiment: its validity banner first."""
+    from synthlib import validity
+
     man = manifest(run)
     caption, table = run.study.headline(metrics_df)
+    conclusive, line = validity.headline(checks)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
                "data_source": man["data_source"], "date": man["date"],
+               "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
+               "validity_html": validity.banner_html(checks),
                "headline_caption": caption,
                "headline_html": table.to_html(classes="headline")}
     write_text(run.reports / "summary.json", json.dumps(summary, indent=2))
@@ -190,6 +226,7 @@ def write_index(reports_dir=REPORTS_DIR):
             f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
             f"{html.escape(s['profile'])}, {s['seeds']} seed(s), "
             f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}</p>"
+            f"{s.get('validity_html', '')}"
             f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"
             f"</p></section>")

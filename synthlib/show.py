@@ -1,7 +1,7 @@
 """What the notebooks display, in order: headings, prose, tables. Figures come from plots."""
 from __future__ import annotations
 
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
 
 def heading(text, level=2):
@@ -14,3 +14,7 @@ def text(markdown):
 
 def table(df):
     display(df)
+
+
+def html(fragment):
+    display(HTML(fragment))

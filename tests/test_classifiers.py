@@ -15,14 +15,15 @@ def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, 
             raise KeyboardInterrupt
     monkeypatch.setattr(gan.LogLine, "on_epoch_end", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        classifiers.fit("seed_mlp", x, y, 2, 3, 64, 0, backup_dir=tmp_path / "b")
+        classifiers.fit("seed_mlp", x, y, 2, 15, 64, 0, chunks=3, backup_dir=tmp_path / "b")
     monkeypatch.setattr(gan.LogLine, "on_epoch_end", original)
     capsys.readouterr()
-    model, history = classifiers.fit("seed_mlp", x, y, 2, 3, 64, 0, backup_dir=tmp_path / "b")
+    model, history = classifiers.fit("seed_mlp", x, y, 2, 15, 64, 0, chunks=3,
+                                     backup_dir=tmp_path / "b")
     out = capsys.readouterr().out
-    assert "resuming from the checkpoint after epoch 1" in out and "epoch      1/3" not in out
-    assert list(history.epoch) == [1, 2, 3]
-    assert int(model.optimizer.iterations) == 3 * 5  # 300 images / 64 -> 5 batches an epoch
+    assert "resuming from the checkpoint after step 5" in out and "step      5/15" not in out
+    assert list(history.step) == [5, 10, 15]
+    assert int(model.optimizer.iterations) == 15
     assert not (tmp_path / "b").exists()
 
 
@@ -30,8 +31,8 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
                                                            digits_split):
     from synthlib.data import Dataset
     cfg = config.Config(experiment="t")
-    cfg.evaluate.arms, cfg.evaluate.classifiers, cfg.evaluate.epochs = \
-        ["imbalanced", "class_weight"], ["seed_mlp"], 1
+    cfg.evaluate.arms, cfg.evaluate.classifiers = ["imbalanced", "class_weight"], ["seed_mlp"]
+    cfg.evaluate.steps, cfg.evaluate.chunks = {"seed_mlp": 4}, 2
     calls = []
     real_fit = classifiers.fit
     monkeypatch.setattr(evaluation.classifiers, "fit",
@@ -41,6 +42,6 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     assert len(calls) == 2 and first[0] == again[0]
     assert np.array_equal(first[1][("imbalanced", "seed_mlp", 0)],
                           again[1][("imbalanced", "seed_mlp", 0)])
-    cfg.evaluate.epochs = 2  # a different fit: trained again
+    cfg.evaluate.steps = {"seed_mlp": 6}  # a different fit: trained again
     evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 4

@@ -32,6 +32,16 @@ def test_defaults_and_profiles_are_applied(tmp_path):
     assert full.gan.steps == 7 and len(full.seeds) == 5
 
 
+def test_step_budgets_name_only_what_changes(tmp_path):
+    default = config.EvaluateConfig().steps
+    cfg = load_text(tmp_path, "evaluate: {steps: {small_cnn: 500}}\n")
+    assert cfg.evaluate.steps == {**default, "small_cnn": 500}
+    cfg = load_text(tmp_path, "evaluate: {steps: 300, chunks: 4}\n")
+    assert set(cfg.evaluate.steps.values()) == {300} and cfg.evaluate.steps_for("seed_mlp") == 300
+    cfg = load_text(tmp_path, "evaluate: {steps: 301, chunks: 4}\n")
+    assert cfg.evaluate.steps_for("small_cnn") == 304  # whole chunks
+
+
 def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     cfg = load_text(tmp_path, "gan: {d_learning_rate: 1e-4}\n")
     assert cfg.gan.d_learning_rate == pytest.approx(1e-4)
@@ -48,6 +58,15 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {arms: [imbalanced, smoot]}\n", "evaluate.arms = 'smoot': unknown; choose"),
     ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
     ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile"),
+    # every value the file writes is checked, even where a profile overrides it
+    ("gan: {steps: -5}\n", "gan.steps = -5: must be >= 1"),
+    ("profiles: {full: {gan: {steps: -5}}}\n", "profiles.full.gan.steps = -5: must be >= 1"),
+    ("profiles: {smoke: {evaluate: {steps: {small_cnn: 0}}}}\n",
+     "profiles.smoke.evaluate.steps.small_cnn = 0: must be an integer >= 1"),
+    ("evaluate: {steps: {small_cnm: 100}}\n", "evaluate.steps = 'small_cnm': unknown classifier"),
+    ("evaluate: {epochs: 3}\n", "evaluate.epochs = 3: unknown key; training budgets are "
+                                "optimizer steps now, the same for every arm: use evaluate.steps"),
+    ("validity: {frechet_ratio: 0.5}\n", "validity.frechet_ratio = 0.5: must be >= 1"),
 ])
 def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:

@@ -1,4 +1,6 @@
 """The evaluation rules as tests: what each model may see, and where synthetic images may go."""
+import types
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,7 +8,7 @@ import pytest
 from conftest import DIGITS_PARAMS
 from synthlib import classifiers, evaluation, gan, labeling, quality
 from synthlib.studies import rebalance
-from synthlib.config import EvaluateConfig, LabelConfig
+from synthlib.config import Config
 from synthlib.runs import Run
 
 
@@ -59,6 +61,7 @@ class FakeModel:
 
     def __init__(self, n_classes, favourite):
         self.n, self.favourite, self.seen = n_classes, favourite, []
+        self.optimizer = types.SimpleNamespace(iterations=0)
 
     def __call__(self, x, training=False):
         self.seen.append(np.asarray(x))
@@ -74,16 +77,15 @@ def test_oracle_learns_from_train_split_and_filter_from_imbalanced(monkeypatch, 
                                                                    digits_split):
     captured = {}
 
-    def spy_fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, **kw):
-        captured[kw.get("label")] = (x, validation[0])
+    def spy_fit(name, x, y, n_classes, steps, batch_size, seed, validation=None, **kw):
+        captured[kw.get("label").strip()] = (x, validation[0])
         raise RuntimeError("captured")
     monkeypatch.setattr(classifiers, "fit", spy_fit)
-    for train, label in ((labeling.train_oracle, "oracle epoch"),
-                         (labeling.train_filter, "filter epoch")):
+    for train in (labeling.train_oracle, labeling.train_filter):
         with pytest.raises(RuntimeError):
-            train(digits, digits_split, LabelConfig(), 0)
-    oracle_x, oracle_val = captured["oracle epoch"]
-    filter_x, _ = captured["filter epoch"]
+            train(digits, digits_split, Config(experiment="e").validate(), 0)
+    oracle_x, oracle_val = captured["oracle step"]
+    filter_x, _ = captured["filter step"]
     test = rows_of(digits.x[digits_split.test])
     assert rows_of(oracle_x) == rows_of(digits.x[digits_split.train])
     assert not rows_of(oracle_x) & test and not rows_of(oracle_val) & test
@@ -130,9 +132,12 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     test = rows_of(digits.x[digits_split.test])
     seen_fit, seen_predict = [], []
 
-    def spy_fit(name, x, y, n_classes, epochs, batch_size, seed, validation=None, **kw):
+    def spy_fit(name, x, y, n_classes, steps, batch_size, seed, validation=None, **kw):
         seen_fit.append((x, y, validation[0]))
-        return FakeModel(2, 0), pd.DataFrame({"epoch": [1]})
+        model = FakeModel(2, 0)
+        for callback in kw.get("callbacks", ()):  # the upper bound's half-budget scores
+            callback.proba = model(callback.x)
+        return model, pd.DataFrame({"step": [steps]})
     real_predict = classifiers.predict_proba
 
     def spy_predict(model, images, batch_size=1000):
@@ -143,7 +148,7 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     cfg = Config(experiment="e").validate()
     cfg.evaluate.classifiers = ["seed_mlp"]
     rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
-    assert [r["arm"] for r in rows[::len(rows) // len(ARMS)]] == list(ARMS)
+    assert list(dict.fromkeys(r["arm"] for r in rows)) == list(ARMS) + ["upper_bound:half_budget"]
     for arm, (x, y, val) in zip(ARMS, seen_fit):
         assert not rows_of(val) & all_synth  # validation: real only
         assert not rows_of(x) & test, arm  # no test image in any training set

@@ -48,11 +48,13 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     assert data["image_shape"] == [16, 16, 3]
     assert data["class_names"] == {"0": "apple", "1": "kiwi", "2": "plum"}
     assert set(m[m.classifier == "small_cnn"].arm) == {
-        "real", "augmentation", "dcgan_per_class", "cgan_all_classes", "real_plus_cgan"}
+        "real", "augmentation", "dcgan_per_class", "cgan_all_classes", "real_plus_cgan",
+        "real:half_budget"}  # the real arm half-way through its steps: the convergence check
+    assert {"dcgan_per_class", "cgan_all_classes:real"} <= set(m[m.classifier == "oracle"].arm)
     assert {"accuracy", "macro_f1", "recall_0"} <= set(m.metric)
     with np.load(build / "seed0" / "cgan_all_classes.npz") as f:
         assert f["images"].shape == (30, 16, 16, 3)
-    history = pd.read_csv(build / "eval_history.csv")  # the per-epoch curves of 05
+    history = pd.read_csv(build / "eval_history.csv")  # the per-chunk curves of 05
     assert {"val_accuracy", "val_loss", "test_accuracy", "test_loss"} <= set(history.columns)
     assert "apple" in (reports / "01_imbalance.html").read_text()
 
@@ -71,7 +73,8 @@ def run_in_process(params, tmp_path, **overrides):
     for stage in ("prepare", "train", "generate", "label", "evaluate"):
         getattr(study, f"show_{stage}")(run, getattr(study, stage)(run))
     m = pd.read_csv(run.path("metrics.csv"))
-    study.show_writeup(run, m)
+    run.checks = study.checks(run, m)
+    study.show_writeup(run, m, run.checks)
     return run, m
 
 
@@ -93,7 +96,8 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     ds, split = run.data(), run.split(0)
     assert len(split.imbalanced) == 120 and len(split.train) > 120
     assert set(m.arm) == {"real", "synthetic_gan_labels@10", "synthetic_gan_labels@20",
-                          "synthetic_oracle_labels@10", "synthetic_oracle_labels@20"}
+                          "synthetic_oracle_labels@10", "synthetic_oracle_labels@20",
+                          "real:half_budget", "real_test"}
     assert run.path("generator_step10.keras", 0, "cgan_all_classes").exists()
     caption, table = run.study.headline(m)
     assert "by generator training length" in caption and list(table.index.levels[1]) == [10, 20]
@@ -118,6 +122,9 @@ def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
     caption, table = run.study.headline(m)
     assert "training share in brackets" in caption
     assert table.shape[0] == 4 and "±" in table.iloc[0, 0]
+    # each generator's quality against held-out real images in its mix's shares
+    fd = {c.scope for c in run.checks if c.check == "Fréchet distance / real-vs-real"}
+    assert fd == {f"{model}_mix{v}" for model in ("dcgan", "vae") for v in (20, 60)}
 
 
 def test_kl_divergence():

@@ -3,7 +3,8 @@
 One unconditional DCGAN per class and, as the cheaper comparator, one conditional GAN on all
 classes, each asked for `generate.per_class` images per class; classic augmentation makes the
 same number of images per class from the real ones. The same CNN is trained on each training
-set and scored on the real test split, with validation and test curves per epoch.
+set for the same number of optimizer steps and scored on the real test split, with
+validation and test curves along the way.
 """
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ ABOUT = {
           "synthetic image keeps the label its generator gave it.",
     "05": "The same classifier on each training set (`evaluate.arms`):\n\n"
           + "\n".join(f"* `{a}`: {t};" for a, t in ARM_TEXT.items())
-          + "\n\nValidation and test loss and accuracy are recorded after every epoch, as the "
+          + "\n\nEach for the same number of optimizer steps (`evaluate.steps`), whatever the size "
+          "of its training set. Validation and test loss and accuracy are recorded along the "
+          "way, as the "
           "seed plotted them; nothing is chosen by them. The final scores are on the real "
           "test split.",
 }
@@ -99,17 +102,21 @@ def generate(run):
     return out
 
 
+GENERATED = ("dcgan_per_class", "cgan_all_classes")  # the sources a generator made
+
+
 def label(run):
-    """The oracle's agreement with each generator's labels, per class; measures only."""
-    from synthlib import classifiers, labeling
+    """The oracle's agreement with each generator's labels, per class, and each generator's
+    quality against real held-out images at the same n; measures only."""
+    from synthlib import classifiers, labeling, quality
 
     ds, cfg = run.data(), run.cfg
-    rows, accuracy = [], []
+    rows, accuracy, qual = [], [], []
     for seed in run.seeds:
         split = run.split(seed)
         oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
         accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
-        for source in ("dcgan_per_class", "cgan_all_classes", "augmentation"):
+        for source in GENERATED + ("augmentation",):
             d = common.load_npz(run.path(f"{source}.npz", seed))
             proba = classifiers.predict_proba(oracle, d["images"])
             target = common.encode(d["labels"], ds.classes)
@@ -117,10 +124,17 @@ def label(run):
                 k = int(common.encode([c], ds.classes)[0])
                 m = labeling.measure(proba[target == k], k, cfg.label.threshold)
                 rows.append({"seed": seed, "source": source, "class": int(c), **m})
+            if source in GENERATED:
+                synth, real = quality.compare_sets(
+                    oracle, d["images"], ds.x[split.validation], ds.x[split.train],
+                    cfg.quality.samples, seed, synthetic_labels=target,
+                    heldout_labels=common.encode(ds.y[split.validation], ds.classes))
+                qual += [{"seed": seed, "generator": source, "images": "synthetic", **synth},
+                         {"seed": seed, "generator": source, "images": "real", **real}]
     summary = pd.DataFrame(rows)
     run.save_json("label_summary.json", {"rows": summary.to_dict("records"),
-                                         "accuracy": accuracy})
-    return summary, pd.DataFrame(accuracy)
+                                         "accuracy": accuracy, "quality": qual})
+    return summary, pd.DataFrame(accuracy), pd.DataFrame(qual)
 
 
 def training_set(arm, ds, split, seed, run):
@@ -145,12 +159,7 @@ def evaluate(run):
         rows_ += r
         confusions.update(c)
         histories += h
-        summary = run.load_json("label_summary.json")
-        for a in summary["accuracy"]:
-            if a["seed"] == seed:
-                rows_.append({"experiment": run.experiment, "arm": "real_test",
-                              "classifier": "oracle", "seed": seed, "metric": "accuracy",
-                              "value": a["oracle_test_accuracy"]})
+    rows_ += common.label_rows(run)
     df = common.write_metrics(run, rows_)
     return df, confusions, common.write_history(run, histories)
 
@@ -184,7 +193,7 @@ def show_generate(run, result):
 
 
 def show_label(run, result):
-    summary, accuracy = result
+    summary, accuracy, qual = result
     show.heading("The oracle")
     show.table(accuracy)
     show.heading("Does the oracle see the class each image was made for?")
@@ -194,6 +203,12 @@ def show_label(run, result):
     show.table(summary.pivot_table(index="class", columns="source", values="label_agreement"))
     show.table(summary.groupby("source")[["label_agreement", "mean_confidence",
                                           "rejection_rate"]].mean())
+    show.heading("Generator quality against real held-out images")
+    show.text("Each generator's images and as many real validation images, measured the same "
+              "way: the oracle's label agreement and the Fréchet distance to the real training "
+              "split in the oracle's features (mean over seeds).")
+    show.table(qual.groupby(["generator", "images"])[["label_agreement",
+                                                      "frechet_distance"]].mean().round(3))
 
 
 def headline(metrics_df):
@@ -208,9 +223,9 @@ def show_evaluate(run, result):
     _, table = headline(metrics_df)
     show.heading("Test accuracy (mean ± std over seeds)")
     show.table(table)
-    show.heading("Loss and accuracy per epoch")
+    show.heading("Loss and accuracy by optimizer step")
     show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")
-    plots.epoch_curves(history)
+    plots.step_curves(history)
     show.heading("All scores (mean over seeds)")
     d = metrics_df[metrics_df.classifier != "oracle"]
     show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
@@ -220,16 +235,35 @@ def show_evaluate(run, result):
     plots.confusion_matrices(confusions, labels=names, seed=run.seeds[0])
 
 
-def comparisons(metrics_df, metric="accuracy"):
-    """Each GAN arm against real data and against augmentation: paired differences over seeds."""
-    from synthlib.report import paired_comparisons
+GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class", "cgan_all_classes": "cgan_all_classes",
+                "real_plus_cgan": "cgan_all_classes"}
+
+
+def checks(run, metrics_df):
+    """The write-up's validity checks: the oracle's accuracy; per classifier, the real arm's
+    accuracy and its convergence; each generator's quality against real held-out images."""
+    from synthlib import validity
+
+    v = run.cfg.validity
+    out = validity.oracle_check(metrics_df, v)
+    for clf in run.cfg.evaluate.classifiers:
+        out += validity.accuracy_check(metrics_df, "real", clf, v.real_accuracy,
+                                       "real-data arm's test accuracy", clf)
+    out += validity.convergence_checks(metrics_df, "accuracy", v, anchor="real")
+    return out + validity.generator_checks(metrics_df, GENERATED, v)
+
+
+def comparisons(metrics_df, metric="accuracy", checks_=()):
+    """Each GAN arm against real data and against augmentation: paired differences over seeds,
+    withheld where the classifier, the generator or the oracle fails a validity check."""
+    from synthlib.report import gate, paired_comparisons
 
     d = metrics_df[metrics_df.classifier != "oracle"]
-    gan_arms = ["dcgan_per_class", "cgan_all_classes", "real_plus_cgan"]
-    return paired_comparisons(d, metric, gan_arms, ["real", "augmentation"])
+    comp = paired_comparisons(d, metric, list(GENERATOR_OF), ["real", "augmentation"])
+    return gate(comp, checks_, lambda r: (r.classifier, GENERATOR_OF[r.gan_arm], "oracle"))
 
 
-def show_writeup(run, metrics_df):
+def show_writeup(run, metrics_df, checks_=()):
     from synthlib.report import verdict_sentences
 
     caption, table = headline(metrics_df)
@@ -237,11 +271,10 @@ def show_writeup(run, metrics_df):
     show.text(caption)
     show.table(table)
     show.heading("Verdict")
-    comp = comparisons(metrics_df)
-    show.text("\n\n".join(verdict_sentences(metrics_df[metrics_df.classifier != "oracle"],
-                                            comp, "accuracy", exclude=())))
+    comp = comparisons(metrics_df, checks_=checks_)
+    d = metrics_df[(metrics_df.classifier != "oracle") & metrics_df.arm.isin(ARM_TEXT)]
+    show.text("\n\n".join(verdict_sentences(d, comp, "accuracy", exclude=(), checks=checks_)))
     show.table(comp.round(3))
-    d = metrics_df[(metrics_df.classifier != "oracle")]
     plots.metric_points(d, metrics=("accuracy", "balanced_accuracy", "macro_f1"))
     summary = run.load_json("label_summary.json")
     agree = pd.DataFrame(summary["rows"]).groupby("source")["label_agreement"].mean()

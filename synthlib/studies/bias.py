@@ -101,21 +101,35 @@ def generate(run):
     return out
 
 
+def _like_mix(ds, pool, mix, seed):
+    """Real images from `pool` (held out) in the class shares of a training mix, as many as
+    the pool allows: the real-vs-real reference for a generator trained on that mix."""
+    classes, counts = np.unique(ds.y[mix], return_counts=True)
+    shares = counts / counts.sum()
+    have = np.array([np.sum(ds.y[pool] == c) for c in classes])
+    total = int(np.min(have / shares))
+    take = {int(c): max(1, int(share * total)) for c, share in zip(classes, shares)}
+    return imbalance.take_per_class(ds.y, pool, take, seed, "validity reference")
+
+
 def label(run):
-    """Oracle class shares of each generator's images (rejections left out)."""
-    from synthlib import classifiers
+    """Oracle class shares of each generator's images (rejections left out), and each
+    generator's Fréchet distance to its training mix beside held-out real images drawn in
+    the mix's shares, at the same n."""
+    from synthlib import classifiers, quality
 
     ds, cfg = run.data(), run.cfg
-    rows, accuracy = [], []
+    rows, accuracy, qual = [], [], []
     for seed in run.seeds:
         split = run.split(seed)
         oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
         accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
         for v, idx in mixes(run, seed).items():
             train_counts = pd.Series(ds.y[idx]).value_counts()
+            reference = ds.x[_like_mix(ds, split.validation, idx, seed)]
             for model in cfg.evaluate.arms:
-                images = common.load_npz(run.path("generated.npz", seed, f"{model}_mix{v}"))[
-                    "images"]
+                name = f"{model}_mix{v}"
+                images = common.load_npz(run.path("generated.npz", seed, name))["images"]
                 proba = classifiers.predict_proba(oracle, images)
                 accepted = proba.max(1) >= cfg.label.threshold
                 predicted = ds.classes[proba.argmax(1)][accepted]
@@ -126,9 +140,13 @@ def label(run):
                                  if len(predicted) else float("nan"),
                                  "training_share": float(train_counts.get(c, 0) / len(idx)),
                                  "rejection_rate": float(1 - accepted.mean())})
+                synth, real = quality.compare_sets(oracle, images, reference, ds.x[idx],
+                                                   cfg.quality.samples, seed)
+                qual += [{"seed": seed, "generator": name, "images": "synthetic", **synth},
+                         {"seed": seed, "generator": name, "images": "real", **real}]
     shares = pd.DataFrame(rows)
     run.save_json("label_summary.json", {"rows": shares.to_dict("records"),
-                                         "accuracy": accuracy})
+                                         "accuracy": accuracy, "quality": qual})
     return shares, pd.DataFrame(accuracy)
 
 
@@ -157,16 +175,14 @@ def evaluate(run):
                        "kl_divergence": float("nan") if none else kl_divergence(tr, gen),
                        "rejection_rate": float(g["rejection_rate"].iloc[0])})
         rows_ += common.rows(run.experiment, arm, "oracle", int(seed), scores)
-    for a in summary["accuracy"]:
-        rows_.append({"experiment": run.experiment, "arm": "real_test", "classifier": "oracle",
-                      "seed": a["seed"], "metric": "accuracy",
-                      "value": a["oracle_test_accuracy"]})
+    rows_ += common.label_rows(run)
     df = common.write_metrics(run, rows_)
     return df, shares
 
 
 def shares_long(metrics_df):
-    d = metrics_df[metrics_df.metric.str.contains("_share_")].copy()
+    d = metrics_df[metrics_df.metric.str.contains("_share_") & metrics_df.arm.str.contains("@")
+                   ].copy()
     parts = d.arm.str.split("@", expand=True)
     d["model"], d["varied_count"] = parts[0], pd.to_numeric(parts[1])
     d["kind"] = np.where(d.metric.str.startswith("generated"), "generated", "training")
@@ -247,7 +263,24 @@ def show_evaluate(run, result):
     plots.shares(shares_long(metrics_df), run.cfg.bias.varied_class)
 
 
-def show_writeup(run, metrics_df):
+def _generator_names(run):
+    return [f"{m}_mix{v}" for m in run.cfg.evaluate.arms for v in run.cfg.bias.varied_counts]
+
+
+def checks(run, metrics_df):
+    """The write-up's validity checks: the oracle's accuracy (every number here is its
+    reading, so it speaks for all), and each generator's Fréchet distance against held-out
+    real images in its mix's shares."""
+    from synthlib import validity
+
+    v = run.cfg.validity
+    return (validity.oracle_check(metrics_df, v, scope="all")
+            + validity.generator_checks(metrics_df, _generator_names(run), v))
+
+
+def show_writeup(run, metrics_df, checks_=()):
+    from synthlib import validity
+
     caption, table = headline(metrics_df)
     show.heading("Headline")
     show.text(caption + ".")
@@ -258,8 +291,14 @@ def show_writeup(run, metrics_df):
     by_model = err.groupby("model")["value"].mean()
     best = by_model.idxmin()
     lines.append("Mean absolute share error over every mix and seed: "
-                 + ", ".join(f"{m} {v:.3f}" for m, v in by_model.items())
-                 + f". **{best}** follows the training shares more closely here.")
+                 + ", ".join(f"{m} {v:.3f}" for m, v in by_model.items()) + ".")
+    names = _generator_names(run)
+    if validity.conclusive_for(checks_, *names):
+        lines.append(f"**{best}** follows the training shares more closely here.")
+    else:
+        lines.append("Not conclusive: " + validity.failing_for(checks_, *names)
+                     + ". A generator below the stated quality reproduces the shares badly "
+                     "for reasons of its own training, so no model is called the better one.")
     d = shares_long(metrics_df)
     varied = d[(d["class"] == str(run.cfg.bias.varied_class))]
     for model, g in varied.groupby("model"):

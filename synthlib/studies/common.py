@@ -126,57 +126,54 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
     return pd.read_csv(files["gan_history.csv"]), dict(zip(g["steps"].tolist(), g["images"]))
 
 
-def fit_and_score(run, seed, name, x, y, classes, split, ds, tag, workdir):
-    """Train classifier `name` on (x, labels y), score once on the real test split, with
-    validation and test curves per epoch (recorded, never used to choose anything). A finished
-    fit is kept under a key of its inputs and reused. Returns (scores, confusion, history)."""
-    from synthlib import classifiers
-
-    cfg = run.cfg.evaluate
-    x_test, y_test = ds.x[split.test], encode(ds.y[split.test], classes)
-    h = hashlib.sha256()
-    for a in (x, y, x_test):
-        h.update(np.ascontiguousarray(a).tobytes())
-    h.update(json.dumps([name, vars(cfg), seed], sort_keys=True, default=str).encode())
-    key = h.hexdigest()[:12]
-    done = Path(workdir) / f"{tag}__{name}.json"
-    if done.exists():
-        saved = json.loads(done.read_text())
-        if saved["key"] == key:
-            return saved["scores"], np.array(saved["confusion"]), pd.DataFrame(saved["history"])
-    print(f"seed {seed}  {tag:<28} {name:<10} {len(y)} training images", flush=True)
-    model, history = classifiers.fit(
-        name, x, y, len(classes), cfg.epochs, cfg.batch_size, seed,
-        validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
-        label="  epoch", backup_dir=Path(workdir) / f"{tag}__{name}_backup_{key}",
-        curves_on=(x_test, y_test))
-    pred = classifiers.predict_proba(model, x_test).argmax(1)
-    scores = metrics.multiclass_scores(y_test, pred, list(classes))
-    cm = metrics.confusion(y_test, pred, labels=range(len(classes)))
-    write_text(done, json.dumps({"key": key, "scores": scores, "confusion": cm.tolist(),
-                                 "history": history.to_dict("records")}, default=float))
-    return scores, cm, history
-
-
-def fit_sets(run, seed, split, ds, sets):
+def fit_sets(run, seed, split, ds, sets, anchor="real"):
     """Every classifier of `evaluate.classifiers` on each training set {arm: (x, labels)} of one
-    seed, scored on the real test split. Returns (tidy rows, confusions, histories)."""
+    seed, each for its step budget, scored on the real test split with validation and test
+    curves per chunk (recorded, never used to choose anything); the `anchor` arm (real data)
+    is also scored half-way, for the convergence check. Returns (tidy rows, confusions,
+    histories)."""
+    from synthlib import evaluation
+
     workdir = run.path("fits", seed)
-    workdir.mkdir(exist_ok=True)
+    classes = ds.classes
+    held_out = ((ds.x[split.validation], encode(ds.y[split.validation], classes)),
+                (ds.x[split.test], encode(ds.y[split.test], classes)))
+
+    def score(y_true, proba):
+        return metrics.multiclass_scores(y_true, proba.argmax(1), list(classes))
+
     rows_, confusions, histories = [], {}, []
     for arm, (x, y) in sets.items():
         for name in run.cfg.evaluate.classifiers:
-            scores, cm, history = fit_and_score(run, seed, name, x, encode(y, ds.classes),
-                                                ds.classes, split, ds, arm, workdir)
-            rows_ += rows(run.experiment, arm, name, seed, scores)
-            confusions[(arm, name, seed)] = cm
-            histories.append(history.assign(arm=arm, classifier=name, seed=seed))
+            print(f"seed {seed}  {arm:<28} {name:<10} {len(y)} training images, "
+                  f"{run.cfg.evaluate.steps_for(name)} steps", flush=True)
+            result = evaluation.fit_and_score(
+                name, (x, encode(y, classes)), held_out, len(classes), run.cfg.evaluate, seed,
+                score, workdir=workdir, tag=f"{arm}__{name}", half_budget=arm == anchor,
+                curves=True)
+            rows_ += evaluation.result_rows(run.experiment, arm, name, seed, result)
+            confusions[(arm, name, seed)] = result["confusion"]
+            histories.append(result["history"].assign(arm=arm, classifier=name, seed=seed))
     return rows_, confusions, histories
 
 
-def rows(experiment, arm, classifier, seed, scores):
-    return [{"experiment": experiment, "arm": arm, "classifier": classifier, "seed": seed,
-             "metric": m, "value": v} for m, v in scores.items()]
+rows = metrics.rows
+
+
+def label_rows(run):
+    """04's measures as metrics.csv rows (classifier "oracle"): the oracle's test accuracy
+    (arm `real_test`), and each generator's quality beside its real reference (arms
+    `<generator>` and `<generator>:real`), as validity.generator_checks reads them."""
+    summary = run.load_json("label_summary.json")
+    out = []
+    for a in summary["accuracy"]:
+        out += rows(run.experiment, "real_test", "oracle", a["seed"],
+                    {"accuracy": a["oracle_test_accuracy"]})
+    for q in summary.get("quality", []):
+        arm = q["generator"] + (":real" if q["images"] == "real" else "")
+        measures = {k: v for k, v in q.items() if k not in ("seed", "generator", "images", "n")}
+        out += rows(run.experiment, arm, "oracle", q["seed"], measures)
+    return out
 
 
 def write_metrics(run, rows_):
@@ -188,7 +185,7 @@ def write_metrics(run, rows_):
 
 
 def write_history(run, histories):
-    """Per-epoch curves of every fit (validation and test), kept as eval_history.csv."""
+    """Curves of every fit (validation and test, per chunk of steps): eval_history.csv."""
     history = pd.concat(histories, ignore_index=True)
     with atomic_path(run.path("eval_history.csv")) as tmp:
         history.to_csv(tmp, index=False)
@@ -218,11 +215,14 @@ def train_oracle(run, ds, split, seed, on="train"):
 
     idx = getattr(split, on)
     classes = ds.classes
+    print(f"oracle: small_cnn on {len(idx)} real images ({on}), "
+          f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit(
         "small_cnn", ds.x[idx], encode(ds.y[idx], classes), len(classes),
-        run.cfg.label.oracle_epochs, 128, seed,
+        run.cfg.label.oracle_steps, run.cfg.evaluate.batch_size, seed,
+        chunks=run.cfg.evaluate.chunks,
         validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
-        label="oracle epoch")
+        label="  oracle step")
     proba = classifiers.predict_proba(model, ds.x[split.test])
     accuracy = float(np.mean(proba.argmax(1) == encode(ds.y[split.test], classes)))
     return model, history, accuracy

@@ -14,8 +14,9 @@ import pandas as pd
 # TensorFlow takes seconds to import: the modules built on it (gan, networks, classifiers,
 # labeling, quality, evaluation) are imported by the stages that train or sample, so that 01
 # and 06 start without it.
-from synthlib import imbalance
+from synthlib import imbalance, metrics
 from synthlib.config import GENERATORS
+from synthlib.studies import common
 from synthlib.paths import atomic_path, write_text
 
 
@@ -191,10 +192,10 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         minority = split.minority_class
-        oracle, oracle_history = labeling.train_oracle(ds, split, cfg, seed)
+        oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed)
         with atomic_path(run.path("oracle.keras", seed)) as tmp:
             oracle.save(tmp)
-        filt, filter_history = labeling.train_filter(ds, split, cfg, seed)
+        filt, filter_history = labeling.train_filter(ds, split, run.cfg, seed)
         real_heldout = ds.x[split.validation][ds.y[split.validation] == minority]
         real_pool = ds.x[split.train][ds.y[split.train] == minority]
         oracle_real = classifiers.predict_proba(oracle, real_heldout)
@@ -202,6 +203,7 @@ def label(run):
                       "oracle_validation_accuracy":
                           float(oracle_history["val_accuracy"].iloc[-1]),
                       "filter_test_accuracy": labeling.test_accuracy(filt, ds, split)}
+        run.save_json("oracle.json", accuracies, seed)
         for name in run.cfg.generators():
             images, need = load_synthetic(run, seed, name)
             oracle_synth = classifiers.predict_proba(oracle, images)
@@ -301,21 +303,12 @@ def evaluate(run):
             summary = run.load_json("label_summary.json", seed, name)
             for who, arm in (("quality_synthetic", name),
                              ("quality_real_reference", f"{name}:real")):
-                rows += [{"experiment": run.experiment, "arm": arm, "classifier": "oracle",
-                          "seed": seed, "metric": m, "value": summary[who][m]}
-                         for m in QUALITY_METRICS]
-        rows.append({"experiment": run.experiment, "arm": "real_test", "classifier": "oracle",
-                     "seed": seed, "metric": "accuracy",
-                     "value": summary["oracle_test_accuracy"]})
-    df = pd.DataFrame(rows)
-    for target in (run.path("metrics.csv"), run.reports / "metrics.csv"):
-        with atomic_path(target) as tmp:
-            df.to_csv(tmp, index=False)
-    history = pd.concat(histories, ignore_index=True)
-    with atomic_path(run.path("eval_history.csv")) as tmp:
-        history.to_csv(tmp, index=False)
-    run.save_json("confusions.json", [{"arm": a, "classifier": c, "seed": s, "matrix": m}
-                                      for (a, c, s), m in confusions.items()])
+                rows += metrics.rows(run.experiment, arm, "oracle", seed,
+                                     {m: summary[who][m] for m in QUALITY_METRICS})
+        rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
+            "accuracy": run.load_json("oracle.json", seed)["oracle_test_accuracy"]})
+    df = common.write_metrics(run, rows)
+    history = common.write_history(run, histories)
     return df, confusions, history
 
 
@@ -449,17 +442,19 @@ def show_label(run, labels):
 def show_evaluate(run, result):
     from synthlib import plots, report, show
 
-    metrics, confusions, history = result
-    arms = metrics[metrics.arm.isin(run.cfg.evaluate.arms)]
+    metrics_df, confusions, history = result
+    arms = metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)]
     show.heading("Minority F1 (mean ± std [95% interval] over seeds)")
-    show.table(report.headline(metrics))
+    show.table(report.headline(metrics_df))
     show.heading("All metrics (mean ± std over seeds)")
-    show.table(report.scores_table(metrics))
+    show.text("`optimizer_steps` is what each fit took: the same for every arm, whatever the "
+              "size of its training set (`training_images`).")
+    show.table(report.scores_table(metrics_df))
     plots.metric_points(arms)
     plots.metric_points(arms, metrics=("g_mean", "pr_auc", "majority_recall"))
     if run.cfg.evaluate.tstr:
         show.heading("Train on synthetic, test on real")
-        show.table(report.tstr_table(metrics))
+        show.table(report.tstr_table(metrics_df))
     show.heading("Confusion matrices (first seed)")
     for name in run.cfg.evaluate.classifiers:
         plots.confusion_matrices(confusions, seed=run.seeds[0], classifier=name)
@@ -467,38 +462,56 @@ def show_evaluate(run, result):
     plots.training_curves(history[history.seed == run.seeds[0]])
 
 
-def headline(metrics):
+def headline(metrics_df):
     """(caption, table) for the write-up and the index."""
     from synthlib import report
 
     return ("Minority F1 on the real test split (mean ± std [95% interval] over seeds; "
-            "classifiers as rows, training sets as columns)", report.headline(metrics))
+            "classifiers as rows, training sets as columns)", report.headline(metrics_df))
 
 
-def show_writeup(run, metrics):
+def checks(run, metrics_df):
+    """The write-up's validity checks (synthlib/validity.py): the oracle's accuracy; per
+    classifier, the upper bound beats no repair, is beaten by no arm, and has converged; each
+    generator's quality against its real-vs-real reference."""
+    from synthlib import validity
+
+    v, arms = run.cfg.validity, run.cfg.evaluate.arms
+    out = validity.oracle_check(metrics_df, v)
+    if "upper_bound" in arms:
+        out += validity.anchor_checks(metrics_df, "minority_f1", arms, v)
+        out += validity.convergence_checks(metrics_df, "minority_f1", v)
+    else:
+        out.append(validity.Check("evaluators checked against the upper bound", "all", 0.0,
+                                  "upper_bound in evaluate.arms", False,
+                                  "without it, convergence and learnability go unchecked"))
+    return out + validity.generator_checks(metrics_df, run.cfg.generators(), v)
+
+
+def show_writeup(run, metrics_df, checks_=()):
     from synthlib import plots, report, show
 
-    caption, table = headline(metrics)
+    caption, table = headline(metrics_df)
     show.heading("Headline")
     show.text(caption)
     show.table(table)
     show.heading("Verdict")
-    show.text("\n\n".join(report.verdicts(metrics)))
+    show.text("\n\n".join(report.verdicts(metrics_df, checks=checks_)))
     show.text("Each GAN arm against each classic baseline: the mean paired difference in "
               "minority F1 over seeds (same seed, same split), its 95% interval, and whether "
-              "that interval excludes zero.")
-    show.table(report.comparisons(metrics).round(3))
-    plots.metric_points(metrics[metrics.arm.isin(run.cfg.evaluate.arms)])
+              "that interval excludes zero; withheld where a validity check fails.")
+    show.table(report.comparisons(metrics_df, checks=checks_).round(3))
+    plots.metric_points(metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)])
     show.heading("All metrics (mean ± std over seeds)")
-    show.table(report.scores_table(metrics))
+    show.table(report.scores_table(metrics_df))
     if run.cfg.evaluate.tstr:
         show.heading("Train on synthetic, test on real")
-        show.table(report.tstr_table(metrics))
+        show.table(report.tstr_table(metrics_df))
     show.heading("How good were the synthetic images?")
     show.text("The measuring oracle's view (it never chose training data), each generator "
               "beside the real-vs-real reference.")
-    show.table(report.quality_table(metrics))
+    show.table(report.quality_table(metrics_df))
     changed = sorted({run.load_json("label_summary.json", s, g)["training_set_changed_by"]
                       for s in run.seeds for g in run.cfg.generators()})
-    show.text("Training data changed by: " + "; ".join(changed)
+    show.text("Training data changed by: " + "; ".join(changed or ["no synthetic image"])
               + ". The measuring oracle changed no training set.")

@@ -118,13 +118,17 @@ def evaluate(run):
         rows_ += r
         confusions.update(c)
         histories += h
+    for a in run.load_json("label_summary.json")["accuracy"]:
+        rows_ += common.rows(run.experiment, "real_test", "labeller", a["seed"],
+                             {"accuracy": a["labeller_test_accuracy"]})
     df = common.write_metrics(run, rows_)
     return df, confusions, common.write_history(run, histories)
 
 
 def by_step(metrics_df, metric="accuracy"):
     """Long table: classifier, seed, label source, step, value; `real` at every step."""
-    d = metrics_df[metrics_df.metric == metric].copy()
+    d = metrics_df[(metrics_df.metric == metric) & (metrics_df.classifier != "labeller")
+                   & ~metrics_df.arm.str.contains(":")].copy()
     parts = d.arm.str.split("@", expand=True)
     d["source"] = parts[0]
     steps = pd.to_numeric(parts[1]) if parts.shape[1] > 1 else pd.Series(np.nan, d.index)
@@ -194,10 +198,27 @@ def show_evaluate(run, result):
             and (k[0] == "real" or k[0].endswith(f"@{last}"))}
     plots.confusion_matrices(keep, labels=[str(c) for c in run.data().classes])
     show.heading("Training curves (first seed)")
-    plots.epoch_curves(history[history.seed == run.seeds[0]])
+    plots.step_curves(history[history.seed == run.seeds[0]])
 
 
-def show_writeup(run, metrics_df):
+def checks(run, metrics_df):
+    """The write-up's validity checks: the labeller's accuracy (it labels the
+    `synthetic_oracle_labels` sets); per classifier, the real arm's accuracy and convergence.
+    The snapshots' quality is what the study measures, so no threshold applies to it."""
+    from synthlib import validity
+
+    v = run.cfg.validity
+    out = validity.accuracy_check(metrics_df, "real_test", "labeller", v.real_accuracy,
+                                  "labeller's accuracy on the real test split", "labeller")
+    for clf in run.cfg.evaluate.classifiers:
+        out += validity.accuracy_check(metrics_df, "real", clf, v.real_accuracy,
+                                       "real-data arm's test accuracy", clf)
+    return out + validity.convergence_checks(metrics_df, "accuracy", v, anchor="real")
+
+
+def show_writeup(run, metrics_df, checks_=()):
+    from synthlib import validity
+
     caption, table = headline(metrics_df)
     show.heading("Headline")
     show.text(caption + ".")
@@ -205,6 +226,14 @@ def show_writeup(run, metrics_df):
     d = by_step(metrics_df)
     lines = []
     for clf, g in d.groupby("classifier"):
+        if not validity.conclusive_for(checks_, clf):
+            lines.append(f"**{clf}**: not conclusive ({validity.failing_for(checks_, clf)}); "
+                         f"no verdict is drawn from this classifier's numbers.")
+            continue
+        if not validity.conclusive_for(checks_, "labeller"):
+            g = g[g.source != "synthetic_oracle_labels"]
+            lines.append("The labeller fails its check: the sets it labelled are left out "
+                         "of the verdict.")
         real = g[g.source == "real"]["value"].mean()
         synth = g[g.source != "real"].groupby(["source", "step"])["value"].mean()
         if len(synth):

@@ -1,0 +1,188 @@
+"""Does the run behind a write-up support a verdict? The checks of design 3a, computed from
+the run's own metrics.csv, with the thresholds of `validity.*` in the config.
+
+A model that has not converged produces a number, not a result. So every write-up checks,
+before it says anything: that its evaluators converged (half the step budget scores within the
+seed spread of the full budget) and can learn the task (the upper bound beats no rebalancing
+and no arm beats it beyond the seed spread); that the measuring oracle is accurate; that each
+generator reaches a stated quality against its real-vs-real reference; and, where a study has
+a real-data arm, that it reaches a stated accuracy. A failed check puts a "not conclusive"
+banner on the write-up and the index, and the verdicts that rest on it are withheld.
+
+Each check speaks for a scope: a classifier's name, a generator's name, "oracle", or "all".
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+HALF = ":half_budget"  # arm suffix of the scores taken half-way through a fit's steps
+
+
+@dataclass
+class Check:
+    check: str  # what is checked, in words
+    scope: str  # what the check speaks for (a classifier, a generator, "oracle" or "all")
+    measured: float
+    threshold: str  # the condition `measured` must meet, e.g. ">= 0.98"
+    passed: bool
+    detail: str  # by how much, in words
+
+
+def _seed_values(df, arm, classifier, metric):
+    d = df[(df.arm == arm) & (df.classifier == classifier) & (df.metric == metric)]
+    return d.set_index("seed")["value"].sort_index()
+
+
+def spread(values, floor):
+    """The seed-to-seed spread: the std over seeds, never below `floor` (one seed measures no
+    spread at all)."""
+    v = np.asarray(values, dtype=float)
+    sd = float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+    return max(sd, floor)
+
+
+def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced"):
+    """Per classifier: the anchor (all real data) beats `below` (no repair) beyond the seed
+    spread, and no other arm beats the anchor beyond it. If either fails, the evaluator is the
+    suspect: it cannot learn the task, or has not converged."""
+    out = []
+    for clf in sorted(set(df[df.arm == anchor].classifier)):
+        top = _seed_values(df, anchor, clf, metric)
+        low = _seed_values(df, below, clf, metric)
+        if len(low):
+            diff = (top - low).dropna()
+            tol = spread(diff, cfg.spread_floor)
+            out.append(Check(f"{anchor} beats {below} on {metric}", clf, float(diff.mean()),
+                             f"> {tol:.3f} (seed spread)", bool(diff.mean() > tol),
+                             f"{top.mean():.3f} vs {low.mean():.3f}"))
+        worst, worst_arm, worst_tol = -np.inf, "", 0.0
+        for arm in arms:
+            if arm in (anchor, below):
+                continue
+            diff = (_seed_values(df, arm, clf, metric) - top).dropna()
+            tol = spread(diff, cfg.spread_floor)
+            if len(diff) and diff.mean() - tol > worst - worst_tol:
+                worst, worst_arm, worst_tol = float(diff.mean()), arm, tol
+        if worst_arm:
+            out.append(Check(f"no arm beats {anchor} on {metric}", clf, worst,
+                             f"<= {worst_tol:.3f} (seed spread)", bool(worst <= worst_tol),
+                             f"closest: {worst_arm}, {worst:+.3f} against {anchor}"))
+    return out
+
+
+def convergence_checks(df, metric, cfg, anchor="upper_bound"):
+    """Per classifier: the anchor's score half-way through its steps is within the seed spread
+    of its score at the full budget; if not, the budget is too small."""
+    out = []
+    for clf in sorted(set(df[df.arm == anchor + HALF].classifier)):
+        full = _seed_values(df, anchor, clf, metric)
+        half = _seed_values(df, anchor + HALF, clf, metric)
+        gap = float(abs(full.mean() - half.mean()))
+        tol = spread(full, cfg.spread_floor)
+        out.append(Check(f"{anchor} converged: {metric} at half the steps", clf, gap,
+                         f"<= {tol:.3f} (seed spread)", bool(gap <= tol),
+                         f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
+    return out
+
+
+def accuracy_check(df, arm, classifier, threshold, what, scope, metric="accuracy"):
+    """The mean over seeds of `metric` for one arm and classifier, against a minimum."""
+    v = df[(df.arm == arm) & (df.classifier == classifier) & (df.metric == metric)]["value"]
+    if not len(v):
+        return []
+    m = float(v.mean())
+    return [Check(what, scope, m, f">= {threshold:.3f}", bool(m >= threshold),
+                  f"{m - threshold:+.3f} (range {v.min():.3f} to {v.max():.3f} over "
+                  f"{len(v)} seed(s))")]
+
+
+def oracle_check(df, cfg, what="measuring oracle's accuracy on the real test split",
+                 scope="oracle"):
+    return accuracy_check(df, "real_test", "oracle", cfg.oracle_accuracy, what, scope)
+
+
+def generator_checks(df, generators, cfg):
+    """Each generator against its real-vs-real reference at the same sample count (rows arm
+    `<generator>` and `<generator>:real`, classifier "oracle"): the oracle's label agreement,
+    where the generator was asked for a class, and the Fréchet distance ratio."""
+    out = []
+    q = df[df.classifier == "oracle"]
+    for g in generators:
+        agree = q[(q.arm == g) & (q.metric == "label_agreement")]["value"]
+        if len(agree):
+            real = q[(q.arm == f"{g}:real") & (q.metric == "label_agreement")]["value"]
+            m = float(agree.mean())
+            out.append(Check("oracle label agreement", g, m,
+                             f">= {cfg.label_agreement:.3f}", bool(m >= cfg.label_agreement),
+                             f"{m - cfg.label_agreement:+.3f}; real images: "
+                             + (f"{real.mean():.3f}" if len(real) else "n/a")))
+        fd = q[(q.arm == g) & (q.metric == "frechet_distance")]["value"]
+        ref = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]["value"]
+        if len(fd) and len(ref):
+            ratio = float(fd.mean() / max(ref.mean(), 1e-12))
+            out.append(Check("Fréchet distance / real-vs-real", g, ratio,
+                             f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
+                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images"))
+    return out
+
+
+def table(checks):
+    """The checks as a report table, failures first."""
+    t = pd.DataFrame([asdict(c) for c in checks],
+                     columns=["check", "scope", "measured", "threshold", "passed", "detail"])
+    t["measured"] = t["measured"].map(lambda v: f"{v:.3f}")
+    t["passed"] = t["passed"].map({True: "pass", False: "FAIL"})
+    return t.sort_values("passed", kind="stable").reset_index(drop=True)
+
+
+def failed(checks):
+    return [c for c in checks if not c.passed]
+
+
+def conclusive_for(checks, *scopes):
+    """No failed check speaks for any of `scopes` (or for "all")."""
+    return not any(c.scope in scopes + ("all",) for c in failed(checks))
+
+
+def failing_for(checks, *scopes):
+    """The failed checks that speak for any of `scopes`, in words."""
+    return "; ".join(f"{c.check} ({c.scope}) {c.measured:.3f}, needs {c.threshold}"
+                     for c in failed(checks) if c.scope in scopes + ("all",))
+
+
+def describe(check):
+    return (f"{check.check} ({check.scope}): {check.measured:.3f}, needs {check.threshold} "
+            f"[{check.detail}]")
+
+
+def headline(checks):
+    """(conclusive, one line): "not conclusive: <which check, by how much>" or a pass."""
+    bad = failed(checks)
+    if not checks:
+        return False, "not conclusive: no validity check could be computed from this run"
+    if not bad:
+        return True, f"all {len(checks)} validity checks pass"
+    return False, (f"not conclusive: {len(bad)} of {len(checks)} validity checks fail: "
+                   + "; ".join(describe(c) for c in bad))
+
+
+def banner_html(checks):
+    """The banner at the top of a write-up and of its index entry."""
+    ok, line = headline(checks)
+    colour, background = ("#1a6b2a", "#eaf6ec") if ok else ("#a11", "#fdecea")
+    if ok:
+        title, items = "Conclusive: " + line, []
+    elif not checks:
+        title, items = "Not conclusive", [line[len("not conclusive: "):]]
+    else:
+        title = f"Not conclusive: {len(failed(checks))} of {len(checks)} validity checks fail"
+        items = [describe(c) for c in failed(checks)]
+    body = "".join(f"<li>{html.escape(i)}</li>" for i in items)
+    return (f'<div class="validity" style="border:2px solid {colour};background:{background};'
+            f'padding:.5em 1em;margin:.5em 0;border-radius:4px"><strong style="color:{colour}">'
+            f"{html.escape(title)}</strong>"
+            + (f'<ul style="margin:.3em 0">{body}</ul>' if body else "") + "</div>")

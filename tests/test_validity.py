@@ -1,0 +1,124 @@
+"""Numbers that hold up (design 3a): every arm gets the same optimizer steps, and a write-up
+whose own run fails a validity check says "not conclusive" and claims no winner."""
+import os
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from synthlib import config, evaluation, report, validity
+from synthlib.runs import Run
+
+VALID = os.path.join(ROOT, "tests", "params", "digits_valid.yaml")
+
+
+def test_every_arm_gets_the_same_optimizer_steps_whatever_its_size(digits, digits_split):
+    cfg = config.Config(experiment="t").validate()
+    cfg.evaluate.arms = ["imbalanced", "random_oversampling", "upper_bound"]
+    cfg.evaluate.classifiers = ["seed_mlp", "small_cnn"]
+    cfg.evaluate.steps, cfg.evaluate.chunks = {"seed_mlp": 8, "small_cnn": 4}, 2
+    rows, _, history = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0)
+    d = pd.DataFrame(rows)
+    fits = d[d.arm.isin(cfg.evaluate.arms)]
+    size = fits[fits.metric == "training_images"].groupby("arm")["value"].first()
+    assert size["random_oversampling"] > 1.5 * size["imbalanced"]  # twice the images ...
+    steps = fits[fits.metric == "optimizer_steps"].pivot(index="arm", columns="classifier",
+                                                         values="value")
+    assert (steps["seed_mlp"] == 8).all() and (steps["small_cnn"] == 4).all()  # ... same steps
+    assert set(history.step) == {2, 4, 8}  # logged after each chunk
+    half = d[d.arm == "upper_bound:half_budget"]  # the convergence check's score
+    assert set(half.classifier) == {"seed_mlp", "small_cnn"} and "minority_f1" in set(half.metric)
+
+
+def _frame(values, classifier="small_cnn", metric="minority_f1"):
+    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
+                          "metric": metric, "value": v}
+                         for arm, vs in values.items() for s, v in enumerate(vs)])
+
+
+def test_an_arm_beating_the_upper_bound_or_an_unconverged_one_fails():
+    cfg = config.ValidityConfig()
+    good = _frame({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
+                   "upper_bound": [0.97, 0.98, 0.97], "upper_bound:half_budget": [0.97] * 3})
+    arms = ["imbalanced", "smote", "upper_bound"]
+    checks = (validity.anchor_checks(good, "minority_f1", arms, cfg)
+              + validity.convergence_checks(good, "minority_f1", cfg))
+    assert len(checks) == 3 and all(c.passed for c in checks)
+    bad = _frame({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
+                  "upper_bound": [0.77, 0.78, 0.76], "upper_bound:half_budget": [0.6] * 3})
+    checks = (validity.anchor_checks(bad, "minority_f1", arms, cfg)
+              + validity.convergence_checks(bad, "minority_f1", cfg))
+    failed = {c.check: c for c in validity.failed(checks)}
+    assert set(failed) == {"upper_bound beats imbalanced on minority_f1",
+                           "no arm beats upper_bound on minority_f1",
+                           "upper_bound converged: minority_f1 at half the steps"}
+    assert "smote" in failed["no arm beats upper_bound on minority_f1"].detail
+    assert failed["upper_bound converged: minority_f1 at half the steps"].measured == \
+        pytest.approx(0.17, abs=1e-9)
+    ok, line = validity.headline(checks)
+    assert not ok and line.startswith("not conclusive: 3 of 3 validity checks fail")
+
+
+def test_a_poor_generator_withholds_its_verdicts_only():
+    cfg = config.ValidityConfig()
+    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
+                "cgan_all_classes": [0.7, 0.71, 0.72], "upper_bound": [0.9, 0.9, 0.9]})
+    quality = pd.concat([
+        _frame({"dcgan_minority": [0.97] * 3, "cgan_all_classes": [0.60] * 3,
+                "dcgan_minority:real": [0.98] * 3, "cgan_all_classes:real": [0.98] * 3},
+               classifier="oracle", metric="label_agreement"),
+        _frame({"dcgan_minority": [20.0] * 3, "cgan_all_classes": [90.0] * 3,
+                "dcgan_minority:real": [15.0] * 3, "cgan_all_classes:real": [15.0] * 3},
+               classifier="oracle", metric="frechet_distance")])
+    checks = validity.generator_checks(quality, ["dcgan_minority", "cgan_all_classes"], cfg)
+    assert [c.passed for c in checks] == [True, True, False, False]
+    assert checks[3].measured == pytest.approx(6.0)
+    comp = report.comparisons(m, checks=checks).set_index("gan_arm")
+    assert comp.loc["dcgan_minority", "verdict"] == "better, beyond the spread"
+    assert comp.loc["cgan_all_classes", "verdict"].startswith("not conclusive: cgan_all_classes")
+    text = report.verdicts(m, checks=checks)[0]
+    assert "1 GAN-vs-baseline comparisons, 1 are better" in text and "1 comparison(s) are withheld" in text
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory):
+    """The same tiny digits run twice: converged, and with a budget far too small."""
+    out = {}
+    for name, steps in (("valid", None), ("undertrained", 10)):
+        base = tmp_path_factory.mktemp(name)
+        run = Run(VALID, "quick", build_dir=base / "b", reports_dir=base / "r")
+        if steps:
+            run.cfg.evaluate.steps = {"small_cnn": steps}
+            run.cfg.label.oracle_steps = steps
+        for stage in ("prepare", "train", "generate", "label", "evaluate"):
+            getattr(run.study, stage)(run)
+        metrics_df = pd.read_csv(run.path("metrics.csv"))
+        out[name] = run, metrics_df, run.study.checks(run, metrics_df)
+    return out
+
+
+def test_an_undertrained_run_is_not_conclusive(studies):
+    run, metrics_df, checks = studies["undertrained"]
+    ok, line = validity.headline(checks)
+    assert not ok and line.startswith("not conclusive")
+    names = {c.check for c in validity.failed(checks)}
+    assert "measuring oracle's accuracy on the real test split" in names
+    assert names & {"upper_bound beats imbalanced on minority_f1",
+                    "upper_bound converged: minority_f1 at half the steps"}
+    assert "Not conclusive" in validity.banner_html(checks)
+    [sentence] = report.verdicts(metrics_df, checks=checks)
+    assert "not conclusive" in sentence and "best training set" not in sentence
+    summary = report.write_summary(run, metrics_df, checks)
+    assert summary["conclusive"] is False
+    index = (run.reports.parent / "index.html").read_text()
+    assert "Not conclusive" in index
+
+
+def test_a_converged_tiny_run_passes_its_checks(studies):
+    run, metrics_df, checks = studies["valid"]
+    assert validity.headline(checks) == (True, f"all {len(checks)} validity checks pass"), \
+        validity.table(checks).to_string()
+    assert len(checks) == 4  # oracle, upper bound above imbalanced, unbeaten, converged
+    [sentence] = report.verdicts(metrics_df, checks=checks)
+    assert "not conclusive" not in sentence and "best training set" in sentence
+    assert "Conclusive" in validity.banner_html(checks)
