@@ -30,7 +30,7 @@ RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 THREADS = $(if $(filter-out 1,$(RUNNING)),TF_NUM_INTRAOP_THREADS=$$(( $(CORES) / $(RUNNING) > 0 ? $(CORES) / $(RUNNING) : 1 )) TF_NUM_INTEROP_THREADS=1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help setup report test lab index check check-reports bench clean clean-reports
+.PHONY: help setup report test lab index check check-reports bench rescore results clean clean-reports
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -59,7 +59,7 @@ lab: $(STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 check-reports: ## open every report in headless Chromium, offline: no error output, no blank figure; screenshots in reports/screenshots/
-	$(PY) -m synthlib.browser_check reports
+	$(PY) -m synthlib.tools.browser_check reports
 
 check: $(STAMP) ## validate the parameters and data of EXP without training anything
 	@for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) || exit 1; done
@@ -84,7 +84,13 @@ chain-%:
 	@$(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN training speed against the seed's loop, share of the matmul peak; reports/bench.json
-	$(PY) -m synthlib.bench
+	$(PY) -m synthlib.tools.bench
+
+rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5), beside the report's numbers
+	@for e in $(EXP); do $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) || exit 1; done
+
+results: $(STAMP) ## write README's Results section from reports/*/summary.json
+	$(PY) -m synthlib.tools.results
 
 index: $(STAMP) ## rebuild reports/index.html from the finished experiments
 	$(PY) -m synthlib.pipeline index

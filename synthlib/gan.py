@@ -55,13 +55,14 @@ class DCGAN(keras.Model):
     (images, labels) and the discriminator sees the label too)."""
 
     def __init__(self, generator, discriminator, latent_dim, seed=0, diffaugment=False,
-                 **kwargs):
+                 class_loss_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.conditional = len(generator.inputs) == 2
         self.diffaugment = diffaugment
+        self.class_loss_weight = class_loss_weight  # conditional: the auxiliary classifier's
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -91,27 +92,36 @@ class DCGAN(keras.Model):
         return self.generator([z, labels] if self.conditional else z, training=True)
 
     def _discriminate(self, images, labels):
+        """(realness logits, class loss): the class loss is the auxiliary classifier's cross-
+        entropy against `labels` (conditional GANs; 0 otherwise)."""
         if self.diffaugment:
             images = diff_augment(images, self.seed_generator)
-        return self.discriminator([images, labels] if self.conditional else images,
-                                  training=True)
+        if not self.conditional:
+            return self.discriminator(images, training=True), 0.0
+        logits, class_logits = self.discriminator([images, labels], training=True)
+        return logits, ops.mean(keras.losses.sparse_categorical_crossentropy(
+            labels, class_logits, from_logits=True))
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
         n = ops.shape(real_images)[0]
         fake_images = self._generate(n, labels)
         ones, zeros = ops.ones((n, 1)), ops.zeros((n, 1))
+        w = self.class_loss_weight
 
         with tf.GradientTape() as tape:
-            real_logits = self._discriminate(real_images, labels)
-            fake_logits = self._discriminate(fake_images, labels)
-            d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits))
+            real_logits, real_class_loss = self._discriminate(real_images, labels)
+            fake_logits, _ = self._discriminate(fake_images, labels)
+            # the classifier learns the classes from real images only, so that it cannot be
+            # taught to read the generator's mistakes as the class asked for
+            d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits)) \
+                + w * real_class_loss
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         with tf.GradientTape() as tape:
-            fooled_logits = self._discriminate(self._generate(n, labels), labels)
-            g_loss = self.loss_fn(ones, fooled_logits)
+            fooled_logits, fake_class_loss = self._discriminate(self._generate(n, labels), labels)
+            g_loss = self.loss_fn(ones, fooled_logits) + w * fake_class_loss
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
@@ -222,9 +232,9 @@ def build(gan_cfg, image_shape, seed, n_classes=0, diffaugment=False):
 
 def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
     generator, discriminator = networks.build_gan_networks(
-        gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes)
+        gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes, gan_cfg.precision)
     model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
-                  diffaugment=diffaugment)
+                  diffaugment=diffaugment, class_loss_weight=gan_cfg.class_loss_weight)
     d_opt, g_opt = make_optimizers(gan_cfg)
     model.compile(d_opt, g_opt, keras.losses.BinaryCrossentropy(from_logits=True))
     # Built up front so that a checkpoint (weights and optimizer state) can be restored into it.

@@ -9,6 +9,8 @@ same model, just less stable numerically).
 """
 from __future__ import annotations
 
+import contextlib
+
 import keras
 from keras import layers
 
@@ -31,14 +33,26 @@ def _generator_inputs(latent_dim, n_classes):
 
 
 def _discriminator_inputs(image_shape, n_classes):
-    """The image alone, or [image, label] with the label as one extra learned image plane."""
+    """The image, and for a conditional GAN its label too (read by the head, not the body)."""
     img = keras.Input(image_shape, name="image")
     if not n_classes:
         return img, img
-    label = keras.Input((), dtype="int32", name="label")
-    h, w, _ = image_shape
-    plane = layers.Reshape((h, w, 1))(layers.Embedding(n_classes, h * w)(label))
-    return [img, label], layers.Concatenate()([img, plane])
+    return [img, keras.Input((), dtype="int32", name="label")], img
+
+
+def _discriminator_head(inputs, features, n_classes, name="discriminator"):
+    """Realness logit; conditional: a projection discriminator (Miyato & Koyama, 2018), the
+    logit plus <embed(label), features>, and class logits from the same features for the
+    auxiliary classifier loss (AC-GAN): the body sees the image alone, so neither head can
+    read the class off the label."""
+    logit = layers.Dense(1, dtype="float32")(features)
+    if not n_classes:
+        return keras.Model(inputs, logit, name=name)
+    embedded = layers.Embedding(n_classes, features.shape[-1])(inputs[1])
+    projection = layers.Dot(axes=1, dtype="float32")([embedded, features])
+    logit = layers.Add(dtype="float32")([logit, projection])
+    class_logits = layers.Dense(n_classes, dtype="float32", name="class_logits")(features)
+    return keras.Model(inputs, [logit, class_logits], name=name)
 
 
 def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
@@ -62,9 +76,7 @@ def seed_dcgan_discriminator(image_shape=(28, 28, 1), n_classes=0):
     for filters, stride in ((32, 2), (64, 2), (128, 2), (256, 1)):
         x = layers.LeakyReLU(0.2)(x)
         x = layers.Conv2D(filters, 5, strides=stride, padding="same")(x)
-    x = layers.Flatten()(x)
-    out = layers.Dense(1, dtype="float32")(x)
-    return keras.Model(inputs, out, name="discriminator")
+    return _discriminator_head(inputs, layers.Flatten()(x), n_classes)
 
 
 def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
@@ -89,10 +101,8 @@ def light_dcgan_discriminator(image_shape=(28, 28, 1), n_classes=0):
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(64, 4, strides=2, padding="same")(x)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dropout(0.3)(x)
-    out = layers.Dense(1, dtype="float32")(x)
-    return keras.Model(inputs, out, name="discriminator")
+    x = layers.Dropout(0.3)(layers.Flatten()(x))
+    return _discriminator_head(inputs, x, n_classes)
 
 
 GAN_PRESETS = {
@@ -101,10 +111,25 @@ GAN_PRESETS = {
 }
 
 
-def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0):
-    """Generator and discriminator; both also take a label when n_classes > 0."""
+def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0,
+                       precision="float32"):
+    """Generator and discriminator; both also take a label when n_classes > 0. Under
+    `mixed_bfloat16` they compute in bfloat16 and keep float32 weights; their outputs (the
+    images, the logits) stay float32 either way."""
     make_g, make_d = GAN_PRESETS[architecture]
-    return make_g(latent_dim, image_shape, n_classes), make_d(image_shape, n_classes)
+    with dtype_policy(precision):
+        return make_g(latent_dim, image_shape, n_classes), make_d(image_shape, n_classes)
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Layers built inside take the Keras dtype policy `name`; the global one is restored."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 # ---- classifiers ------------------------------------------------------------------------

@@ -8,9 +8,11 @@ convert it to HTML, so that a finished stage and only a finished stage leaves it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import re
 import resource
 import sys
 import time
@@ -50,6 +52,72 @@ OFFLINE_TEMPLATE = (
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}")
 
 
+# TensorFlow's C++ start-up lines, written straight to stderr before its log level applies
+# (TF_CPP_MIN_LOG_LEVEL cannot hold them back), and grappler's harmless "remapper failed" on
+# the GAN steps: neither says anything to a reader. Every other line is kept.
+NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
+                   r"|I\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+\] "
+                   r"|E\d{4} \d\d:\d\d:[\d.]+ +\d+ meta_optimizer\.cc:\d+\] remapper failed)")
+
+
+def without_noise(text):
+    return "".join(line for line in text.splitlines(keepends=True) if not NOISE.match(line))
+
+
+def clean(nb):
+    """Drop TensorFlow's start-up noise from the executed notebook's stderr outputs."""
+    for cell in nb.cells:
+        outputs = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                o["text"] = without_noise(o["text"])
+                if not o["text"].strip():
+                    continue
+            outputs.append(o)
+        if cell.cell_type == "code":
+            cell.outputs = outputs
+    return nb
+
+
+class Echo:
+    """Where a stage's cell output goes on the console, line by line: prefixed with the
+    experiment and stage (make runs several at once), TensorFlow's start-up noise dropped.
+    Only what cells print reaches it, not the tables and figures they display."""
+
+    def __init__(self, prefix, stream=None):
+        self.prefix, self.stream = prefix, stream or sys.stdout
+
+    def write(self, text):
+        for line in without_noise(text).splitlines():
+            if line.strip():
+                self.stream.write(f"{self.prefix}{line}\n")
+
+    def flush(self):
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def kernel_stderr_to(path):
+    """Children started inside (the notebook kernel) write their own stderr to `path`; this
+    process keeps the console. What a cell writes to stderr still reaches the notebook and,
+    through `echo`, the console; the kernel's own chatter (its transport warning, its
+    shutdown message, the copy of what it captured) goes to the file."""
+    sys.stderr.flush()
+    console = os.dup(2)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    saved = sys.stderr
+    sys.stderr = os.fdopen(os.dup(console), "w", buffering=1)
+    os.dup2(log, 2)
+    try:
+        yield
+    finally:
+        os.dup2(console, 2)
+        sys.stderr.close()
+        sys.stderr = saved
+        os.close(console)
+        os.close(log)
+
+
 def to_html(notebook_path, html_path):
     import nbformat
     from nbconvert import HTMLExporter
@@ -61,15 +129,18 @@ def to_html(notebook_path, html_path):
     # must open offline from a copied folder.
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, raw_template=OFFLINE_TEMPLATE)
+    exporter.log.setLevel(logging.ERROR)  # not its note on images without alt text, per page
     body, _ = exporter.from_notebook_node(nb)
     write_text(html_path, body)
 
 
-def run_stage(name, params_file, profile, build_dir="", reports_dir=""):
+def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=None):
+    import nbformat
     import papermill
 
     if name not in NOTEBOOKS:
-        raise config.ConfigError(f"stage = {name!r}: unknown; choose one of {', '.join(NOTEBOOKS)}")
+        raise config.ConfigError(f"stage = {name!r}: unknown; choose one of "
+                                 f"{', '.join(NOTEBOOKS)}")
     if name == NOTEBOOKS[0]:
         cfg, _ = check(params_file, profile)
     else:
@@ -83,14 +154,18 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir=""):
     start = time.perf_counter()
     with atomic_path(out) as tmp:
         try:
-            papermill.execute_notebook(
-                str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp), parameters=parameters,
-                kernel_name="python3", progress_bar=False, log_output=True,
-                cwd=str(ROOT / "notebooks"))
+            with kernel_stderr_to(build / f"{name}.kernel.log"):
+                papermill.execute_notebook(
+                    str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp), parameters=parameters,
+                    kernel_name="python3", progress_bar=False, stdout_file=echo,
+                    stderr_file=echo, cwd=str(ROOT / "notebooks"))
         except papermill.PapermillExecutionError as e:
             os.replace(tmp, failed)
-            raise StageFailed(f"{name} failed: {e.ename}: {e.evalue.splitlines()[0] if e.evalue else ''}"
-                              f" (executed notebook kept at {failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed})") from None
+            where = failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed
+            first = e.evalue.splitlines()[0] if e.evalue else ""
+            raise StageFailed(f"{name} failed: {e.ename}: {first} (executed notebook kept at "
+                              f"{where})") from None
+        nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
         to_html(tmp, reports / f"{name}.html")
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
@@ -123,15 +198,15 @@ def main(argv=None):
     args = p.parse_args(argv)
     # make runs several experiments at once: each line says whose it is.
     prefix = f"{Path(args.params).stem} {args.name[:2]} | " if args.command == "stage" else ""
-    logging.basicConfig(level=logging.INFO, format=prefix.replace("%", "%%") + "%(message)s")
-    logging.getLogger("papermill").setLevel(logging.INFO)
+    logging.basicConfig(level=logging.WARNING, format=prefix.replace("%", "%%") + "%(message)s")
     try:
         if args.command == "check":
             cfg, ds = check(args.params, args.profile)
             print(f"{cfg.experiment} ({args.profile}): parameters valid; {len(ds.y)} images "
                   f"from {ds.source}")
         elif args.command == "stage":
-            run_stage(args.name, args.params, args.profile, args.build_dir, args.reports_dir)
+            run_stage(args.name, args.params, args.profile, args.build_dir, args.reports_dir,
+                      echo=Echo(prefix))
         else:
             from synthlib.report import write_index
             write_index(REPORTS_DIR)

@@ -127,8 +127,9 @@ def confidence_by_generator(labels, seed, target_class, threshold):
     for (s, gen), r in labels.items():
         if s != seed:
             continue
-        curves = {"synthetic (oracle)": r["oracle_proba"],
-                  "synthetic (filter)": r["filter_proba"]}
+        curves = {"synthetic (oracle)": r["oracle_proba"]}
+        if r["filter_proba"] is not None:  # a filter was trained (label.filter)
+            curves["synthetic (filter)"] = r["filter_proba"]
         if first:
             curves["real minority (oracle)"] = r["oracle_real_proba"]
         confidence_histogram(curves, target_class, threshold,
@@ -295,3 +296,26 @@ def shares(d, varied_class):
     g.figure.suptitle("Generated class shares (points) against training shares (black bars)",
                       y=1.04)
     plt.show()
+
+
+def quality_curves(table, thresholds, path=None):
+    """Generator quality against training time (the bench's headline): oracle label agreement
+    and Fréchet ratio per generator, network and precision, with the stated thresholds."""
+    d = table.assign(run=table.generator + ", " + table.architecture + ", " + table.precision)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    for ax, col, limit in ((axes[0], "label_agreement", thresholds["label_agreement"]),
+                           (axes[1], "frechet_ratio", thresholds["frechet_ratio"])):
+        sns.lineplot(data=d, x="wall_seconds", y=col, hue="run", marker="o", ax=ax,
+                     legend=ax is axes[1])
+        ax.axhline(limit, color="k", ls="--", lw=1)
+        ax.set_xlabel("training time (s, wall clock)")
+    axes[1].set_yscale("log")
+    axes[0].set_title("oracle label agreement (higher is better)")
+    axes[1].set_title("Fréchet distance / real-vs-real (lower is better)")
+    sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    else:
+        plt.show()

@@ -202,10 +202,20 @@ def write_summary(run, metrics_df, checks):
                "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
                "validity_html": validity.banner_html(checks),
                "headline_caption": caption,
-               "headline_html": table.to_html(classes="headline")}
+               "headline_html": table.to_html(classes="headline"),
+               "headline_markdown": markdown_table(table)}
     write_text(run.reports / "summary.json", json.dumps(summary, indent=2))
     write_index(run.reports.parent)
     return summary
+
+
+def markdown_table(table):
+    """A DataFrame as a GitHub-flavoured Markdown table (index as the first columns)."""
+    t = table.reset_index() if any(n is not None for n in table.index.names) else table
+    cells = [[str(c) for c in t.columns]] + [[str(v) for v in row] for row in t.values]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
+    lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
+    return "\n".join(lines)
 
 
 INDEX_STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;

@@ -1,4 +1,4 @@
-"""synthlib.browser_check on tiny fake report folders: a good one passes and leaves screenshots,
+"""synthlib.tools.browser_check on tiny fake report folders: a good one passes and leaves screenshots,
 a blank figure and an error output fail. The browser cases need Debian's chromium."""
 import base64
 import io
@@ -7,7 +7,7 @@ import os
 import pytest
 from PIL import Image
 
-from synthlib import browser_check
+from synthlib.tools import browser_check
 
 needs_chromium = pytest.mark.skipif(
     not os.access(browser_check.CHROMIUM, os.X_OK),

@@ -29,7 +29,6 @@ def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, 
 
 def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,
                                                            digits_split):
-    from synthlib.data import Dataset
     cfg = config.Config(experiment="t")
     cfg.evaluate.arms, cfg.evaluate.classifiers = ["imbalanced", "class_weight"], ["seed_mlp"]
     cfg.evaluate.steps, cfg.evaluate.chunks = {"seed_mlp": 4}, 2

@@ -14,6 +14,28 @@ def test_gan_networks_shapes(architecture, shape):
     assert np.asarray(d(images)).shape == (2, 1)
 
 
+@pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
+def test_conditional_discriminator_projects_the_label_and_classifies(architecture):
+    """Projection discriminator with an auxiliary classifier: the realness logit depends on
+    the label, the class logits do not (the body sees the image alone)."""
+    g, d = networks.build_gan_networks(architecture, 16, (28, 28, 1), n_classes=10)
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    logit3, class3 = (np.asarray(t) for t in d([images, np.full(3, 3, "int32")]))
+    logit7, class7 = (np.asarray(t) for t in d([images, np.full(3, 7, "int32")]))
+    assert logit3.shape == (3, 1) and class3.shape == (3, 10)
+    assert not np.allclose(logit3, logit7) and np.allclose(class3, class7)
+
+
+def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32():
+    import keras
+    g, d = networks.build_gan_networks("light_dcgan", 16, (28, 28, 1), precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    assert {layer.compute_dtype for layer in g.layers if layer.weights} >= {"bfloat16"}
+    assert all(w.dtype == "float32" for w in g.weights)
+    images = g(np.zeros((2, 16), "float32"))
+    assert images.dtype == "float32" and d(images).dtype == "float32"
+
+
 def test_seed_dcgan_matches_the_seed_notebook():
     g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
     convt = [l for l in g.layers if l.__class__.__name__ == "Conv2DTranspose"]
@@ -37,7 +59,7 @@ def test_seed_mlp_keeps_its_bottleneck():
 
 
 def test_multiply_adds_counted_from_layer_shapes():
-    from synthlib import bench
+    from synthlib.tools import bench
     g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
     assert bench.macs_per_image(g) == 627_200 + 20_070_400 + 40_140_800 + 40_140_800 + 627_200
     assert abs(bench.macs_per_image(d) - 19.1e6) < 0.1e6
@@ -46,7 +68,7 @@ def test_multiply_adds_counted_from_layer_shapes():
 
 def test_the_reference_loop_trains_both_networks():
     """The seed's loop under Keras 3: the discriminator must really learn in its own step."""
-    from synthlib import bench
+    from synthlib.tools import bench
     images = np.random.default_rng(0).integers(0, 255, (16, 28, 28, 1), dtype=np.uint8)
     step, g, d = bench.seed_loop_step(images, batch=4)
     d0 = [w.numpy().copy() for w in d.weights]

@@ -13,7 +13,7 @@ import pandas as pd
 
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
-from synthlib import metrics, plots, show
+from synthlib import plots, show
 from synthlib.studies import common
 
 ARM_TEXT = {
@@ -115,7 +115,8 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
-        accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
+        accuracy.append({"seed": seed, "oracle_test_accuracy": acc,
+                         "oracle_steps": int(oracle.optimizer.iterations)})
         for source in GENERATED + ("augmentation",):
             d = common.load_npz(run.path(f"{source}.npz", seed))
             proba = classifiers.predict_proba(oracle, d["images"])

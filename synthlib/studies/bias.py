@@ -123,7 +123,8 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
-        accuracy.append({"seed": seed, "oracle_test_accuracy": acc})
+        accuracy.append({"seed": seed, "oracle_test_accuracy": acc,
+                         "oracle_steps": int(oracle.optimizer.iterations)})
         for v, idx in mixes(run, seed).items():
             train_counts = pd.Series(ds.y[idx]).value_counts()
             reference = ds.x[_like_mix(ds, split.validation, idx, seed)]

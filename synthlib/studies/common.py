@@ -88,10 +88,13 @@ def _code_digest():
     return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
-def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=()):
-    """Train (or reuse) one generator saved under seed<k>/<name>/. What determines it (kind,
-    GAN parameters, the exact training images and labels, seed, code) is its key: the same
-    key, the same saved generator, no training. Returns (history, grids)."""
+def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=(),
+                    diffaugment=False, grid_label="all"):
+    """Train (or reuse) one generator saved under seed<k>/<name>/: the one way every study
+    trains its GANs and VAEs. What determines it (kind, GAN parameters, the exact training
+    images and labels, seed, code) is its key: the same key, the same saved generator, no
+    training; a killed training resumes from its last chunk. `grid_label`: the class the
+    sample grids show ("all": every class in turn). Returns (history, grids)."""
     from synthlib import gan, vae
 
     h = hashlib.sha256(np.ascontiguousarray(images).tobytes())
@@ -99,23 +102,24 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
         h.update(np.ascontiguousarray(labels).astype(np.int64).tobytes())
     key = hashlib.sha256(json.dumps(
         {"model": model, "gan": vars(run.cfg.gan), "images": h.hexdigest(), "seed": seed,
-         "code": _code_digest(), "snapshots": list(snapshots)}, sort_keys=True,
-        default=str).encode()).hexdigest()[:12]
+         "code": _code_digest(), "snapshots": list(snapshots), "diffaugment": diffaugment},
+        sort_keys=True, default=str).encode()).hexdigest()[:12]
     files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
                                                   "gan_history.csv", "gan_grids.npz")}
     if files["generator.key"].exists() and files["generator.key"].read_text() == key:
         print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
     else:
         files["generator.key"].unlink(missing_ok=True)
-        print(f"seed {seed} {name}:", end=" ", flush=True)
-        backup = run.path(f"backup_{key}", seed, name)
+        print(f"seed {seed} {name}", flush=True)
+        backup = run.path(f"gan_backup_{key}", seed, name)
         if model == "vae":
             trained, history, grids = vae.train(images, run.cfg.gan, seed, backup_dir=backup)
         else:
             shots = {s: run.path(f"generator_step{s}.keras", seed, name) for s in snapshots}
             trained, history, grids = gan.train(
                 images, run.cfg.gan, seed, backup_dir=backup, labels=labels,
-                grid_label=None if labels is None else "all", snapshots=shots)
+                diffaugment=diffaugment, grid_label=None if labels is None else grid_label,
+                snapshots=shots)
         with atomic_path(files["gan_history.csv"]) as tmp:
             history.to_csv(tmp, index=False)
         save_npz(files["gan_grids.npz"], steps=np.array(list(grids)),
@@ -168,7 +172,7 @@ def label_rows(run):
     out = []
     for a in summary["accuracy"]:
         out += rows(run.experiment, "real_test", "oracle", a["seed"],
-                    {"accuracy": a["oracle_test_accuracy"]})
+                    {"accuracy": a["oracle_test_accuracy"], "optimizer_steps": a["oracle_steps"]})
     for q in summary.get("quality", []):
         arm = q["generator"] + (":real" if q["images"] == "real" else "")
         measures = {k: v for k, v in q.items() if k not in ("seed", "generator", "images", "n")}

@@ -6,7 +6,6 @@ A stage whose outputs for a seed already exist (from an interrupted run) reuses 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ import pandas as pd
 from synthlib import imbalance, metrics
 from synthlib.config import GENERATORS
 from synthlib.studies import common
-from synthlib.paths import atomic_path, write_text
+from synthlib.paths import atomic_path
 
 
 # ---- 01 ---------------------------------------------------------------------------------
@@ -75,57 +74,19 @@ def generator_training_set(ds, split, name):
     return gan_training_images(ds, split), None
 
 
-def generator_key(run, split, name):
-    """What determines a trained generator: its kind, GAN parameters, data, images, seed, and
-    the code that builds and trains it."""
-    import hashlib
-    import json
-
-    from synthlib import gan, networks
-
-    code = hashlib.sha256(Path(gan.__file__).read_bytes()
-                          + Path(networks.__file__).read_bytes()).hexdigest()
-    blob = json.dumps({"generator": name, "gan": vars(run.cfg.gan), "code": code,
-                       "data": run.load_json("data.json")["digest"],
-                       "kept": split.kept_minority.tolist(), "seed": split.seed},
-                      sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
 def train(run):
-    """Every generator the arms need, per seed; saved as .keras. A generator already trained
-    with the same key (kind, parameters, data, seed) is reused, not retrained.
-    Returns {(seed, generator): (history, grids)}."""
-    from synthlib import gan
-
+    """Every generator the arms need, per seed (common.train_generator: one trained for the
+    same key is reused, a killed training resumes). Returns {(seed, generator): (history,
+    grids)}."""
     ds = run.data()
     out = {}
     for seed in run.seeds:
         split = run.split(seed)
         for name in run.cfg.generators():
-            key = generator_key(run, split, name)
-            files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
-                                                          "gan_history.csv", "gan_grids.npz")}
-            if files["generator.key"].exists() and files["generator.key"].read_text() == key:
-                print(f"seed {seed} {name}: generator {key} already trained, reused")
-            else:
-                files["generator.key"].unlink(missing_ok=True)
-                images, labels = generator_training_set(ds, split, name)
-                model, history, grids = gan.train(
-                    images, run.cfg.gan, seed, labels=labels,
-                    diffaugment=GENERATORS[name][1], grid_label=split.minority_class,
-                    backup_dir=run.path(f"gan_backup_{key}", seed, name))
-                with atomic_path(files["gan_history.csv"]) as tmp:
-                    history.to_csv(tmp, index=False)
-                with atomic_path(files["gan_grids.npz"]) as tmp:
-                    with open(tmp, "wb") as f:
-                        np.savez_compressed(f, steps=np.array(list(grids)),
-                                            images=np.stack(list(grids.values())))
-                gan.save_generator(model.generator, files["generator.keras"])
-                write_text(files["generator.key"], key)  # last: its presence means "done"
-            with np.load(files["gan_grids.npz"]) as g:
-                out[(seed, name)] = (pd.read_csv(files["gan_history.csv"]),
-                                     dict(zip(g["steps"].tolist(), g["images"])))
+            images, labels = generator_training_set(ds, split, name)
+            out[(seed, name)] = common.train_generator(
+                run, seed, name, images, labels=labels, diffaugment=GENERATORS[name][1],
+                grid_label=split.minority_class)
     return out
 
 
@@ -135,12 +96,6 @@ def n_needed(ds, split):
     """Synthetic minority images needed to balance the imbalanced training set."""
     y = ds.y[split.imbalanced]
     return int(np.sum(y != split.minority_class) - np.sum(y == split.minority_class))
-
-
-def _save_npz(path, **arrays):
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
 
 
 def generate(run):
@@ -161,13 +116,13 @@ def generate(run):
             label = split.minority_class if GENERATORS[name][0] else None
             images = gan.sample(generator, n, seed=10_000 + seed,
                                 batch_size=run.cfg.generate.batch_size, label=label)
-            _save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need)
+            common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need)
             out[(seed, name)] = images
             if name == "cgan_all_classes" and run.cfg.evaluate.tstr:
                 classes, counts = np.unique(ds.y[split.imbalanced], return_counts=True)
                 labels = np.repeat(classes, int(np.median(counts)))
                 print(f"seed {seed} {name}: {len(labels)} images of all classes for TSTR")
-                _save_npz(run.path("tstr.npz", seed), labels=labels,
+                common.save_npz(run.path("tstr.npz", seed), labels=labels,
                           images=gan.sample(generator, len(labels), seed=20_000 + seed,
                                             batch_size=run.cfg.generate.batch_size,
                                             label=labels))
@@ -195,19 +150,24 @@ def label(run):
         oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed)
         with atomic_path(run.path("oracle.keras", seed)) as tmp:
             oracle.save(tmp)
-        filt, filter_history = labeling.train_filter(ds, split, run.cfg, seed)
+        # The filter is trained only where it decides something (label.filter).
+        filt, filter_history = (labeling.train_filter(ds, split, run.cfg, seed) if cfg.filter
+                                else (None, None))
         real_heldout = ds.x[split.validation][ds.y[split.validation] == minority]
         real_pool = ds.x[split.train][ds.y[split.train] == minority]
         oracle_real = classifiers.predict_proba(oracle, real_heldout)
-        accuracies = {"oracle_test_accuracy": labeling.test_accuracy(oracle, ds, split),
+        accuracies = {"oracle_steps": int(oracle.optimizer.iterations),
+                      "filter_steps": int(filt.optimizer.iterations) if filt else 0,
+                      "oracle_test_accuracy": labeling.test_accuracy(oracle, ds, split),
                       "oracle_validation_accuracy":
                           float(oracle_history["val_accuracy"].iloc[-1]),
-                      "filter_test_accuracy": labeling.test_accuracy(filt, ds, split)}
+                      "filter_test_accuracy":
+                          labeling.test_accuracy(filt, ds, split) if filt else None}
         run.save_json("oracle.json", accuracies, seed)
         for name in run.cfg.generators():
             images, need = load_synthetic(run, seed, name)
             oracle_synth = classifiers.predict_proba(oracle, images)
-            filter_synth = classifiers.predict_proba(filt, images)
+            filter_synth = classifiers.predict_proba(filt, images) if filt else None
             if cfg.filter:
                 accepted = labeling.filter_mask(filter_synth, minority, cfg.filter_threshold,
                                                 need)
@@ -228,13 +188,13 @@ def label(run):
                 "oracle_on_real_minority": labeling.measure(oracle_real, minority,
                                                             cfg.threshold),
                 "filter_on_synthetic": labeling.measure(filter_synth, minority,
-                                                        cfg.filter_threshold),
+                                                        cfg.filter_threshold) if filt else None,
                 "quality_synthetic": synth_q, "quality_real_reference": real_q,
             }
             run.save_json("label_summary.json", summary, seed, name)
-            _save_npz(run.path("labels.npz", seed, name), oracle_proba=oracle_synth,
-                      oracle_real_proba=oracle_real, filter_proba=filter_synth,
-                      accepted=accepted)
+            common.save_npz(run.path("labels.npz", seed, name), oracle_proba=oracle_synth,
+                            oracle_real_proba=oracle_real, accepted=accepted,
+                            **({"filter_proba": filter_synth} if filt else {}))
             out[(seed, name)] = dict(summary=summary, oracle_proba=oracle_synth,
                                      oracle_real_proba=oracle_real, filter_proba=filter_synth,
                                      accepted=accepted, oracle_history=oracle_history,
@@ -259,6 +219,8 @@ def label_tables(labels, filter_on):
                         "generated": m["n_generated"], "needed": m["n_needed"],
                         "accepted": m["n_accepted"]})
         for who in ("oracle_on_synthetic", "oracle_on_real_minority", "filter_on_synthetic"):
+            if m[who] is None:  # no filter trained
+                continue
             measured.append({"seed": seed, "generator": name, "measured": who, **m[who]})
         for who in ("quality_synthetic", "quality_real_reference"):
             qual.append({"seed": seed, "generator": name,
@@ -305,8 +267,9 @@ def evaluate(run):
                              ("quality_real_reference", f"{name}:real")):
                 rows += metrics.rows(run.experiment, arm, "oracle", seed,
                                      {m: summary[who][m] for m in QUALITY_METRICS})
+        oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
-            "accuracy": run.load_json("oracle.json", seed)["oracle_test_accuracy"]})
+            "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
     df = common.write_metrics(run, rows)
     history = common.write_history(run, histories)
     return df, confusions, history

@@ -82,7 +82,8 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         labeller, _, acc = common.train_oracle(run, ds, split, seed, on="imbalanced")
-        accuracy.append({"seed": seed, "labeller_test_accuracy": acc})
+        accuracy.append({"seed": seed, "labeller_test_accuracy": acc,
+                         "labeller_steps": int(labeller.optimizer.iterations)})
         for step in run.cfg.tstr.snapshots:
             path = run.path(f"tstr_step{step}.npz", seed)
             d = common.load_npz(path)
@@ -120,7 +121,8 @@ def evaluate(run):
         histories += h
     for a in run.load_json("label_summary.json")["accuracy"]:
         rows_ += common.rows(run.experiment, "real_test", "labeller", a["seed"],
-                             {"accuracy": a["labeller_test_accuracy"]})
+                             {"accuracy": a["labeller_test_accuracy"],
+                              "optimizer_steps": a["labeller_steps"]})
     df = common.write_metrics(run, rows_)
     return df, confusions, common.write_history(run, histories)
 

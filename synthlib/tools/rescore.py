@@ -5,6 +5,7 @@ ordinary Keras CNN on each classic arm and the upper bound the usual way: `model
 arrays for a number of epochs (so larger arms get more updates), batch 64, Adam, no selection
 on held-out data, class weights through Keras's own `class_weight`. Minority F1 on the same
 real test split, beside the report's own number. If the two disagree, one of them is wrong.
+With --generators, each generator's images are also read by an independent MNIST classifier.
 
     python -m synthlib.tools.rescore --params params/five_minority.yaml --profile full --epochs 5
 """
@@ -22,7 +23,7 @@ CLASSIC = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmen
            "upper_bound")
 
 
-def convnet(image_shape):
+def convnet(image_shape, n_classes=2):
     """keras.io's MNIST convnet, written out here rather than taken from synthlib."""
     import keras
     from keras import layers
@@ -31,10 +32,51 @@ def convnet(image_shape):
         keras.Input(image_shape),
         layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(2, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy")
+        layers.Flatten(), layers.Dense(128, activation="relu", name="penultimate"),
+        layers.Dropout(0.5), layers.Dense(n_classes, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def generator_quality(run, epochs=10):
+    """Each generator's synthetic minority images, read by an independent 10-class CNN
+    trained on the real training split: label agreement, and the Fréchet distance to the real
+    test minority in its penultimate features, beside held-out real minority images (the
+    validation split's) at the same n."""
+    import keras
+    from scipy import linalg
+
+    def frechet(a, b):
+        ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+        return float(np.sum((a.mean(0) - b.mean(0)) ** 2)
+                     + np.trace(ca + cb - 2 * linalg.sqrtm(ca @ cb).real))
+
+    ds = run.data()
+    rows = []
+    for seed in run.seeds:
+        split = run.split(seed)
+        minority = split.minority_class
+        keras.utils.set_random_seed(2000 + seed)
+        model = convnet(ds.x.shape[1:], int(ds.y.max()) + 1)
+        model.fit(ds.x[split.train] / 255.0, ds.y[split.train], epochs=epochs, batch_size=64,
+                  verbose=0)
+        accuracy = model.evaluate(ds.x[split.test] / 255.0, ds.y[split.test], verbose=0)[1]
+        features = keras.Model(model.inputs, model.get_layer("penultimate").output)
+        test = features.predict(ds.x[split.test][ds.y[split.test] == minority] / 255.0,
+                                verbose=0)
+        held = ds.x[split.validation][ds.y[split.validation] == minority]
+        reference = frechet(features.predict(held / 255.0, verbose=0), test)
+        for name in run.cfg.generators():
+            with np.load(run.path("synthetic.npz", seed, name)) as f:
+                images = f["images"][:len(held)] / 255.0
+            agree = float(np.mean(model.predict(images, verbose=0).argmax(1) == minority))
+            fd = frechet(features.predict(images, verbose=0), test)
+            print(f"seed {seed} {name:<26} agreement {agree:.3f}  Fréchet {fd:.1f} vs "
+                  f"{reference:.1f} real ({fd / reference:.1f}x); classifier {accuracy:.4f}",
+                  flush=True)
+            rows.append({"seed": seed, "generator": name, "label_agreement": agree,
+                         "frechet_ratio": fd / reference, "classifier_accuracy": accuracy})
+    return pd.DataFrame(rows).groupby("generator").mean().drop(columns="seed")
 
 
 def rescore(run, epochs, arms=CLASSIC, batch_size=64):
@@ -81,8 +123,14 @@ def main(argv=None):
     p.add_argument("--params", required=True)
     p.add_argument("--profile", default="quick")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--generators", action="store_true",
+                   help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
     run = Run(args.params, args.profile)
+    if args.generators:
+        g = generator_quality(run)
+        g.to_csv(run.reports / "rescore_generators.csv")
+        print(g.round(3).to_string())
     table = compare(run, rescore(run, args.epochs))
     out = run.reports / f"rescore_{args.epochs}_epochs.csv"
     table.to_csv(out)

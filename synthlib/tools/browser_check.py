@@ -1,6 +1,6 @@
 """Open every HTML report in headless Chromium, offline, and check what a reader would see.
 
-    python -m synthlib.browser_check [REPORTS_DIR] [--screenshots DIR] [--chromium PATH]
+    python -m synthlib.tools.browser_check [REPORTS_DIR] [--screenshots DIR] [--chromium PATH]
 
 REPORTS_DIR (default reports/) is first copied to a temporary folder, so a page that needs a
 file outside it (../build/..., an absolute path) fails: the reports must be self-contained.
@@ -492,7 +492,7 @@ def summarize_notes(results):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m synthlib.browser_check", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m synthlib.tools.browser_check", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("reports_dir", nargs="?", default="reports")
     p.add_argument("--screenshots", default=None,

@@ -1,0 +1,257 @@
+"""`make bench`: how fast GAN training runs here, and how soon each generator is good enough.
+
+Quality per CPU-minute is the headline: for the minority DCGAN and the conditional GAN on
+MNIST, the quality curve (oracle label agreement and Fréchet ratio against training time,
+synthlib/tools/quality_curve.py) and the seconds to the stated quality, beside the seed
+notebook's network. Then speed, as ratios measured in one process:
+
+- the reference: the seed notebook's loop in float32 (`generator.predict`, then
+  `train_on_batch` on the discriminator with its weights trainable, then `train_on_batch` on
+  the combined model with the discriminator frozen);
+- synthlib's `DCGAN.fit` on the `seed_dcgan` preset and on the default architecture;
+- achieved FLOP/s of a GAN step (multiply-adds counted from the layer shapes) as a share of the
+  float32 matmul peak measured now; images/s for generation and classifier training; peak
+  resident memory. Each figure is the median of several repeats.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from synthlib import classifiers, config, gan, networks, plots
+from synthlib.paths import REPORTS_DIR, write_text
+
+
+def macs_per_image(model):
+    """Multiply-adds of one forward pass, from Dense / Conv2D / Conv2DTranspose shapes."""
+    total = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Dense":
+            total += layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif kind in ("Conv2D", "Conv2DTranspose"):
+            kh, kw = layer.kernel_size
+            cin = layer.input.shape[-1]
+            # Conv2D: every output position; Conv2DTranspose: every input position
+            h, w = (layer.output.shape[1:3] if kind == "Conv2D" else layer.input.shape[1:3])
+            total += h * w * kh * kw * cin * layer.filters
+    return total
+
+
+def step_flops(generator, discriminator, batch):
+    """One GAN step: D on a real and a fake batch (forward + backward ~ 3 forwards) after a
+    generator forward; then G forward + backward through D."""
+    g, d = macs_per_image(generator), macs_per_image(discriminator)
+    return 2 * batch * (4 * g + 9 * d)
+
+
+def matmul_peak(n=2048, repeats=10, dtype="float32"):
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
+    f = tf.function(tf.linalg.matmul)
+    f(a, b).numpy()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f(a, b).numpy()
+        times.append(time.perf_counter() - t)
+    return 2 * n ** 3 / statistics.median(times)
+
+
+def seed_loop_step(images, batch, latent_dim=100):
+    """The seed notebook's training loop, as it ran (float32, RMSprop, predict per step).
+    Returns (one step as a function, generator, discriminator)."""
+    keras.utils.set_random_seed(0)
+    generator = networks.seed_dcgan_generator(latent_dim)
+    base = networks.seed_dcgan_discriminator()
+    out = keras.layers.Activation("sigmoid")(base.output)
+    discriminator = keras.Model(base.input, out)
+    discriminator.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(2e-4),
+                          metrics=["accuracy"])
+    z = keras.Input((latent_dim,))
+    adversarial = keras.Model(z, discriminator(generator(z)))
+    adversarial.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(1e-4),
+                        metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    x = images.astype("float32") / 255.0
+    y = np.concatenate([np.ones((batch, 1)), np.zeros((batch, 1))])
+
+    def step():
+        noise = rng.uniform(-1, 1, (batch, latent_dim))
+        fake = generator.predict(noise, verbose=0)
+        real = x[rng.integers(0, len(x), batch)]
+        discriminator.trainable = True  # Keras 3 reads this at train time: D must learn here
+        discriminator.train_on_batch(np.concatenate([real, fake]), y)
+        discriminator.trainable = False  # ... and stay fixed while G learns through it
+        adversarial.train_on_batch(rng.uniform(-1, 1, (batch, latent_dim)),
+                                   np.ones((batch, 1)))
+    return step, generator, discriminator
+
+
+def synthlib_fit(images, architecture, batch, steps, precision="float32"):
+    cfg = config.GanConfig(architecture=architecture, batch_size=batch, precision=precision)
+    model = gan.build(cfg, images.shape[1:], seed=0)
+    data = gan.image_batches(images, batch, 0)
+    model.fit(data, epochs=1, steps_per_epoch=5, verbose=0)  # trace once, outside the clock
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+        times.append((time.perf_counter() - t) / steps)
+    return 1.0 / statistics.median(times), model
+
+
+def _rate(step, steps, repeats=3):
+    for _ in range(3):
+        step()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(steps):
+            step()
+        times.append((time.perf_counter() - t) / steps)
+    return 1.0 / statistics.median(times)
+
+
+def images_per_second(fn, n, repeats=3):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return n / statistics.median(times)
+
+
+def speed(args):
+    """Steps/s of each network and precision against the seed loop; share of the matmul peak
+    of the precision it computes in."""
+    images = np.random.default_rng(0).integers(0, 255, (64, 28, 28, 1), dtype=np.uint8)
+    peaks = {"float32": matmul_peak(), "mixed_bfloat16": matmul_peak(dtype="bfloat16")}
+    ref = _rate(seed_loop_step(images, args.batch)[0], args.steps)
+    rows = {"reference: seed loop, float32": {"steps_per_s": ref}}
+    for arch in ("seed_dcgan", "light_dcgan"):
+        for precision in config.PRECISIONS:
+            rate, model = synthlib_fit(images, arch, args.batch, args.steps, precision)
+            flops = step_flops(model.generator, model.discriminator, args.batch)
+            rows[f"synthlib DCGAN.fit, {arch}, {precision}"] = {
+                "steps_per_s": rate, "ratio_to_reference": rate / ref,
+                "gflop_per_step": flops / 1e9, "gflop_per_s": rate * flops / 1e9,
+                "share_of_matmul_peak": rate * flops / peaks[precision]}
+            if arch == "seed_dcgan" and precision == "float32":
+                gen = model.generator
+    gen_rate = images_per_second(lambda: gan.sample(gen, 2000, seed=0), 2000)
+    xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
+    ys = np.random.default_rng(1).integers(0, 2, 4000)
+    clf = {name: images_per_second(
+        lambda n=name: classifiers.fit(n, xs, ys, 2, 60, 64, 0, chunks=1, label="  step"),
+        60 * 64, repeats=2) for name in ("seed_mlp", "small_cnn")}
+    print(f"\nmatmul peak: float32 {peaks['float32'] / 1e9:.0f}, bfloat16 "
+          f"{peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s (2048x2048, median of 10)")
+    print(f"{'':52} {'steps/s':>8} {'x ref':>6} {'GFLOP/step':>10} {'GFLOP/s':>8} "
+          f"{'of peak':>8}")
+    for name, r in rows.items():
+        print(f"{name:52} {r['steps_per_s']:8.2f} {r.get('ratio_to_reference', 1):6.2f} "
+              f"{r.get('gflop_per_step', float('nan')):10.1f} "
+              f"{r.get('gflop_per_s', float('nan')):8.0f} "
+              f"{100 * r.get('share_of_matmul_peak', float('nan')):7.0f}%")
+    print(f"generation (seed_dcgan): {gen_rate:.0f} images/s")
+    for name, rate in clf.items():
+        print(f"classifier training ({name}): {rate:.0f} images/s")
+    return {"matmul_peak_gflop_per_s": {k: v / 1e9 for k, v in peaks.items()},
+            "batch": args.batch, "gan": rows, "generation_images_per_s_seed_dcgan": gen_rate,
+            "classifier_training_images_per_s": clf}
+
+
+# What the quality curves compare: each generator of the default architecture in both
+# precisions, and the seed notebook's network (the reference the issue of quality is about).
+CURVES = [("dcgan_minority", "light_dcgan", "float32"),
+          ("dcgan_minority", "light_dcgan", "mixed_bfloat16"),
+          ("dcgan_minority", "seed_dcgan", "float32"),
+          ("cgan_all_classes", "light_dcgan", "float32"),
+          ("cgan_all_classes", "light_dcgan", "mixed_bfloat16")]
+
+
+def quality(args):
+    """Quality against training time per generator; seconds to reach the stated quality."""
+    from synthlib.tools import quality_curve
+
+    scenario = quality_curve.Scenario()
+    validity_cfg = scenario.cfg.validity
+    curves, reached = [], {}
+    for kind, arch, precision in CURVES:
+        gan_cfg = config.GanConfig(architecture=arch, precision=precision,
+                                   batch_size=scenario.cfg.gan.batch_size)
+        c = quality_curve.curve(scenario, kind, gan_cfg, args.quality_steps, args.every)
+        curves.append(c)
+        hit = quality_curve.time_to_quality(c, validity_cfg)
+        reached[f"{kind}, {arch}, {precision}"] = None if hit is None else {
+            k: float(hit[k]) for k in ("step", "wall_seconds", "cpu_seconds")}
+    table = pd.concat(curves, ignore_index=True)
+    print(f"\ntime to quality (oracle agreement >= {validity_cfg.label_agreement}, Fréchet "
+          f"distance <= {validity_cfg.frechet_ratio} x real-vs-real at n = "
+          f"{len(scenario.heldout)}):")
+    for name, hit in reached.items():
+        print(f"  {name:48} " + ("not within the budget" if hit is None else
+                                 f"{hit['step']:.0f} steps, {hit['wall_seconds']:.0f} s wall, "
+                                 f"{hit['cpu_seconds']:.0f} s CPU"))
+    return {"quality_thresholds": {"label_agreement": validity_cfg.label_agreement,
+                                   "frechet_ratio": validity_cfg.frechet_ratio,
+                                   "n": len(scenario.heldout),
+                                   "real_vs_real_frechet": scenario.reference["frechet_distance"]},
+            "time_to_quality": reached, "quality_curves": table.to_dict("records")}, table
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m synthlib.tools.bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--steps", type=int, default=30, help="GAN steps per speed repeat")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--quality-steps", type=int, default=3000,
+                   help="training budget of each quality curve (0: speed only)")
+    p.add_argument("--every", type=int, default=250, help="steps between quality points")
+    p.add_argument("--out", default=str(REPORTS_DIR / "bench.json"))
+    args = p.parse_args(argv)
+    result = {"device": device(), **speed(args)}
+    if args.quality_steps:
+        q, table = quality(args)
+        result.update(q)
+        figure = Path(args.out).with_name("bench_quality.png")
+        plots.quality_curves(table, result["quality_thresholds"], path=figure)
+        print(f"figure: {figure}")
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB")
+    write_text(args.out, json.dumps(result, indent=2, default=float))
+    print(f"written {args.out}")
+    return 0
+
+
+def device():
+    """What ran the bench: the GPU TensorFlow sees, else the CPU."""
+    import platform
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    try:
+        names = [line.split(":", 1)[1].strip() for line in
+                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"CPU: {names[0] if names else platform.machine()}, {os.cpu_count()} cores"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
