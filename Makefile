@@ -17,6 +17,7 @@ EXP ?= $(EXPERIMENTS)
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
+TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' requirements.txt)
 RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
 # Experiments are independent chains of stages: `make report` runs up to one chain per core at
 # once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
@@ -48,6 +49,11 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# GPU=1: TensorFlow's CUDA build in place of the CPU one (NVIDIA GPU, Linux x86-64), at
+	@# the version requirements.txt pins; code and params stay the same: TensorFlow places the
+	@# work on the GPU by itself, and `make bench` records which device ran.
+	$(if $(filter 1,$(GPU)),$(PY) -m pip uninstall --quiet -y tensorflow-cpu && \
+	  $(PY) -m pip install --quiet "tensorflow[and-cuda]==$(TF_VERSION)")
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null \
 	  || $(PY) -m pip install --quiet --no-deps -e .
 	touch $@

@@ -278,8 +278,9 @@ class EvaluateConfig:
     steps: dict = field(default_factory=lambda: {"small_cnn": 2000, "seed_mlp": 8000})
     batch_size: int = 64
     # Each fit (and the oracle's, the filter's) runs in this many equal chunks of steps:
-    # a log line, a checkpoint (a killed run resumes) and held-out scores, recorded only.
-    chunks: int = 10
+    # a log line, a checkpoint (a killed run resumes) and held-out scores, recorded only. Each
+    # checkpoint costs about as much as 80 steps of the small CNN here: few chunks.
+    chunks: int = 4
     tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
     tstr_classifier: str = "small_cnn"
 

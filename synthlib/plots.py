@@ -68,42 +68,64 @@ def class_counts(table, title="Images per part and class group"):
     plt.show()
 
 
-def loss_curves(results, title="GAN losses (mean over each chunk of steps)"):
-    """results: {(seed, generator): (history, grids)} from the study's train()."""
+LOSSES = ("d_loss", "g_loss", "d_real", "d_fake", "loss", "reconstruction_loss", "kl_loss")
+
+
+def loss_curves(results, title="Training curves (mean over each chunk of steps; band: seeds)"):
+    """results: {(seed, generator): (history, grids)} from training. One panel per logged
+    value (GAN: d_loss, g_loss and the discriminator's mean P(real) on real and generated
+    images; VAE: its loss and the two parts of it), one line per generator."""
     df = pd.concat([h.assign(seed=s, generator=g) for (s, g), (h, _) in results.items()],
                    ignore_index=True)
-    gens = list(dict.fromkeys(df.generator))
-    fig, axes = plt.subplots(len(gens), 2, figsize=(11, 2.8 * len(gens)), squeeze=False)
-    for row, gen in enumerate(gens):
-        d = df[df.generator == gen]
-        long = d.melt(id_vars=["step", "seed"], value_vars=["d_loss", "g_loss"],
-                      var_name="loss", value_name="value")
-        sns.lineplot(data=long, x="step", y="value", hue="loss", units="seed", estimator=None,
-                     ax=axes[row, 0])
-        axes[row, 0].set_title(f"{gen}: losses")
-        long = d.melt(id_vars=["step", "seed"], value_vars=["d_real", "d_fake"],
-                      var_name="discriminator output", value_name="P(real)")
-        sns.lineplot(data=long, x="step", y="P(real)", hue="discriminator output",
-                     units="seed", estimator=None, ax=axes[row, 1])
-        axes[row, 1].set_ylim(0, 1)
-        axes[row, 1].set_title(f"{gen}: discriminator's mean P(real)")
-    fig.suptitle(title)
-    fig.tight_layout()
+    values = [c for c in LOSSES if c in df]
+    long = df.melt(id_vars=["step", "seed", "generator"], value_vars=values,
+                   var_name="curve", value_name="value").dropna()
+    g = sns.relplot(data=long, x="step", y="value", hue="generator", col="curve",
+                    col_wrap=min(4, len(values)), kind="line", height=2.8, aspect=1.2,
+                    facet_kws={"sharey": False})
+    g.set_titles("{col_name}")
+    g.figure.suptitle(title, y=1.03)
     plt.show()
 
 
-def grids_by_generator(results, seed):
-    for (s, gen), (_, grids) in results.items():
-        if s == seed:
+def grids_by_generator(results, seed, max_over_time=4):
+    """Samples from the same latent points during training, first seed: over time for each
+    generator when there are few, else the last grid of each, one row per generator."""
+    mine = {g: grids for (s, g), (_, grids) in results.items() if s == seed}
+    if len(mine) <= max_over_time:
+        for gen, grids in mine.items():
             grids_over_time(grids, title=f"{gen}, seed {seed}: samples during training "
                                          "(same latent points)")
+    else:
+        rows_of_images({g: grids[max(grids)] for g, grids in mine.items()},
+                       title=f"Seed {seed}, after training: one row per generator")
 
 
-def images_by_generator(images, seed, max_images=30):
-    """images: {(seed, generator): uint8 images}."""
-    for (s, gen), x in images.items():
+def generated(result, seed, names=None, max_images=30):
+    """result: {(seed, source): (images, labels or None)}: for one seed, a row of images per
+    class where the images carry labels, else a grid, one figure per source."""
+    for (s, name), (x, y) in result.items():
         if s == seed:
-            sample_grid(x, title=f"{gen}, seed {seed}", max_images=max_images)
+            if y is None:
+                sample_grid(x, title=f"{name}, seed {seed}", max_images=max_images)
+            else:
+                samples_per_class(x, y, names=names, title=f"{name}, seed {seed}: one row per "
+                                                             "class")
+
+
+def training_images(generators, seed, names=None):
+    """What the first seed's generators learned from, one figure per distinct training set."""
+    seen = set()
+    for g in generators:
+        key = (len(g.images), g.labels is None)
+        if g.seed != seed or key in seen:
+            continue
+        seen.add(key)
+        if g.labels is None:
+            sample_grid(g.images, title=f"{g.name}: its real training images (seed {seed})")
+        else:
+            samples_per_class(g.images, g.labels, names=names,
+                              title=f"{g.name}: its real training images (seed {seed})")
 
 
 def confidence_histogram(proba_by_name, target_class, threshold, title=""):
@@ -224,24 +246,6 @@ def rows_of_images(rows, title="", per_row=8):
     plt.show()
 
 
-def loss_summary(results, title="Final losses"):
-    """One bar per generator and loss (last chunk of steps, mean over seeds): for studies
-    with many generators, where one panel per generator would not fit."""
-    last = pd.concat([h.iloc[[-1]].assign(seed=s, generator=g)
-                      for (s, g), (h, _) in results.items()], ignore_index=True)
-    value_vars = [c for c in ("d_loss", "g_loss", "loss") if c in last]
-    long = last.melt(id_vars=["generator", "seed"], value_vars=value_vars, var_name="loss",
-                     value_name="value")
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * last.generator.nunique()), 3.2))
-    sns.barplot(data=long, x="generator", y="value", hue="loss", errorbar=None, ax=ax)
-    sns.stripplot(data=long, x="generator", y="value", hue="loss", dodge=True,
-                  palette="dark:k", size=3, legend=False, ax=ax)
-    ax.tick_params(axis="x", rotation=45)
-    ax.set_title(title)
-    fig.tight_layout()
-    plt.show()
-
-
 def step_curves(history):
     """Validation and test loss and accuracy by optimizer step, per training set (mean over
     seeds with a 95% band): the seed's per-epoch plots, recorded only."""
@@ -319,3 +323,44 @@ def quality_curves(table, thresholds, path=None):
         plt.close(fig)
     else:
         plt.show()
+
+
+VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#b42318", "within": "#555555",
+                   "single": "#999999", "not conclusive": "#d0a000"}
+
+
+def forest(comp, metric="minority_f1", title=None):
+    """Each arm minus each baseline (paired over seeds): the mean difference and its 95%
+    interval, one panel per classifier, a line at zero; colour says the verdict."""
+    if comp.empty:
+        return
+    classifiers = list(dict.fromkeys(comp.classifier))
+    rows = comp.groupby("classifier").size().max()
+    fig, axes = plt.subplots(1, len(classifiers), figsize=(5.2 * len(classifiers),
+                                                           0.32 * rows + 1.2),
+                             squeeze=False)
+    for ax, clf in zip(axes.flat, classifiers):
+        d = comp[comp.classifier == clf].reset_index(drop=True)
+        labels = d.gan_arm + " − " + d.baseline
+        y = np.arange(len(d))[::-1]
+        for yi, (_, r) in zip(y, d.iterrows()):
+            key = next((k for k in VERDICT_COLOURS if r.verdict.startswith(k)), "within")
+            colour = VERDICT_COLOURS[key]
+            ci = 0.0 if pd.isna(r.ci95) else r.ci95
+            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt="o", color=colour, capsize=3,
+                        label=key)
+        ax.axvline(0, color="k", lw=1)
+        ax.set_yticks(y, labels)
+        ax.set_title(clf)
+        ax.set_xlabel(f"difference in {metric} (mean, 95% interval over seeds)")
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat[1:]:
+        h, n = ax.get_legend_handles_labels()
+        handles, names = handles + h, names + n
+    unique = dict(zip(names, handles))
+    fig.legend(unique.values(), unique.keys(), loc="upper center", ncol=len(unique),
+               bbox_to_anchor=(0.5, 1.02), fontsize=8, frameon=False)
+    fig.suptitle(title or "Paired differences: right of zero, the first arm scores higher",
+                 y=1.08)
+    fig.tight_layout()
+    plt.show()

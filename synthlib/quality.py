@@ -101,7 +101,13 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     median_real = float(np.median(nearest_distances(real, training_images)))
     args = (pool, training_images, oracle, feats, target_class, threshold,
             quality_cfg.near_duplicate, median_real)
-    return measure_set(synth, *args), measure_set(real, *args)
+    synthetic_measures = measure_set(synth, *args)
+    # What a perfect copy of the generator's training images would score: a generator that
+    # learned from a few dozen images can hardly come closer to the real distribution.
+    copies = training_images[rng.integers(0, len(training_images), n)]
+    synthetic_measures["training_images_frechet"] = frechet_distance(features(feats, copies),
+                                                                      pool)
+    return synthetic_measures, measure_set(real, *args)
 
 
 def compare_sets(oracle, synthetic, real_heldout, real_pool, samples, seed,

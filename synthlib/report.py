@@ -20,19 +20,27 @@ PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "p
             "papermill", "nbconvert")
 
 
-def headline(metrics_df, metric="minority_f1"):
-    """Mean ± std [95% interval] over seeds; classifiers as rows, arms as columns."""
+def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",)):
+    """Mean ± std over seeds: training sets as rows, classifiers as columns, the best of each
+    column in bold (not counting the reference rows: the upper bound is no contender). A
+    pandas Styler; `.data` holds the strings."""
     s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
-    s = s[s.arm.isin(ARMS)]
+    s = s[s.arm.isin(arms)]
+    s["cell"] = [f"{m:.3f}" if n < 2 else f"{m:.3f} ± {sd:.3f}"
+                 for m, sd, n in zip(s["mean"], s["std"], s["seeds"])]
+    order = [a for a in arms if a in set(s.arm)]
+    strings = s.pivot(index="arm", columns="classifier", values="cell").reindex(order)
+    means = s.pivot(index="arm", columns="classifier", values="mean").reindex(order)
+    return mark_best(strings, means.drop(index=[r for r in references if r in means.index]))
 
-    def cell(r):
-        if r["seeds"] < 2:
-            return f"{r['mean']:.3f}"
-        return (f"{r['mean']:.3f} ± {r['std']:.3f} "
-                f"[{r['mean'] - r['ci95']:.3f}, {r['mean'] + r['ci95']:.3f}]")
-    s["cell"] = s.apply(cell, axis=1)
-    table = s.pivot(index="classifier", columns="arm", values="cell")
-    return table[[a for a in ARMS if a in table.columns]]
+
+def mark_best(strings, values, higher_is_better=True):
+    """A Styler of `strings` with the best of `values` in each column in bold."""
+    best = values.idxmax() if higher_is_better else values.idxmin()
+
+    def bold(column):
+        return ["font-weight: bold" if i == best.get(column.name) else "" for i in column.index]
+    return strings.style.apply(bold, axis=0)
 
 
 def paired_comparisons(metrics_df, metric, arms, baselines):
@@ -195,6 +203,7 @@ def write_summary(run, metrics_df, checks):
 
     man = manifest(run)
     caption, table = run.study.headline(metrics_df)
+    strings = getattr(table, "data", table)  # a Styler (best marked) or a DataFrame
     conclusive, line = validity.headline(checks)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
@@ -202,8 +211,9 @@ def write_summary(run, metrics_df, checks):
                "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
                "validity_html": validity.banner_html(checks),
                "headline_caption": caption,
-               "headline_html": table.to_html(classes="headline"),
-               "headline_markdown": markdown_table(table)}
+               "headline_html": (table.to_html() if hasattr(table, "data")
+                                 else table.to_html(classes="headline")),
+               "headline_markdown": markdown_table(strings)}
     write_text(run.reports / "summary.json", json.dumps(summary, indent=2))
     write_index(run.reports.parent)
     return summary
@@ -219,9 +229,10 @@ def markdown_table(table):
 
 
 INDEX_STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;
-color:#222;line-height:1.45}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid
-#ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}section{border-top:1px solid
-#ddd;padding-top:.5em;margin-top:1.5em}.meta{color:#555;font-size:.9em}"""
+padding:0 1em;color:#222;line-height:1.45}table{border-collapse:collapse;margin:.5em 0;
+font-size:.92em}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f3f3f3}section{border-top:1px solid #ddd;padding-top:.5em;margin-top:1.5em}
+.meta{color:#555;font-size:.9em}"""
 
 
 def write_index(reports_dir=REPORTS_DIR):

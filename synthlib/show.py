@@ -18,3 +18,8 @@ def table(df):
 
 def html(fragment):
     display(HTML(fragment))
+
+
+def collapsed(summary, df):
+    """A table folded under a one-line summary, opened with a click (long tables)."""
+    display(HTML(f"<details><summary>{summary}</summary>{df.to_html()}</details>"))

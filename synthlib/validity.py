@@ -124,9 +124,12 @@ def generator_checks(df, generators, cfg):
         ref = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]["value"]
         if len(fd) and len(ref):
             ratio = float(fd.mean() / max(ref.mean(), 1e-12))
+            copies = q[(q.arm == g) & (q.metric == "training_images_frechet")]["value"]
+            bound = (f"; a copy of its training images: {copies.mean() / ref.mean():.1f}x"
+                     if len(copies) else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images"))
+                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images{bound}"))
     return out
 
 

@@ -70,7 +70,21 @@ def run_in_process(params, tmp_path, **overrides):
         section, name = key.split("__")
         setattr(getattr(run.cfg, section), name, value)
     study = run.study
-    for stage in ("prepare", "train", "generate", "label", "evaluate"):
+    from synthlib import plots
+    from synthlib.studies import common
+
+    study.show_prepare(run, study.prepare(run))
+    generators = study.generators(run)  # what 02_train_gan shows and trains
+    common.generator_table(generators, run.data().classes)
+    common.networks(run, generators)
+    trained = common.train_all(run, generators)
+    plots.loss_curves(trained)
+    plots.grids_by_generator(trained, run.seeds[0])
+    generated = study.generate(run)  # what 03_generate shows
+    common.generated_table(generated, run.data().classes)
+    plots.generated(generated, run.seeds[0])
+    plots.training_images(generators, run.seeds[0])
+    for stage in ("label", "evaluate"):
         getattr(study, f"show_{stage}")(run, getattr(study, stage)(run))
     m = pd.read_csv(run.path("metrics.csv"))
     run.checks = study.checks(run, m)
@@ -135,7 +149,7 @@ def test_kl_divergence():
 def _spy(monkeypatch):
     seen = []
 
-    def spy(run, seed, name, images, labels=None, model="dcgan", snapshots=()):
+    def spy(run, seed, name, images, labels=None, **kw):
         seen.append((seed, name, images, labels))
         raise StopIteration
     monkeypatch.setattr(common, "train_generator", spy)

@@ -57,19 +57,21 @@ def _generators(run, ds):
     return [f"dcgan_class{c}" for c in ds.classes] + ["cgan_all_classes"]
 
 
-def train(run):
-    """{(seed, generator): (history, grids)}."""
+def generators(run):
+    """Per seed: one DCGAN per class on that class's images, one conditional GAN on all."""
     ds = run.data()
-    out = {}
+    out = []
     for seed in run.seeds:
         split = run.split(seed)
         x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
-        for c in ds.classes:
-            out[(seed, f"dcgan_class{c}")] = common.train_generator(
-                run, seed, f"dcgan_class{c}", x[y == c])
-        out[(seed, "cgan_all_classes")] = common.train_generator(
-            run, seed, "cgan_all_classes", x, labels=y)
+        out += [common.Generator(seed, f"dcgan_class{c}", x[y == c]) for c in ds.classes]
+        out.append(common.Generator(seed, "cgan_all_classes", x, labels=y))
     return out
+
+
+def train(run):
+    """{(seed, generator): (history, grids)}."""
+    return common.train_all(run, generators(run))
 
 
 def generate(run):
@@ -170,29 +172,6 @@ def evaluate(run):
 show_prepare = common.show_plain_splits
 
 
-def show_train(run, results):
-    seed = run.seeds[0]
-    show.heading("Loss curves")
-    plots.loss_curves({k: v for k, v in results.items() if k[1] == "cgan_all_classes"},
-                      title="Conditional GAN losses")
-    plots.loss_summary(results, title="Per-class DCGANs: final losses")
-    show.heading("Samples over training (first seed)")
-    plots.grids_over_time(results[(seed, "cgan_all_classes")][1],
-                          title="Conditional GAN, classes in turn (same latent points)")
-    last = {g: grids[max(grids)] for (s, g), (_, grids) in results.items()
-            if s == seed and g.startswith("dcgan_class")}
-    plots.rows_of_images(last, title="Per-class DCGANs after training, one row per class")
-
-
-def show_generate(run, result):
-    seed = run.seeds[0]
-    ds = run.data()
-    show.heading("Generated and augmented images per class (first seed)")
-    for source in ("dcgan_per_class", "cgan_all_classes", "augmentation"):
-        x, y = result[(seed, source)]
-        plots.samples_per_class(x, y, names=ds.class_names, title=f"{source}: one row per class")
-
-
 def show_label(run, result):
     summary, accuracy, qual = result
     show.heading("The oracle")
@@ -213,10 +192,11 @@ def show_label(run, result):
 
 
 def headline(metrics_df):
-    order = list(ARM_TEXT)
-    d = metrics_df[metrics_df.classifier != "oracle"]
-    return ("Test accuracy on the real test split (mean ± std over seeds; classifiers as "
-            "rows, training sets as columns)", common.mean_std_table(d, "accuracy", order=order))
+    from synthlib import report
+
+    return ("Test accuracy on the real test split (mean ± std over seeds; training sets as "
+            "rows, classifiers as columns; the best per classifier in bold)",
+            report.headline(metrics_df, "accuracy", arms=list(ARM_TEXT), references=()))
 
 
 def show_evaluate(run, result):
@@ -275,7 +255,8 @@ def show_writeup(run, metrics_df, checks_=()):
     comp = comparisons(metrics_df, checks_=checks_)
     d = metrics_df[(metrics_df.classifier != "oracle") & metrics_df.arm.isin(ARM_TEXT)]
     show.text("\n\n".join(verdict_sentences(d, comp, "accuracy", exclude=(), checks=checks_)))
-    show.table(comp.round(3))
+    plots.forest(comp, metric="accuracy")
+    show.collapsed("The same comparisons as a table", comp.round(3))
     plots.metric_points(d, metrics=("accuracy", "balanced_accuracy", "macro_f1"))
     summary = run.load_json("label_summary.json")
     agree = pd.DataFrame(summary["rows"]).groupby("source")["label_agreement"].mean()

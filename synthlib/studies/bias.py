@@ -70,16 +70,16 @@ def mixes(run, seed):
     return {v: d[f"mix{v}"] for v in run.cfg.bias.varied_counts}
 
 
-def train(run):
+def generators(run):
+    """Per seed and mix: an unconditional DCGAN and a VAE, on the mix's images, no labels."""
     ds = run.data()
-    out = {}
-    for seed in run.seeds:
-        for v, idx in mixes(run, seed).items():
-            for model in run.cfg.evaluate.arms:
-                name = f"{model}_mix{v}"
-                out[(seed, name)] = common.train_generator(run, seed, name, ds.x[idx],
-                                                           model=model)
-    return out
+    return [common.Generator(seed, f"{model}_mix{v}", ds.x[idx], model=model)
+            for seed in run.seeds for v, idx in mixes(run, seed).items()
+            for model in run.cfg.evaluate.arms]
+
+
+def train(run):
+    return common.train_all(run, generators(run))
 
 
 def generate(run):
@@ -95,7 +95,7 @@ def generate(run):
                 g = gan.load_generator(run.path("generator.keras", seed, name))
                 images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size)
                 common.save_npz(run.path("generated.npz", seed, name), images=images)
-                out[(seed, name)] = images
+                out[(seed, name)] = (images, None)
         print(f"seed {seed}: {n} images from each of {len(cfg.bias.varied_counts)} mixes x "
               f"{len(cfg.evaluate.arms)} models", flush=True)
     return out
@@ -195,30 +195,12 @@ def shares_long(metrics_df):
 
 def show_prepare(run, result):
     ds, splits, mixes_ = result
-    show.heading("The data")
-    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
-    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
     show.heading("The training mixes")
     show.text("Training images per class in each mix (drawn from the training split only).")
     rows = [{"seed": s, "mix (varied count)": v,
              **{str(c): int(np.sum(ds.y[idx] == c)) for c in ds.classes}}
             for (s, v), idx in mixes_.items()]
     show.table(pd.DataFrame(rows))
-
-
-def show_train(run, results):
-    seed = run.seeds[0]
-    show.heading("Final losses")
-    plots.loss_summary(results, title="Final losses per generator (mean over seeds)")
-    show.heading("Samples after training (first seed)")
-    last = {g: grids[max(grids)] for (s, g), (_, grids) in results.items() if s == seed}
-    plots.rows_of_images(last, title="One row per model and mix")
-
-
-def show_generate(run, result):
-    show.heading("Generated images (first seed)")
-    plots.rows_of_images({g: x[:12] for (s, g), x in result.items() if s == run.seeds[0]},
-                         title="One row per model and mix", per_row=12)
 
 
 def show_label(run, result):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +53,9 @@ def check_plain_splits(cfg, ds):
 
 
 def show_plain_splits(run, result):
-    from synthlib import plots, show
+    from synthlib import show
 
     ds, splits = result
-    show.heading("The data")
-    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
-    plots.samples_per_class(ds.x, ds.y, names=ds.class_names)
     show.heading("Split, then the training set")
     show.text("Images per class in each part: the training set used is drawn from the "
               "training split only.")
@@ -86,6 +84,72 @@ def _code_digest():
 
     parts = [Path(m.__file__).read_bytes() for m in (gan, networks, vae)]
     return hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+@dataclass
+class Generator:
+    """One generator a study trains: what it learns from and how."""
+    seed: int
+    name: str
+    images: np.ndarray  # uint8 training images, from the scenario's training set only
+    labels: np.ndarray | None = None  # class labels: a conditional GAN
+    model: str = "dcgan"  # or "vae"
+    diffaugment: bool = False
+    snapshots: tuple = ()  # steps at which the generator is also saved
+    grid_label: object = "all"  # the class its sample grids show; "all": each in turn
+
+
+def train_all(run, generators):
+    """Train (or reuse) each generator; {(seed, name): (history, sample grids)}."""
+    return {(g.seed, g.name): train_generator(
+        run, g.seed, g.name, g.images, labels=g.labels, model=g.model, snapshots=g.snapshots,
+        diffaugment=g.diffaugment, grid_label=g.grid_label) for g in generators}
+
+
+def generator_table(generators, classes):
+    """What each generator learns from: images per class, one row per seed and generator."""
+    rows = []
+    for g in generators:
+        kind = ("VAE" if g.model == "vae" else "conditional GAN" if g.labels is not None
+                else "GAN") + (" + DiffAugment" if g.diffaugment else "")
+        row = {"seed": g.seed, "generator": g.name, "model": kind, "images": len(g.images)}
+        if g.labels is not None:
+            row.update({str(c): int(np.sum(g.labels == c)) for c in classes})
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
+
+
+def networks(run, generators):
+    """The networks of one generator of each kind the study trains (generator and
+    discriminator, or decoder and encoder), built with this run's settings, to look at:
+    {"<generator>: <network>": keras.Model}."""
+    from synthlib import gan, vae
+
+    seen, out = set(), {}
+    for g in generators:
+        n_classes = 0 if g.labels is None else int(np.max(g.labels)) + 1
+        if (g.model, n_classes) in seen:
+            continue
+        seen.add((g.model, n_classes))
+        if g.model == "vae":
+            m = vae.build(run.cfg.gan, g.images.shape[1:], g.seed)
+            nets = (m.generator, m.encoder)
+        else:
+            m = gan.build(run.cfg.gan, g.images.shape[1:], g.seed, n_classes)
+            nets = (m.generator, m.discriminator)
+        out.update({f"{g.name}: {net.name}": net for net in nets})
+    return out
+
+
+def generated_table(result, classes):
+    """How many images each source made, per seed (and per class where they carry one)."""
+    rows = []
+    for (seed, name), (images, labels) in result.items():
+        row = {"seed": seed, "source": name, "images": len(images)}
+        if labels is not None:
+            row.update({str(c): int(np.sum(labels == c)) for c in classes})
+        rows.append(row)
+    return pd.DataFrame(rows).fillna("")
 
 
 def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=(),
@@ -194,22 +258,6 @@ def write_history(run, histories):
     with atomic_path(run.path("eval_history.csv")) as tmp:
         history.to_csv(tmp, index=False)
     return history
-
-
-def mean_std_table(metrics_df, metric, index="classifier", columns="arm", order=None):
-    """mean ± std over seeds of one metric (n = seeds), as strings for a report table."""
-    from synthlib.metrics import mean_ci
-
-    d = metrics_df[metrics_df.metric == metric]
-    out = []
-    for keys, g in d.groupby([index, columns], sort=False):
-        mean, sd, half = mean_ci(g["value"])
-        cell = f"{mean:.3f}" if len(g) < 2 else f"{mean:.3f} ± {sd:.3f}"
-        out.append({index: keys[0], columns: keys[1], "cell": cell})
-    t = pd.DataFrame(out).pivot(index=index, columns=columns, values="cell")
-    if order:
-        t = t[[c for c in order if c in t.columns]]
-    return t
 
 
 def train_oracle(run, ds, split, seed, on="train"):

@@ -74,20 +74,24 @@ def generator_training_set(ds, split, name):
     return gan_training_images(ds, split), None
 
 
-def train(run):
-    """Every generator the arms need, per seed (common.train_generator: one trained for the
-    same key is reused, a killed training resumes). Returns {(seed, generator): (history,
-    grids)}."""
+def generators(run):
+    """Every generator the arms need, per seed, each on what it may see."""
     ds = run.data()
-    out = {}
+    out = []
     for seed in run.seeds:
         split = run.split(seed)
         for name in run.cfg.generators():
             images, labels = generator_training_set(ds, split, name)
-            out[(seed, name)] = common.train_generator(
-                run, seed, name, images, labels=labels, diffaugment=GENERATORS[name][1],
-                grid_label=split.minority_class)
+            out.append(common.Generator(seed, name, images, labels,
+                                        diffaugment=GENERATORS[name][1],
+                                        grid_label=split.minority_class))
     return out
+
+
+def train(run):
+    """{(seed, generator): (history, grids)}; one trained for the same key is reused, a
+    killed training resumes."""
+    return common.train_all(run, generators(run))
 
 
 # ---- 03 ---------------------------------------------------------------------------------
@@ -117,7 +121,7 @@ def generate(run):
             images = gan.sample(generator, n, seed=10_000 + seed,
                                 batch_size=run.cfg.generate.batch_size, label=label)
             common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need)
-            out[(seed, name)] = images
+            out[(seed, name)] = (images, None)
             if name == "cgan_all_classes" and run.cfg.evaluate.tstr:
                 classes, counts = np.unique(ds.y[split.imbalanced], return_counts=True)
                 labels = np.repeat(classes, int(np.median(counts)))
@@ -235,7 +239,8 @@ def label_tables(labels, filter_on):
 # ---- 05 ---------------------------------------------------------------------------------
 
 QUALITY_METRICS = ("label_agreement", "mean_confidence", "rejection_rate", "frechet_distance",
-                   "kid", "classifier_score", "nn_distance_median", "near_duplicate_share")
+                   "kid", "classifier_score", "nn_distance_median", "near_duplicate_share",
+                   "training_images_frechet")
 
 
 def evaluate(run):
@@ -266,7 +271,8 @@ def evaluate(run):
             for who, arm in (("quality_synthetic", name),
                              ("quality_real_reference", f"{name}:real")):
                 rows += metrics.rows(run.experiment, arm, "oracle", seed,
-                                     {m: summary[who][m] for m in QUALITY_METRICS})
+                                     {m: summary[who][m] for m in QUALITY_METRICS
+                                      if m in summary[who]})
         oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
             "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
@@ -343,10 +349,7 @@ def show_prepare(run, result):
 
     ds, splits = result
     seed = run.seeds[0]
-    show.heading("The data")
-    show.text(f"Source: {ds.source}. {len(ds.y)} images of shape {ds.x.shape[1:]}.")
     show.table(pd.DataFrame([ds.class_counts()], index=["images per class"]))
-    plots.samples_per_class(ds.x, ds.y)
     show.heading("Split, then imbalance")
     show.text("Counts per part. `train` is the full real training split (the measuring "
               "oracle learns from it); `imbalanced` is what the scenario has: the training "
@@ -359,30 +362,6 @@ def show_prepare(run, result):
               "trained on.")
     kept = splits[seed].kept_minority
     plots.sample_grid(ds.x[kept], title=f"Kept minority images, seed {seed} ({len(kept)} in all)")
-
-
-def show_train(run, results):
-    from synthlib import plots, show
-
-    show.heading("Loss curves")
-    plots.loss_curves(results)
-    show.heading("Samples over training")
-    show.text("The same latent points (for the conditional GANs, the minority label) after "
-              "each chunk of steps, for the first seed.")
-    plots.grids_by_generator(results, run.seeds[0])
-
-
-def show_generate(run, synthetic):
-    from synthlib import plots, show
-
-    seed = run.seeds[0]
-    show.table(pd.DataFrame([{"seed": s, "generator": g, "generated": len(x)}
-                             for (s, g), x in synthetic.items()]))
-    plots.images_by_generator(synthetic, seed)
-    show.text("For comparison, the real minority images the minority-only generators learned "
-              "from:")
-    plots.sample_grid(run.data().x[run.split(seed).kept_minority],
-                      title="Kept real minority images")
 
 
 def show_label(run, labels):
@@ -407,7 +386,7 @@ def show_evaluate(run, result):
 
     metrics_df, confusions, history = result
     arms = metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)]
-    show.heading("Minority F1 (mean ± std [95% interval] over seeds)")
+    show.heading("Minority F1 (mean ± std over seeds)")
     show.table(report.headline(metrics_df))
     show.heading("All metrics (mean ± std over seeds)")
     show.text("`optimizer_steps` is what each fit took: the same for every arm, whatever the "
@@ -429,8 +408,9 @@ def headline(metrics_df):
     """(caption, table) for the write-up and the index."""
     from synthlib import report
 
-    return ("Minority F1 on the real test split (mean ± std [95% interval] over seeds; "
-            "classifiers as rows, training sets as columns)", report.headline(metrics_df))
+    return ("Minority F1 on the real test split (mean ± std over seeds; training sets as rows, "
+            "classifiers as columns; the best training set per classifier in bold, the upper "
+            "bound aside)", report.headline(metrics_df))
 
 
 def checks(run, metrics_df):
@@ -461,9 +441,12 @@ def show_writeup(run, metrics_df, checks_=()):
     show.heading("Verdict")
     show.text("\n\n".join(report.verdicts(metrics_df, checks=checks_)))
     show.text("Each GAN arm against each classic baseline: the mean paired difference in "
-              "minority F1 over seeds (same seed, same split), its 95% interval, and whether "
-              "that interval excludes zero; withheld where a validity check fails.")
-    show.table(report.comparisons(metrics_df, checks=checks_).round(3))
+              "minority F1 over seeds (same seed, same split) and its 95% interval; beyond the "
+              "seed-to-seed spread when the interval excludes zero; withheld where a validity "
+              "check fails.")
+    comp = report.comparisons(metrics_df, checks=checks_)
+    plots.forest(comp)
+    show.collapsed("The same comparisons as a table", comp.round(3))
     plots.metric_points(metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)])
     show.heading("All metrics (mean ± std over seeds)")
     show.table(report.scores_table(metrics_df))

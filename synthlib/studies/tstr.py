@@ -41,15 +41,16 @@ check = common.check_plain_splits
 prepare = common.plain_splits
 
 
-def train(run):
+def generators(run):
+    """Per seed: one conditional GAN on the real training set, saved at each snapshot."""
     ds = run.data()
-    out = {}
-    for seed in run.seeds:
-        split = run.split(seed)
-        out[(seed, "cgan_all_classes")] = common.train_generator(
-            run, seed, "cgan_all_classes", ds.x[split.imbalanced], labels=ds.y[split.imbalanced],
-            snapshots=run.cfg.tstr.snapshots)
-    return out
+    return [common.Generator(seed, "cgan_all_classes", ds.x[run.split(seed).imbalanced],
+                             labels=ds.y[run.split(seed).imbalanced],
+                             snapshots=tuple(run.cfg.tstr.snapshots)) for seed in run.seeds]
+
+
+def train(run):
+    return common.train_all(run, generators(run))
 
 
 def generate(run):
@@ -67,7 +68,7 @@ def generate(run):
                                 batch_size=cfg.generate.batch_size)
             common.save_npz(run.path(f"tstr_step{step}.npz", seed), images=images,
                             labels=labels)
-            out[(seed, step)] = (images, labels)
+            out[(seed, f"after {step} steps")] = (images, labels)
         print(f"seed {seed}: {len(labels)} images from each of {len(cfg.tstr.snapshots)} "
               f"snapshots", flush=True)
     return out
@@ -141,23 +142,6 @@ def by_step(metrics_df, metric="accuracy"):
 # ---- what the notebooks show ---------------------------------------------------------------
 
 show_prepare = common.show_plain_splits
-
-
-def show_train(run, results):
-    show.heading("Loss curves")
-    plots.loss_curves(results, title="Conditional GAN losses")
-    show.heading("Samples over training (first seed)")
-    plots.grids_over_time(results[(run.seeds[0], "cgan_all_classes")][1],
-                          title="Classes in turn, same latent points")
-
-
-def show_generate(run, result):
-    ds = run.data()
-    show.heading("Images per class at each snapshot (first seed)")
-    for (seed, step), (x, y) in result.items():
-        if seed == run.seeds[0]:
-            plots.samples_per_class(x, y, names=ds.class_names,
-                                    title=f"After {step} steps: one row per class")
 
 
 def show_label(run, result):

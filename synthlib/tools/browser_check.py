@@ -35,7 +35,8 @@ A page FAILS when:
   * an <img> is blank: a single colour, or fully transparent. Raster data: URIs and local
     files are decoded with Pillow; anything Pillow can't read (SVG) is judged from the
     browser's own pixels (drawn on a canvas);
-  * the screenshot is missing or a single colour.
+  * the screenshot is missing or a single colour;
+  * the page is wider than the 1280 px window (it would scroll sideways).
 Remote resources that fail offline (nbconvert's lab template loads require.js and MathJax
 from cdnjs) and uncaught JS errors are NOTES, not failures; a note also says when the page
 text holds TeX that MathJax would have typeset.
@@ -400,8 +401,8 @@ def screenshot_page(chromium, page, probe, dest, workdir, result):
         result.notes.append(f"screenshot cut at {MAX_SCREENSHOT_HEIGHT} of {height} px")
         height = MAX_SCREENSHOT_HEIGHT
     if int(probe.get("width") or 0) > SCREENSHOT_WIDTH + 1:
-        result.notes.append(f"page is {probe['width']} px wide: wider than the "
-                            f"{SCREENSHOT_WIDTH} px window (horizontal scrolling)")
+        result.problems.append(f"page is {probe['width']} px wide: wider than the "
+                               f"{SCREENSHOT_WIDTH} px window (horizontal scrolling)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.unlink(missing_ok=True)
     rc, _, err = run_chromium(chromium, [f"--window-size={SCREENSHOT_WIDTH},{height}",

@@ -123,6 +123,9 @@ def main(argv=None):
     p.add_argument("--params", required=True)
     p.add_argument("--profile", default="quick")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--arms", default=",".join(CLASSIC),
+                   help="comma-separated arms to re-score (default: the classic ones and the "
+                        "upper bound)")
     p.add_argument("--generators", action="store_true",
                    help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
@@ -131,7 +134,7 @@ def main(argv=None):
         g = generator_quality(run)
         g.to_csv(run.reports / "rescore_generators.csv")
         print(g.round(3).to_string())
-    table = compare(run, rescore(run, args.epochs))
+    table = compare(run, rescore(run, args.epochs, args.arms.split(",")))
     out = run.reports / f"rescore_{args.epochs}_epochs.csv"
     table.to_csv(out)
     with pd.option_context("display.float_format", "{:.3f}".format):
