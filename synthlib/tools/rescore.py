@@ -134,9 +134,11 @@ def main(argv=None):
         g = generator_quality(run)
         g.to_csv(run.reports / "rescore_generators.csv")
         print(g.round(3).to_string())
-    table = compare(run, rescore(run, args.epochs, args.arms.split(",")))
+    rescored = rescore(run, args.epochs, args.arms.split(","))
+    table = compare(run, rescored)
     out = run.reports / f"rescore_{args.epochs}_epochs.csv"
     table.to_csv(out)
+    rescored.to_csv(out.with_name(f"rescore_{args.epochs}_epochs_by_seed.csv"), index=False)
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(table.to_string())
     print(f"largest |report - rescored|: {table['difference'].abs().max():.3f}; written {out}")
