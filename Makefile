@@ -92,8 +92,8 @@ chain-%:
 bench: $(STAMP) ## GAN training speed against the seed's loop, share of the matmul peak; reports/bench.json
 	$(PY) -m synthlib.tools.bench
 
-rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5), beside the report's numbers
-	@for e in $(EXP); do $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) || exit 1; done
+rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers
+	@for e in $(EXP); do $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) || exit 1; done
 
 results: $(STAMP) ## write README's Results section from reports/*/summary.json
 	$(PY) -m synthlib.tools.results

@@ -27,14 +27,13 @@ def smote(x, y, seed):
 
 
 def augmenter(aug_cfg, seed):
-    """Rotation, zoom, translation, brightness; horizontal flips only where labels survive."""
+    """Rotation, zoom, translation; horizontal flips only where labels survive. (Brightness
+    is applied by `augment`.)"""
     steps = [
         keras.layers.RandomRotation(aug_cfg.rotation / 360.0, fill_mode="constant", seed=seed),
         keras.layers.RandomZoom(aug_cfg.zoom, fill_mode="constant", seed=seed + 1),
         keras.layers.RandomTranslation(aug_cfg.translation, aug_cfg.translation,
                                        fill_mode="constant", seed=seed + 2),
-        keras.layers.RandomBrightness(aug_cfg.brightness, value_range=(0.0, 1.0),
-                                      seed=seed + 3),
     ]
     if aug_cfg.horizontal_flip:
         steps.append(keras.layers.RandomFlip("horizontal", seed=seed + 4))
@@ -48,6 +47,10 @@ def augment(images, n, aug_cfg, seed, batch_size=500):
     rng = np.random.default_rng(seed)
     source = images[rng.integers(0, len(images), n)].astype("float32") / 255.0
     model = augmenter(aug_cfg, seed)
-    out = [np.asarray(model(source[i:i + batch_size], training=True))
-           for i in range(0, n, batch_size)]
-    return np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)
+    out = np.concatenate([np.asarray(model(source[i:i + batch_size], training=True))
+                          for i in range(0, n, batch_size)])
+    # Brightness as a gain, not an offset: keras' RandomBrightness adds a constant, which greys
+    # a black background, and a classifier then learns "grey background = minority", a cue no
+    # real test image carries.
+    gain = rng.uniform(1 - aug_cfg.brightness, 1 + aug_cfg.brightness, (n,) + (1,) * (out.ndim - 1))
+    return np.clip(np.rint(out * gain * 255.0), 0, 255).astype(np.uint8)

@@ -169,7 +169,7 @@ class AugmentationConfig:
     rotation: float = 15.0  # degrees, either way
     zoom: float = 0.1
     translation: float = 0.1  # share of the side
-    brightness: float = 0.2
+    brightness: float = 0.2  # intensity gain in [1 - b, 1 + b]: a black background stays black
     horizontal_flip: bool = False  # only where labels survive a mirror (not for digits)
 
     def validate(self):

@@ -174,3 +174,21 @@ def test_resampling_baselines_only_use_the_imbalanced_set(digits, digits_split):
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
                            digits_split.kept_minority)
     assert not rows_of(x) & rows_of(digits.x[dropped])
+
+
+def test_augmentation_adds_no_cue_real_images_lack(digits):
+    """Augmented digits keep a black background (brightness is a gain, not an offset), so a
+    classifier cannot tell them from real ones by the background alone; and they are seeded."""
+    from synthlib import baselines
+    from synthlib.config import AugmentationConfig
+
+    source = digits.x[digits.y == 5][:20]
+    aug = AugmentationConfig(brightness=0.5)
+    images = baselines.augment(source, 200, aug, seed=3)
+    assert images.shape == (200,) + source.shape[1:] and images.dtype == np.uint8
+    # the same rotations, zooms and shifts without brightness: what is black there stays black
+    shapes = baselines.augment(source, 200, AugmentationConfig(brightness=0.0), seed=3)
+    assert (shapes == 0).mean() > 0.4 and images[shapes == 0].max() <= 1  # (rounding)
+    brightest = images.reshape(200, -1).max(1).astype(int)
+    assert brightest.max() - brightest.min() > 40  # the gain does vary the strokes
+    assert np.array_equal(images, baselines.augment(source, 200, aug, seed=3))

@@ -188,3 +188,14 @@ def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_pa
     ds, split = run.data(), run.split(seed)
     assert name == "dcgan_class0"
     assert np.array_equal(images, ds.x[split.imbalanced][ds.y[split.imbalanced] == 0])
+
+
+def test_augment_trains_only_the_generators_its_arms_use(folder_params, tmp_path):
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    every = {g.name for g in run.study.generators(run)}
+    assert "cgan_all_classes" in every and any(n.startswith("dcgan_class") for n in every)
+    run.cfg.evaluate.arms = ["real", "augmentation", "real_plus_cgan"]
+    assert {g.name for g in run.study.generators(run)} == {"cgan_all_classes"}
+    run.cfg.evaluate.arms = ["real", "augmentation"]
+    assert run.study.generators(run) == []

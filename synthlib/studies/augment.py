@@ -53,19 +53,29 @@ check = common.check_plain_splits
 prepare = common.plain_splits
 
 
-def _generators(run, ds):
-    return [f"dcgan_class{c}" for c in ds.classes] + ["cgan_all_classes"]
+# The arm that uses each generated source, and the source behind each arm that uses one.
+GENERATED = ("dcgan_per_class", "cgan_all_classes")  # the sources a generator made
+GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class", "cgan_all_classes": "cgan_all_classes",
+                "real_plus_cgan": "cgan_all_classes"}
+
+
+def sources(run):
+    """The generated sources the chosen arms (`evaluate.arms`) need: only those are trained."""
+    return [s for s in GENERATED if s in {GENERATOR_OF.get(a) for a in run.cfg.evaluate.arms}]
 
 
 def generators(run):
-    """Per seed: one DCGAN per class on that class's images, one conditional GAN on all."""
+    """Per seed: one DCGAN per class on that class's images, one conditional GAN on all
+    (each only where an arm uses it)."""
     ds = run.data()
     out = []
     for seed in run.seeds:
         split = run.split(seed)
         x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
-        out += [common.Generator(seed, f"dcgan_class{c}", x[y == c]) for c in ds.classes]
-        out.append(common.Generator(seed, "cgan_all_classes", x, labels=y))
+        if "dcgan_per_class" in sources(run):
+            out += [common.Generator(seed, f"dcgan_class{c}", x[y == c]) for c in ds.classes]
+        if "cgan_all_classes" in sources(run):
+            out.append(common.Generator(seed, "cgan_all_classes", x, labels=y))
     return out
 
 
@@ -86,25 +96,26 @@ def generate(run):
         split = run.split(seed)
         x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
         labels = np.repeat(ds.classes, n)
-        per_class = [gan.sample(gan.load_generator(run.path("generator.keras", seed,
-                                                            f"dcgan_class{c}")),
-                                n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size)
-                     for c in ds.classes]
-        cgan = gan.sample(gan.load_generator(run.path("generator.keras", seed, "cgan_all_classes")),
-                          len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
-                          label=labels)
-        augmented = [baselines.augment(x[y == c], n, cfg.augmentation, seed + int(c))
-                     for c in ds.classes]
-        sets = {"dcgan_per_class": np.concatenate(per_class), "cgan_all_classes": cgan,
-                "augmentation": np.concatenate(augmented)}
+        sets = {}
+        if "dcgan_per_class" in sources(run):
+            sets["dcgan_per_class"] = np.concatenate([
+                gan.sample(gan.load_generator(run.path("generator.keras", seed,
+                                                       f"dcgan_class{c}")),
+                           n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size)
+                for c in ds.classes])
+        if "cgan_all_classes" in sources(run):
+            sets["cgan_all_classes"] = gan.sample(
+                gan.load_generator(run.path("generator.keras", seed, "cgan_all_classes")),
+                len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
+                label=labels)
+        sets["augmentation"] = np.concatenate([
+            baselines.augment(x[y == c], n, cfg.augmentation, seed + int(c))
+            for c in ds.classes])
         for source, images in sets.items():
             common.save_npz(run.path(f"{source}.npz", seed), images=images, labels=labels)
             out[(seed, source)] = (images, labels)
         print(f"seed {seed}: {len(labels)} images from each of {', '.join(sets)}", flush=True)
     return out
-
-
-GENERATED = ("dcgan_per_class", "cgan_all_classes")  # the sources a generator made
 
 
 def label(run):
@@ -119,7 +130,7 @@ def label(run):
         oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
         accuracy.append({"seed": seed, "oracle_test_accuracy": acc,
                          "oracle_steps": int(oracle.optimizer.iterations)})
-        for source in GENERATED + ("augmentation",):
+        for source in sources(run) + ["augmentation"]:
             d = common.load_npz(run.path(f"{source}.npz", seed))
             proba = classifiers.predict_proba(oracle, d["images"])
             target = common.encode(d["labels"], ds.classes)
@@ -216,10 +227,6 @@ def show_evaluate(run, result):
     plots.confusion_matrices(confusions, labels=names, seed=run.seeds[0])
 
 
-GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class", "cgan_all_classes": "cgan_all_classes",
-                "real_plus_cgan": "cgan_all_classes"}
-
-
 def checks(run, metrics_df):
     """The write-up's validity checks: the oracle's accuracy; per classifier, the real arm's
     accuracy and its convergence; each generator's quality against real held-out images."""
@@ -231,7 +238,7 @@ def checks(run, metrics_df):
         out += validity.accuracy_check(metrics_df, "real", clf, v.real_accuracy,
                                        "real-data arm's test accuracy", clf)
     out += validity.convergence_checks(metrics_df, "accuracy", v, anchor="real")
-    return out + validity.generator_checks(metrics_df, GENERATED, v)
+    return out + validity.generator_checks(metrics_df, sources(run), v)
 
 
 def comparisons(metrics_df, metric="accuracy", checks_=()):
@@ -240,7 +247,8 @@ def comparisons(metrics_df, metric="accuracy", checks_=()):
     from synthlib.report import gate, paired_comparisons
 
     d = metrics_df[metrics_df.classifier != "oracle"]
-    comp = paired_comparisons(d, metric, list(GENERATOR_OF), ["real", "augmentation"])
+    gan_arms = [a for a in GENERATOR_OF if a in set(d.arm)]
+    comp = paired_comparisons(d, metric, gan_arms, ["real", "augmentation"])
     return gate(comp, checks_, lambda r: (r.classifier, GENERATOR_OF[r.gan_arm], "oracle"))
 
 

@@ -8,6 +8,7 @@ real test split, beside the report's own number. If the two disagree, one of the
 With --generators, each generator's images are also read by an independent MNIST classifier.
 
     python -m synthlib.tools.rescore --params params/five_minority.yaml --profile full --epochs 5
+    python -m synthlib.tools.rescore --params params/five_minority.yaml --profile full --steps 2000
 """
 from __future__ import annotations
 
@@ -79,9 +80,12 @@ def generator_quality(run, epochs=10):
     return pd.DataFrame(rows).groupby("generator").mean().drop(columns="seed")
 
 
-def rescore(run, epochs, arms=CLASSIC, batch_size=64):
-    """Tidy rows: seed, arm, the re-scored minority F1 and the optimizer steps it took."""
+def rescore(run, epochs, arms=CLASSIC, batch_size=64, steps=None):
+    """Tidy rows: seed, arm, the re-scored minority F1 and the optimizer steps it took.
+    With `steps`, every arm gets that many updates (shuffled batches, reshuffled each pass)
+    instead of `epochs` passes."""
     import keras
+    import tensorflow as tf
     from sklearn.metrics import f1_score
 
     from synthlib import evaluation
@@ -96,8 +100,16 @@ def rescore(run, epochs, arms=CLASSIC, batch_size=64):
             x, y, class_weight = evaluation.training_set(arm, ds, split, {}, run.cfg, seed)
             keras.utils.set_random_seed(1000 + seed)
             model = convnet(x.shape[1:])
-            model.fit(x.astype("float32") / 255.0, y, epochs=epochs, batch_size=batch_size,
-                      class_weight=class_weight, verbose=0)
+            x = x.astype("float32") / 255.0
+            if steps:
+                data = (tf.data.Dataset.from_tensor_slices((x, y))
+                        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+                        .repeat().batch(batch_size))
+                model.fit(data, epochs=1, steps_per_epoch=steps, class_weight=class_weight,
+                          verbose=0)
+            else:
+                model.fit(x, y, epochs=epochs, batch_size=batch_size,
+                          class_weight=class_weight, verbose=0)
             pred = model.predict(x_test.astype("float32") / 255.0, verbose=0).argmax(1)
             f1 = f1_score(y_test, pred, pos_label=1, zero_division=0)
             steps = int(model.optimizer.iterations)
@@ -123,6 +135,9 @@ def main(argv=None):
     p.add_argument("--params", required=True)
     p.add_argument("--profile", default="quick")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--steps", type=int, default=0,
+                   help="train every arm for this many steps of batch 64 instead (equal "
+                        "compute per arm, like the report's own evaluators)")
     p.add_argument("--arms", default=",".join(CLASSIC),
                    help="comma-separated arms to re-score (default: the classic ones and the "
                         "upper bound)")
@@ -130,15 +145,19 @@ def main(argv=None):
                    help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
     run = Run(args.params, args.profile)
+    if run.cfg.study != "rebalance":
+        print(f"{run.experiment}: study {run.cfg.study!r} has no classic arms to re-score; skipped")
+        return
     if args.generators:
         g = generator_quality(run)
         g.to_csv(run.reports / "rescore_generators.csv")
         print(g.round(3).to_string())
-    rescored = rescore(run, args.epochs, args.arms.split(","))
+    rescored = rescore(run, args.epochs, args.arms.split(","), steps=args.steps)
     table = compare(run, rescored)
-    out = run.reports / f"rescore_{args.epochs}_epochs.csv"
+    name = f"rescore_{args.steps}_steps" if args.steps else f"rescore_{args.epochs}_epochs"
+    out = run.reports / f"{name}.csv"
     table.to_csv(out)
-    rescored.to_csv(out.with_name(f"rescore_{args.epochs}_epochs_by_seed.csv"), index=False)
+    rescored.to_csv(out.with_name(f"{name}_by_seed.csv"), index=False)
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(table.to_string())
     print(f"largest |report - rescored|: {table['difference'].abs().max():.3f}; written {out}")
