@@ -29,7 +29,7 @@ def test_defaults_and_profiles_are_applied(tmp_path):
     assert cfg.gan.steps == config.PROFILES["smoke"]["gan"]["steps"]
     assert cfg.experiment == "exp"
     full = load_text(tmp_path, "profiles: {full: {gan: {steps: 7}}}\n", "full")
-    assert full.gan.steps == 7 and len(full.seeds) == 5
+    assert full.gan.steps == 7 and len(full.seeds) == 4
 
 
 def test_step_budgets_name_only_what_changes(tmp_path):
