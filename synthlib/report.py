@@ -35,12 +35,15 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
 
 
 def mark_best(strings, values, higher_is_better=True):
-    """A Styler of `strings` with the best of `values` in each column in bold."""
+    """A Styler of `strings` with the best of `values` in each column in bold; `.best` maps
+    each column to its best row (for the Markdown copy)."""
     best = values.idxmax() if higher_is_better else values.idxmin()
 
     def bold(column):
         return ["font-weight: bold" if i == best.get(column.name) else "" for i in column.index]
-    return strings.style.apply(bold, axis=0)
+    styler = strings.style.apply(bold, axis=0)
+    styler.best = best
+    return styler
 
 
 def paired_comparisons(metrics_df, metric, arms, baselines):
@@ -203,7 +206,6 @@ def write_summary(run, metrics_df, checks):
 
     man = manifest(run)
     caption, table = run.study.headline(metrics_df)
-    strings = getattr(table, "data", table)  # a Styler (best marked) or a DataFrame
     conclusive, line = validity.headline(checks)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
@@ -213,14 +215,21 @@ def write_summary(run, metrics_df, checks):
                "headline_caption": caption,
                "headline_html": (table.to_html() if hasattr(table, "data")
                                  else table.to_html(classes="headline")),
-               "headline_markdown": markdown_table(strings)}
+               "headline_markdown": markdown_table(table)}
     write_text(run.reports / "summary.json", json.dumps(summary, indent=2))
     write_index(run.reports.parent)
     return summary
 
 
 def markdown_table(table):
-    """A DataFrame as a GitHub-flavoured Markdown table (index as the first columns)."""
+    """A DataFrame (or a Styler from `mark_best`: its best cells in bold) as a GitHub-flavoured
+    Markdown table, the index as the first columns."""
+    if hasattr(table, "data"):
+        t = table.data.copy()
+        for column, row in getattr(table, "best", {}).items():
+            if row in t.index and column in t.columns:
+                t.loc[row, column] = f"**{t.loc[row, column]}**"
+        table = t
     t = table.reset_index() if any(n is not None for n in table.index.names) else table
     cells = [[str(c) for c in t.columns]] + [[str(v) for v in row] for row in t.values]
     lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]

@@ -56,3 +56,6 @@ def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
     styles = styled._compute().ctx  # {(row, column): [(property, value)]}
     bold = sorted(k for k, v in styles.items() if ("font-weight", "bold") in v)
     assert bold == [(1, 0), (1, 1)]  # smote for each classifier, not the upper bound
+    lines = report.markdown_table(styled).splitlines()  # README's results: the same marks
+    assert lines[3] == "| smote | **0.910 ± 0.014** | **0.910 ± 0.014** |"
+    assert "**" not in lines[4]
