@@ -106,7 +106,7 @@ def rescore(run, epochs, arms=CLASSIC, batch_size=64, steps=None):
                         .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
                         .repeat().batch(batch_size))
                 model.fit(data, epochs=1, steps_per_epoch=steps, class_weight=class_weight,
-                          verbose=0)
+                          shuffle=False, verbose=0)  # the dataset shuffles
             else:
                 model.fit(x, y, epochs=epochs, batch_size=batch_size,
                           class_weight=class_weight, verbose=0)
