@@ -112,9 +112,9 @@ def rescore(run, epochs, arms=CLASSIC, batch_size=64, steps=None):
                           class_weight=class_weight, verbose=0)
             pred = model.predict(x_test.astype("float32") / 255.0, verbose=0).argmax(1)
             f1 = f1_score(y_test, pred, pos_label=1, zero_division=0)
-            steps = int(model.optimizer.iterations)
-            print(f"seed {seed} {arm:<20} minority F1 {f1:.3f} ({steps} steps)", flush=True)
-            rows.append({"seed": seed, "arm": arm, "rescored": f1, "steps": steps})
+            taken = int(model.optimizer.iterations)
+            print(f"seed {seed} {arm:<20} minority F1 {f1:.3f} ({taken} steps)", flush=True)
+            rows.append({"seed": seed, "arm": arm, "rescored": f1, "steps": taken})
     return pd.DataFrame(rows)
 
 
