@@ -19,6 +19,8 @@ SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
 TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' requirements.txt)
 RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
+# TensorFlow's start-up lines, dropped from the console of the tools that run outside notebooks
+QUIET = $(PY) -m synthlib.pipeline quiet
 # Experiments are independent chains of stages: `make report` runs up to one chain per core at
 # once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
 # waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
@@ -89,11 +91,11 @@ report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/
 chain-%:
 	@$(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
-bench: $(STAMP) ## GAN training speed against the seed's loop, share of the matmul peak; reports/bench.json
-	$(PY) -m synthlib.tools.bench
+bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)
+	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)
 
 rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers
-	@for e in $(EXP); do $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) || exit 1; done
+	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) 2>&1 | $(QUIET) || exit 1; done
 
 results: $(STAMP) ## write README's Results section from reports/*/summary.json
 	$(PY) -m synthlib.tools.results

@@ -195,7 +195,15 @@ def main(argv=None):
         s.add_argument("--build-dir", default="")
         s.add_argument("--reports-dir", default="")
     sub.add_parser("index")
+    sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
+                                 "bench, make rescore)")
     args = p.parse_args(argv)
+    if args.command == "quiet":
+        for line in sys.stdin:
+            if not NOISE.match(line):
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        return 0
     # make runs several experiments at once: each line says whose it is.
     prefix = f"{Path(args.params).stem} {args.name[:2]} | " if args.command == "stage" else ""
     logging.basicConfig(level=logging.WARNING, format=prefix.replace("%", "%%") + "%(message)s")

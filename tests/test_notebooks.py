@@ -120,3 +120,17 @@ def test_stages_that_only_read_and_draw_start_without_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_quiet_drops_tensorflow_start_up_lines_and_keeps_the_rest(monkeypatch, capsys):
+    import io
+
+    lines = ["WARNING: All log messages before absl::InitializeLog() is called are written to "
+             "STDERR\n",
+             "I0000 00:00:1795995762.262333    1589 port.cc:153] oneDNN custom operations are on.\n",
+             "oracle: small_cnn on 6999 training images, 3000 steps\n",
+             "E0000 00:00:1795995891.996574    1589 meta_optimizer.cc:967] remapper failed: x\n",
+             "E0000 00:00:1795995891.996574    1589 other.cc:1] a real error\n"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(lines)))
+    assert pipeline.main(["quiet"]) == 0
+    assert capsys.readouterr().out == lines[2] + lines[4]

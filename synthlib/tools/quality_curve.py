@@ -90,7 +90,8 @@ def curve(scenario, kind, gan_cfg, steps, every):
     print(f"{kind} {gan_cfg.architecture} {gan_cfg.precision}: {steps} steps on {len(images)} "
           f"images", flush=True)
     model.fit(gan.image_batches(images, gan_cfg.batch_size, scenario.seed, labels),
-              epochs=steps // every, steps_per_epoch=every, verbose=0, callbacks=[measure])
+              epochs=steps // every, steps_per_epoch=every, verbose=0, callbacks=[measure],
+              shuffle=False)
     out = pd.DataFrame(measure.rows).assign(generator=kind, architecture=gan_cfg.architecture,
                                             precision=gan_cfg.precision)
     last = out.iloc[-1]
