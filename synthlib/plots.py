@@ -312,7 +312,13 @@ def quality_curves(table, thresholds, path=None):
         sns.lineplot(data=d, x="wall_seconds", y=col, hue="run", marker="o", ax=ax,
                      legend=ax is axes[1])
         ax.axhline(limit, color="k", ls="--", lw=1)
+        ax.set_xscale("log")  # the seed's network takes ten times the light one's time
         ax.set_xlabel("training time (s, wall clock)")
+    copy = thresholds.get("copy_of_training_images_ratio")
+    if copy:
+        axes[1].axhline(copy, color="k", ls=":", lw=1)
+        axes[1].annotate("a copy of the training images", (0.02, copy), fontsize=8,
+                         xycoords=("axes fraction", "data"), va="bottom")
     axes[1].set_yscale("log")
     axes[0].set_title("oracle label agreement (higher is better)")
     axes[1].set_title("Fréchet distance / real-vs-real (lower is better)")

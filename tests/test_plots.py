@@ -59,3 +59,24 @@ def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
     lines = report.markdown_table(styled).splitlines()  # README's results: the same marks
     assert lines[3] == "| smote | **0.910 ± 0.014** | **0.910 ± 0.014** |"
     assert "**" not in lines[4]
+
+
+def test_bench_quality_curve_shows_thresholds_and_the_copy_bound(tmp_path):
+    from synthlib import config
+    from synthlib.tools.quality_curve import time_to_quality
+
+    table = pd.DataFrame([
+        {"generator": "dcgan_minority", "architecture": "light_dcgan", "precision": "float32",
+         "step": s, "wall_seconds": 10.0 * s, "cpu_seconds": 20.0 * s, "label_agreement": a,
+         "frechet_ratio": f} for s, a, f in ((1, 0.80, 9.0), (2, 0.97, 2.5), (3, 0.99, 1.8))])
+    hit = time_to_quality(table, config.ValidityConfig())
+    assert hit.step == 3  # step 2 has the agreement but not the Fréchet distance
+    assert time_to_quality(table.iloc[:2], config.ValidityConfig()) is None
+    plt.close("all")
+    plots.quality_curves(table, {"label_agreement": 0.95, "frechet_ratio": 2.0,
+                                 "copy_of_training_images_ratio": 2.7})
+    agreement, frechet = plt.gcf().axes[:2]
+    assert [line.get_ydata()[0] for line in agreement.lines[-1:]] == [0.95]
+    assert sorted(line.get_ydata()[0] for line in frechet.lines if len(line.get_ydata()) == 2
+                  ) == [2.0, 2.7]  # the threshold and the copy bound, as horizontal lines
+    assert frechet.get_yscale() == "log" and frechet.get_xscale() == "log"

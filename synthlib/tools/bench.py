@@ -202,7 +202,8 @@ def quality(args):
     table = pd.concat(curves, ignore_index=True)
     print(f"\ntime to quality (oracle agreement >= {validity_cfg.label_agreement}, Fréchet "
           f"distance <= {validity_cfg.frechet_ratio} x real-vs-real at n = "
-          f"{len(scenario.heldout)}):")
+          f"{len(scenario.heldout)}; a copy of the {len(scenario.split.kept_minority)} kept "
+          f"minority images scores {scenario.copy_ratio:.2f}x):")
     for name, hit in reached.items():
         print(f"  {name:48} " + ("not within the budget" if hit is None else
                                  f"{hit['step']:.0f} steps, {hit['wall_seconds']:.0f} s wall, "
@@ -210,7 +211,8 @@ def quality(args):
     return {"quality_thresholds": {"label_agreement": validity_cfg.label_agreement,
                                    "frechet_ratio": validity_cfg.frechet_ratio,
                                    "n": len(scenario.heldout),
-                                   "real_vs_real_frechet": scenario.reference["frechet_distance"]},
+                                   "real_vs_real_frechet": scenario.reference["frechet_distance"],
+                                   "copy_of_training_images_ratio": scenario.copy_ratio},
             "time_to_quality": reached, "quality_curves": table.to_dict("records")}, table
 
 

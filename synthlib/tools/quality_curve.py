@@ -39,6 +39,12 @@ class Scenario:
         self.pool = quality.features(self.features, ds.x[sp.train][ds.y[sp.train] == self.minority])
         self.heldout = ds.x[sp.validation][ds.y[sp.validation] == self.minority]
         self.reference = self.measure(self.heldout)
+        # Both generators see only the kept minority images: a copy of those (drawn with
+        # repeats to the same n) is about as close as a generator that memorised them gets.
+        kept = ds.x[sp.kept_minority]
+        copies = kept[np.random.default_rng(seed).integers(0, len(kept), len(self.heldout))]
+        self.copy_ratio = (self.measure(copies)["frechet_distance"]
+                           / self.reference["frechet_distance"])
 
     def training_set(self, kind):
         """(images, labels or None) a generator of `kind` learns from."""

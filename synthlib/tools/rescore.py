@@ -67,16 +67,22 @@ def generator_quality(run, epochs=10):
                                 verbose=0)
         held = ds.x[split.validation][ds.y[split.validation] == minority]
         reference = frechet(features.predict(held / 255.0, verbose=0), test)
+        # the kept minority images every generator learned from, repeated to the same n: how
+        # close a generator that memorised them would come
+        kept = ds.x[split.kept_minority]
+        copies = kept[np.random.default_rng(seed).integers(0, len(kept), len(held))]
+        copy_ratio = frechet(features.predict(copies / 255.0, verbose=0), test) / reference
         for name in run.cfg.generators():
             with np.load(run.path("synthetic.npz", seed, name)) as f:
                 images = f["images"][:len(held)] / 255.0
             agree = float(np.mean(model.predict(images, verbose=0).argmax(1) == minority))
             fd = frechet(features.predict(images, verbose=0), test)
             print(f"seed {seed} {name:<26} agreement {agree:.3f}  Fréchet {fd:.1f} vs "
-                  f"{reference:.1f} real ({fd / reference:.1f}x); classifier {accuracy:.4f}",
-                  flush=True)
+                  f"{reference:.1f} real ({fd / reference:.1f}x; a copy of the kept images "
+                  f"{copy_ratio:.1f}x); classifier {accuracy:.4f}", flush=True)
             rows.append({"seed": seed, "generator": name, "label_agreement": agree,
-                         "frechet_ratio": fd / reference, "classifier_accuracy": accuracy})
+                         "frechet_ratio": fd / reference, "copy_frechet_ratio": copy_ratio,
+                         "classifier_accuracy": accuracy})
     return pd.DataFrame(rows).groupby("generator").mean().drop(columns="seed")
 
 
@@ -140,7 +146,7 @@ def main(argv=None):
                         "compute per arm, like the report's own evaluators)")
     p.add_argument("--arms", default=",".join(CLASSIC),
                    help="comma-separated arms to re-score (default: the classic ones and the "
-                        "upper bound)")
+                        "upper bound; none: only --generators)")
     p.add_argument("--generators", action="store_true",
                    help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
@@ -152,6 +158,8 @@ def main(argv=None):
         g = generator_quality(run)
         g.to_csv(run.reports / "rescore_generators.csv")
         print(g.round(3).to_string())
+    if args.arms in ("", "none"):
+        return
     rescored = rescore(run, args.epochs, args.arms.split(","), steps=args.steps)
     table = compare(run, rescored)
     name = f"rescore_{args.steps}_steps" if args.steps else f"rescore_{args.epochs}_epochs"
