@@ -18,19 +18,20 @@ NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_write
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
 TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' requirements.txt)
-RUN_STAGE = $(THREADS) $(PY) -m synthlib.pipeline stage
+RUN_STAGE = $(PY) -m synthlib.pipeline stage --jobs $(RUNNING)
 # TensorFlow's start-up lines, dropped from the console of the tools that run outside notebooks
 QUIET = $(PY) -m synthlib.pipeline quiet
 # Experiments are independent chains of stages: `make report` runs up to one chain per core at
 # once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
 # waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
 # take little longer than the longer one. Two TensorFlow processes would each take every core:
-# under make -jN each stage gets an equal share of the cores.
+# under make -jN each chain holds a slot while it runs, and each stage gets an equal share of
+# the cores among the chains running when it starts (synthlib/pipeline.py): all of them once
+# its chain is left alone.
 # (MAKEFLAGS shows -jN only when recipes run.)
 CORES := $(shell nproc 2>/dev/null || echo 2)
 JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))
 RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
-THREADS = $(if $(filter-out 1,$(RUNNING)),TF_NUM_INTRAOP_THREADS=$$(( $(CORES) / $(RUNNING) > 0 ? $(CORES) / $(RUNNING) : 1 )) TF_NUM_INTEROP_THREADS=1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 .PHONY: help setup report test lab index check check-reports bench rescore results clean clean-reports
@@ -89,7 +90,7 @@ report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/
 	@echo "reports: $(CURDIR)/reports/index.html"
 
 chain-%:
-	@$(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
+	@$(PY) -m synthlib.pipeline chain -- $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)

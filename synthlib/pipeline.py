@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -134,7 +135,71 @@ def to_html(notebook_path, html_path):
     write_text(html_path, body)
 
 
-def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=None):
+RUNNING_DIR = BUILD_DIR / ".running"
+
+
+def running_chains(directory=RUNNING_DIR):
+    """How many chains of stages run now: each holds a lock on its own file in `directory`
+    while it runs; the file of a chain that was killed holds none and is removed."""
+    n = 0
+    for f in Path(directory).glob("*.lock"):
+        try:
+            fd = os.open(f, os.O_RDWR)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            n += 1
+        else:
+            f.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    return n
+
+
+def run_chain(command, directory=RUNNING_DIR):
+    """Run `command` (make's chain of one experiment's stages) holding a slot in `directory`,
+    so that each of its stages knows how many chains share the cores; its exit status."""
+    import subprocess
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # locked before it gets its .lock name, so that no one counts it free and removes it
+    tmp = directory / f"{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    slot = tmp.with_suffix(".lock")
+    os.replace(tmp, slot)
+    try:
+        # close_fds=False: make's jobserver reaches the sub-make through inherited descriptors
+        return subprocess.call(command, close_fds=False)
+    finally:
+        slot.unlink(missing_ok=True)
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def core_share(jobs, directory=RUNNING_DIR):
+    """Under `make -jN` several chains of stages run at once, and TensorFlow would give each
+    stage every core. Inside, the stage's notebook gets an equal share of the cores among the
+    chains running when it starts: one core each while two chains run, every core once a
+    chain is left alone. Yields the thread count (None: TensorFlow's own choice, with
+    jobs <= 1 or TF_NUM_INTRAOP_THREADS set by the user)."""
+    if jobs <= 1 or "TF_NUM_INTRAOP_THREADS" in os.environ:
+        yield None
+        return
+    cores = len(os.sched_getaffinity(0))
+    threads = max(1, cores // max(1, min(running_chains(directory), jobs)))
+    os.environ.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS="1")
+    try:
+        yield threads
+    finally:
+        for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+            os.environ.pop(k, None)
+
+
+def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=None, jobs=1):
     import nbformat
     import papermill
 
@@ -152,7 +217,11 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     parameters = {"params_file": str(params_file), "profile": profile,
                   "build_dir": str(build), "reports_dir": str(reports)}
     start = time.perf_counter()
-    with atomic_path(out) as tmp:
+    with atomic_path(out) as tmp, core_share(jobs) as threads:
+        if threads:  # one write, so that another chain's lines cannot split it
+            sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), its share of "
+                             f"{len(os.sched_getaffinity(0))} cores\n")
+            sys.stdout.flush()
         try:
             with kernel_stderr_to(build / f"{name}.kernel.log"):
                 papermill.execute_notebook(
@@ -172,7 +241,8 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     times_file = build / "stage_times.json"
     times = json.loads(times_file.read_text()) if times_file.exists() else {}
-    times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1)}
+    times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
+                   "threads": threads or len(os.sched_getaffinity(0))}
     write_text(times_file, json.dumps(times, indent=2))
     print(f"{cfg.experiment}/{name}: done in {seconds:.0f} s -> {reports / (name + '.html')}")
 
@@ -194,10 +264,18 @@ def main(argv=None):
                        help="smoke | quick | full")
         s.add_argument("--build-dir", default="")
         s.add_argument("--reports-dir", default="")
+        if cmd == "stage":
+            s.add_argument("--jobs", type=int, default=1,
+                           help="stages make runs at once (make -jN): the cores are shared")
+    chain = sub.add_parser("chain", help="run a command (make's chain of one experiment's "
+                                         "stages) holding a slot: its stages share the cores")
+    chain.add_argument("cmd", nargs=argparse.REMAINDER)
     sub.add_parser("index")
     sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
                                  "bench, make rescore)")
     args = p.parse_args(argv)
+    if args.command == "chain":
+        return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
     if args.command == "quiet":
         for line in sys.stdin:
             if not NOISE.match(line):
@@ -214,7 +292,7 @@ def main(argv=None):
                   f"from {ds.source}")
         elif args.command == "stage":
             run_stage(args.name, args.params, args.profile, args.build_dir, args.reports_dir,
-                      echo=Echo(prefix))
+                      echo=Echo(prefix), jobs=args.jobs)
         else:
             from synthlib.report import write_index
             write_index(REPORTS_DIR)

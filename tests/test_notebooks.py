@@ -134,3 +134,42 @@ def test_quiet_drops_tensorflow_start_up_lines_and_keeps_the_rest(monkeypatch, c
     monkeypatch.setattr("sys.stdin", io.StringIO("".join(lines)))
     assert pipeline.main(["quiet"]) == 0
     assert capsys.readouterr().out == lines[2] + lines[4]
+
+
+def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_path,
+                                                                        monkeypatch):
+    import fcntl
+    import sys
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    # another experiment's chain, running: it holds the lock on its slot
+    other = os.open(tmp_path / "1.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    # the slot of a chain that was killed: a file nobody holds a lock on
+    (tmp_path / "2.lock").touch()
+    # this stage's own chain holds a slot too, while the command runs
+    probe = ("import sys; from synthlib import pipeline; "
+             f"sys.exit(10 + pipeline.running_chains({str(tmp_path)!r}))")
+    assert pipeline.run_chain([sys.executable, "-c", probe], tmp_path) == 12
+    assert not (tmp_path / "2.lock").exists()
+    assert pipeline.running_chains(tmp_path) == 1
+    with pipeline.core_share(2, tmp_path) as threads:  # 1 chain counted, capped by jobs
+        assert threads == cores
+    (tmp_path / "3.lock").touch()
+    third = os.open(tmp_path / "3.lock", os.O_RDWR)
+    fcntl.flock(third, fcntl.LOCK_EX)
+    with pipeline.core_share(2, tmp_path) as threads:
+        assert threads == max(1, cores // 2)
+        assert os.environ["TF_NUM_INTRAOP_THREADS"] == str(threads)
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    os.close(other)
+    os.close(third)  # the other chains have finished
+    assert pipeline.running_chains(tmp_path) == 0
+    with pipeline.core_share(2, tmp_path) as threads:
+        assert threads == cores
+    with pipeline.core_share(1, tmp_path) as threads:  # one chain at a time: TensorFlow decides
+        assert threads is None and "TF_NUM_INTRAOP_THREADS" not in os.environ
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # the user's own setting stands
+    with pipeline.core_share(2, tmp_path) as threads:
+        assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
