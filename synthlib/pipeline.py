@@ -138,6 +138,13 @@ def to_html(notebook_path, html_path):
 RUNNING_DIR = BUILD_DIR / ".running"
 
 
+def cores():
+    """The cores this process may run on (all of them where the OS cannot say: macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def running_chains(directory=RUNNING_DIR):
     """How many chains of stages run now: each holds a lock on its own file in `directory`
     while it runs; the file of a chain that was killed holds none and is removed."""
@@ -189,8 +196,7 @@ def core_share(jobs, directory=RUNNING_DIR):
     if jobs <= 1 or "TF_NUM_INTRAOP_THREADS" in os.environ:
         yield None
         return
-    cores = len(os.sched_getaffinity(0))
-    threads = max(1, cores // max(1, min(running_chains(directory), jobs)))
+    threads = max(1, cores() // max(1, min(running_chains(directory), jobs)))
     os.environ.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS="1")
     try:
         yield threads
@@ -220,7 +226,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     with atomic_path(out) as tmp, core_share(jobs) as threads:
         if threads:  # one write, so that another chain's lines cannot split it
             sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), its share of "
-                             f"{len(os.sched_getaffinity(0))} cores\n")
+                             f"{cores()} cores\n")
             sys.stdout.flush()
         try:
             with kernel_stderr_to(build / f"{name}.kernel.log"):
@@ -242,7 +248,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     times_file = build / "stage_times.json"
     times = json.loads(times_file.read_text()) if times_file.exists() else {}
     times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
-                   "threads": threads or len(os.sched_getaffinity(0))}
+                   "threads": threads or cores()}
     write_text(times_file, json.dumps(times, indent=2))
     print(f"{cfg.experiment}/{name}: done in {seconds:.0f} s -> {reports / (name + '.html')}")
 
@@ -266,7 +272,7 @@ def main(argv=None):
         s.add_argument("--reports-dir", default="")
         if cmd == "stage":
             s.add_argument("--jobs", type=int, default=1,
-                           help="stages make runs at once (make -jN): the cores are shared")
+                           help="chains make runs at once (make -jN): they share the cores")
     chain = sub.add_parser("chain", help="run a command (make's chain of one experiment's "
                                          "stages) holding a slot: its stages share the cores")
     chain.add_argument("cmd", nargs=argparse.REMAINDER)
