@@ -128,6 +128,10 @@ class GanConfig:
     # Conditional GANs: weight of the auxiliary classifier loss (AC-GAN) beside the projection
     # discriminator's; it makes images recognisable as the class asked for. 0: none.
     class_loss_weight: float = 1.0
+    # Weight of the R1 gradient penalty on the discriminator at real images (0: none): it
+    # steadies a discriminator that learns from a few dozen images (see README, generator
+    # quality). Costs a second backward pass through the discriminator per step.
+    r1_weight: float = 0.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.
     precision: str = "float32"
@@ -146,6 +150,7 @@ class GanConfig:
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
         _check(self.class_loss_weight >= 0, "gan.class_loss_weight", self.class_loss_weight,
                "must be >= 0")
+        _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
 
 
 @dataclass

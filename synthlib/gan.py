@@ -55,7 +55,7 @@ class DCGAN(keras.Model):
     (images, labels) and the discriminator sees the label too)."""
 
     def __init__(self, generator, discriminator, latent_dim, seed=0, diffaugment=False,
-                 class_loss_weight=0.0, **kwargs):
+                 class_loss_weight=0.0, r1_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -63,6 +63,7 @@ class DCGAN(keras.Model):
         self.conditional = len(generator.inputs) == 2
         self.diffaugment = diffaugment
         self.class_loss_weight = class_loss_weight  # conditional: the auxiliary classifier's
+        self.r1_weight = r1_weight  # the R1 gradient penalty's (0: none)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -104,18 +105,28 @@ class DCGAN(keras.Model):
 
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
+        real_images = ops.convert_to_tensor(real_images)  # watched by the R1 penalty's tape
         n = ops.shape(real_images)[0]
         fake_images = self._generate(n, labels)
         ones, zeros = ops.ones((n, 1)), ops.zeros((n, 1))
         w = self.class_loss_weight
 
         with tf.GradientTape() as tape:
-            real_logits, real_class_loss = self._discriminate(real_images, labels)
+            with tf.GradientTape(watch_accessed_variables=False) as input_tape:
+                input_tape.watch(real_images)
+                real_logits, real_class_loss = self._discriminate(real_images, labels)
+                realness = ops.sum(real_logits)
             fake_logits, _ = self._discriminate(fake_images, labels)
             # the classifier learns the classes from real images only, so that it cannot be
             # taught to read the generator's mistakes as the class asked for
             d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits)) \
                 + w * real_class_loss
+            if self.r1_weight:
+                # R1 (Mescheder et al., 2018): a discriminator that has seen few real images
+                # turns steep around them; penalising its slope there keeps the generator's
+                # signal smooth (taken inside `tape`, so that it is differentiated too)
+                slope = input_tape.gradient(realness, real_images)
+                d_loss += 0.5 * self.r1_weight * ops.mean(ops.sum(ops.square(slope), [1, 2, 3]))
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
@@ -234,7 +245,8 @@ def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
     generator, discriminator = networks.build_gan_networks(
         gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes, gan_cfg.precision)
     model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
-                  diffaugment=diffaugment, class_loss_weight=gan_cfg.class_loss_weight)
+                  diffaugment=diffaugment, class_loss_weight=gan_cfg.class_loss_weight,
+                  r1_weight=gan_cfg.r1_weight)
     d_opt, g_opt = make_optimizers(gan_cfg)
     model.compile(d_opt, g_opt, keras.losses.BinaryCrossentropy(from_logits=True))
     # Built up front so that a checkpoint (weights and optimizer state) can be restored into it.

@@ -107,3 +107,12 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     assert int(model.g_optimizer.iterations) == 4 and int(model.d_optimizer.iterations) == 4
     assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]  # curves kept
     assert not (tmp_path / "backup").exists()
+
+
+def test_r1_penalty_adds_the_discriminators_slope_at_real_images(digits):
+    real = digits.x[:5].astype("float32") / 255.0
+    plain = gan.build(tiny_cfg(), (28, 28, 1), seed=0).train_step(real)
+    penalised = gan.build(tiny_cfg(r1_weight=10.0), (28, 28, 1), seed=0).train_step(real)
+    # same weights, data and noise: only the penalty differs, and it is positive
+    assert float(penalised["d_real"]) == float(plain["d_real"])
+    assert float(penalised["d_loss"]) > float(plain["d_loss"])
