@@ -103,30 +103,37 @@ class DCGAN(keras.Model):
         return logits, ops.mean(keras.losses.sparse_categorical_crossentropy(
             labels, class_logits, from_logits=True))
 
+    def _discriminate_real(self, images, labels):
+        """`_discriminate` on real images, and the R1 penalty (Mescheder et al., 2018; 0 when
+        r1_weight is 0): a discriminator that has seen few real images turns steep around
+        them; penalising its slope there keeps the generator's signal smooth. Called inside
+        the discriminator's tape, so that the penalty is differentiated too."""
+        if not self.r1_weight:
+            return (*self._discriminate(images, labels), 0.0)
+        images = ops.convert_to_tensor(images)
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(images)
+            logits, class_loss = self._discriminate(images, labels)
+            realness = ops.sum(logits)
+        slope = tape.gradient(realness, images)
+        return logits, class_loss, 0.5 * self.r1_weight * ops.mean(
+            ops.sum(ops.square(slope), [1, 2, 3]))
+
     def train_step(self, data):
         real_images, labels = data if self.conditional else (data, None)
-        real_images = ops.convert_to_tensor(real_images)  # watched by the R1 penalty's tape
         n = ops.shape(real_images)[0]
         fake_images = self._generate(n, labels)
         ones, zeros = ops.ones((n, 1)), ops.zeros((n, 1))
         w = self.class_loss_weight
 
         with tf.GradientTape() as tape:
-            with tf.GradientTape(watch_accessed_variables=False) as input_tape:
-                input_tape.watch(real_images)
-                real_logits, real_class_loss = self._discriminate(real_images, labels)
-                realness = ops.sum(real_logits)
+            real_logits, real_class_loss, slope_penalty = self._discriminate_real(real_images,
+                                                                                  labels)
             fake_logits, _ = self._discriminate(fake_images, labels)
             # the classifier learns the classes from real images only, so that it cannot be
             # taught to read the generator's mistakes as the class asked for
             d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits)) \
-                + w * real_class_loss
-            if self.r1_weight:
-                # R1 (Mescheder et al., 2018): a discriminator that has seen few real images
-                # turns steep around them; penalising its slope there keeps the generator's
-                # signal smooth (taken inside `tape`, so that it is differentiated too)
-                slope = input_tape.gradient(realness, real_images)
-                d_loss += 0.5 * self.r1_weight * ops.mean(ops.sum(ops.square(slope), [1, 2, 3]))
+                + w * real_class_loss + slope_penalty
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
