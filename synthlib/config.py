@@ -189,10 +189,12 @@ class AugmentationConfig:
 class QualityConfig:
     """Generator-quality measures, each beside a real-vs-real reference of the same size."""
     samples: int = 500  # at most this many images per set (capped by the real reference)
+    draws: int = 10  # the synthetic measures: mean over this many disjoint draws of that size
     near_duplicate: float = 0.5  # closer to a training image than this x the real median
 
     def validate(self):
         _check(self.samples >= 10, "quality.samples", self.samples, "must be >= 10")
+        _check(self.draws >= 1, "quality.draws", self.draws, "must be >= 1")
         _check(0 < self.near_duplicate <= 1, "quality.near_duplicate", self.near_duplicate,
                "must be in (0, 1]")
 

@@ -94,41 +94,58 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     n = min(quality_cfg.samples, len(real_heldout), len(synthetic))
     if n < 3:
         raise ValueError(f"quality: only {n} images to compare; need at least 3")
-    synth = synthetic[rng.choice(len(synthetic), n, replace=False)]
+    picks = _draws(rng, len(synthetic), n, quality_cfg.draws)
     real = real_heldout[rng.choice(len(real_heldout), n, replace=False)]
     feats = feature_model(oracle)
     pool = features(feats, real_pool_images)
     median_real = float(np.median(nearest_distances(real, training_images)))
     args = (pool, training_images, oracle, feats, target_class, threshold,
             quality_cfg.near_duplicate, median_real)
-    synthetic_measures = measure_set(synth, *args)
+    synthetic_measures = _mean([measure_set(synthetic[p], *args) for p in picks])
     # What a perfect copy of the generator's training images would score: a generator that
     # learned from a few dozen images can hardly come closer to the real distribution.
-    copies = training_images[rng.integers(0, len(training_images), n)]
-    synthetic_measures["training_images_frechet"] = frechet_distance(features(feats, copies),
-                                                                      pool)
+    synthetic_measures["training_images_frechet"] = float(np.mean([frechet_distance(
+        features(feats, training_images[rng.integers(0, len(training_images), n)]), pool)
+        for _ in picks]))
     return synthetic_measures, measure_set(real, *args)
 
 
+def _draws(rng, available, n, draws):
+    """Up to `draws` disjoint draws of n indices: a Fréchet distance at a few dozen images
+    varies from one draw to the next, and the synthetic side can afford several."""
+    k = max(1, min(draws, available // n))
+    return rng.permutation(available)[:k * n].reshape(k, -1)
+
+
+def _mean(measures):
+    """Key by key mean of measure dicts of several draws (counts stay per draw)."""
+    return {k: v if k in ("images", "n") else float(np.mean([m[k] for m in measures]))
+            for k, v in measures[0].items()}
+
+
 def compare_sets(oracle, synthetic, real_heldout, real_pool, samples, seed,
-                 synthetic_labels=None, heldout_labels=None):
+                 synthetic_labels=None, heldout_labels=None, draws=1):
     """(synthetic measures, real-vs-real reference measures) at the same sample count n for
     image sets of several classes: the Fréchet distance of each to `real_pool` in the oracle's
     features and, where labels (oracle class indices) are given, the share the oracle agrees
-    with. real_heldout: real images no generator saw, drawn like the synthetic set."""
+    with. real_heldout: real images no generator saw, drawn like the synthetic set; the
+    synthetic measures are the mean over up to `draws` disjoint draws of n."""
     rng = np.random.default_rng(seed)
     n = min(samples, len(real_heldout), len(synthetic))
     if n < 3:
         raise ValueError(f"quality: only {n} images to compare; need at least 3")
     feats = feature_model(oracle)
     pool = features(feats, real_pool)
-    out = []
-    for images, labels in ((synthetic, synthetic_labels), (real_heldout, heldout_labels)):
-        pick = rng.choice(len(images), n, replace=False)
+
+    def measures(images, labels, pick):
         m = {"n": int(n),
              "frechet_distance": frechet_distance(features(feats, images[pick]), pool)}
         if labels is not None:
             predicted = classifiers.predict_proba(oracle, images[pick]).argmax(1)
             m["label_agreement"] = float(np.mean(predicted == np.asarray(labels)[pick]))
-        out.append(m)
-    return out[0], out[1]
+        return m
+
+    synthetic_measures = _mean([measures(synthetic, synthetic_labels, p)
+                                for p in _draws(rng, len(synthetic), n, draws)])
+    real = rng.choice(len(real_heldout), n, replace=False)
+    return synthetic_measures, measures(real_heldout, heldout_labels, real)

@@ -96,6 +96,24 @@ def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
     assert f"on {len(split.kept_minority)} images" in log
 
 
+def test_rescore_reads_each_generator_with_an_independent_classifier(smoke_run, capsys):
+    """`make rescore GENERATORS=1`: per seed and generator, label agreement and the Fréchet
+    ratio as the mean over disjoint draws of n synthetic images, n the held-out real count."""
+    from synthlib.runs import Run
+    from synthlib.tools.rescore import generator_quality
+
+    build, reports = smoke_run
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=reports)
+    table = generator_quality(run, epochs=1, draws=3)
+    assert sorted(table.index) == sorted(run.cfg.generators())
+    assert ((table.label_agreement >= 0) & (table.label_agreement <= 1)).all()
+    assert (table.frechet_ratio > 0).all() and (table.frechet_ratio_sd >= 0).all()
+    assert (table.copy_frechet_ratio > 0).all()
+    split = Split.load(build / "seed0" / "split.npz")
+    n = int(np.sum(run.data().y[split.validation] == split.minority_class))
+    assert f"draws of {n})" in capsys.readouterr().out
+
+
 def test_a_failed_stage_leaves_no_output(tmp_path):
     build, reports = tmp_path / "b", tmp_path / "r"
     with pytest.raises(pipeline.StageFailed, match="02_train_gan failed: FileNotFoundError"):

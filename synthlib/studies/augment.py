@@ -141,7 +141,7 @@ def label(run):
             if source in GENERATED:
                 synth, real = quality.compare_sets(
                     oracle, d["images"], ds.x[split.validation], ds.x[split.train],
-                    cfg.quality.samples, seed, synthetic_labels=target,
+                    cfg.quality.samples, seed, synthetic_labels=target, draws=cfg.quality.draws,
                     heldout_labels=common.encode(ds.y[split.validation], ds.classes))
                 qual += [{"seed": seed, "generator": source, "images": "synthetic", **synth},
                          {"seed": seed, "generator": source, "images": "real", **real}]

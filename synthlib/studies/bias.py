@@ -142,7 +142,8 @@ def label(run):
                                  "training_share": float(train_counts.get(c, 0) / len(idx)),
                                  "rejection_rate": float(1 - accepted.mean())})
                 synth, real = quality.compare_sets(oracle, images, reference, ds.x[idx],
-                                                   cfg.quality.samples, seed)
+                                                   cfg.quality.samples, seed,
+                                                   draws=cfg.quality.draws)
                 qual += [{"seed": seed, "generator": name, "images": "synthetic", **synth},
                          {"seed": seed, "generator": name, "images": "real", **real}]
     shares = pd.DataFrame(rows)

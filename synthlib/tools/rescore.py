@@ -39,11 +39,12 @@ def convnet(image_shape, n_classes=2):
     return model
 
 
-def generator_quality(run, epochs=10):
+def generator_quality(run, epochs=10, draws=10):
     """Each generator's synthetic minority images, read by an independent 10-class CNN
     trained on the real training split: label agreement, and the Fréchet distance to the real
     test minority in its penultimate features, beside held-out real minority images (the
-    validation split's) at the same n."""
+    validation split's) at the same n. The distance at a few dozen images varies from one
+    draw to the next: the synthetic side is the mean over `draws` disjoint draws of n."""
     import keras
     from scipy import linalg
 
@@ -66,23 +67,32 @@ def generator_quality(run, epochs=10):
         test = features.predict(ds.x[split.test][ds.y[split.test] == minority] / 255.0,
                                 verbose=0)
         held = ds.x[split.validation][ds.y[split.validation] == minority]
+        n = len(held)
         reference = frechet(features.predict(held / 255.0, verbose=0), test)
+        rng = np.random.default_rng(seed)
         # the kept minority images every generator learned from, repeated to the same n: how
         # close a generator that memorised them would come
         kept = ds.x[split.kept_minority]
-        copies = kept[np.random.default_rng(seed).integers(0, len(kept), len(held))]
-        copy_ratio = frechet(features.predict(copies / 255.0, verbose=0), test) / reference
+        copy_ratio = np.mean([frechet(features.predict(
+            kept[rng.integers(0, len(kept), n)] / 255.0, verbose=0), test)
+            for _ in range(draws)]) / reference
         for name in run.cfg.generators():
             with np.load(run.path("synthetic.npz", seed, name)) as f:
-                images = f["images"][:len(held)] / 255.0
-            agree = float(np.mean(model.predict(images, verbose=0).argmax(1) == minority))
-            fd = frechet(features.predict(images, verbose=0), test)
-            print(f"seed {seed} {name:<26} agreement {agree:.3f}  Fréchet {fd:.1f} vs "
-                  f"{reference:.1f} real ({fd / reference:.1f}x; a copy of the kept images "
-                  f"{copy_ratio:.1f}x); classifier {accuracy:.4f}", flush=True)
+                images = f["images"] / 255.0
+            k = max(1, min(draws, len(images) // n))
+            picks = rng.permutation(len(images))[:k * n].reshape(k, -1)
+            agree = float(np.mean(model.predict(images[picks.ravel()], verbose=0).argmax(1)
+                                  == minority))
+            fds = np.array([frechet(features.predict(images[p], verbose=0), test)
+                            for p in picks])
+            print(f"seed {seed} {name:<26} agreement {agree:.3f}  Fréchet {fds.mean():.1f} "
+                  f"(sd {fds.std():.1f} over {k} draws of {n}) vs {reference:.1f} real "
+                  f"({fds.mean() / reference:.2f}x; a copy of the kept images "
+                  f"{copy_ratio:.2f}x); classifier {accuracy:.4f}", flush=True)
             rows.append({"seed": seed, "generator": name, "label_agreement": agree,
-                         "frechet_ratio": fd / reference, "copy_frechet_ratio": copy_ratio,
-                         "classifier_accuracy": accuracy})
+                         "frechet_ratio": fds.mean() / reference,
+                         "frechet_ratio_sd": fds.std() / reference,
+                         "copy_frechet_ratio": copy_ratio, "classifier_accuracy": accuracy})
     return pd.DataFrame(rows).groupby("generator").mean().drop(columns="seed")
 
 
