@@ -94,7 +94,7 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     n = min(quality_cfg.samples, len(real_heldout), len(synthetic))
     if n < 3:
         raise ValueError(f"quality: only {n} images to compare; need at least 3")
-    picks = _draws(rng, len(synthetic), n, quality_cfg.draws)
+    picks = disjoint_draws(rng, len(synthetic), n, quality_cfg.draws)
     real = real_heldout[rng.choice(len(real_heldout), n, replace=False)]
     feats = feature_model(oracle)
     pool = features(feats, real_pool_images)
@@ -110,7 +110,7 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     return synthetic_measures, measure_set(real, *args)
 
 
-def _draws(rng, available, n, draws):
+def disjoint_draws(rng, available, n, draws):
     """Up to `draws` disjoint draws of n indices: a Fréchet distance at a few dozen images
     varies from one draw to the next, and the synthetic side can afford several."""
     k = max(1, min(draws, available // n))
@@ -146,6 +146,6 @@ def compare_sets(oracle, synthetic, real_heldout, real_pool, samples, seed,
         return m
 
     synthetic_measures = _mean([measures(synthetic, synthetic_labels, p)
-                                for p in _draws(rng, len(synthetic), n, draws)])
+                                for p in disjoint_draws(rng, len(synthetic), n, draws)])
     real = rng.choice(len(real_heldout), n, replace=False)
     return synthetic_measures, measures(real_heldout, heldout_labels, real)

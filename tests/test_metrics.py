@@ -77,10 +77,10 @@ def test_quality_measures_on_known_inputs():
 
 def test_quality_averages_disjoint_draws_of_the_same_size():
     from synthlib import quality
-    picks = quality._draws(np.random.default_rng(0), 100, 30, draws=10)
+    picks = quality.disjoint_draws(np.random.default_rng(0), 100, 30, draws=10)
     assert picks.shape == (3, 30)  # only three disjoint draws of 30 fit in 100
     assert len(np.unique(picks)) == 90
-    assert quality._draws(np.random.default_rng(0), 20, 30, draws=10).shape == (1, 20)
+    assert quality.disjoint_draws(np.random.default_rng(0), 20, 30, draws=10).shape == (1, 20)
     mean = quality._mean([{"images": 30, "frechet_distance": 1.0},
                           {"images": 30, "frechet_distance": 3.0}])
     assert mean == {"images": 30, "frechet_distance": 2.0}

@@ -48,6 +48,8 @@ def generator_quality(run, epochs=10, draws=10):
     import keras
     from scipy import linalg
 
+    from synthlib.quality import disjoint_draws
+
     def frechet(a, b):
         ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
         return float(np.sum((a.mean(0) - b.mean(0)) ** 2)
@@ -79,8 +81,8 @@ def generator_quality(run, epochs=10, draws=10):
         for name in run.cfg.generators():
             with np.load(run.path("synthetic.npz", seed, name)) as f:
                 images = f["images"] / 255.0
-            k = max(1, min(draws, len(images) // n))
-            picks = rng.permutation(len(images))[:k * n].reshape(k, -1)
+            picks = disjoint_draws(rng, len(images), n, draws)
+            k = len(picks)
             agree = float(np.mean(model.predict(images[picks.ravel()], verbose=0).argmax(1)
                                   == minority))
             fds = np.array([frechet(features.predict(images[p], verbose=0), test)
