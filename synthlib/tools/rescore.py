@@ -46,14 +46,9 @@ def generator_quality(run, epochs=10, draws=10):
     validation split's) at the same n. The distance at a few dozen images varies from one
     draw to the next: the synthetic side is the mean over `draws` disjoint draws of n."""
     import keras
-    from scipy import linalg
 
     from synthlib.quality import disjoint_draws
-
-    def frechet(a, b):
-        ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-        return float(np.sum((a.mean(0) - b.mean(0)) ** 2)
-                     + np.trace(ca + cb - 2 * linalg.sqrtm(ca @ cb).real))
+    from synthlib.quality import frechet_distance as frechet
 
     ds = run.data()
     rows = []
