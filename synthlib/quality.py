@@ -94,8 +94,10 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     n = min(quality_cfg.samples, len(real_heldout), len(synthetic))
     if n < 3:
         raise ValueError(f"quality: only {n} images to compare; need at least 3")
-    picks = disjoint_draws(rng, len(synthetic), n, quality_cfg.draws)
+    # the reference first: two image sets compared with the same seed and n (a generator's
+    # output before and after a filter) share one real reference
     real = real_heldout[rng.choice(len(real_heldout), n, replace=False)]
+    picks = disjoint_draws(rng, len(synthetic), n, quality_cfg.draws)
     feats = feature_model(oracle)
     pool = features(feats, real_pool_images)
     median_real = float(np.median(nearest_distances(real, training_images)))

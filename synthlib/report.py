@@ -157,8 +157,10 @@ def quality_table(metrics_df):
     d = metrics_df[(metrics_df.classifier == "oracle") & (metrics_df.arm != "real_test")]
     if d.empty:
         return pd.DataFrame()
-    d = d.assign(generator=d.arm.str.replace(":real", "", regex=False),
-                 images=np.where(d.arm.str.endswith(":real"), "real (reference)", "synthetic"))
+    name, _, kind = d.arm.str.partition(":").T.values
+    images = {"": "synthetic", "real": "real (reference)",
+              "generated": "synthetic, before the filter"}
+    d = d.assign(generator=name, images=[images[k] for k in kind])
     return d.pivot_table(index=["generator", "images"], columns="metric", values="value",
                          aggfunc="mean", sort=False).round(4)
 

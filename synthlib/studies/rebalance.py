@@ -180,9 +180,15 @@ def label(run):
                 accepted = np.zeros(len(images), dtype=bool)
                 accepted[:need] = True
                 touched_by = "none: every synthetic image needed for balance was used"
-            synth_q, real_q = quality.compare(
-                images, real_heldout, real_pool, ds.x[split.kept_minority], oracle, minority,
-                cfg.threshold, run.cfg.quality, seed)
+            # Quality is that of the images the arm trains on; with the filter on, the
+            # generator's own output is measured too (the same real reference), so that a
+            # report can tell the generator's part from the filter's.
+            def measured(x):
+                return quality.compare(x, real_heldout, real_pool, ds.x[split.kept_minority],
+                                       oracle, minority, cfg.threshold, run.cfg.quality, seed)
+            used = images[accepted]
+            synth_q, real_q = measured(used if len(used) >= 3 else images)
+            generated_q = measured(images)[0] if cfg.filter else None
             summary = {
                 "seed": seed, "generator": name, "minority_class": minority,
                 "n_needed": need, "n_generated": int(len(images)),
@@ -194,6 +200,10 @@ def label(run):
                 "filter_on_synthetic": labeling.measure(filter_synth, minority,
                                                         cfg.filter_threshold) if filt else None,
                 "quality_synthetic": synth_q, "quality_real_reference": real_q,
+                "quality_measured_on": ("accepted by the filter" if len(used) >= 3
+                                        else "generated (the filter accepted fewer than 3)")
+                if cfg.filter else "generated",
+                "quality_before_filter": generated_q,
             }
             run.save_json("label_summary.json", summary, seed, name)
             common.save_npz(run.path("labels.npz", seed, name), oracle_proba=oracle_synth,
@@ -226,10 +236,12 @@ def label_tables(labels, filter_on):
             if m[who] is None:  # no filter trained
                 continue
             measured.append({"seed": seed, "generator": name, "measured": who, **m[who]})
-        for who in ("quality_synthetic", "quality_real_reference"):
-            qual.append({"seed": seed, "generator": name,
-                         "images": "synthetic" if who == "quality_synthetic"
-                         else "real (reference)", **m[who]})
+        for who, images in (("quality_synthetic", "synthetic, " + m.get(
+                "quality_measured_on", "generated")),
+                            ("quality_before_filter", "synthetic, generated"),
+                            ("quality_real_reference", "real (reference)")):
+            if m.get(who) is not None:  # before the filter: only where a filter chose
+                qual.append({"seed": seed, "generator": name, "images": images, **m[who]})
         accuracy[seed] = {"seed": seed, **{k: m[k] for k in (
             "oracle_test_accuracy", "oracle_validation_accuracy", "filter_test_accuracy")}}
     return (pd.DataFrame(touched), pd.DataFrame(measured), pd.DataFrame(qual),
@@ -269,10 +281,12 @@ def evaluate(run):
         for name in run.cfg.generators():
             summary = run.load_json("label_summary.json", seed, name)
             for who, arm in (("quality_synthetic", name),
+                             ("quality_before_filter", f"{name}:generated"),
                              ("quality_real_reference", f"{name}:real")):
-                rows += metrics.rows(run.experiment, arm, "oracle", seed,
-                                     {m: summary[who][m] for m in QUALITY_METRICS
-                                      if m in summary[who]})
+                if summary.get(who) is not None:
+                    rows += metrics.rows(run.experiment, arm, "oracle", seed,
+                                         {m: summary[who][m] for m in QUALITY_METRICS
+                                          if m in summary[who]})
         oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
             "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})

@@ -40,7 +40,8 @@ def convnet(image_shape, n_classes=2):
 
 
 def generator_quality(run, epochs=10, draws=10):
-    """Each generator's synthetic minority images, read by an independent 10-class CNN
+    """Each generator's synthetic minority images (those its arm trained on; with
+    label.filter, also all it generated), read by an independent 10-class CNN
     trained on the real training split: label agreement, and the Fréchet distance to the real
     test minority in its penultimate features, beside held-out real minority images (the
     validation split's) at the same n. The distance at a few dozen images varies from one
@@ -75,21 +76,33 @@ def generator_quality(run, epochs=10, draws=10):
             for _ in range(draws)]) / reference
         for name in run.cfg.generators():
             with np.load(run.path("synthetic.npz", seed, name)) as f:
-                images = f["images"] / 255.0
-            picks = disjoint_draws(rng, len(images), n, draws)
-            k = len(picks)
-            agree = float(np.mean(model.predict(images[picks.ravel()], verbose=0).argmax(1)
-                                  == minority))
-            fds = np.array([frechet(features.predict(images[p], verbose=0), test)
-                            for p in picks])
-            print(f"seed {seed} {name:<26} agreement {agree:.3f}  Fréchet {fds.mean():.1f} "
-                  f"(sd {fds.std():.1f} over {k} draws of {n}) vs {reference:.1f} real "
-                  f"({fds.mean() / reference:.2f}x; a copy of the kept images "
-                  f"{copy_ratio:.2f}x); classifier {accuracy:.4f}", flush=True)
-            rows.append({"seed": seed, "generator": name, "label_agreement": agree,
-                         "frechet_ratio": fds.mean() / reference,
-                         "frechet_ratio_sd": fds.std() / reference,
-                         "copy_frechet_ratio": copy_ratio, "classifier_accuracy": accuracy})
+                generated = f["images"] / 255.0
+            with np.load(run.path("labels.npz", seed, name)) as f:
+                accepted = f["accepted"]
+            row = {"seed": seed, "generator": name}
+            # the images the arm trained on (with label.filter: those the filter accepted),
+            # and, where a filter chose, everything the generator made
+            sets = {"": generated[accepted]}
+            if run.cfg.label.filter:
+                sets["generated_"] = generated
+            for prefix, images in sets.items():
+                picks = disjoint_draws(rng, len(images), n, draws)
+                k = len(picks)
+                agree = float(np.mean(model.predict(images[picks.ravel()], verbose=0)
+                                      .argmax(1) == minority))
+                fds = np.array([frechet(features.predict(images[p], verbose=0), test)
+                                for p in picks])
+                what = "all generated" if prefix else (
+                    "accepted by the filter" if run.cfg.label.filter else "generated")
+                print(f"seed {seed} {name:<26} {what}: agreement {agree:.3f}  Fréchet "
+                      f"{fds.mean():.1f} (sd {fds.std():.1f} over {k} draws of {n}) vs "
+                      f"{reference:.1f} real ({fds.mean() / reference:.2f}x; a copy of the "
+                      f"kept images {copy_ratio:.2f}x); classifier {accuracy:.4f}", flush=True)
+                row.update({f"{prefix}label_agreement": agree,
+                            f"{prefix}frechet_ratio": fds.mean() / reference,
+                            f"{prefix}frechet_ratio_sd": fds.std() / reference})
+            rows.append({**row, "copy_frechet_ratio": copy_ratio,
+                         "classifier_accuracy": accuracy})
     return pd.DataFrame(rows).groupby("generator").mean().drop(columns="seed")
 
 
