@@ -121,6 +121,47 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
         assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
 
+class BrightIsFive(FakeModel):
+    """A filter that calls a bright image a 5 and a dark one a 0."""
+
+    def __call__(self, x, training=False):
+        p = np.full((len(x), self.n), 0.01, "float32")
+        p[np.arange(len(x)), np.where(np.asarray(x).mean(axis=(1, 2, 3)) > 0.5, 5, 0)] = 0.91
+        return p
+
+
+@pytest.mark.parametrize("filter_on", [False, True])
+def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, filter_on):
+    """The write-up's generator quality measures the synthetic images that join the training
+    set: with the filter on, those it accepted, and the generator's whole output beside them
+    (the same real reference); with it off, the images generated."""
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.label.filter = filter_on
+    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
+    ds, splits = rebalance.prepare(run)
+    need = rebalance.n_needed(ds, splits[0])
+    images = np.zeros((2 * need, 28, 28, 1), np.uint8)
+    images[::2] = 255  # every other image bright: the ones the filter accepts
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    measured = []
+    monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
+        measured.append(np.asarray(x)) or ({"frechet_distance": float(x.mean())},
+                                           {"frechet_distance": 1.0})))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
+    out = rebalance.label(run)[(0, "dcgan_minority")]
+    used = images[out["accepted"]]
+    assert len(used) == need and np.array_equal(measured[0], used)
+    assert out["summary"]["quality_synthetic"]["frechet_distance"] == float(used.mean())
+    if filter_on:
+        assert (used == 255).all() and np.array_equal(measured[1], images)
+        assert out["summary"]["quality_measured_on"] == "accepted by the filter"
+        assert out["summary"]["quality_before_filter"]["frechet_distance"] == images.mean()
+    else:
+        assert len(measured) == 1 and out["summary"]["quality_before_filter"] is None
+
+
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
     """Every arm: validation and test stay real; no training set holds a test image; the
     synthetic images go only into the GAN arms; everything scored is the real test split."""

@@ -112,6 +112,12 @@ def test_rescore_reads_each_generator_with_an_independent_classifier(smoke_run, 
     split = Split.load(build / "seed0" / "split.npz")
     n = int(np.sum(run.data().y[split.validation] == split.minority_class))
     assert f"draws of {n})" in capsys.readouterr().out
+    # where a filter chose, the images the arm trained on and all those generated, each read
+    run.cfg.label.filter = True
+    table = generator_quality(run, epochs=1, draws=3)
+    assert (table.generated_frechet_ratio > 0).all() and (table.frechet_ratio > 0).all()
+    out = capsys.readouterr().out
+    assert "accepted by the filter:" in out and "all generated:" in out
 
 
 def test_a_failed_stage_leaves_no_output(tmp_path):

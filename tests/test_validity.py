@@ -80,6 +80,21 @@ def test_a_poor_generator_withholds_its_verdicts_only():
     assert "1 GAN-vs-baseline comparisons, 1 are better" in text and "1 comparison(s) are withheld" in text
 
 
+def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
+    """The check reads the images the arm trains on; the generator's own output (arm
+    `<generator>:generated`) is shown beside it, in the check and in the quality table."""
+    quality = _frame({"dcgan_minority": [24.0] * 2, "dcgan_minority:generated": [36.0] * 2,
+                      "dcgan_minority:real": [12.0] * 2},
+                     classifier="oracle", metric="frechet_distance")
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.passed and check.measured == pytest.approx(2.0)
+    assert "filter accepted (on all it generated: 3.0x)" in check.detail
+    table = report.quality_table(quality)["frechet_distance"]
+    assert table.to_dict() == {("dcgan_minority", "synthetic"): 24.0,
+                               ("dcgan_minority", "synthetic, before the filter"): 36.0,
+                               ("dcgan_minority", "real (reference)"): 12.0}
+
+
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
     """The same tiny digits run twice: converged, and with a budget far too small."""

@@ -241,7 +241,8 @@ def label_tables(labels, filter_on):
                             ("quality_before_filter", "synthetic, generated"),
                             ("quality_real_reference", "real (reference)")):
             if m.get(who) is not None:  # before the filter: only where a filter chose
-                qual.append({"seed": seed, "generator": name, "images": images, **m[who]})
+                qual.append({"seed": seed, "generator": name, "measured on": images,
+                             **m[who]})
         accuracy[seed] = {"seed": seed, **{k: m[k] for k in (
             "oracle_test_accuracy", "oracle_validation_accuracy", "filter_test_accuracy")}}
     return (pd.DataFrame(touched), pd.DataFrame(measured), pd.DataFrame(qual),
