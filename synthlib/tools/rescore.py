@@ -50,6 +50,7 @@ def generator_quality(run, epochs=10, draws=10):
 
     from synthlib.quality import disjoint_draws
     from synthlib.quality import frechet_distance as frechet
+    from synthlib.studies import rebalance
 
     ds = run.data()
     rows = []
@@ -75,17 +76,14 @@ def generator_quality(run, epochs=10, draws=10):
             kept[rng.integers(0, len(kept), n)] / 255.0, verbose=0), test)
             for _ in range(draws)]) / reference
         for name in run.cfg.generators():
-            with np.load(run.path("synthetic.npz", seed, name)) as f:
-                generated = f["images"] / 255.0
-            with np.load(run.path("labels.npz", seed, name)) as f:
-                accepted = f["accepted"]
             row = {"seed": seed, "generator": name}
             # the images the arm trained on (with label.filter: those the filter accepted),
             # and, where a filter chose, everything the generator made
-            sets = {"": generated[accepted]}
+            sets = {"": rebalance.accepted_synthetic(run, seed, name)}
             if run.cfg.label.filter:
-                sets["generated_"] = generated
+                sets["generated_"] = rebalance.load_synthetic(run, seed, name)[0]
             for prefix, images in sets.items():
+                images = images / 255.0
                 picks = disjoint_draws(rng, len(images), n, draws)
                 k = len(picks)
                 agree = float(np.mean(model.predict(images[picks.ravel()], verbose=0)
