@@ -132,6 +132,10 @@ class GanConfig:
     # steadies a discriminator that learns from a few dozen images (see README, generator
     # quality). Costs a second backward pass through the discriminator per step.
     r1_weight: float = 0.0
+    # Weight of the mode-seeking term in the generator's loss (MSGAN; 0: none): it rewards two
+    # latent codes far apart for giving images far apart, i.e. variety, which is what a
+    # generator learnt from a few dozen images lacks (README, generator quality).
+    mode_seeking_weight: float = 0.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.
     precision: str = "float32"
@@ -151,6 +155,8 @@ class GanConfig:
         _check(self.class_loss_weight >= 0, "gan.class_loss_weight", self.class_loss_weight,
                "must be >= 0")
         _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
+        _check(self.mode_seeking_weight >= 0, "gan.mode_seeking_weight",
+               self.mode_seeking_weight, "must be >= 0")
 
 
 @dataclass

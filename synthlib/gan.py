@@ -50,12 +50,23 @@ def diff_augment(x, seed_generator):
     return x * ops.cast(~inside, x.dtype)[..., None]
 
 
+def mode_seeking_term(z, images):
+    """MSGAN's term (Mao et al., 2019): the inverse of how far apart the images of two latent
+    codes are, per unit of latent distance, over pairs (first half of the batch, second half).
+    A generator learnt from a few dozen images lacks variety rather than finish; this pays it
+    for spreading its images out."""
+    h = ops.shape(z)[0] // 2
+    image_gap = ops.mean(ops.abs(ops.cast(images[:h] - images[h:2 * h], "float32")), [1, 2, 3])
+    latent_gap = ops.mean(ops.abs(z[:h] - z[h:2 * h]), 1)
+    return 1.0 / (ops.mean(image_gap / latent_gap) + 1e-5)
+
+
 class DCGAN(keras.Model):
     """Unconditional, or conditional when the generator takes [z, label] (then batches are
     (images, labels) and the discriminator sees the label too)."""
 
     def __init__(self, generator, discriminator, latent_dim, seed=0, diffaugment=False,
-                 class_loss_weight=0.0, r1_weight=0.0, **kwargs):
+                 class_loss_weight=0.0, r1_weight=0.0, mode_seeking_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -64,6 +75,7 @@ class DCGAN(keras.Model):
         self.diffaugment = diffaugment
         self.class_loss_weight = class_loss_weight  # conditional: the auxiliary classifier's
         self.r1_weight = r1_weight  # the R1 gradient penalty's (0: none)
+        self.mode_seeking_weight = mode_seeking_weight  # the mode-seeking term's (0: none)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -138,8 +150,14 @@ class DCGAN(keras.Model):
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         with tf.GradientTape() as tape:
-            fooled_logits, fake_class_loss = self._discriminate(self._generate(n, labels), labels)
+            z = self.noise(n)
+            if self.conditional and self.mode_seeking_weight:
+                labels = ops.concatenate([labels[:n // 2], labels[:n - n // 2]])  # pairs share one
+            fooled = self.generator([z, labels] if self.conditional else z, training=True)
+            fooled_logits, fake_class_loss = self._discriminate(fooled, labels)
             g_loss = self.loss_fn(ones, fooled_logits) + w * fake_class_loss
+            if self.mode_seeking_weight:
+                g_loss += self.mode_seeking_weight * mode_seeking_term(z, fooled)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
 
@@ -253,7 +271,7 @@ def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
         gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes, gan_cfg.precision)
     model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
                   diffaugment=diffaugment, class_loss_weight=gan_cfg.class_loss_weight,
-                  r1_weight=gan_cfg.r1_weight)
+                  r1_weight=gan_cfg.r1_weight, mode_seeking_weight=gan_cfg.mode_seeking_weight)
     d_opt, g_opt = make_optimizers(gan_cfg)
     model.compile(d_opt, g_opt, keras.losses.BinaryCrossentropy(from_logits=True))
     # Built up front so that a checkpoint (weights and optimizer state) can be restored into it.

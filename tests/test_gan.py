@@ -1,4 +1,6 @@
 import numpy as np
+import keras
+import pytest
 
 from synthlib import config, gan
 
@@ -116,3 +118,23 @@ def test_r1_penalty_adds_the_discriminators_slope_at_real_images(digits):
     # same weights, data and noise: only the penalty differs, and it is positive
     assert float(penalised["d_real"]) == float(plain["d_real"])
     assert float(penalised["d_loss"]) > float(plain["d_loss"])
+
+
+def test_mode_seeking_term_pays_for_variety(digits):
+    z = keras.random.uniform((8, 4), -1.0, 1.0, seed=0)
+    varied = digits.x[:8].astype("float32") / 255.0
+    same = np.repeat(varied[:1], 8, axis=0)
+    # one image for every code: nothing to pay for; eight digits: far cheaper
+    assert float(gan.mode_seeking_term(z, same)) > 1e4
+    assert float(gan.mode_seeking_term(z, varied)) < 100
+
+
+@pytest.mark.parametrize("n_classes", [0, 10])
+def test_mode_seeking_weight_enters_only_the_generators_loss(digits, n_classes):
+    real = keras.ops.convert_to_tensor(digits.x[:6] / 255.0, "float32")
+    data = (real, keras.ops.convert_to_tensor(digits.y[:6], "int32")) if n_classes else real
+    plain = gan.build(tiny_cfg(), (28, 28, 1), 0, n_classes).train_step(data)
+    seeking = gan.build(tiny_cfg(mode_seeking_weight=1.0), (28, 28, 1), 0,
+                        n_classes).train_step(data)
+    assert float(seeking["d_loss"]) == float(plain["d_loss"])
+    assert float(seeking["g_loss"]) > float(plain["g_loss"])
