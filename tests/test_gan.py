@@ -124,7 +124,7 @@ def test_mode_seeking_term_pays_for_variety(digits):
     z = keras.random.uniform((8, 4), -1.0, 1.0, seed=0)
     varied = digits.x[:8].astype("float32") / 255.0
     same = np.repeat(varied[:1], 8, axis=0)
-    # one image for every code: nothing to pay for; eight digits: far cheaper
+    # the same image for every code: the term at its ceiling; eight different digits: far lower
     assert float(gan.mode_seeking_term(z, same)) > 1e4
     assert float(gan.mode_seeking_term(z, varied)) < 100
 
