@@ -16,6 +16,7 @@ notebook's network. Then speed, as ratios measured in one process:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -191,10 +192,12 @@ def quality(args):
     scenario = quality_curve.Scenario()
     validity_cfg = scenario.cfg.validity
     curves, reached = [], {}
+    steps = args.quality_steps or scenario.cfg.gan.steps
     for kind, arch, precision in CURVES:
-        gan_cfg = config.GanConfig(architecture=arch, precision=precision,
-                                   batch_size=scenario.cfg.gan.batch_size)
-        c = quality_curve.curve(scenario, kind, gan_cfg, args.quality_steps, args.every)
+        # The scenario's own training settings (its full profile's R1 and mode-seeking
+        # weights, batch size), so that the curve is the one its budget is chosen from.
+        gan_cfg = dataclasses.replace(scenario.cfg.gan, architecture=arch, precision=precision)
+        c = quality_curve.curve(scenario, kind, gan_cfg, steps, args.every)
         curves.append(c)
         hit = quality_curve.time_to_quality(c, validity_cfg)
         reached[f"{kind}, {arch}, {precision}"] = None if hit is None else {
@@ -221,13 +224,15 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=30, help="GAN steps per speed repeat")
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--quality-steps", type=int, default=3000,
-                   help="training budget of each quality curve (0: speed only)")
+    p.add_argument("--quality-steps", type=int, default=None,
+                   help="training budget of each quality curve (default: five_minority's "
+                   "full-profile GAN steps; 0: speed only)")
     p.add_argument("--every", type=int, default=250, help="steps between quality points")
     p.add_argument("--out", default=str(REPORTS_DIR / "bench.json"))
     args = p.parse_args(argv)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # the figure goes beside it
     result = {"device": device(), **speed(args)}
-    if args.quality_steps:
+    if args.quality_steps != 0:
         q, table = quality(args)
         result.update(q)
         figure = Path(args.out).with_name("bench_quality.png")
