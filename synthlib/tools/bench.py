@@ -11,7 +11,8 @@ notebook's network. Then speed, as ratios measured in one process:
 - synthlib's `DCGAN.fit` on the `seed_dcgan` preset and on the default architecture;
 - achieved FLOP/s of a GAN step (multiply-adds counted from the layer shapes) as a share of the
   float32 matmul peak measured now; images/s for generation and classifier training; peak
-  resident memory. Each figure is the median of several repeats.
+  resident memory. The GAN steps are timed in interleaved rounds, the fastest round counted
+  (`interleaved_rates` says why); the other figures are medians of a few repeats.
 """
 from __future__ import annotations
 
@@ -100,30 +101,29 @@ def seed_loop_step(images, batch, latent_dim=100):
     return step, generator, discriminator
 
 
-def synthlib_fit(images, architecture, batch, steps, precision="float32"):
+def synthlib_step(images, architecture, batch, steps, precision="float32"):
+    """(`steps` steps of DCGAN.fit as a function, the model); traced once, outside the clock."""
     cfg = config.GanConfig(architecture=architecture, batch_size=batch, precision=precision)
     model = gan.build(cfg, images.shape[1:], seed=0)
     data = gan.image_batches(images, batch, 0)
-    # trace once, outside the clock
     model.fit(data, epochs=1, steps_per_epoch=5, verbose=0, shuffle=False)
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-        times.append((time.perf_counter() - t) / steps)
-    return 1.0 / statistics.median(times), model
+    return lambda: model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0,
+                             shuffle=False), model
 
 
-def _rate(step, steps, repeats=3):
-    for _ in range(3):
-        step()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(steps):
-            step()
-        times.append((time.perf_counter() - t) / steps)
-    return 1.0 / statistics.median(times)
+def interleaved_rates(runs, steps, rounds=5):
+    """Steps/s of each {name: function running `steps` steps}, timed in turn within each
+    round, so that a slow spell of the machine touches every subject rather than all the
+    repeats of one. On this shared 2-core machine a round now and then runs at half speed
+    (as if one core were taken), so the headline is the fastest round (timeit's advice:
+    slower ones measure interference, not the code); the median comes with it."""
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            t = time.perf_counter()
+            run()
+            times[name].append((time.perf_counter() - t) / steps)
+    return {name: (1.0 / min(ts), 1.0 / statistics.median(ts)) for name, ts in times.items()}
 
 
 def images_per_second(fn, n, repeats=3):
@@ -141,18 +141,28 @@ def speed(args):
     of the precision it computes in."""
     images = np.random.default_rng(0).integers(0, 255, (64, 28, 28, 1), dtype=np.uint8)
     peaks = {"float32": matmul_peak(), "mixed_bfloat16": matmul_peak(dtype="bfloat16")}
-    ref = _rate(seed_loop_step(images, args.batch)[0], args.steps)
-    rows = {"reference: seed loop, float32": {"steps_per_s": ref}}
+    seed_step = seed_loop_step(images, args.batch)[0]
+    for _ in range(3):
+        seed_step()  # warm-up: the first calls trace predict and train_on_batch
+    reference = "reference: seed loop, float32"
+    runs, models = {reference: lambda: [seed_step() for _ in range(args.steps)]}, {}
     for arch in ("seed_dcgan", "light_dcgan"):
         for precision in config.PRECISIONS:
-            rate, model = synthlib_fit(images, arch, args.batch, args.steps, precision)
+            name = f"synthlib DCGAN.fit, {arch}, {precision}"
+            runs[name], models[name] = synthlib_step(images, arch, args.batch, args.steps,
+                                                     precision)
+    rates = interleaved_rates(runs, args.steps)
+    ref = rates[reference][0]
+    rows = {}
+    for name, (rate, median) in rates.items():
+        rows[name] = {"steps_per_s": rate, "steps_per_s_median": median,
+                      "ratio_to_reference": rate / ref}
+        if name in models:
+            model, precision = models[name], name.rsplit(", ", 1)[1]
             flops = step_flops(model.generator, model.discriminator, args.batch)
-            rows[f"synthlib DCGAN.fit, {arch}, {precision}"] = {
-                "steps_per_s": rate, "ratio_to_reference": rate / ref,
-                "gflop_per_step": flops / 1e9, "gflop_per_s": rate * flops / 1e9,
-                "share_of_matmul_peak": rate * flops / peaks[precision]}
-            if arch == "seed_dcgan" and precision == "float32":
-                gen = model.generator
+            rows[name].update({"gflop_per_step": flops / 1e9, "gflop_per_s": rate * flops / 1e9,
+                               "share_of_matmul_peak": rate * flops / peaks[precision]})
+    gen = models["synthlib DCGAN.fit, seed_dcgan, float32"].generator
     gen_rate = images_per_second(lambda: gan.sample(gen, 2000, seed=0), 2000)
     xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
     ys = np.random.default_rng(1).integers(0, 2, 4000)
@@ -161,10 +171,12 @@ def speed(args):
         60 * 64, repeats=2) for name in ("seed_mlp", "small_cnn")}
     print(f"\nmatmul peak: float32 {peaks['float32'] / 1e9:.0f}, bfloat16 "
           f"{peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s (2048x2048, median of 10)")
-    print(f"{'':52} {'steps/s':>8} {'x ref':>6} {'GFLOP/step':>10} {'GFLOP/s':>8} "
-          f"{'of peak':>8}")
+    print(f"{'':52} {'steps/s':>8} {'(median)':>9} {'x ref':>6} {'GFLOP/step':>10} "
+          f"{'GFLOP/s':>8} {'of peak':>8}")
     for name, r in rows.items():
-        print(f"{name:52} {r['steps_per_s']:8.2f} {r.get('ratio_to_reference', 1):6.2f} "
+        median = f"({r['steps_per_s_median']:.2f})"
+        print(f"{name:52} {r['steps_per_s']:8.2f} {median:>9} "
+              f"{r['ratio_to_reference']:6.2f} "
               f"{r.get('gflop_per_step', float('nan')):10.1f} "
               f"{r.get('gflop_per_s', float('nan')):8.0f} "
               f"{100 * r.get('share_of_matmul_peak', float('nan')):7.0f}%")
