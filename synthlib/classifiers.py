@@ -10,7 +10,7 @@ import pandas as pd
 import tensorflow as tf
 
 from synthlib import compiled, networks
-from synthlib.gan import LogLine, drop_backup
+from synthlib.gan import FIXED_PIPELINE, LogLine, drop_backup
 
 
 def to_float(images):
@@ -67,7 +67,7 @@ def batches(x, y, batch_size, seed, class_weight=None):
          else np.array([class_weight[int(v)] for v in y], "float32"))
     ds = tf.data.Dataset.from_tensor_slices((to_float(x), y, w))
     return (ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True).repeat()
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+            .batch(batch_size).prefetch(2).with_options(FIXED_PIPELINE))
 
 
 def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=None,

@@ -289,6 +289,14 @@ def compiled_key(kind, gan_cfg, image_shape, *more):
     return (kind, hyper, tuple(image_shape), *more)
 
 
+# tf.data's autotuner wakes on its own clock: with it on, a whole fit here now and then ran
+# each step in a multiple of ~42 ms, as slow as half speed (README, `make bench`). Our input
+# pipelines only shuffle and batch arrays in memory, so a fixed prefetch of two batches and no
+# autotuner lose nothing.
+FIXED_PIPELINE = tf.data.Options()
+FIXED_PIPELINE.autotune.enabled = False
+
+
 def image_batches(images, batch_size, seed, labels=None):
     """uint8 images -> an endless, shuffled tf.data stream of float batches in [0, 1]. With
     labels, batches are (images, labels) drawn class-balanced, so that a minority of a few
@@ -303,7 +311,7 @@ def image_batches(images, batch_size, seed, labels=None):
         per_class = [tf.data.Dataset.from_tensor_slices((x[labels == c], labels[labels == c]))
                      .repeat().shuffle(1024, seed=seed + int(c)) for c in classes]
         ds = tf.data.Dataset.sample_from_datasets(per_class, seed=seed)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(2).with_options(FIXED_PIPELINE)
 
 
 class Snapshots(keras.callbacks.Callback):
