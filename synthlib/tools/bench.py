@@ -114,9 +114,9 @@ def synthlib_step(images, architecture, batch, steps, precision="float32"):
 def interleaved_rates(runs, steps, rounds=5):
     """Steps/s of each {name: function running `steps` steps}, timed in turn within each
     round, so that a slow spell of the machine touches every subject rather than all the
-    repeats of one. On this shared 2-core machine a round now and then runs at half speed
-    (as if one core were taken), so the headline is the fastest round (timeit's advice:
-    slower ones measure interference, not the code); the median comes with it."""
+    repeats of one. The headline is the fastest round (timeit's advice: slower ones measure
+    interference, not the code), the median comes with it: the two parting is how tf.data's
+    autotuner showed itself here (whole fits at half speed; now off, gan.FIXED_PIPELINE)."""
     times = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
