@@ -149,8 +149,8 @@ def speed(args):
     for arch in ("seed_dcgan", "light_dcgan"):
         for precision in config.PRECISIONS:
             name = f"synthlib DCGAN.fit, {arch}, {precision}"
-            runs[name], models[name] = synthlib_step(images, arch, args.batch, args.steps,
-                                                     precision)
+            runs[name], model = synthlib_step(images, arch, args.batch, args.steps, precision)
+            models[name] = model, precision
     rates = interleaved_rates(runs, args.steps)
     ref = rates[reference][0]
     rows = {}
@@ -158,11 +158,11 @@ def speed(args):
         rows[name] = {"steps_per_s": rate, "steps_per_s_median": median,
                       "ratio_to_reference": rate / ref}
         if name in models:
-            model, precision = models[name], name.rsplit(", ", 1)[1]
+            model, precision = models[name]
             flops = step_flops(model.generator, model.discriminator, args.batch)
             rows[name].update({"gflop_per_step": flops / 1e9, "gflop_per_s": rate * flops / 1e9,
                                "share_of_matmul_peak": rate * flops / peaks[precision]})
-    gen = models["synthlib DCGAN.fit, seed_dcgan, float32"].generator
+    gen = models["synthlib DCGAN.fit, seed_dcgan, float32"][0].generator
     gen_rate = images_per_second(lambda: gan.sample(gen, 2000, seed=0), 2000)
     xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
     ys = np.random.default_rng(1).integers(0, 2, 4000)

@@ -44,10 +44,11 @@ class Scenario:
         self.reference = self.measure(self.heldout)
         # Both generators see only the kept minority images: a copy of those (drawn with
         # repeats to the same n) is about as close as a generator that memorised them gets.
-        kept, n, rng = ds.x[sp.kept_minority], len(self.heldout), np.random.default_rng(seed)
-        self.copy_ratio = np.mean([self.measure(kept[rng.integers(0, len(kept), n)])
-                                   ["frechet_distance"] for _ in range(DRAWS)]
-                                  ) / self.reference["frechet_distance"]
+        kept = ds.x[sp.kept_minority]
+        copies = kept[np.random.default_rng(seed).integers(0, len(kept),
+                                                            DRAWS * len(self.heldout))]
+        self.copy_ratio = (self.measure_draws(copies)["frechet_distance"]
+                           / self.reference["frechet_distance"])
 
     def training_set(self, kind):
         """(images, labels or None) a generator of `kind` learns from."""
@@ -55,6 +56,12 @@ class Scenario:
         if kind == "cgan_all_classes":
             return ds.x[sp.imbalanced], ds.y[sp.imbalanced]
         return ds.x[sp.kept_minority], None
+
+    def measure_draws(self, images):
+        """`measure` averaged over the DRAWS consecutive draws of n that `images` holds."""
+        n = len(self.heldout)
+        return pd.DataFrame([self.measure(images[d * n:(d + 1) * n])
+                             for d in range(DRAWS)]).mean().to_dict()
 
     def measure(self, images):
         """Oracle label agreement and Fréchet distance of minority images (n = held out)."""
@@ -80,11 +87,9 @@ class _Measure(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.trained_wall += time.perf_counter() - self.wall
         self.trained_cpu += time.process_time() - self.cpu
-        n = len(self.s.heldout)
-        images = gan.sample(self.model.generator, n * DRAWS, seed=epoch,
+        images = gan.sample(self.model.generator, DRAWS * len(self.s.heldout), seed=epoch,
                             label=self.s.minority if self.conditional else None)
-        m = pd.DataFrame([self.s.measure(images[d * n:(d + 1) * n])
-                          for d in range(DRAWS)]).mean().to_dict()
+        m = self.s.measure_draws(images)
         self.rows.append({"step": (epoch + 1) * self.per, "wall_seconds": self.trained_wall,
                           "cpu_seconds": self.trained_cpu, **m,
                           "frechet_ratio": m["frechet_distance"]
