@@ -166,6 +166,10 @@ class GenerateConfig:
     oversample: float = 1.0
     batch_size: int = 500
     per_class: int = 500  # augment, tstr: synthetic images per class
+    # Unconditional GAN generators draw in batches of gan.batch_size with batch normalisation's
+    # per-batch statistics, as they were trained; false: inference mode's moving averages,
+    # whose images are further from the real ones (README, generator quality).
+    batch_statistics: bool = True
 
     def validate(self):
         _check(self.per_class >= 1, "generate.per_class", self.per_class, "must be >= 1")

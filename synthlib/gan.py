@@ -378,22 +378,37 @@ def load_generator(path):
     return keras.models.load_model(path, compile=False)
 
 
-def sample(generator, n, seed, batch_size=500, label=None):
+def sample(generator, n, seed, batch_size=500, label=None, train_batch=None):
     """n images (uint8) from a trained generator, in batches, reproducible for a seed; a
-    conditional generator needs the `label` to draw (an int, or an array of n labels)."""
+    conditional generator needs the `label` to draw (an int, or an array of n labels).
+
+    With `train_batch` (gan.batch_size), an unconditional GAN generator draws as it was
+    trained: in batches of that size, batch normalisation using each batch's own statistics,
+    so the images are those the discriminator judged. Its moving averages, which inference
+    mode uses instead, give images further from the real ones (README, generator quality).
+    Conditional generators and the VAE's decoder ignore it: asked for one class, or fed the
+    prior rather than the encoder's codes, their batches would be unlike those of training."""
     conditional = len(generator.inputs) == 2
     normal = generator.name == "vae_decoder"  # a VAE's prior is N(0, 1), the GANs' U(-1, 1)
     if conditional and label is None:
         raise ValueError("a conditional generator needs a label to sample")
+    as_trained = bool(train_batch) and not conditional and not normal
+    if as_trained:
+        batch_size = train_batch
+        moving = [v.numpy() for v in generator.non_trainable_variables]
     latent_dim = generator.inputs[0].shape[-1]
     labels = np.broadcast_to(np.asarray(label if label is not None else 0, "int32"), (n,))
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, n, batch_size):
-        shape = (min(batch_size, n - start), latent_dim)
+        # a short last batch is filled up, so that every image shares a full batch's statistics
+        shape = (batch_size if as_trained else min(batch_size, n - start), latent_dim)
         z = (rng.standard_normal(shape) if normal else rng.uniform(-1, 1, shape)).astype("float32")
         inputs = [z, labels[start:start + len(z)]] if conditional else z
-        out.append(np.asarray(generator(inputs, training=False)))
+        out.append(np.asarray(generator(inputs, training=as_trained))[:n - start])
+    if as_trained:  # training mode moved the moving averages; leave the generator as it was
+        for v, value in zip(generator.non_trainable_variables, moving):
+            v.assign(value)
     if not out:
         return np.zeros((0,) + tuple(generator.output_shape[1:]), dtype=np.uint8)
     return np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)

@@ -153,3 +153,35 @@ def test_input_pipelines_keep_their_order_without_the_autotuner(digits):
     first = [b.numpy() for b in gan.image_batches(images, 8, 3).take(3)]
     again = [b.numpy() for b in gan.image_batches(images, 8, 3).take(3)]
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+def test_sampling_as_trained_uses_each_batchs_statistics_and_leaves_the_generator(digits):
+    g = gan.train(digits.x[:12], tiny_cfg(), 0)[0].generator
+    before = [v.numpy().copy() for v in g.variables]
+    a = gan.sample(g, 7, seed=1, train_batch=5)
+    assert a.shape == (7, 28, 28, 1) and a.dtype == np.uint8
+    assert np.array_equal(a, gan.sample(g, 7, seed=1, train_batch=5))
+    assert all(np.array_equal(b, v.numpy()) for b, v in zip(before, g.variables))
+    assert not np.array_equal(a, gan.sample(g, 7, seed=1))  # inference mode: moving averages
+    # the first batch is what the generator gives in training mode, batch norm on its own
+    # statistics; the short second one was filled up to 5 before its statistics were taken
+    z = np.random.default_rng(1).uniform(-1, 1, (10, 8)).astype("float32")
+    first = np.asarray(g(z[:5], training=True))
+    second = np.asarray(g(z[5:], training=True))
+    by_hand = np.clip(np.rint(np.concatenate([first, second[:2]]) * 255), 0, 255)
+    assert np.array_equal(a, by_hand)
+
+
+def test_conditional_generators_sample_in_inference_mode_whatever_train_batch(digits):
+    model = gan.train(digits.x[:20], tiny_cfg(), 0, labels=digits.y[:20],
+                      grid_label=5)[0]
+    assert np.array_equal(gan.sample(model.generator, 6, seed=0, label=5, train_batch=5),
+                          gan.sample(model.generator, 6, seed=0, label=5))
+
+
+def test_batch_statistics_follow_the_generate_setting():
+    from synthlib.studies import common
+    cfg = config.load("params/five_minority.yaml", "quick")
+    assert common.train_batch(cfg) == cfg.gan.batch_size
+    cfg.generate.batch_statistics = False
+    assert common.train_batch(cfg) is None

@@ -101,7 +101,8 @@ def generate(run):
             sets["dcgan_per_class"] = np.concatenate([
                 gan.sample(gan.load_generator(run.path("generator.keras", seed,
                                                        f"dcgan_class{c}")),
-                           n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size)
+                           n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size,
+                           train_batch=common.train_batch(cfg))
                 for c in ds.classes])
         if "cgan_all_classes" in sources(run):
             sets["cgan_all_classes"] = gan.sample(

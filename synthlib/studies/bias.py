@@ -93,7 +93,8 @@ def generate(run):
             for model in cfg.evaluate.arms:
                 name = f"{model}_mix{v}"
                 g = gan.load_generator(run.path("generator.keras", seed, name))
-                images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size)
+                images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size,
+                                    train_batch=common.train_batch(cfg))
                 common.save_npz(run.path("generated.npz", seed, name), images=images)
                 out[(seed, name)] = (images, None)
         print(f"seed {seed}: {n} images from each of {len(cfg.bias.varied_counts)} mixes x "

@@ -152,6 +152,11 @@ def generated_table(result, classes):
     return pd.DataFrame(rows).fillna("")
 
 
+def train_batch(cfg):
+    """`gan.sample`'s train_batch: draw unconditional GANs' images as they were trained."""
+    return cfg.gan.batch_size if cfg.generate.batch_statistics else None
+
+
 def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=(),
                     diffaugment=False, grid_label="all"):
     """Train (or reuse) one generator saved under seed<k>/<name>/: the one way every study

@@ -119,7 +119,8 @@ def generate(run):
                   flush=True)
             label = split.minority_class if GENERATORS[name][0] else None
             images = gan.sample(generator, n, seed=10_000 + seed,
-                                batch_size=run.cfg.generate.batch_size, label=label)
+                                batch_size=run.cfg.generate.batch_size, label=label,
+                                train_batch=common.train_batch(run.cfg))
             common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need)
             out[(seed, name)] = (images, None)
             if name == "cgan_all_classes" and run.cfg.evaluate.tstr:

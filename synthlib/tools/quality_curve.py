@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from synthlib import classifiers, config, data, gan, imbalance, quality
+from synthlib.studies import common
 
 DRAWS = 4
 
@@ -88,7 +89,8 @@ class _Measure(keras.callbacks.Callback):
         self.trained_wall += time.perf_counter() - self.wall
         self.trained_cpu += time.process_time() - self.cpu
         images = gan.sample(self.model.generator, DRAWS * len(self.s.heldout), seed=epoch,
-                            label=self.s.minority if self.conditional else None)
+                            label=self.s.minority if self.conditional else None,
+                            train_batch=common.train_batch(self.s.cfg))
         m = self.s.measure_draws(images)
         self.rows.append({"step": (epoch + 1) * self.per, "wall_seconds": self.trained_wall,
                           "cpu_seconds": self.trained_cpu, **m,
