@@ -167,8 +167,9 @@ class GenerateConfig:
     batch_size: int = 500
     per_class: int = 500  # augment, tstr: synthetic images per class
     # Unconditional GAN generators draw in batches of gan.batch_size with batch normalisation's
-    # per-batch statistics, as they were trained; false: inference mode's moving averages,
-    # whose images are further from the real ones (README, generator quality).
+    # per-batch statistics, as they were trained; false: inference mode's moving averages
+    # (README, generator quality: as trained reads closer to the real images in one measure,
+    # the same in another).
     batch_statistics: bool = True
 
     def validate(self):
