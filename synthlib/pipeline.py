@@ -205,6 +205,19 @@ def core_share(jobs, directory=RUNNING_DIR):
             os.environ.pop(k, None)
 
 
+def threads_used(share):
+    """The intra-op threads a stage ran on: its share of the cores, the user's own
+    TF_NUM_INTRAOP_THREADS, or TensorFlow's default of one per core. Recorded with the stage's
+    time, because TensorFlow splits its sums among threads: a rerun matches a run to the last
+    digit at the same thread count, and only in the last digits at another."""
+    if share:
+        return share
+    try:
+        return int(os.environ["TF_NUM_INTRAOP_THREADS"]) or cores()
+    except (KeyError, ValueError):
+        return cores()
+
+
 def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=None, jobs=1):
     import nbformat
     import papermill
@@ -248,7 +261,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     times_file = build / "stage_times.json"
     times = json.loads(times_file.read_text()) if times_file.exists() else {}
     times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
-                   "threads": threads or cores()}
+                   "threads": threads_used(threads)}
     write_text(times_file, json.dumps(times, indent=2))
     print(f"{cfg.experiment}/{name}: done in {seconds:.0f} s -> {reports / (name + '.html')}")
 

@@ -198,8 +198,9 @@ def manifest(run):
 
 def stage_table(man):
     rows = [{"stage": k, "wall time (s)": v.get("seconds"),
-             "peak memory (MiB)": v.get("peak_rss_mib")} for k, v in man["stages"].items()]
-    return pd.DataFrame(rows)
+             "peak memory (MiB)": v.get("peak_rss_mib"), "threads": v.get("threads")}
+            for k, v in man["stages"].items()]
+    return pd.DataFrame(rows).convert_dtypes()  # whole thread counts, blank where unrecorded
 
 
 def write_summary(run, metrics_df, checks):
