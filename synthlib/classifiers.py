@@ -48,9 +48,9 @@ class ProbabilitiesAt(keras.callbacks.Callback):
             self.proba = predict_proba(self.model, self.x, already_float=True)
 
 
-def build(name, image_shape, n_classes):
+def build(name, image_shape, n_classes, precision="float32"):
     """Classifier `name`, compiled, its optimizer built (so that its state can be copied)."""
-    model = networks.build_classifier(name, image_shape, n_classes)
+    model = networks.build_classifier(name, image_shape, n_classes, precision)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=False)
     model.optimizer.build(model.trainable_variables)
@@ -71,15 +71,17 @@ def batches(x, y, batch_size, seed, class_weight=None):
 
 
 def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=None,
-        class_weight=None, label="step", backup_dir=None, curves_on=None, callbacks=()):
+        class_weight=None, label="step", backup_dir=None, curves_on=None, callbacks=(),
+        precision="float32"):
     """Train classifier `name` for `steps` optimizer steps (rounded up to whole chunks) of
     `batch_size`, whatever the size of (x, y); nothing is selected on held-out data. After each
     of `chunks` chunks: a log line, held-out scores (recorded only) and, with a backup_dir, a
-    checkpoint a killed run resumes from. Returns (model, history per chunk as a DataFrame
+    checkpoint a killed run resumes from. `precision`: a Keras dtype policy (config.PRECISIONS).
+    Returns (model, history per chunk as a DataFrame
     with the step count in `step`)."""
     keras.utils.set_random_seed(seed)
     image_shape = tuple(x.shape[1:])
-    model = build(name, image_shape, n_classes)
+    model = build(name, image_shape, n_classes, precision)
     per = -(-steps // chunks)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
     log = LogLine(per * chunks, per, label=label,
@@ -90,8 +92,8 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=No
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
-    compiled.fit(model, ("classifier", name, image_shape, n_classes),
-                 lambda: build(name, image_shape, n_classes),
+    compiled.fit(model, ("classifier", name, image_shape, n_classes, precision),
+                 lambda: build(name, image_shape, n_classes, precision),
                  lambda m: m.fit(batches(x, y, batch_size, seed, class_weight), epochs=chunks,
                                  steps_per_epoch=per, validation_data=val, shuffle=False,
                                  verbose=0, callbacks=callbacks))

@@ -302,6 +302,12 @@ class EvaluateConfig:
     chunks: int = 2
     tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
     tstr_classifier: str = "small_cnn"
+    # The evaluation classifiers' precision. mixed_bfloat16 held their accuracy in `make bench`
+    # and trains the small CNN 1.7x as fast on a CPU with AMX; float32 stays the default since
+    # bfloat16's sums depend on the CPU's instructions (AMX or AVX-512 BF16), where float32
+    # gave the same scores on both kinds of CPU here (README). The oracle, filter and
+    # labeller always train in float32, so that measures stay comparable across runs.
+    precision: str = "float32"
 
     def validate(self, study="rebalance"):
         if not self.arms:
@@ -323,6 +329,8 @@ class EvaluateConfig:
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"evaluate.steps.{c}", v, "must be an integer >= 1")
         _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
+        _check(self.precision in PRECISIONS, "evaluate.precision", self.precision,
+               f"choose one of {', '.join(PRECISIONS)}")
 
     def steps_for(self, classifier):
         """Optimizer steps of one fit of `classifier`: its budget rounded up to whole chunks."""

@@ -88,7 +88,8 @@ def fit_and_score(name, train, held_out, n_classes, eval_cfg, seed, score, class
         name, x, y, n_classes, steps, eval_cfg.batch_size, seed, chunks=eval_cfg.chunks,
         validation=(x_val, y_val), class_weight=class_weight, label=f"  {name} step",
         backup_dir=Path(workdir) / f"{tag or name}_backup_{key}" if workdir else None,
-        curves_on=(x_test, y_test) if curves else None, callbacks=halfway)
+        curves_on=(x_test, y_test) if curves else None, callbacks=halfway,
+        precision=eval_cfg.precision)
     proba = classifiers.predict_proba(model, x_test)
     result = {"scores": {**score(y_test, proba),
                          # what the fit took: equal steps across arms, whatever their size

@@ -140,7 +140,7 @@ def seed_mlp(image_shape=(28, 28, 1), n_classes=2):
     x = layers.Flatten()(img)
     x = layers.Dense(16, activation="sigmoid")(x)
     x = layers.Dense(1, activation="sigmoid")(x)
-    out = layers.Dense(n_classes, activation="softmax")(x)
+    out = layers.Dense(n_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(img, out, name="seed_mlp")
 
 
@@ -154,12 +154,15 @@ def small_cnn(image_shape=(28, 28, 1), n_classes=2):
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu", name="features")(x)
     x = layers.Dropout(0.5)(x)
-    out = layers.Dense(n_classes, activation="softmax")(x)
+    out = layers.Dense(n_classes, activation="softmax", dtype="float32")(x)
     return keras.Model(img, out, name="small_cnn")
 
 
 CLASSIFIERS = {"seed_mlp": seed_mlp, "small_cnn": small_cnn}
 
 
-def build_classifier(name, image_shape, n_classes):
-    return CLASSIFIERS[name](image_shape, n_classes)
+def build_classifier(name, image_shape, n_classes, precision="float32"):
+    """Under `mixed_bfloat16` the layers compute in bfloat16 and keep float32 weights; the
+    class probabilities (softmax) stay float32 either way."""
+    with dtype_policy(precision):
+        return CLASSIFIERS[name](image_shape, n_classes)

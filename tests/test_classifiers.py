@@ -44,3 +44,20 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     cfg.evaluate.steps = {"seed_mlp": 6}  # a different fit: trained again
     evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 4
+    cfg.evaluate.precision = "mixed_bfloat16"  # so is one in another precision
+    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    assert len(calls) == 6
+
+
+def test_bfloat16_classifiers_learn_and_answer_in_float32(digits):
+    import keras
+    x, y = digits.x[:600], digits.y[:600]
+    model, _ = classifiers.fit("small_cnn", x, y, 10, 150, 64, 0, precision="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    assert model.get_layer("features").compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in model.weights)
+    proba = classifiers.predict_proba(model, digits.x[600:900])
+    assert proba.dtype == np.float32 and np.allclose(proba.sum(1), 1, atol=1e-5)
+    assert np.mean(proba.argmax(1) == digits.y[600:900]) > 0.7  # it learnt the digits
+    again, _ = classifiers.fit("small_cnn", x, y, 10, 150, 64, 0)  # float32 stays float32
+    assert again.get_layer("features").compute_dtype == "float32"

@@ -67,6 +67,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {epochs: 3}\n", "evaluate.epochs = 3: unknown key; training budgets are "
                                 "optimizer steps now, the same for every arm: use evaluate.steps"),
     ("validity: {frechet_ratio: 0.5}\n", "validity.frechet_ratio = 0.5: must be >= 1"),
+    ("evaluate: {precision: bfloat16}\n", "evaluate.precision = 'bfloat16': choose one of "
+                                         "float32, mixed_bfloat16"),
 ])
 def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:

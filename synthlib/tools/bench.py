@@ -32,7 +32,7 @@ import pandas as pd
 import tensorflow as tf
 
 from synthlib import classifiers, config, gan, networks, plots
-from synthlib.paths import REPORTS_DIR, write_text
+from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 
 def macs_per_image(model):
@@ -166,9 +166,10 @@ def speed(args):
     gen_rate = images_per_second(lambda: gan.sample(gen, 2000, seed=0), 2000)
     xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
     ys = np.random.default_rng(1).integers(0, 2, 4000)
-    clf = {name: images_per_second(
-        lambda n=name: classifiers.fit(n, xs, ys, 2, 60, 64, 0, chunks=1, label="  step"),
-        60 * 64, repeats=2) for name in ("seed_mlp", "small_cnn")}
+    clf = {f"{name}, {precision}": images_per_second(
+        lambda n=name, p=precision: classifiers.fit(n, xs, ys, 2, 60, 64, 0, chunks=1,
+                                                    label="  step", precision=p),
+        60 * 64, repeats=2) for name in ("seed_mlp", "small_cnn") for precision in config.PRECISIONS}
     print(f"\nmatmul peak: float32 {peaks['float32'] / 1e9:.0f}, bfloat16 "
           f"{peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s (2048x2048, median of 10)")
     print(f"{'':52} {'steps/s':>8} {'(median)':>9} {'x ref':>6} {'GFLOP/step':>10} "
@@ -183,9 +184,36 @@ def speed(args):
     print(f"generation (seed_dcgan): {gen_rate:.0f} images/s")
     for name, rate in clf.items():
         print(f"classifier training ({name}): {rate:.0f} images/s")
+    held = classifier_precision()
     return {"matmul_peak_gflop_per_s": {k: v / 1e9 for k, v in peaks.items()},
             "batch": args.batch, "gan": rows, "generation_images_per_s_seed_dcgan": gen_rate,
-            "classifier_training_images_per_s": clf}
+            "classifier_training_images_per_s": clf, "classifier_precision": held}
+
+
+def classifier_precision(steps=None):
+    """Does bfloat16 hold an evaluation classifier's accuracy? The small CNN trained as
+    `evaluate` trains it (its step budget, batch and seed 0) on the 10,000 digits' training
+    split in each precision, scored on their validation split (the test split stays unseen):
+    accuracy and wall seconds."""
+    from synthlib import data, imbalance
+
+    cfg = config.load(ROOT / "params" / "five_minority.yaml", "full")
+    ds = data.load(cfg.data)
+    sp = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, 0)
+    steps = steps or cfg.evaluate.steps_for("small_cnn")
+    out = {}
+    for precision in config.PRECISIONS:
+        start = time.perf_counter()
+        model, _ = classifiers.fit("small_cnn", ds.x[sp.train], ds.y[sp.train], 10, steps,
+                                   cfg.evaluate.batch_size, 0, chunks=1, label="  step",
+                                   precision=precision)
+        seconds = time.perf_counter() - start
+        proba = classifiers.predict_proba(model, ds.x[sp.validation])
+        out[precision] = {"accuracy": float(np.mean(proba.argmax(1) == ds.y[sp.validation])),
+                          "seconds": seconds, "steps": steps}
+    print(f"small_cnn, {steps} steps on {len(sp.train)} training digits, validation accuracy: "
+          + "; ".join(f"{k} {v['accuracy']:.4f} in {v['seconds']:.0f} s" for k, v in out.items()))
+    return out
 
 
 # What the quality curves compare: each generator of the default architecture in both
