@@ -208,8 +208,8 @@ def core_share(jobs, directory=RUNNING_DIR):
 def threads_used(share):
     """The intra-op threads a stage ran on: its share of the cores, the user's own
     TF_NUM_INTRAOP_THREADS, or TensorFlow's default of one per core. Recorded with the stage's
-    time, because TensorFlow splits its sums among threads: a rerun matches a run to the last
-    digit at the same thread count, and only in the last digits at another."""
+    time, because TensorFlow splits its sums among threads: a rerun matches a run bit for bit
+    at the same thread count, not at another."""
     if share:
         return share
     try:

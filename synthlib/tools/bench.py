@@ -10,7 +10,8 @@ notebook's network. Then speed, as ratios measured in one process:
   the combined model with the discriminator frozen);
 - synthlib's `DCGAN.fit` on the `seed_dcgan` preset and on the default architecture;
 - achieved FLOP/s of a GAN step (multiply-adds counted from the layer shapes) as a share of the
-  float32 matmul peak measured now; images/s for generation and classifier training; peak
+  float32 matmul peak measured now; images/s for generation and classifier training in both
+  precisions, and the small CNN's accuracy trained as `evaluate` trains it in each; peak
   resident memory. The GAN steps are timed in interleaved rounds, the fastest round counted
   (`interleaved_rates` says why); the other figures are medians of a few repeats.
 """
@@ -169,7 +170,8 @@ def speed(args):
     clf = {f"{name}, {precision}": images_per_second(
         lambda n=name, p=precision: classifiers.fit(n, xs, ys, 2, 60, 64, 0, chunks=1,
                                                     label="  step", precision=p),
-        60 * 64, repeats=2) for name in ("seed_mlp", "small_cnn") for precision in config.PRECISIONS}
+        60 * 64, repeats=2)
+        for name in ("seed_mlp", "small_cnn") for precision in config.PRECISIONS}
     print(f"\nmatmul peak: float32 {peaks['float32'] / 1e9:.0f}, bfloat16 "
           f"{peaks['mixed_bfloat16'] / 1e9:.0f} GFLOP/s (2048x2048, median of 10)")
     print(f"{'':52} {'steps/s':>8} {'(median)':>9} {'x ref':>6} {'GFLOP/step':>10} "
