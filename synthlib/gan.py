@@ -330,11 +330,12 @@ class Snapshots(keras.callbacks.Callback):
 def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False,
           grid_label=None, snapshots=None):
     """Train a DCGAN on `images` (uint8, N x H x W x C), conditional when `labels` are given;
-    `snapshots` ({step: path}) saves the generator along the way.
+    `snapshots` ({step: path}) saves the generator along the way. `grid_label`: the class a
+    conditional GAN's sample grids show; "all" (or None) shows each class in turn.
     Returns (model, history, sample grids over training)."""
     n_classes = 0 if labels is None else int(np.max(labels)) + 1
-    if isinstance(grid_label, str) and grid_label == "all":
-        grid_label = np.unique(labels)
+    if n_classes and (grid_label is None or isinstance(grid_label, str) and grid_label == "all"):
+        grid_label = np.unique(labels)  # a conditional generator cannot draw without a label
     model = build(gan_cfg, images.shape[1:], seed, n_classes, diffaugment)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)

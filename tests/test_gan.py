@@ -79,6 +79,11 @@ def test_conditional_gan_samples_the_label_asked_for(digits):
         gan.sample(model.generator, 2, seed=0)
 
 
+def test_conditional_gan_grids_show_every_class_unless_told(digits):
+    grids = gan.train(digits.x[:20], tiny_cfg(), 0, labels=digits.y[:20])[2]
+    assert sorted(grids) == [1, 2] and all(len(g) == 16 for g in grids.values())
+
+
 def test_diff_augment_keeps_shape_and_changes_images(digits):
     import keras
     x = digits.x[:8].astype("float32") / 255.0
