@@ -129,12 +129,12 @@ class GanConfig:
     # discriminator's; it makes images recognisable as the class asked for. 0: none.
     class_loss_weight: float = 1.0
     # Weight of the R1 gradient penalty on the discriminator at real images (0: none): it
-    # steadies a discriminator that learns from a few dozen images (see README, generator
-    # quality). Costs a second backward pass through the discriminator per step.
+    # steadies a discriminator that learns from a few dozen images (docs/generator_quality.md).
+    # Costs a second backward pass through the discriminator per step.
     r1_weight: float = 0.0
     # Weight of the mode-seeking term in the generator's loss (MSGAN; 0: none): it rewards two
     # latent codes far apart for giving images far apart, i.e. variety, which is what a
-    # generator learnt from a few dozen images lacks (README, generator quality).
+    # generator learnt from a few dozen images lacks (docs/generator_quality.md).
     mode_seeking_weight: float = 0.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.
@@ -168,7 +168,7 @@ class GenerateConfig:
     per_class: int = 500  # augment, tstr: synthetic images per class
     # Unconditional GAN generators draw in batches of gan.batch_size with batch normalisation's
     # per-batch statistics, as they were trained; false: inference mode's moving averages
-    # (README, generator quality: as trained reads closer to the real images in one measure,
+    # (docs/generator_quality.md: as trained reads closer to the real images in one measure,
     # the same in another).
     batch_statistics: bool = True
 

@@ -386,7 +386,7 @@ def sample(generator, n, seed, batch_size=500, label=None, train_batch=None):
     With `train_batch` (gan.batch_size), an unconditional GAN generator draws as it was
     trained: in batches of that size, batch normalisation using each batch's own statistics,
     so the images are those the discriminator judged, not those of the moving averages that
-    inference mode uses (README, generator quality, measures both).
+    inference mode uses (docs/generator_quality.md measures both).
     Conditional generators and the VAE's decoder ignore it: asked for one class, or fed the
     prior rather than the encoder's codes, their batches would be unlike those of training."""
     conditional = len(generator.inputs) == 2
