@@ -187,7 +187,7 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
             shots = {s: run.path(f"generator_step{s}.keras", seed, name) for s in snapshots}
             trained, history, grids = gan.train(
                 images, run.cfg.gan, seed, backup_dir=backup, labels=labels,
-                diffaugment=diffaugment, grid_label=None if labels is None else grid_label,
+                diffaugment=diffaugment, grid_label=grid_label,
                 snapshots=shots)
         with atomic_path(files["gan_history.csv"]) as tmp:
             history.to_csv(tmp, index=False)
