@@ -186,17 +186,26 @@ def run_chain(command, directory=RUNNING_DIR):
         os.close(fd)
 
 
+# The stage that trains the measuring oracle runs on one thread in every run, alone or beside
+# other chains: TensorFlow splits its sums among its threads, so an oracle trained on two came
+# out with other weights, and every Fréchet ratio is read in its features (a copy of
+# five_minority's 30 kept 5s read 3.2x real-vs-real there, 2.8x with the one-thread oracle).
+# An instrument should not change with what else ran.
+PINNED_THREADS = {"04_label": 1}
+
+
 @contextlib.contextmanager
-def core_share(jobs, directory=RUNNING_DIR):
+def core_share(jobs, directory=RUNNING_DIR, pinned=None):
     """Under `make -jN` several chains of stages run at once, and TensorFlow would give each
     stage every core. Inside, the stage's notebook gets an equal share of the cores among the
     chains running when it starts: one core each while two chains run, every core once a
-    chain is left alone. Yields the thread count (None: TensorFlow's own choice, with
-    jobs <= 1 or TF_NUM_INTRAOP_THREADS set by the user)."""
-    if jobs <= 1 or "TF_NUM_INTRAOP_THREADS" in os.environ:
+    chain is left alone; `pinned` threads instead, however many chains run. Yields the thread
+    count (None: TensorFlow's own choice, with jobs <= 1 and nothing pinned, or
+    TF_NUM_INTRAOP_THREADS set by the user)."""
+    if "TF_NUM_INTRAOP_THREADS" in os.environ or (jobs <= 1 and not pinned):
         yield None
         return
-    threads = max(1, cores() // max(1, min(running_chains(directory), jobs)))
+    threads = pinned or max(1, cores() // max(1, min(running_chains(directory), jobs)))
     os.environ.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS="1")
     try:
         yield threads
@@ -236,10 +245,11 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     parameters = {"params_file": str(params_file), "profile": profile,
                   "build_dir": str(build), "reports_dir": str(reports)}
     start = time.perf_counter()
-    with atomic_path(out) as tmp, core_share(jobs) as threads:
+    pinned = PINNED_THREADS.get(name)
+    with atomic_path(out) as tmp, core_share(jobs, pinned=pinned) as threads:
         if threads:  # one write, so that another chain's lines cannot split it
-            sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), its share of "
-                             f"{cores()} cores\n")
+            why = "in every run" if pinned else f"its share of {cores()} cores"
+            sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), {why}\n")
             sys.stdout.flush()
         try:
             with kernel_stderr_to(build / f"{name}.kernel.log"):
