@@ -203,11 +203,10 @@ def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_pat
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # the user's own setting stands
     with pipeline.core_share(2, tmp_path) as threads:
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert pipeline.threads_used(threads) == 1  # and is what the stage's times record
+    assert pipeline.threads_used(max(1, cores // 2)) == max(1, cores // 2)
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "2")  # over a pinned stage's too
     with pipeline.core_share(2, tmp_path, pinned=pinned) as threads:
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "2"
-    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
-    assert pipeline.threads_used(threads) == 1  # and is what the stage's times record
-    assert pipeline.threads_used(max(1, cores // 2)) == max(1, cores // 2)
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
     assert pipeline.threads_used(None) == cores
