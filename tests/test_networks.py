@@ -36,6 +36,55 @@ def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32():
     assert images.dtype == "float32" and d(images).dtype == "float32"
 
 
+@pytest.mark.parametrize("shape", [(16, 12), (16, 5, 5, 3)])
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_fused_batch_normalization_is_keras_batch_normalization(shape, precision):
+    """The generators' fused layer computes what Keras's does in training (outputs, every
+    gradient, the moving statistics) and in inference, and survives a save and a load."""
+    import keras
+    import tensorflow as tf
+    with networks.dtype_policy(precision):
+        ours, theirs = networks.BatchNormalization(), keras.layers.BatchNormalization()
+    for layer in (ours, theirs):
+        layer.build(shape)
+    theirs.gamma.assign(np.linspace(0.5, 2.0, shape[-1]))
+    ours.gamma.assign(theirs.gamma)
+    x = tf.constant(np.random.default_rng(0).normal(2.0, 3.0, shape), "float32")
+    tol = 1e-5 if precision == "float32" else 2e-2  # bfloat16 keeps about 3 digits
+
+    def close(a, b):
+        a, b = (np.asarray(tf.cast(t, "float32")) for t in (a, b))
+        np.testing.assert_allclose(a, b, atol=tol * max(1.0, np.abs(b).max()))
+
+    for _ in range(3):  # the moving statistics follow three batches
+        grads = []
+        for layer in (ours, theirs):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=True)
+                loss = tf.reduce_sum(tf.cast(y, "float32") ** 2 * x)
+            grads.append(tape.gradient(loss, [x, layer.gamma, layer.beta]))
+            assert y.dtype == layer.compute_dtype
+        for a, b in zip(*grads):
+            close(a, b)
+    close(ours(x, training=True), theirs(x, training=True))
+    close(ours.moving_mean, theirs.moving_mean)
+    close(ours.moving_variance, theirs.moving_variance)
+    close(ours(x, training=False), theirs(x, training=False))
+
+
+def test_generators_keep_their_fused_layers_through_a_save(tmp_path):
+    import keras
+    g, _ = networks.build_gan_networks("light_dcgan", 8, (28, 28, 1))
+    assert any(type(layer) is networks.BatchNormalization for layer in g.layers)
+    g.save(tmp_path / "g.keras")
+    loaded = keras.models.load_model(tmp_path / "g.keras", compile=False)
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in g.layers]
+    z = np.random.default_rng(0).uniform(-1, 1, (4, 8)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(z, training=True)),
+                               np.asarray(g(z, training=True)), rtol=1e-6, atol=1e-6)
+
+
 def test_seed_dcgan_matches_the_seed_notebook():
     g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
     convt = [l for l in g.layers if l.__class__.__name__ == "Conv2DTranspose"]
