@@ -40,7 +40,7 @@ def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32():
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
 def test_fused_batch_normalization_is_keras_batch_normalization(shape, precision):
     """The generators' fused layer computes what Keras's does in training (outputs, every
-    gradient, the moving statistics) and in inference, and survives a save and a load."""
+    gradient, the moving statistics) and in inference."""
     import keras
     import tensorflow as tf
     with networks.dtype_policy(precision):
