@@ -171,9 +171,17 @@ class GenerateConfig:
     # (docs/generator_quality.md: as trained reads closer to the real images in one measure,
     # the same in another).
     batch_statistics: bool = True
+    # rebalance: each unconditional GAN's synthetic image is one of this many drawn, chosen by
+    # kernel herding towards the kept minority images' mean in the GAN's own discriminator's
+    # features (synthlib/selection.py); 1: every image drawn is used. Off by default: in a
+    # full five_minority run it did not bring the DCGAN's 5s nearer the real ones as an
+    # independent classifier reads them (docs/generator_quality.md).
+    select_from: int = 1
 
     def validate(self):
         _check(self.per_class >= 1, "generate.per_class", self.per_class, "must be >= 1")
+        _check(1 <= self.select_from <= 50, "generate.select_from", self.select_from,
+               "must be in [1, 50]")
         _check(1 <= self.oversample <= 10, "generate.oversample", self.oversample,
                "must be in [1, 10]")
         _check(self.batch_size >= 1, "generate.batch_size", self.batch_size, "must be >= 1")

@@ -159,7 +159,7 @@ def quality_table(metrics_df):
         return pd.DataFrame()
     name, _, kind = d.arm.str.partition(":").T.values
     images = {"": "synthetic", "real": "real (reference)",
-              "generated": "synthetic, before the filter"}
+              "generated": "synthetic, as generated (before the filter or herding)"}
     d = d.assign(generator=name, images=[images[k] for k in kind])
     return d.pivot_table(index=["generator", "images"], columns="metric", values="value",
                          aggfunc="mean", sort=False).round(4)

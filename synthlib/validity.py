@@ -128,9 +128,9 @@ def generator_checks(df, generators, cfg):
             bound = (f"; a copy of its training images: {copies.mean() / ref.mean():.1f}x"
                      if len(copies) else "")
             raw = q[(q.arm == f"{g}:generated") & (q.metric == "frechet_distance")]["value"]
-            if len(raw):  # a filter chose among the generator's images
-                bound += (f"; measured on the images the filter accepted (on all it "
-                          f"generated: {raw.mean() / ref.mean():.1f}x)")
+            if len(raw):  # the filter or herding chose among the generator's images
+                bound += (f"; measured on the images chosen for the arm (as generated: "
+                          f"{raw.mean() / ref.mean():.1f}x)")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
                              f"{fd.mean():.1f} vs {ref.mean():.1f} for real images{bound}"))

@@ -162,6 +162,54 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
         assert len(measured) == 1 and out["summary"]["quality_before_filter"] is None
 
 
+def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(monkeypatch,
+                                                                              tmp_path):
+    """generate.select_from: an unconditional GAN's images are chosen with its own
+    discriminator and the kept minority images, nothing else (no oracle, no dropped 5s); the
+    generator's own draw is kept beside them, and measured beside them in 04."""
+    from synthlib import selection
+
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.generate.select_from = 3
+    run.cfg.evaluate.arms = ["imbalanced", "dcgan_minority", "cgan_all_classes"]
+    run.cfg.evaluate.tstr, run.cfg.seeds = False, [0]
+    ds, splits = rebalance.prepare(run)
+    split, need = splits[0], rebalance.n_needed(ds, splits[0])
+    loaded, drawn, chose = [], {}, []
+    monkeypatch.setattr(gan, "load_generator", lambda path: loaded.append(path) or path)
+
+    def sample(generator, n, seed, label=None, **kw):
+        x = np.random.default_rng(len(drawn)).integers(0, 255, (n, 28, 28, 1), dtype=np.uint8)
+        drawn[str(generator)] = x
+        return x
+    monkeypatch.setattr(gan, "sample", sample)
+    monkeypatch.setattr(selection, "select", lambda pool, kept, disc, n: chose.append(
+        (pool, kept, disc)) or pool[::3][:n])
+    rebalance.generate(run)
+    (pool, kept, disc), = chose  # the conditional GAN's images are not herded
+    assert str(disc).endswith("dcgan_minority/discriminator.keras")
+    assert np.array_equal(kept, ds.x[split.kept_minority])
+    assert len(pool) == 3 * need and not any("oracle" in str(p) for p in loaded)
+    with np.load(run.path("synthetic.npz", 0, "dcgan_minority")) as f:
+        assert np.array_equal(f["images"], pool[::3][:need])
+        assert np.array_equal(f["generated"], pool[:need])
+    with np.load(run.path("synthetic.npz", 0, "cgan_all_classes")) as f:
+        assert "generated" not in f.files and len(f["images"]) == need
+
+    measured = []
+    monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
+        measured.append(np.asarray(x)) or ({"frechet_distance": float(x.mean())},
+                                           {"frechet_distance": 1.0})))
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    out = rebalance.label(run)[(0, "dcgan_minority")]["summary"]
+    assert np.array_equal(measured[0], pool[::3][:need])
+    assert np.array_equal(measured[1], pool[:need])
+    assert out["quality_measured_on"] == "chosen by herding"
+    assert "herding" in out["training_set_changed_by"]
+    assert out["quality_before_filter"]["frechet_distance"] == float(pool[:need].mean())
+
+
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
     """Every arm: validation and test stay real; no training set holds a test image; the
     synthetic images go only into the GAN arms; everything scored is the real test split."""

@@ -174,8 +174,12 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
          "code": _code_digest(), "snapshots": list(snapshots), "diffaugment": diffaugment},
         sort_keys=True, default=str).encode()).hexdigest()[:12]
     files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
-                                                  "gan_history.csv", "gan_grids.npz")}
-    if files["generator.key"].exists() and files["generator.key"].read_text() == key:
+                                                  "gan_history.csv", "gan_grids.npz",
+                                                  "discriminator.keras")}
+    # a GAN's discriminator is kept too: generate.select_from chooses images with it
+    done = files["generator.key"].exists() and files["generator.key"].read_text() == key \
+        and (model == "vae" or files["discriminator.keras"].exists())
+    if done:
         print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
     else:
         files["generator.key"].unlink(missing_ok=True)
@@ -194,6 +198,8 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
         save_npz(files["gan_grids.npz"], steps=np.array(list(grids)),
                  images=np.stack(list(grids.values())))
         gan.save_generator(trained.generator, files["generator.keras"])
+        if model != "vae":
+            gan.save_generator(trained.discriminator, files["discriminator.keras"])
         write_text(files["generator.key"], key)  # last: its presence means "done"
     g = load_npz(files["gan_grids.npz"])
     return pd.read_csv(files["gan_history.csv"]), dict(zip(g["steps"].tolist(), g["images"]))

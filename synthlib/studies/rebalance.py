@@ -105,23 +105,33 @@ def n_needed(ds, split):
 def generate(run):
     """Minority images to balance, from every generator; and, for the TSTR table, a
     class-balanced all-class set from the conditional GAN. Returns {(seed, generator): images}."""
-    from synthlib import gan
+    from synthlib import gan, selection
 
     ds = run.data()
     out = {}
+    select_from = run.cfg.generate.select_from
     for seed in run.seeds:
         split = run.split(seed)
         need = n_needed(ds, split)
         n = int(math.ceil(need * run.cfg.generate.oversample))
         for name in run.cfg.generators():
             generator = gan.load_generator(run.path("generator.keras", seed, name))
-            print(f"seed {seed} {name}: generating {n} minority images ({need} needed)",
-                  flush=True)
-            label = split.minority_class if GENERATORS[name][0] else None
-            images = gan.sample(generator, n, seed=10_000 + seed,
-                                batch_size=run.cfg.generate.batch_size, label=label,
-                                train_batch=common.train_batch(run.cfg))
-            common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need)
+            conditional = GENERATORS[name][0]
+            herded = select_from > 1 and not conditional
+            print(f"seed {seed} {name}: generating {n} minority images ({need} needed)"
+                  + (f", each chosen from {select_from}" if herded else ""), flush=True)
+            label = split.minority_class if conditional else None
+            images = gan.sample(generator, n * (select_from if herded else 1),
+                                seed=10_000 + seed, batch_size=run.cfg.generate.batch_size,
+                                label=label, train_batch=common.train_batch(run.cfg))
+            extra = {}
+            if herded:  # the generator's own draw is kept, to be measured beside the chosen
+                extra["generated"] = images[:n]
+                discriminator = gan.load_generator(run.path("discriminator.keras", seed, name))
+                images = selection.select(images, gan_training_images(ds, split),
+                                          discriminator, n)
+            common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need,
+                            **extra)
             out[(seed, name)] = (images, None)
             if name == "cgan_all_classes" and run.cfg.evaluate.tstr:
                 classes, counts = np.unique(ds.y[split.imbalanced], return_counts=True)
@@ -137,6 +147,12 @@ def generate(run):
 def load_synthetic(run, seed, name):
     with np.load(run.path("synthetic.npz", seed, name)) as f:
         return f["images"], int(f["n_needed"])
+
+
+def load_generated(run, seed, name):
+    """The generator's own draw where generate.select_from chose among more; else None."""
+    with np.load(run.path("synthetic.npz", seed, name)) as f:
+        return f["generated"] if "generated" in f.files else None
 
 
 # ---- 04 ---------------------------------------------------------------------------------
@@ -189,7 +205,13 @@ def label(run):
                                        oracle, minority, cfg.threshold, run.cfg.quality, seed)
             used = images[accepted]
             synth_q, real_q = measured(used if len(used) >= 3 else images)
-            generated_q = measured(images)[0] if cfg.filter else None
+            drawn = load_generated(run, seed, name)
+            herded = drawn is not None
+            if herded:
+                touched_by = ("herding in the GAN's discriminator's features"
+                              + (", then the " + touched_by if cfg.filter else ""))
+            generated_q = measured(drawn if herded else images)[0] \
+                if cfg.filter or herded else None
             summary = {
                 "seed": seed, "generator": name, "minority_class": minority,
                 "n_needed": need, "n_generated": int(len(images)),
@@ -203,7 +225,7 @@ def label(run):
                 "quality_synthetic": synth_q, "quality_real_reference": real_q,
                 "quality_measured_on": ("accepted by the filter" if len(used) >= 3
                                         else "generated (the filter accepted fewer than 3)")
-                if cfg.filter else "generated",
+                if cfg.filter else "chosen by herding" if herded else "generated",
                 "quality_before_filter": generated_q,
             }
             run.save_json("label_summary.json", summary, seed, name)
@@ -316,7 +338,12 @@ ABOUT = {
     "03": "Each seed's saved generators are reloaded from `generator.keras` and sampled until "
           "the imbalanced training set would be balanced (times `generate.oversample`, which "
           "leaves room for a filter); the conditional GAN is asked for the minority label. For "
-          "the TSTR table it also draws a class-balanced set of every class.",
+          "the TSTR table it also draws a class-balanced set of every class. With "
+          "`generate.select_from` above 1, each unconditional GAN's image is one of that many "
+          "drawn, chosen by kernel herding towards the kept minority images' mean in the GAN's "
+          "own discriminator's features (`synthlib.selection`): the discriminator learnt from "
+          "those images alone, so neither the oracle nor a dropped image has a say. The "
+          "generator's own draw is kept, and 04 measures both.",
     "04": "Two classifiers look at the synthetic images, in roles kept apart:\n\n"
           "* the **measuring oracle** learns all classes from the *full* real training split. "
           "It has seen the minority images the scenario pretends are gone, so it **only "

@@ -77,11 +77,14 @@ def generator_quality(run, epochs=10, draws=10):
             for _ in range(draws)]) / reference
         for name in run.cfg.generators():
             row = {"seed": seed, "generator": name}
-            # the images the arm trained on (with label.filter: those the filter accepted),
-            # and, where a filter chose, everything the generator made
+            # the images the arm trained on (with label.filter: those the filter accepted;
+            # with generate.select_from: those herding chose), and, where either chose, the
+            # generator's own draw
             sets = {"": rebalance.accepted_synthetic(run, seed, name)}
-            if run.cfg.label.filter:
-                sets["generated_"] = rebalance.load_synthetic(run, seed, name)[0]
+            drawn = rebalance.load_generated(run, seed, name)
+            if drawn is not None or run.cfg.label.filter:
+                sets["generated_"] = rebalance.load_synthetic(run, seed, name)[0] \
+                    if drawn is None else drawn
             for prefix, images in sets.items():
                 images = images / 255.0
                 picks = disjoint_draws(rng, len(images), n, draws)
@@ -91,7 +94,8 @@ def generator_quality(run, epochs=10, draws=10):
                 fds = np.array([frechet(features.predict(images[p], verbose=0), test)
                                 for p in picks])
                 what = "all generated" if prefix else (
-                    "accepted by the filter" if run.cfg.label.filter else "generated")
+                    "accepted by the filter" if run.cfg.label.filter else
+                    "chosen by herding" if drawn is not None else "generated")
                 print(f"seed {seed} {name:<26} {what}: agreement {agree:.3f}  Fréchet "
                       f"{fds.mean():.1f} (sd {fds.std():.1f} over {k} draws of {n}) vs "
                       f"{reference:.1f} real ({fds.mean() / reference:.2f}x; a copy of the "

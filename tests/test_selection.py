@@ -1,0 +1,51 @@
+"""Kernel herding: which generated images join a training set (synthlib/selection.py)."""
+import keras
+import numpy as np
+import pytest
+
+from synthlib import selection
+
+
+def test_herding_tracks_the_target_mean():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(1000, 5))
+    target = np.full(5, 0.5)  # off the pool's centre, inside its spread
+    chosen = selection.herd(features, target, 50)
+    assert len(set(chosen.tolist())) == 50
+    herded = np.linalg.norm(features[chosen].mean(0) - target)
+    drawn = np.linalg.norm(features[:50].mean(0) - target)
+    assert herded < drawn / 10
+    # every prefix tracks it too, not only the whole selection
+    assert np.linalg.norm(features[chosen[:10]].mean(0) - target) < drawn
+    with pytest.raises(ValueError, match="cannot herd"):
+        selection.herd(features[:3], target, 4)
+
+
+def tiny_discriminator():
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Dense(6, activation="relu")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, keras.layers.Dense(1)(x))
+
+
+def test_select_takes_each_block_from_its_own_share_of_the_pool():
+    keras.utils.set_random_seed(0)
+    disc = tiny_discriminator()
+    rng = np.random.default_rng(1)
+    pool = rng.integers(0, 256, (450, 28, 28, 1), dtype=np.uint8)
+    kept = rng.integers(0, 128, (20, 28, 28, 1), dtype=np.uint8)  # darker than the pool
+    n = 150  # two blocks: 100 of the first 300 drawn, 50 of the next 150
+    chosen = selection.select(pool, kept, disc, n)
+    assert chosen.shape == (n,) + pool.shape[1:] and chosen.dtype == np.uint8
+    rows = {img.tobytes(): i for i, img in enumerate(pool)}
+    where = np.array([rows[img.tobytes()] for img in chosen])
+    assert len(set(where.tolist())) == n
+    assert (where[:100] < 300).all() and ((where[100:] >= 300) & (where[100:] < 450)).all()
+    assert np.array_equal(chosen, selection.select(pool, kept, disc, n))  # reproducible
+    # in the discriminator's features the chosen images sit nearer the kept ones' mean
+    feats = selection.discriminator_features(disc)
+    f = lambda x: np.asarray(feats(np.asarray(x, "float32") / 255.0))  # noqa: E731
+    target = f(kept).mean(0)
+    assert np.linalg.norm(f(chosen).mean(0) - target) < \
+        np.linalg.norm(f(pool[:n]).mean(0) - target)
+    with pytest.raises(ValueError, match="cannot give"):
+        selection.select(pool[:10], kept, disc, 11)
