@@ -67,6 +67,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {epochs: 3}\n", "evaluate.epochs = 3: unknown key; training budgets are "
                                 "optimizer steps now, the same for every arm: use evaluate.steps"),
     ("validity: {frechet_ratio: 0.5}\n", "validity.frechet_ratio = 0.5: must be >= 1"),
+    ("generate: {select_from: 0}\n", "generate.select_from = 0: must be in [1, 50]"),
     ("evaluate: {precision: bfloat16}\n", "evaluate.precision = 'bfloat16': choose one of "
                                          "float32, mixed_bfloat16"),
 ])
