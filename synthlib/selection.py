@@ -57,7 +57,8 @@ def _features(model, images, batch_size=1000):
 def select(pool, kept, discriminator, n):
     """n images (uint8) of `pool`, herded in blocks of BLOCK from consecutive equal shares of
     it towards the mean of `kept` (the images the GAN learnt from) in the discriminator's
-    features, each feature scaled by its spread over the pool's first share."""
+    features, each feature scaled by its spread over the pool's first 50 x BLOCK (5,000)
+    images (the whole pool's features at once would take gigabytes)."""
     per = len(pool) // n
     if per < 1:
         raise ValueError(f"a pool of {len(pool)} images cannot give {n}")
