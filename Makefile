@@ -14,6 +14,11 @@ PY := $(VENV)/bin/python
 PROFILE ?= quick
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 EXP ?= $(EXPERIMENTS)
+# An experiment is a params file: a name without one stops here, naming those there are,
+# rather than as a missing notebook deep inside a chain.
+UNKNOWN_EXP := $(filter-out $(EXPERIMENTS),$(EXP))
+CHECK_EXP = $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
+  params/$(firstword $(UNKNOWN_EXP)).yaml; the experiments are: $(EXPERIMENTS)))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
@@ -71,6 +76,7 @@ check-reports: ## open every report in headless Chromium, offline: no error outp
 	$(PY) -m synthlib.tools.browser_check reports
 
 check: $(STAMP) ## validate the parameters and data of EXP without training anything
+	$(CHECK_EXP)
 	@for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) || exit 1; done
 
 # One chain of stages per experiment: build/<exp>/<profile>/NN.ipynb exists only when the stage
@@ -84,6 +90,7 @@ STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan 
 $(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call STAGE_RULE,$(e),$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p)))))))
 
 report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
+	$(CHECK_EXP)
 	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS)) \
 	  $(addprefix chain-,$(EXP))
 	@$(PY) -m synthlib.pipeline index
@@ -96,6 +103,7 @@ bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, genera
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)
 
 rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers; GENERATORS=1 also reads the generators' images, ARMS=none only those
+	$(CHECK_EXP)
 	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) $(if $(ARMS),--arms $(ARMS)) 2>&1 | $(QUIET) || exit 1; done
 
 results: $(STAMP) ## write README's Results section from reports/*/summary.json

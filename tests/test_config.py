@@ -112,3 +112,30 @@ def test_command_line_prints_one_line_and_no_traceback(tmp_path):
     lines = [l for l in out.stderr.splitlines() if l.strip() and "Warning" not in l]
     assert lines == ["error: exp.yaml: imbalance.kept_fraction = 2.0: must be in (0, 1]"]
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("target", ["report", "check", "rescore"])
+def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
+    # -n: the guard runs as make expands the recipe, before anything is built or trained
+    out = subprocess.run(["make", "-n", target, "EXP=five_minorty"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "EXP=five_minorty: no params/five_minorty.yaml; the experiments are: " \
+           "bias_dcgan_vs_vae five_minority" in out.stderr
+
+
+def test_rescore_stops_on_an_unknown_arm_or_an_unfinished_run(tmp_path, monkeypatch, capsys):
+    from synthlib import runs
+    from synthlib.tools import rescore
+
+    monkeypatch.setattr(runs, "BUILD_DIR", tmp_path / "b")
+    monkeypatch.setattr(runs, "REPORTS_DIR", tmp_path / "r")
+    args = ["--params", DIGITS_PARAMS, "--profile", "smoke"]
+    assert rescore.main(args + ["--arms", "smoe"]) == 2
+    assert "--arms 'smoe': not re-scored here; choose among imbalanced" in capsys.readouterr().err
+    assert rescore.main(args) == 2
+    assert "no finished 05_evaluate in " in capsys.readouterr().err
+    assert rescore.main(args + ["--arms", "none", "--generators"]) == 2
+    assert "no finished 04_label in " in capsys.readouterr().err
+    assert rescore.main(["--params", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from synthlib.config import ConfigError  # noqa: E402
 
 CLASSIC = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation",
            "upper_bound")
@@ -172,17 +175,24 @@ def main(argv=None):
     p.add_argument("--generators", action="store_true",
                    help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
-    run = Run(args.params, args.profile)
-    if run.cfg.study != "rebalance":
-        print(f"{run.experiment}: study {run.cfg.study!r} has no classic arms to re-score; skipped")
-        return
+    arms = [] if args.arms in ("", "none") else args.arms.split(",")
+    try:
+        run = Run(args.params, args.profile)
+        if run.cfg.study != "rebalance":
+            print(f"{run.experiment}: study {run.cfg.study!r} has no classic arms to re-score; "
+                  "skipped")
+            return 0
+        check(run, arms, args.generators)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.generators:
         g = generator_quality(run)
         g.to_csv(run.reports / "rescore_generators.csv")
         print(g.round(3).to_string())
-    if args.arms in ("", "none"):
-        return
-    rescored = rescore(run, args.epochs, args.arms.split(","), steps=args.steps)
+    if not arms:
+        return 0
+    rescored = rescore(run, args.epochs, arms, steps=args.steps)
     table = compare(run, rescored)
     name = f"rescore_{args.steps}_steps" if args.steps else f"rescore_{args.epochs}_epochs"
     out = run.reports / f"{name}.csv"
@@ -191,7 +201,22 @@ def main(argv=None):
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(table.to_string())
     print(f"largest |report - rescored|: {table['difference'].abs().max():.3f}; written {out}")
+    return 0
+
+
+def check(run, arms, generators):
+    """Before any training: the arms are ones this tool re-scores, and the run has got as far
+    as they need (04_label for the generators' images, 05_evaluate for the report's scores)."""
+    unknown = [a for a in arms if a not in CLASSIC]
+    if unknown:
+        raise ConfigError(f"--arms {unknown[0]!r}: not re-scored here; choose among "
+                          f"{', '.join(CLASSIC)} (or none), and GENERATORS=1 for the GAN arms")
+    for stage, needed in (("04_label", generators), ("05_evaluate", bool(arms))):
+        if needed and not (run.dir / f"{stage}.ipynb").exists():
+            raise ConfigError(
+                f"no finished {stage} in {run.dir}: run `make report EXP={run.experiment} "
+                f"PROFILE={run.cfg.profile}` first")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
