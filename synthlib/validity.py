@@ -105,6 +105,11 @@ def oracle_check(df, cfg, what="measuring oracle's accuracy on the real test spl
     return accuracy_check(df, "real_test", "oracle", cfg.oracle_accuracy, what, scope)
 
 
+def _per_seed(q, arm, metric="frechet_distance"):
+    d = q[(q.arm == arm) & (q.metric == metric)]
+    return d.groupby("seed")["value"].mean()
+
+
 def generator_checks(df, generators, cfg):
     """Each generator against its real-vs-real reference at the same sample count (rows arm
     `<generator>` and `<generator>:real`, classifier "oracle"): the oracle's label agreement,
@@ -131,9 +136,15 @@ def generator_checks(df, generators, cfg):
             if len(raw):  # the filter or herding chose among the generator's images
                 bound += (f"; measured on the images chosen for the arm (as generated: "
                           f"{raw.mean() / ref.mean():.1f}x)")
+            # one draw of real images sets each seed's reference: the seeds' own ratios show
+            # how far a verdict near the threshold could move with another draw
+            per_seed = (_per_seed(q, g) / _per_seed(q, f"{g}:real")).dropna()
+            spread = (f"; per seed: {', '.join(f'{r:.2f}x' for r in per_seed)}"
+                      if len(per_seed) > 1 else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images{bound}"))
+                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images{spread}"
+                             f"{bound}"))
     return out
 
 

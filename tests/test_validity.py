@@ -96,6 +96,20 @@ def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
                                ("dcgan_minority", "real (reference)"): 12.0}
 
 
+def test_the_frechet_check_shows_each_seeds_ratio():
+    """The verdict reads the ratio of the means over seeds; each seed's own ratio (its
+    synthetic distance over its own real reference) stands beside it."""
+    quality = _frame({"dcgan_minority": [20.0, 30.0, 40.0],
+                      "dcgan_minority:real": [10.0, 10.0, 20.0]},
+                     classifier="oracle", metric="frechet_distance")
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.measured == pytest.approx(2.25) and not check.passed
+    assert "per seed: 2.00x, 3.00x, 2.00x" in check.detail
+    (one,) = validity.generator_checks(quality[quality.seed == 0], ["dcgan_minority"],
+                                       config.ValidityConfig())
+    assert one.passed and "per seed" not in one.detail
+
+
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
     """The same tiny digits run twice: converged, and with a budget far too small."""
