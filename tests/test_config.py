@@ -1,5 +1,7 @@
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,6 +124,21 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
     assert out.returncode == 2
     assert "EXP=five_minorty: no params/five_minorty.yaml; the experiments are: " \
            "bias_dcgan_vs_vae five_minority" in out.stderr
+
+
+def test_report_starts_the_longest_chains_first():
+    """Chains start longest first, whatever order EXP names them in; every experiment runs."""
+    def chains(*args):
+        out = subprocess.run(["make", "-n", "report", *args], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return re.findall(r"make --no-print-directory build/(\w+)/quick/06_writeup", out.stdout)
+
+    everything = chains()
+    assert everything[:2] == ["five_minority", "bias_dcgan_vs_vae"]
+    assert sorted(everything) == sorted(p.stem for p in (Path(ROOT) / "params").glob("*.yaml"))
+    assert chains("EXP=gan_vs_augmentation five_minority") == ["five_minority",
+                                                                "gan_vs_augmentation"]
 
 
 def test_rescore_stops_on_an_unknown_arm_or_an_unfinished_run(tmp_path, monkeypatch, capsys):
