@@ -105,11 +105,6 @@ def oracle_check(df, cfg, what="measuring oracle's accuracy on the real test spl
     return accuracy_check(df, "real_test", "oracle", cfg.oracle_accuracy, what, scope)
 
 
-def _per_seed(q, arm, metric="frechet_distance"):
-    d = q[(q.arm == arm) & (q.metric == metric)]
-    return d.groupby("seed")["value"].mean()
-
-
 def generator_checks(df, generators, cfg):
     """Each generator against its real-vs-real reference at the same sample count (rows arm
     `<generator>` and `<generator>:real`, classifier "oracle"): the oracle's label agreement,
@@ -125,8 +120,9 @@ def generator_checks(df, generators, cfg):
                              f">= {cfg.label_agreement:.3f}", bool(m >= cfg.label_agreement),
                              f"{m - cfg.label_agreement:+.3f}; real images: "
                              + (f"{real.mean():.3f}" if len(real) else "n/a")))
-        fd = q[(q.arm == g) & (q.metric == "frechet_distance")]["value"]
-        ref = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]["value"]
+        fd_rows = q[(q.arm == g) & (q.metric == "frechet_distance")]
+        ref_rows = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]
+        fd, ref = fd_rows["value"], ref_rows["value"]
         if len(fd) and len(ref):
             ratio = float(fd.mean() / max(ref.mean(), 1e-12))
             copies = q[(q.arm == g) & (q.metric == "training_images_frechet")]["value"]
@@ -138,7 +134,8 @@ def generator_checks(df, generators, cfg):
                           f"{raw.mean() / ref.mean():.1f}x)")
             # one draw of real images sets each seed's reference: the seeds' own ratios show
             # how far a verdict near the threshold could move with another draw
-            per_seed = (_per_seed(q, g) / _per_seed(q, f"{g}:real")).dropna()
+            per_seed = (fd_rows.groupby("seed")["value"].mean()
+                        / ref_rows.groupby("seed")["value"].mean()).dropna()
             spread = (f"; per seed: {', '.join(f'{r:.2f}x' for r in per_seed)}"
                       if len(per_seed) > 1 else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
