@@ -47,6 +47,14 @@ STUDY_ARMS = {
     "tstr": ("real", "synthetic_gan_labels", "synthetic_oracle_labels"),
     "bias": ("dcgan", "vae"),  # the generative models compared
 }
+# The generators each study trains, by the arm that uses them: the names `gan.generator_steps`
+# takes. tstr trains its one generator to its last snapshot (`tstr.snapshots`).
+STUDY_GENERATORS = {
+    "rebalance": tuple(GENERATORS),
+    "augment": ("dcgan_per_class", "cgan_all_classes"),  # dcgan_per_class: one DCGAN per class
+    "tstr": (),
+    "bias": ("dcgan", "vae"),  # one per mix
+}
 
 
 class ConfigError(ValueError):
@@ -120,6 +128,10 @@ class GanConfig:
     latent_dim: int = 100
     batch_size: int = 64
     steps: int = 1500
+    # Steps for some generators instead of `steps`, by name (STUDY_GENERATORS above): a budget
+    # set by each generator's quality where one converges sooner than another. Set it in the
+    # profile it sizes: no built-in profile resets it (smoke's 20 steps would not apply).
+    generator_steps: dict = field(default_factory=dict)
     log_every: int = 100  # steps between loss log lines, sample grids and checkpoints
     optimizer: str = "adam"  # adam (DCGAN paper) | rmsprop (the seed's choice)
     d_learning_rate: float = 2e-4
@@ -149,6 +161,9 @@ class GanConfig:
                f"choose one of {', '.join(OPTIMIZERS)}")
         for k in ("latent_dim", "batch_size", "steps", "log_every"):
             _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
+        for g, v in self.generator_steps.items():
+            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                   f"gan.generator_steps.{g}", v, "must be an integer >= 1")
         for k in ("d_learning_rate", "g_learning_rate"):
             _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
@@ -157,6 +172,12 @@ class GanConfig:
         _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
         _check(self.mode_seeking_weight >= 0, "gan.mode_seeking_weight",
                self.mode_seeking_weight, "must be >= 0")
+
+    def for_generator(self, name):
+        """The settings one generator trains with: its own step budget where
+        `generator_steps` names it, `steps` otherwise."""
+        return dataclasses.replace(self, steps=self.generator_steps.get(name, self.steps),
+                                   generator_steps={})
 
 
 @dataclass
@@ -392,6 +413,12 @@ class Config:
         for s in self.seeds:
             _check(isinstance(s, int) and s >= 0, "seeds", s, "seeds are integers >= 0")
         _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
+        names = STUDY_GENERATORS.get(self.study, ())
+        for g in self.gan.generator_steps:
+            _check(g in names, "gan.generator_steps", g,
+                   f"no such generator in study {self.study!r}; "
+                   + (f"choose from {', '.join(names)}" + _did_you_mean(str(g), names) if names
+                      else "it trains its generator to its last snapshot (tstr.snapshots)"))
         for f in dataclasses.fields(self):
             sub = getattr(self, f.name)
             if isinstance(sub, EvaluateConfig):
@@ -496,10 +523,11 @@ def _coerce(value, typ, key):
             return value
         if isinstance(value, (str, int)):
             return [value]
-    elif origin is dict:  # evaluate.steps, the one mapping: classifier -> steps
+    elif origin is dict:  # the step budgets by name: evaluate.steps, gan.generator_steps
         if isinstance(value, dict):
             return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
-        return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))  # one number sets all
+        if key.endswith("evaluate.steps"):  # one number sets every classifier
+            return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
     raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
 
 

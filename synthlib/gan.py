@@ -285,7 +285,7 @@ def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
 def compiled_key(kind, gan_cfg, image_shape, *more):
     """What shapes a generative model's traced training step: all of gan.* but its length."""
     hyper = tuple(sorted((k, v) for k, v in vars(gan_cfg).items()
-                         if k not in ("steps", "log_every")))
+                         if k not in ("steps", "generator_steps", "log_every")))
     return (kind, hyper, tuple(image_shape), *more)
 
 

@@ -44,6 +44,15 @@ def test_step_budgets_name_only_what_changes(tmp_path):
     assert cfg.evaluate.steps_for("small_cnn") == 304  # whole chunks
 
 
+def test_generator_steps_set_one_generator_s_budget(tmp_path):
+    cfg = load_text(tmp_path, "study: augment\ngan: {steps: 2000}\nprofiles: {quick: {gan: "
+                              "{generator_steps: {dcgan_per_class: 900}}}}\n")
+    assert cfg.gan.for_generator("dcgan_per_class").steps == 900
+    assert cfg.gan.for_generator("cgan_all_classes").steps == 2000
+    assert cfg.gan.for_generator("dcgan_per_class").generator_steps == {}
+    assert load_text(tmp_path, "study: augment\n").gan.generator_steps == {}
+
+
 def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     cfg = load_text(tmp_path, "gan: {d_learning_rate: 1e-4}\n")
     assert cfg.gan.d_learning_rate == pytest.approx(1e-4)
@@ -68,6 +77,15 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {steps: {small_cnm: 100}}\n", "evaluate.steps = 'small_cnm': unknown classifier"),
     ("evaluate: {epochs: 3}\n", "evaluate.epochs = 3: unknown key; training budgets are "
                                 "optimizer steps now, the same for every arm: use evaluate.steps"),
+    ("gan: {generator_steps: {dcgan_minorty: 100}}\n", "gan.generator_steps = 'dcgan_minorty': no "
+     "such generator in study 'rebalance'; choose from dcgan_minority, dcgan_minority_diffaug, "
+     "cgan_all_classes, cgan_all_classes_diffaug (did you mean 'dcgan_minority'?)"),
+    ("gan: {generator_steps: {cgan_all_classes: 0}}\n",
+     "gan.generator_steps.cgan_all_classes = 0: must be an integer >= 1"),
+    ("gan: {generator_steps: 100}\n", "gan.generator_steps = 100: expected dict"),
+    ("study: tstr\ngan: {generator_steps: {cgan_all_classes: 100}}\n",
+     "gan.generator_steps = 'cgan_all_classes': no such generator in study 'tstr'; it trains "
+     "its generator to its last snapshot"),
     ("validity: {frechet_ratio: 0.5}\n", "validity.frechet_ratio = 0.5: must be >= 1"),
     ("generate: {select_from: 0}\n", "generate.select_from = 0: must be in [1, 50]"),
     ("evaluate: {precision: bfloat16}\n", "evaluate.precision = 'bfloat16': choose one of "

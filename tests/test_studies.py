@@ -75,7 +75,7 @@ def run_in_process(params, tmp_path, **overrides):
 
     study.show_prepare(run, study.prepare(run))
     generators = study.generators(run)  # what 02_train_gan shows and trains
-    common.generator_table(generators, run.data().classes)
+    common.generator_table(run, generators)
     common.networks(run, generators)
     trained = common.train_all(run, generators)
     plots.loss_curves(trained)
@@ -199,3 +199,28 @@ def test_augment_trains_only_the_generators_its_arms_use(folder_params, tmp_path
     assert {g.name for g in run.study.generators(run)} == {"cgan_all_classes"}
     run.cfg.evaluate.arms = ["real", "augmentation"]
     assert run.study.generators(run) == []
+
+
+def test_generator_steps_give_one_source_its_own_budget(folder_params, tmp_path, monkeypatch):
+    """gan.generator_steps trains the per-class DCGANs for their own steps; the conditional GAN
+    keeps gan.steps and, since its own settings did not change, is not trained again."""
+    from synthlib import gan
+
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    run.cfg.gan.steps, run.cfg.gan.log_every = 3, 1
+    run.cfg.gan.generator_steps = {"dcgan_per_class": 2}
+    trained, real_train = [], gan.train
+    monkeypatch.setattr(gan, "train", lambda *a, **kw: trained.append(a[1].steps)
+                        or real_train(*a, **kw))
+    generators = run.study.generators(run)
+    table = common.generator_table(run, generators).set_index("generator")
+    assert table.loc["cgan_all_classes", "steps"] == 3
+    assert set(table.drop(index="cgan_all_classes").steps) == {2}
+    result = run.study.train(run)
+    assert list(result[(0, "cgan_all_classes")][0].step) == [1, 2, 3]
+    assert list(result[(0, "dcgan_class1")][0].step) == [1, 2]
+    assert sorted(trained) == [2, 2, 2, 3]
+    run.cfg.gan.generator_steps = {"dcgan_per_class": 1}
+    run.study.train(run)
+    assert sorted(trained[4:]) == [1, 1, 1]  # the per-class DCGANs again, not the cGAN

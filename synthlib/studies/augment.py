@@ -14,6 +14,7 @@ import pandas as pd
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show
+from synthlib.config import STUDY_GENERATORS
 from synthlib.studies import common
 
 ARM_TEXT = {
@@ -54,7 +55,7 @@ prepare = common.plain_splits
 
 
 # The arm that uses each generated source, and the source behind each arm that uses one.
-GENERATED = ("dcgan_per_class", "cgan_all_classes")  # the sources a generator made
+GENERATED = STUDY_GENERATORS["augment"]  # the sources a generator made
 GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class", "cgan_all_classes": "cgan_all_classes",
                 "real_plus_cgan": "cgan_all_classes"}
 
@@ -73,7 +74,8 @@ def generators(run):
         split = run.split(seed)
         x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
         if "dcgan_per_class" in sources(run):
-            out += [common.Generator(seed, f"dcgan_class{c}", x[y == c]) for c in ds.classes]
+            out += [common.Generator(seed, f"dcgan_class{c}", x[y == c], source="dcgan_per_class")
+                    for c in ds.classes]
         if "cgan_all_classes" in sources(run):
             out.append(common.Generator(seed, "cgan_all_classes", x, labels=y))
     return out

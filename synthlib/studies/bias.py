@@ -73,7 +73,7 @@ def mixes(run, seed):
 def generators(run):
     """Per seed and mix: an unconditional DCGAN and a VAE, on the mix's images, no labels."""
     ds = run.data()
-    return [common.Generator(seed, f"{model}_mix{v}", ds.x[idx], model=model)
+    return [common.Generator(seed, f"{model}_mix{v}", ds.x[idx], model=model, source=model)
             for seed in run.seeds for v, idx in mixes(run, seed).items()
             for model in run.cfg.evaluate.arms]
 

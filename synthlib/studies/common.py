@@ -97,24 +97,29 @@ class Generator:
     diffaugment: bool = False
     snapshots: tuple = ()  # steps at which the generator is also saved
     grid_label: object = "all"  # the class its sample grids show; "all": each in turn
+    source: str = ""  # the arm that uses it, as `gan.generator_steps` names it ("": name)
 
 
 def train_all(run, generators):
     """Train (or reuse) each generator; {(seed, name): (history, sample grids)}."""
     return {(g.seed, g.name): train_generator(
         run, g.seed, g.name, g.images, labels=g.labels, model=g.model, snapshots=g.snapshots,
-        diffaugment=g.diffaugment, grid_label=g.grid_label) for g in generators}
+        diffaugment=g.diffaugment, grid_label=g.grid_label, source=g.source)
+        for g in generators}
 
 
-def generator_table(generators, classes):
-    """What each generator learns from: images per class, one row per seed and generator."""
+def generator_table(run, generators):
+    """What each generator learns from (images per class) and for how many steps, one row per
+    seed and generator."""
     rows = []
     for g in generators:
         kind = ("VAE" if g.model == "vae" else "conditional GAN" if g.labels is not None
                 else "GAN") + (" + DiffAugment" if g.diffaugment else "")
-        row = {"seed": g.seed, "generator": g.name, "model": kind, "images": len(g.images)}
+        row = {"seed": g.seed, "generator": g.name, "model": kind,
+               "steps": run.cfg.gan.for_generator(g.source or g.name).steps,
+               "images": len(g.images)}
         if g.labels is not None:
-            row.update({str(c): int(np.sum(g.labels == c)) for c in classes})
+            row.update({str(c): int(np.sum(g.labels == c)) for c in run.data().classes})
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
 
@@ -158,19 +163,21 @@ def train_batch(cfg):
 
 
 def train_generator(run, seed, name, images, labels=None, model="dcgan", snapshots=(),
-                    diffaugment=False, grid_label="all"):
+                    diffaugment=False, grid_label="all", source=""):
     """Train (or reuse) one generator saved under seed<k>/<name>/: the one way every study
     trains its GANs and VAEs. What determines it (kind, GAN parameters, the exact training
     images and labels, seed, code) is its key: the same key, the same saved generator, no
     training; a killed training resumes from its last chunk. `grid_label`: the class the
-    sample grids show ("all": every class in turn). Returns (history, grids)."""
+    sample grids show ("all": every class in turn); `source`: the name its step budget goes by
+    (`gan.generator_steps`; "": `name`). Returns (history, grids)."""
     from synthlib import gan, vae
 
+    gan_cfg = run.cfg.gan.for_generator(source or name)
     h = hashlib.sha256(np.ascontiguousarray(images).tobytes())
     if labels is not None:
         h.update(np.ascontiguousarray(labels).astype(np.int64).tobytes())
     key = hashlib.sha256(json.dumps(
-        {"model": model, "gan": vars(run.cfg.gan), "images": h.hexdigest(), "seed": seed,
+        {"model": model, "gan": vars(gan_cfg), "images": h.hexdigest(), "seed": seed,
          "code": _code_digest(), "snapshots": list(snapshots), "diffaugment": diffaugment},
         sort_keys=True, default=str).encode()).hexdigest()[:12]
     files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
@@ -186,11 +193,11 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
         print(f"seed {seed} {name}", flush=True)
         backup = run.path(f"gan_backup_{key}", seed, name)
         if model == "vae":
-            trained, history, grids = vae.train(images, run.cfg.gan, seed, backup_dir=backup)
+            trained, history, grids = vae.train(images, gan_cfg, seed, backup_dir=backup)
         else:
             shots = {s: run.path(f"generator_step{s}.keras", seed, name) for s in snapshots}
             trained, history, grids = gan.train(
-                images, run.cfg.gan, seed, backup_dir=backup, labels=labels,
+                images, gan_cfg, seed, backup_dir=backup, labels=labels,
                 diffaugment=diffaugment, grid_label=grid_label,
                 snapshots=shots)
         with atomic_path(files["gan_history.csv"]) as tmp:
