@@ -66,7 +66,8 @@ def fit_and_score(name, train, held_out, n_classes, eval_cfg, seed, score, class
     half_budget: also score the model half-way through its steps (the convergence check).
     curves: record test loss and accuracy after every chunk (plotted; nothing is chosen by
     them). With a workdir, the result is kept under a key of everything that determines it (a
-    re-run reuses it) and training checkpoints every chunk (a killed run resumes).
+    re-run reuses it, and so does an identical fit under another tag: the TSTR table's TRTR is
+    the `imbalanced` arm's fit) and training checkpoints every chunk (a killed run resumes).
     Returns {"scores", "half_budget" (scores or None), "confusion", "history"}."""
     from synthlib import classifiers
 
@@ -77,11 +78,12 @@ def fit_and_score(name, train, held_out, n_classes, eval_cfg, seed, score, class
     if workdir is not None:
         key = _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, half_budget, curves)
         done = Path(workdir) / f"{tag or name}.json"
-        if done.exists():
-            saved = json.loads(done.read_text())
-            if saved["key"] == key:
-                return {**saved["result"], "confusion": np.array(saved["result"]["confusion"]),
-                        "history": pd.DataFrame(saved["result"]["history"])}
+        found, saved = _finished(done, key)
+        if saved is not None:
+            if found != done:
+                write_text(done, json.dumps(saved))
+            return {**saved["result"], "confusion": np.array(saved["result"]["confusion"]),
+                    "history": pd.DataFrame(saved["result"]["history"])}
     halfway = [classifiers.ProbabilitiesAt(x_test, steps // 2, steps // eval_cfg.chunks)] \
         if half_budget else []
     model, history = classifiers.fit(
@@ -107,6 +109,17 @@ def fit_and_score(name, train, held_out, n_classes, eval_cfg, seed, score, class
 
 def binary_score(y_true, proba):
     return metrics.binary_scores(y_true, proba.argmax(1), proba[:, 1])
+
+
+def _finished(done, key):
+    """(file, saved fit) of this key: its own tag's file, or another tag's in the same workdir;
+    (None, None) if none."""
+    for f in [done, *sorted(done.parent.glob("*.json"))]:
+        if f.exists():
+            saved = json.loads(f.read_text())
+            if saved.get("key") == key:
+                return f, saved
+    return None, None
 
 
 def _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, *flags):

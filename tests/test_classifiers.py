@@ -49,6 +49,28 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     assert len(calls) == 6
 
 
+def test_an_identical_fit_under_another_tag_is_reused(monkeypatch, tmp_path, digits,
+                                                    digits_split):
+    """The TSTR table's TRTR trains the TSTR classifier on the scenario's own training set,
+    as the `imbalanced` arm does: one fit, not two."""
+    cfg = config.Config(experiment="t")
+    cfg.evaluate.arms, cfg.evaluate.classifiers = ["imbalanced"], ["small_cnn"]
+    cfg.evaluate.steps, cfg.evaluate.chunks = {"small_cnn": 4}, 2
+    calls = []
+    real_fit = classifiers.fit
+    monkeypatch.setattr(evaluation.classifiers, "fit",
+                        lambda *a, **k: calls.append(a[0]) or real_fit(*a, **k))
+    rows = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)[0]
+    synthetic_x = digits.x[digits_split.train][:40]
+    synthetic_y = np.full(40, digits_split.minority_class)
+    tstr = evaluation.tstr_rows("t", cfg, digits, digits_split, synthetic_x, synthetic_y, 0,
+                                workdir=tmp_path)
+    assert len(calls) == 3  # imbalanced, then TSTR and TRSTR; TRTR is imbalanced's fit
+    scores = {r["metric"]: r["value"] for r in rows if r["arm"] == "imbalanced"}
+    assert scores == {r["metric"]: r["value"] for r in tstr if r["arm"] == "TRTR"}
+    assert (tmp_path / "TRTR__small_cnn.json").exists()
+
+
 def test_bfloat16_classifiers_learn_and_answer_in_float32(digits):
     import keras
     x, y = digits.x[:600], digits.y[:600]

@@ -376,8 +376,9 @@ ABOUT = {
           "* `upper_bound`: the real training split before the minority was cut.\n\n"
           "All are scored once on the **real** test split, which holds no synthetic image. "
           "Validation curves use the real validation split. The TSTR table trains one "
-          "classifier on real data (TRTR), on the conditional GAN's synthetic images only "
-          "(TSTR) and on both (TRSTR).",
+          "classifier on real data (TRTR: the `imbalanced` arm's training set, so that arm's "
+          "fit where it ran), on the conditional GAN's synthetic images only (TSTR) and on "
+          "both (TRSTR).",
 }
 
 
