@@ -114,7 +114,8 @@ def binary_score(y_true, proba):
 def _finished(done, key):
     """(file, saved fit) of this key: its own tag's file, or another tag's in the same workdir;
     (None, None) if none."""
-    for f in [done, *sorted(done.parent.glob("*.json"))]:
+    others = (f for f in sorted(done.parent.glob("*.json")) if f != done)
+    for f in [done, *others]:
         if f.exists():
             saved = json.loads(f.read_text())
             if saved.get("key") == key:
