@@ -3,8 +3,10 @@ real test split. Synthetic or resampled images only ever enter the training side
 and every resampling happens after the split, on the imbalanced training set alone."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,58 +59,150 @@ def test_set(ds, split):
     return ds.x[split.test], binary(ds.y[split.test], split.minority_class)
 
 
-def fit_and_score(name, train, held_out, n_classes, eval_cfg, seed, score, class_weight=None,
-                  workdir=None, tag="", half_budget=False, curves=False):
-    """Train classifier `name` on train = (x, y) for its step budget (`evaluate.steps`, the
-    same whatever the size of x), then score it once on the real test split; held_out is
-    ((x_val, y_val), (x_test, y_test)). `score(y_true, proba)` gives the scores.
+@dataclass
+class Fit:
+    """Classifier `classifier` trained on `train` = (images, labels) of arm `arm` for its step
+    budget (`evaluate.steps`, the same whatever the size of the images), then scored once on
+    the real test split: held_out is ((x_val, y_val), (x_test, y_test)); `score(y_true,
+    proba)` gives the scores (a module-level function: fits run on worker processes).
 
     half_budget: also score the model half-way through its steps (the convergence check).
     curves: record test loss and accuracy after every chunk (plotted; nothing is chosen by
     them). With a workdir, the result is kept under a key of everything that determines it (a
-    re-run reuses it, and so does an identical fit under another tag: the TSTR table's TRTR is
-    the `imbalanced` arm's fit) and training checkpoints every chunk (a killed run resumes).
-    Returns {"scores", "half_budget" (scores or None), "confusion", "history"}."""
+    re-run reuses it, and so does an identical fit under another arm: the TSTR table's TRTR is
+    the `imbalanced` arm's fit) and training checkpoints every chunk (a killed run resumes)."""
+
+    arm: str
+    classifier: str
+    seed: int
+    train: tuple
+    held_out: tuple
+    n_classes: int
+    eval_cfg: object
+    score: object
+    class_weight: dict | None = None
+    workdir: Path | None = None
+    half_budget: bool = False
+    curves: bool = False
+
+    @property
+    def tag(self):
+        return f"{self.arm}__{self.classifier}"
+
+    @functools.cached_property
+    def key(self):
+        x, y = self.train
+        return _result_key(self.classifier, x, y, self.class_weight, self.eval_cfg, self.seed,
+                           self.held_out[1][0], self.half_budget, self.curves)
+
+    def about(self):
+        x, y = self.train
+        return (f"seed {self.seed}  {self.arm:<28} {self.classifier:<10} {len(y)} training "
+                f"images, {self.eval_cfg.steps_for(self.classifier)} steps")
+
+
+def saved_result(fit):
+    """The result of an identical finished fit in the fit's workdir (its own arm's, or another
+    arm's, then copied under its own name), or None."""
+    if fit.workdir is None:
+        return None
+    done = Path(fit.workdir) / f"{fit.tag}.json"
+    found, saved = _finished(done, fit.key)
+    if saved is None:
+        return None
+    if found != done:
+        write_text(done, json.dumps(saved))
+    return {**saved["result"], "confusion": np.array(saved["result"]["confusion"]),
+            "history": pd.DataFrame(saved["result"]["history"])}
+
+
+def fit_and_score(fit, progress=""):
+    """Train and score one Fit (or read it back, finished). Returns {"scores", "half_budget"
+    (scores or None), "confusion", "history"}."""
     from synthlib import classifiers
 
-    x, y = train
-    (x_val, y_val), (x_test, y_test) = held_out
-    steps = eval_cfg.steps_for(name)
-    done = key = None
-    if workdir is not None:
-        key = _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, half_budget, curves)
-        done = Path(workdir) / f"{tag or name}.json"
-        found, saved = _finished(done, key)
-        if saved is not None:
-            if found != done:
-                write_text(done, json.dumps(saved))
-            return {**saved["result"], "confusion": np.array(saved["result"]["confusion"]),
-                    "history": pd.DataFrame(saved["result"]["history"])}
-    halfway = [classifiers.ProbabilitiesAt(x_test, steps // 2, steps // eval_cfg.chunks)] \
-        if half_budget else []
+    print(f"{progress}{fit.about()}", flush=True)
+    result = saved_result(fit)
+    if result is not None:
+        print("  finished earlier: reused", flush=True)
+        return result
+    x, y = fit.train
+    (x_val, y_val), (x_test, y_test) = fit.held_out
+    cfg, name = fit.eval_cfg, fit.classifier
+    steps = cfg.steps_for(name)
+    halfway = [classifiers.ProbabilitiesAt(x_test, steps // 2, steps // cfg.chunks)] \
+        if fit.half_budget else []
     model, history = classifiers.fit(
-        name, x, y, n_classes, steps, eval_cfg.batch_size, seed, chunks=eval_cfg.chunks,
-        validation=(x_val, y_val), class_weight=class_weight, label=f"  {name} step",
-        backup_dir=Path(workdir) / f"{tag or name}_backup_{key}" if workdir else None,
-        curves_on=(x_test, y_test) if curves else None, callbacks=halfway,
-        precision=eval_cfg.precision)
+        name, x, y, fit.n_classes, steps, cfg.batch_size, fit.seed, chunks=cfg.chunks,
+        validation=(x_val, y_val), class_weight=fit.class_weight, label=f"  {name} step",
+        backup_dir=(Path(fit.workdir) / f"{fit.tag}_backup_{fit.key}" if fit.workdir
+                    else None),
+        curves_on=(x_test, y_test) if fit.curves else None, callbacks=halfway,
+        precision=cfg.precision)
     proba = classifiers.predict_proba(model, x_test)
-    result = {"scores": {**score(y_test, proba),
+    result = {"scores": {**fit.score(y_test, proba),
                          # what the fit took: equal steps across arms, whatever their size
                          "optimizer_steps": int(model.optimizer.iterations),
                          "training_images": len(y)},
-              "half_budget": score(y_test, halfway[0].proba) if half_budget else None,
-              "confusion": metrics.confusion(y_test, proba.argmax(1), labels=range(n_classes)),
+              "half_budget": fit.score(y_test, halfway[0].proba) if fit.half_budget else None,
+              "confusion": metrics.confusion(y_test, proba.argmax(1),
+                                             labels=range(fit.n_classes)),
               "history": history}
-    if done is not None:
-        write_text(done, json.dumps({"key": key, "result": {
-            **result, "confusion": result["confusion"].tolist(),
-            "history": history.to_dict("records")}}, default=float))
+    if fit.workdir is not None:
+        write_text(Path(fit.workdir) / f"{fit.tag}.json", json.dumps({
+            "key": fit.key, "result": {**result, "confusion": result["confusion"].tolist(),
+                                       "history": history.to_dict("records")}},
+            default=float))
     return result
+
+
+def run_fits(fits):
+    """Every fit's result, in order: finished ones read back, the others trained on
+    single-thread worker processes, as many at once as this stage has cores (workers.py). A
+    fit identical to an earlier one in the list (same key) is trained once."""
+    from synthlib import workers
+
+    fits = list(fits)
+    results = [saved_result(f) for f in fits]
+    first = {}
+    for i, f in enumerate(fits):
+        if results[i] is None:
+            first.setdefault(f.key, i)
+    todo = sorted(first.values())
+    for i, f in enumerate(fits):
+        if results[i] is not None:
+            print(f"{f.about()}\n  finished earlier: reused", flush=True)
+    jobs = [(fits[i], f"[{k + 1}/{len(todo)}] ") for k, i in enumerate(todo)]
+    for i, r in zip(todo, workers.run(fit_and_score, jobs)):
+        results[i] = r
+    for i, f in enumerate(fits):
+        if results[i] is None:  # identical to fit first[f.key], trained above
+            results[i] = saved_result(f) or results[first[f.key]]
+    return results
+
+
+def fit_rows(experiment, fits, results):
+    """(tidy rows, confusion matrices by (arm, classifier, seed), per-chunk histories) of
+    finished fits; half-budget scores, if any, under arm `<arm>:half_budget`."""
+    rows_, confusions, histories = [], {}, []
+    for f, r in zip(fits, results):
+        rows_ += result_rows(experiment, f.arm, f.classifier, f.seed, r)
+        confusions[(f.arm, f.classifier, f.seed)] = r["confusion"]
+        histories.append(r["history"].assign(arm=f.arm, classifier=f.classifier, seed=f.seed))
+    return rows_, confusions, histories
 
 
 def binary_score(y_true, proba):
     return metrics.binary_scores(y_true, proba.argmax(1), proba[:, 1])
+
+
+def multiclass_score(classes):
+    """score(y_true, proba) over `classes` (labels are indices into it), picklable."""
+    return functools.partial(_multiclass, classes=list(classes))
+
+
+def _multiclass(y_true, proba, classes):
+    return metrics.multiclass_scores(y_true, proba.argmax(1), classes)
 
 
 def _finished(done, key):
@@ -141,39 +235,41 @@ def result_rows(experiment, arm, classifier, seed, result):
     return out
 
 
-def evaluate_seed(experiment, cfg, ds, split, synthetic, seed, workdir=None):
-    """Every classifier on every arm for one seed. Returns (tidy rows, confusion matrices,
-    per-chunk histories). With a workdir, finished fits are kept and reused. The upper bound
-    is also scored half-way through its steps, for the convergence check."""
-    rows_, confusions, histories = [], {}, []
+def seed_fits(cfg, ds, split, synthetic, seed, workdir=None):
+    """Every classifier on every arm of one seed; the upper bound is also scored half-way
+    through its steps, for the convergence check."""
     held_out = (validation_set(ds, split), test_set(ds, split))
+    fits = []
     for arm in cfg.evaluate.arms:
         x, y, class_weight = training_set(arm, ds, split, synthetic, cfg, seed)
-        for name in cfg.evaluate.classifiers:
-            print(f"seed {seed}  {arm:<24} {name:<10} {len(y)} training images "
-                  f"({int(y.sum())} minority), {cfg.evaluate.steps_for(name)} steps", flush=True)
-            result = fit_and_score(name, (x, y), held_out, 2, cfg.evaluate, seed, binary_score,
-                                   class_weight=class_weight, workdir=workdir,
-                                   tag=f"{arm}__{name}", half_budget=arm == "upper_bound")
-            rows_ += result_rows(experiment, arm, name, seed, result)
-            confusions[(arm, name, seed)] = result["confusion"]
-            histories.append(result["history"].assign(arm=arm, classifier=name, seed=seed))
-    return rows_, confusions, pd.concat(histories, ignore_index=True)
+        fits += [Fit(arm, name, seed, (x, y), held_out, 2, cfg.evaluate, binary_score,
+                     class_weight=class_weight, workdir=workdir,
+                     half_budget=arm == "upper_bound")
+                 for name in cfg.evaluate.classifiers]
+    return fits
 
 
-def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
+def tstr_fits(cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
     """Train on real (TRTR), on synthetic only (TSTR), on both (TRSTR); test on real."""
-    name = cfg.evaluate.tstr_classifier
     x = ds.x[split.imbalanced]
     y = binary(ds.y[split.imbalanced], split.minority_class)
     sy = binary(synthetic_y, split.minority_class)
     sets = {"TRTR": (x, y), "TSTR": (synthetic_x, sy),
             "TRSTR": (np.concatenate([x, synthetic_x]), np.concatenate([y, sy]))}
     held_out = (validation_set(ds, split), test_set(ds, split))
-    out = []
-    for arm, (tx, ty) in sets.items():
-        print(f"seed {seed}  {arm:<6} {name}: {len(ty)} training images", flush=True)
-        result = fit_and_score(name, (tx, ty), held_out, 2, cfg.evaluate, seed, binary_score,
-                               workdir=workdir, tag=f"{arm}__{name}")
-        out += metrics.rows(experiment, arm, name, seed, result["scores"])
-    return out
+    return [Fit(arm, cfg.evaluate.tstr_classifier, seed, train, held_out, 2, cfg.evaluate,
+                binary_score, workdir=workdir) for arm, train in sets.items()]
+
+
+def evaluate_seed(experiment, cfg, ds, split, synthetic, seed, workdir=None):
+    """Every classifier on every arm for one seed. Returns (tidy rows, confusion matrices,
+    per-chunk histories as one DataFrame). With a workdir, finished fits are kept and reused."""
+    fits = seed_fits(cfg, ds, split, synthetic, seed, workdir)
+    rows_, confusions, histories = fit_rows(experiment, fits, run_fits(fits))
+    return rows_, confusions, pd.concat(histories, ignore_index=True)
+
+
+def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
+    """The TSTR table's rows of one seed."""
+    fits = tstr_fits(cfg, ds, split, synthetic_x, synthetic_y, seed, workdir)
+    return fit_rows(experiment, fits, run_fits(fits))[0]

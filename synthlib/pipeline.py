@@ -190,8 +190,10 @@ def run_chain(command, directory=RUNNING_DIR):
 # other chains: TensorFlow splits its sums among its threads, so an oracle trained on two came
 # out with other weights, and every Fréchet ratio is read in its features (a copy of
 # five_minority's 30 kept 5s read 3.2x real-vs-real there, 2.8x with the one-thread oracle).
-# An instrument should not change with what else ran.
-PINNED_THREADS = {"04_label": 1}
+# An instrument should not change with what else ran. So should a score: 05 trains each
+# evaluation classifier on one thread too, as many at once as it has cores (workers.py).
+PINNED_THREADS = {"04_label": (1, "in every run"),
+                  "05_evaluate": (1, "per fit, in every run; one worker process per free core")}
 
 
 @contextlib.contextmanager
@@ -245,10 +247,9 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     parameters = {"params_file": str(params_file), "profile": profile,
                   "build_dir": str(build), "reports_dir": str(reports)}
     start = time.perf_counter()
-    pinned = PINNED_THREADS.get(name)
+    pinned, why = PINNED_THREADS.get(name, (None, f"its share of {cores()} cores"))
     with atomic_path(out) as tmp, core_share(jobs, pinned=pinned) as threads:
         if threads:  # one write, so that another chain's lines cannot split it
-            why = "in every run" if pinned else f"its share of {cores()} cores"
             sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), {why}\n")
             sys.stdout.flush()
         try:

@@ -33,8 +33,13 @@ def test_notebook_hygiene(path):
 def smoke_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("smoke")
     build, reports = base / "build", base / "reports"
-    for name in pipeline.NOTEBOOKS:
-        pipeline.run_stage(name, DIGITS_PARAMS, "smoke", build, reports)
+    saved = os.environ.pop("SYNTHLIB_FIT_WORKERS", None)  # 05's fits on worker processes,
+    try:                                                  # spawned from the notebook's kernel
+        for name in pipeline.NOTEBOOKS:
+            pipeline.run_stage(name, DIGITS_PARAMS, "smoke", build, reports)
+    finally:
+        if saved is not None:
+            os.environ["SYNTHLIB_FIT_WORKERS"] = saved
     return build, reports
 
 
@@ -194,12 +199,14 @@ def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_pat
         assert threads == cores
     with pipeline.core_share(1, tmp_path) as threads:  # one chain at a time: TensorFlow decides
         assert threads is None and "TF_NUM_INTRAOP_THREADS" not in os.environ
-    # the oracle's stage runs on one thread alone, beside other chains, and one at a time
-    pinned = pipeline.PINNED_THREADS["04_label"]
-    for jobs in (1, 2):
-        with pipeline.core_share(jobs, tmp_path, pinned=pinned) as threads:
-            assert threads == 1 and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
-        assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    # the oracle's stage, and each evaluation fit, run on one thread alone, beside other
+    # chains, and one at a time
+    for stage in ("04_label", "05_evaluate"):
+        pinned = pipeline.PINNED_THREADS[stage][0]
+        for jobs in (1, 2):
+            with pipeline.core_share(jobs, tmp_path, pinned=pinned) as threads:
+                assert threads == 1 and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
+            assert "TF_NUM_INTRAOP_THREADS" not in os.environ
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # the user's own setting stands
     with pipeline.core_share(2, tmp_path) as threads:
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"

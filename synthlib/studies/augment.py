@@ -168,14 +168,12 @@ def training_set(arm, ds, split, seed, run):
 
 def evaluate(run):
     ds = run.data()
-    rows_, confusions, histories = [], {}, []
+    fits = []
     for seed in run.seeds:
         split = run.split(seed)
         sets = {arm: training_set(arm, ds, split, seed, run) for arm in run.cfg.evaluate.arms}
-        r, c, h = common.fit_sets(run, seed, split, ds, sets)
-        rows_ += r
-        confusions.update(c)
-        histories += h
+        fits += common.set_fits(run, seed, split, ds, sets)
+    rows_, confusions, histories = common.fit_rows(run, fits)
     rows_ += common.label_rows(run)
     df = common.write_metrics(run, rows_)
     return df, confusions, common.write_history(run, histories)

@@ -212,35 +212,29 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
     return pd.read_csv(files["gan_history.csv"]), dict(zip(g["steps"].tolist(), g["images"]))
 
 
-def fit_sets(run, seed, split, ds, sets, anchor="real"):
+def set_fits(run, seed, split, ds, sets, anchor="real"):
     """Every classifier of `evaluate.classifiers` on each training set {arm: (x, labels)} of one
     seed, each for its step budget, scored on the real test split with validation and test
     curves per chunk (recorded, never used to choose anything); the `anchor` arm (real data)
-    is also scored half-way, for the convergence check. Returns (tidy rows, confusions,
-    histories)."""
+    is also scored half-way, for the convergence check. evaluation.Fit's, for fit_rows."""
     from synthlib import evaluation
 
-    workdir = run.path("fits", seed)
     classes = ds.classes
     held_out = ((ds.x[split.validation], encode(ds.y[split.validation], classes)),
                 (ds.x[split.test], encode(ds.y[split.test], classes)))
+    return [evaluation.Fit(arm, name, seed, (x, encode(y, classes)), held_out, len(classes),
+                           run.cfg.evaluate, evaluation.multiclass_score(classes),
+                           workdir=run.path("fits", seed), half_budget=arm == anchor,
+                           curves=True)
+            for arm, (x, y) in sets.items() for name in run.cfg.evaluate.classifiers]
 
-    def score(y_true, proba):
-        return metrics.multiclass_scores(y_true, proba.argmax(1), list(classes))
 
-    rows_, confusions, histories = [], {}, []
-    for arm, (x, y) in sets.items():
-        for name in run.cfg.evaluate.classifiers:
-            print(f"seed {seed}  {arm:<28} {name:<10} {len(y)} training images, "
-                  f"{run.cfg.evaluate.steps_for(name)} steps", flush=True)
-            result = evaluation.fit_and_score(
-                name, (x, encode(y, classes)), held_out, len(classes), run.cfg.evaluate, seed,
-                score, workdir=workdir, tag=f"{arm}__{name}", half_budget=arm == anchor,
-                curves=True)
-            rows_ += evaluation.result_rows(run.experiment, arm, name, seed, result)
-            confusions[(arm, name, seed)] = result["confusion"]
-            histories.append(result["history"].assign(arm=arm, classifier=name, seed=seed))
-    return rows_, confusions, histories
+def fit_rows(run, fits):
+    """Train (or read back) every fit, all seeds at once so that the workers stay busy;
+    (tidy rows, confusions, histories)."""
+    from synthlib import evaluation
+
+    return evaluation.fit_rows(run.experiment, fits, evaluation.run_fits(fits))
 
 
 rows = metrics.rows

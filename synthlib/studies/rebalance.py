@@ -286,22 +286,22 @@ def evaluate(run):
     from synthlib import evaluation
 
     ds = run.data()
-    rows, confusions, histories = [], {}, []
+    fits, tstr_fits = [], []
     for seed in run.seeds:
         split = run.split(seed)
         synthetic = {name: accepted_synthetic(run, seed, name)
                      for name in run.cfg.generators()}
         workdir = run.path("fits", seed)  # finished fits, reused when a run is repeated
         workdir.mkdir(exist_ok=True)
-        r, c, h = evaluation.evaluate_seed(run.experiment, run.cfg, ds, split, synthetic, seed,
-                                           workdir=workdir)
-        rows += r
-        confusions.update(c)
-        histories.append(h)
+        fits += evaluation.seed_fits(run.cfg, ds, split, synthetic, seed, workdir=workdir)
         if run.cfg.evaluate.tstr:
             with np.load(run.path("tstr.npz", seed)) as f:
-                rows += evaluation.tstr_rows(run.experiment, run.cfg, ds, split, f["images"],
-                                             f["labels"], seed, workdir=workdir)
+                tstr_fits += evaluation.tstr_fits(run.cfg, ds, split, f["images"],
+                                                  f["labels"], seed, workdir=workdir)
+    results = evaluation.run_fits(fits + tstr_fits)  # at once, so that the workers stay busy
+    rows, confusions, histories = evaluation.fit_rows(run.experiment, fits, results)
+    rows += evaluation.fit_rows(run.experiment, tstr_fits, results[len(fits):])[0]
+    for seed in run.seeds:
         for name in run.cfg.generators():
             summary = run.load_json("label_summary.json", seed, name)
             for who, arm in (("quality_synthetic", name),

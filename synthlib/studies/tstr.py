@@ -104,7 +104,7 @@ def label(run):
 
 def evaluate(run):
     ds = run.data()
-    rows_, confusions, histories = [], {}, []
+    fits = []
     for seed in run.seeds:
         split = run.split(seed)
         sets = {}
@@ -116,10 +116,8 @@ def evaluate(run):
                 sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
             if "synthetic_oracle_labels" in run.cfg.evaluate.arms:
                 sets[f"synthetic_oracle_labels@{step}"] = (d["images"], d["oracle_labels"])
-        r, c, h = common.fit_sets(run, seed, split, ds, sets)
-        rows_ += r
-        confusions.update(c)
-        histories += h
+        fits += common.set_fits(run, seed, split, ds, sets)
+    rows_, confusions, histories = common.fit_rows(run, fits)
     for a in run.load_json("label_summary.json")["accuracy"]:
         rows_ += common.rows(run.experiment, "real_test", "labeller", a["seed"],
                              {"accuracy": a["labeller_test_accuracy"],

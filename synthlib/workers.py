@@ -1,0 +1,102 @@
+"""Independent trainings (the evaluation classifiers' fits) on worker processes of one thread
+each, as many at once as this stage has cores.
+
+Two small networks trained side by side on one thread each get through 1.55x the steps of one
+trained on two threads (docs/speed.md): their layers are too small to keep two threads busy.
+Each fit runs on one thread however many run at once, so its scores do not depend on what
+else ran. The number of workers in use is read again before each fit starts: a stage that
+began beside another experiment's chain takes the freed core once that chain ends.
+
+Workers are spawned (never forked: TensorFlow's threads do not survive a fork) and import
+TensorFlow once; a fit's printed lines come back with its result and are printed whole, so
+that two fits' log lines never interleave.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import io
+import multiprocessing
+import os
+
+
+def one_thread():
+    """In a worker, before TensorFlow starts its thread pools (a user's own
+    TF_NUM_INTRAOP_THREADS stands)."""
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+
+
+def _call(fn, args):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        result = fn(*args)
+    return result, out.getvalue()
+
+
+def most():
+    """The most workers at once: SYNTHLIB_FIT_WORKERS if set (0: every fit in this process,
+    on this process's threads, printing as it goes), else one per core."""
+    from synthlib import pipeline
+
+    value = os.environ.get("SYNTHLIB_FIT_WORKERS", "")
+    if not value:
+        return pipeline.cores()
+    if not value.isdigit():
+        raise ValueError(f"SYNTHLIB_FIT_WORKERS = {value!r}: a number of worker processes "
+                         f"(0: none, every fit in this process)")
+    return int(value)
+
+
+def free_cores():
+    """Cores this stage may use now: an equal share among the chains of stages make runs at
+    once (pipeline.core_share), all of them outside make; at most most()."""
+    from synthlib import pipeline
+
+    return max(1, min(most(), pipeline.cores() // max(1, pipeline.running_chains())))
+
+
+def _gpu():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _printed(i, text):
+    print(text, end="", flush=True)
+
+
+def run(fn, jobs, slots=None, announce=_printed):
+    """fn(*job) for every job (fn a module-level function, jobs picklable), on up to slots()
+    single-thread workers at once (slots: free_cores, asked again before each job starts);
+    results in job order. `announce(i, text)` is told when job i is done, with what it
+    printed. With one job, most() == 0 or a GPU (which one process should own) every job runs
+    here, in order, printing as it goes."""
+    jobs = list(jobs)
+    if len(jobs) <= 1 or most() == 0 or _gpu():
+        return [fn(*job) for job in jobs]
+    results, slots = [None] * len(jobs), slots or free_cores
+    pool = cf.ProcessPoolExecutor(most(), initializer=one_thread,
+                                  mp_context=multiprocessing.get_context("spawn"))
+    running, todo = {}, iter(enumerate(jobs))
+    try:
+        while True:
+            while len(running) < slots() or not running:
+                i, job = next(todo, (None, None))
+                if job is None:
+                    break
+                running[pool.submit(_call, fn, job)] = i
+            if not running:
+                break
+            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for f in finished:
+                i = running.pop(f)
+                results[i], text = f.result()
+                announce(i, text)
+    except BaseException:
+        for p in list(getattr(pool, "_processes", {}).values()):
+            p.terminate()  # a fit's checkpoint lets a rerun resume it
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
