@@ -1,15 +1,15 @@
-"""Independent trainings (the evaluation classifiers' fits) on worker processes of one thread
-each, as many at once as this stage has cores.
+"""Independent trainings (a stage's generators, the evaluation classifiers' fits) on worker
+processes of one thread each, as many at once as this stage has cores.
 
 Two small networks trained side by side on one thread each get through 1.55x the steps of one
 trained on two threads (docs/speed.md): their layers are too small to keep two threads busy.
-Each fit runs on one thread however many run at once, so its scores do not depend on what
-else ran. The number of workers in use is read again before each fit starts: a stage that
-began beside another experiment's chain takes the freed core once that chain ends.
+Each training runs on one thread however many run at once, so what it learns does not depend
+on what else ran. The number of workers in use is read again before each training starts: a
+stage that began beside another experiment's chain takes the freed core once that chain ends.
 
 Workers are spawned (never forked: TensorFlow's threads do not survive a fork) and import
-TensorFlow once; a fit's printed lines come back with its result and are printed whole, so
-that two fits' log lines never interleave.
+TensorFlow once; a training's printed lines come back with its result and are printed whole,
+so that two trainings' log lines never interleave.
 """
 from __future__ import annotations
 
@@ -35,16 +35,16 @@ def _call(fn, args):
 
 
 def most():
-    """The most workers at once: SYNTHLIB_FIT_WORKERS if set (0: every fit in this process,
+    """The most workers at once: SYNTHLIB_WORKERS if set (0: every training in this process,
     on this process's threads, printing as it goes), else one per core."""
     from synthlib import pipeline
 
-    value = os.environ.get("SYNTHLIB_FIT_WORKERS", "")
+    value = os.environ.get("SYNTHLIB_WORKERS", "")
     if not value:
         return pipeline.cores()
     if not value.isdigit():
-        raise ValueError(f"SYNTHLIB_FIT_WORKERS = {value!r}: a number of worker processes "
-                         f"(0: none, every fit in this process)")
+        raise ValueError(f"SYNTHLIB_WORKERS = {value!r}: a number of worker processes "
+                         f"(0: none, every training in this process)")
     return int(value)
 
 

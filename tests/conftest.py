@@ -3,7 +3,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Fits in the test process, where monkeypatching reaches them; tests/test_workers.py runs them
 # on worker processes.
-os.environ.setdefault("SYNTHLIB_FIT_WORKERS", "0")
+os.environ.setdefault("SYNTHLIB_WORKERS", "0")
 
 import numpy as np
 import pytest

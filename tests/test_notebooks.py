@@ -33,13 +33,13 @@ def test_notebook_hygiene(path):
 def smoke_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("smoke")
     build, reports = base / "build", base / "reports"
-    saved = os.environ.pop("SYNTHLIB_FIT_WORKERS", None)  # 05's fits on worker processes,
-    try:                                                  # spawned from the notebook's kernel
+    saved = os.environ.pop("SYNTHLIB_WORKERS", None)  # the GANs and fits on worker processes
+    try:                                              # spawned from the notebooks' kernels
         for name in pipeline.NOTEBOOKS:
             pipeline.run_stage(name, DIGITS_PARAMS, "smoke", build, reports)
     finally:
         if saved is not None:
-            os.environ["SYNTHLIB_FIT_WORKERS"] = saved
+            os.environ["SYNTHLIB_WORKERS"] = saved
     return build, reports
 
 

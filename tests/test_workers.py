@@ -21,7 +21,7 @@ def overlaps(spans):
 
 
 def test_jobs_run_on_as_many_workers_as_free_cores(monkeypatch):
-    monkeypatch.setenv("SYNTHLIB_FIT_WORKERS", "2")
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     said = []
     one = workers.run(napping, [(1.0,)] * 3, slots=lambda: 1,
@@ -50,7 +50,7 @@ def test_scores_do_not_depend_on_how_many_fits_run_at_once(monkeypatch, tmp_path
     cfg.evaluate.chunks = 2
     results = {}
     for n in ("1", "2"):
-        monkeypatch.setenv("SYNTHLIB_FIT_WORKERS", n)
+        monkeypatch.setenv("SYNTHLIB_WORKERS", n)
         monkeypatch.setattr(workers, "free_cores", lambda: int(n))
         rows, confusions, history = evaluation.evaluate_seed("t", cfg, digits, digits_split,
                                                              {}, 0, workdir=tmp_path / n)
@@ -61,6 +61,34 @@ def test_scores_do_not_depend_on_how_many_fits_run_at_once(monkeypatch, tmp_path
 
 
 def test_a_bad_worker_count_says_what_it_wants(monkeypatch):
-    monkeypatch.setenv("SYNTHLIB_FIT_WORKERS", "two")
-    with pytest.raises(ValueError, match="SYNTHLIB_FIT_WORKERS = 'two': a number"):
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "two")
+    with pytest.raises(ValueError, match="SYNTHLIB_WORKERS = 'two': a number"):
         workers.most()
+
+
+def test_generators_train_alike_on_one_worker_or_two(monkeypatch, tmp_path, capsys):
+    import numpy as np
+
+    from conftest import DIGITS_PARAMS
+    from synthlib.runs import Run
+    from synthlib.studies import common
+
+    trained = {}
+    for n in ("1", "2"):
+        monkeypatch.setenv("SYNTHLIB_WORKERS", n)
+        monkeypatch.setattr(workers, "free_cores", lambda: int(n))
+        run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / n / "b",
+                  reports_dir=tmp_path / n / "r")
+        run.study.prepare(run)
+        generators = run.study.generators(run)
+        assert len(generators) >= 2
+        trained[n] = common.train_all(run, generators)
+    assert trained["1"].keys() == trained["2"].keys()
+    for k, (history, grids) in trained["1"].items():
+        assert history.drop(columns="seconds", errors="ignore").equals(
+            trained["2"][k][0].drop(columns="seconds", errors="ignore"))
+        assert all(np.array_equal(grids[s], trained["2"][k][1][s]) for s in grids)
+    capsys.readouterr()
+    again = common.train_all(run, generators)  # trained: read back here, nothing trains
+    assert capsys.readouterr().out.count("already trained, reused") == len(generators)
+    assert again.keys() == trained["2"].keys()

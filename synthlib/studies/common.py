@@ -101,11 +101,42 @@ class Generator:
 
 
 def train_all(run, generators):
-    """Train (or reuse) each generator; {(seed, name): (history, sample grids)}."""
-    return {(g.seed, g.name): train_generator(
-        run, g.seed, g.name, g.images, labels=g.labels, model=g.model, snapshots=g.snapshots,
-        diffaugment=g.diffaugment, grid_label=g.grid_label, source=g.source)
-        for g in generators}
+    """Train (or reuse) each generator; {(seed, name): (history, sample grids)}. Generators are
+    independent: those not yet trained train side by side on single-thread worker processes,
+    as many at once as the stage has cores (synthlib/workers.py); each prints its lines when
+    it finishes."""
+    from synthlib import workers
+
+    done = [_saved(run, g)[3] for g in generators]
+    out = {i: _train_one(run, g) for i, g in enumerate(generators) if done[i]}  # read back
+    todo = [i for i in range(len(generators)) if not done[i]]
+    out.update(zip(todo, workers.run(_train_one, [(run, generators[i]) for i in todo])))
+    return {(g.seed, g.name): out[i] for i, g in enumerate(generators)}
+
+
+def _train_one(run, g):
+    return train_generator(run, g.seed, g.name, g.images, labels=g.labels, model=g.model,
+                           snapshots=g.snapshots, diffaugment=g.diffaugment,
+                           grid_label=g.grid_label, source=g.source)
+
+
+def _saved(run, g):
+    """(GAN settings, key, files, trained already?) of generator g."""
+    gan_cfg = run.cfg.gan.for_generator(g.source or g.name)
+    h = hashlib.sha256(np.ascontiguousarray(g.images).tobytes())
+    if g.labels is not None:
+        h.update(np.ascontiguousarray(g.labels).astype(np.int64).tobytes())
+    key = hashlib.sha256(json.dumps(
+        {"model": g.model, "gan": vars(gan_cfg), "images": h.hexdigest(), "seed": g.seed,
+         "code": _code_digest(), "snapshots": list(g.snapshots), "diffaugment": g.diffaugment},
+        sort_keys=True, default=str).encode()).hexdigest()[:12]
+    files = {f: run.path(f, g.seed, g.name) for f in ("generator.keras", "generator.key",
+                                                      "gan_history.csv", "gan_grids.npz",
+                                                      "discriminator.keras")}
+    # a GAN's discriminator is kept too: generate.select_from chooses images with it
+    done = files["generator.key"].exists() and files["generator.key"].read_text() == key \
+        and (g.model == "vae" or files["discriminator.keras"].exists())
+    return gan_cfg, key, files, done
 
 
 def generator_table(run, generators):
@@ -172,20 +203,8 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
     (`gan.generator_steps`; "": `name`). Returns (history, grids)."""
     from synthlib import gan, vae
 
-    gan_cfg = run.cfg.gan.for_generator(source or name)
-    h = hashlib.sha256(np.ascontiguousarray(images).tobytes())
-    if labels is not None:
-        h.update(np.ascontiguousarray(labels).astype(np.int64).tobytes())
-    key = hashlib.sha256(json.dumps(
-        {"model": model, "gan": vars(gan_cfg), "images": h.hexdigest(), "seed": seed,
-         "code": _code_digest(), "snapshots": list(snapshots), "diffaugment": diffaugment},
-        sort_keys=True, default=str).encode()).hexdigest()[:12]
-    files = {f: run.path(f, seed, name) for f in ("generator.keras", "generator.key",
-                                                  "gan_history.csv", "gan_grids.npz",
-                                                  "discriminator.keras")}
-    # a GAN's discriminator is kept too: generate.select_from chooses images with it
-    done = files["generator.key"].exists() and files["generator.key"].read_text() == key \
-        and (model == "vae" or files["discriminator.keras"].exists())
+    gan_cfg, key, files, done = _saved(run, Generator(
+        seed, name, images, labels, model, diffaugment, tuple(snapshots), grid_label, source))
     if done:
         print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
     else:
