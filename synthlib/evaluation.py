@@ -117,15 +117,11 @@ def saved_result(fit):
 
 
 def fit_and_score(fit, progress=""):
-    """Train and score one Fit (or read it back, finished). Returns {"scores", "half_budget"
-    (scores or None), "confusion", "history"}."""
+    """Train and score one Fit (run_fits has looked for it finished). Returns {"scores",
+    "half_budget" (scores or None), "confusion", "history"}."""
     from synthlib import classifiers
 
     print(f"{progress}{fit.about()}", flush=True)
-    result = saved_result(fit)
-    if result is not None:
-        print("  finished earlier: reused", flush=True)
-        return result
     x, y = fit.train
     (x_val, y_val), (x_test, y_test) = fit.held_out
     cfg, name = fit.eval_cfg, fit.classifier
@@ -168,10 +164,9 @@ def run_fits(fits):
     for i, f in enumerate(fits):
         if results[i] is None:
             first.setdefault(f.key, i)
-    todo = sorted(first.values())
-    for i, f in enumerate(fits):
-        if results[i] is not None:
+        else:
             print(f"{f.about()}\n  finished earlier: reused", flush=True)
+    todo = sorted(first.values())
     jobs = [(fits[i], f"[{k + 1}/{len(todo)}] ") for k, i in enumerate(todo)]
     for i, r in zip(todo, workers.run(fit_and_score, jobs)):
         results[i] = r

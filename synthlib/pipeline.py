@@ -145,6 +145,11 @@ def cores():
     return os.cpu_count() or 1
 
 
+def fair_share(chains):
+    """Cores for one of `chains` chains of stages running at once (all of them for one)."""
+    return max(1, cores() // max(1, chains))
+
+
 def running_chains(directory=RUNNING_DIR):
     """How many chains of stages run now: each holds a lock on its own file in `directory`
     while it runs; the file of a chain that was killed holds none and is removed."""
@@ -207,7 +212,7 @@ def core_share(jobs, directory=RUNNING_DIR, pinned=None):
     if "TF_NUM_INTRAOP_THREADS" in os.environ or (jobs <= 1 and not pinned):
         yield None
         return
-    threads = pinned or max(1, cores() // max(1, min(running_chains(directory), jobs)))
+    threads = pinned or fair_share(min(running_chains(directory), jobs))
     os.environ.update(TF_NUM_INTRAOP_THREADS=str(threads), TF_NUM_INTEROP_THREADS="1")
     try:
         yield threads

@@ -53,7 +53,7 @@ def free_cores():
     once (pipeline.core_share), all of them outside make; at most most()."""
     from synthlib import pipeline
 
-    return max(1, min(most(), pipeline.cores() // max(1, pipeline.running_chains())))
+    return max(1, min(most(), pipeline.fair_share(pipeline.running_chains())))
 
 
 def _gpu():
