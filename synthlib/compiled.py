@@ -48,7 +48,13 @@ def fit(model, key, build, train):
         kept = _KEPT[key] = build()
         random.setstate(saved)
     copy_state(model, kept)
-    result = train(kept)
+    # A training resumed by BackupAndRestore sets `_initial_epoch`, which Keras never clears:
+    # left on the kept model, every later training of this kind would skip those epochs.
+    kept._initial_epoch = None
+    try:
+        result = train(kept)
+    finally:
+        kept._initial_epoch = None
     copy_state(kept, model)
     return result
 
