@@ -10,7 +10,8 @@ import pandas as pd
 import tensorflow as tf
 
 from synthlib import compiled, networks
-from synthlib.gan import FIXED_PIPELINE, LogLine, drop_backup
+from synthlib.gan import FIXED_PIPELINE, LogLine, checkpoints, drop_backup, steps_done
+from synthlib.paths import atomic_path
 
 
 def to_float(images):
@@ -36,16 +37,21 @@ class ProbabilitiesAt(keras.callbacks.Callback):
     """Class probabilities of `images` once training has taken `step` optimizer steps. The
     learning rate does not depend on the budget, so the model half-way through a budget of
     2S steps is the model a budget of S steps ends with: the convergence check reads the
-    half-budget score here instead of training again."""
+    half-budget score here instead of training again. With a `path` (beside the training's
+    checkpoint) a training resumed past that step reads them back."""
 
-    def __init__(self, images, step, steps_per_chunk):
+    def __init__(self, images, step, steps_per_chunk, path=None):
         super().__init__()
         self.x, self.step, self.per = to_float(images), step, steps_per_chunk
-        self.proba = None
+        self.path = Path(path) if path else None
+        self.proba = np.load(self.path) if self.path and self.path.exists() else None
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) * self.per == self.step:
             self.proba = predict_proba(self.model, self.x, already_float=True)
+            if self.path is not None:
+                with atomic_path(self.path) as tmp:
+                    np.save(tmp, self.proba)
 
 
 def build(name, image_shape, n_classes, precision="float32"):
@@ -90,10 +96,11 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=No
         callbacks.insert(0, HeldOutScores(*curves_on, prefix="test_"))
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
+        callbacks += checkpoints(backup_dir)
     compiled.fit(model, ("classifier", name, image_shape, n_classes, precision),
                  lambda: build(name, image_shape, n_classes, precision),
-                 lambda m: m.fit(batches(x, y, batch_size, seed, class_weight), epochs=chunks,
+                 lambda m: m.fit(batches(x, y, batch_size, seed, class_weight)
+                                 .skip(steps_done(backup_dir, per)), epochs=chunks,
                                  steps_per_epoch=per, validation_data=val, shuffle=False,
                                  verbose=0, callbacks=callbacks))
     drop_backup(backup_dir)

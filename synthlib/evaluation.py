@@ -126,13 +126,14 @@ def fit_and_score(fit, progress=""):
     (x_val, y_val), (x_test, y_test) = fit.held_out
     cfg, name = fit.eval_cfg, fit.classifier
     steps = cfg.steps_for(name)
-    halfway = [classifiers.ProbabilitiesAt(x_test, steps // 2, steps // cfg.chunks)] \
+    backup = Path(fit.workdir) / f"{fit.tag}_backup_{fit.key}" if fit.workdir else None
+    halfway = [classifiers.ProbabilitiesAt(x_test, steps // 2, steps // cfg.chunks,
+                                           path=backup and backup / "half_budget.npy")] \
         if fit.half_budget else []
     model, history = classifiers.fit(
         name, x, y, fit.n_classes, steps, cfg.batch_size, fit.seed, chunks=cfg.chunks,
         validation=(x_val, y_val), class_weight=fit.class_weight, label=f"  {name} step",
-        backup_dir=(Path(fit.workdir) / f"{fit.tag}_backup_{fit.key}" if fit.workdir
-                    else None),
+        backup_dir=backup,
         curves_on=(x_test, y_test) if fit.curves else None, callbacks=halfway,
         precision=cfg.precision)
     proba = classifiers.predict_proba(model, x_test)

@@ -8,6 +8,7 @@ halves together) are kept.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import warnings
@@ -243,8 +244,51 @@ def progress_callbacks(gan_cfg, per, epochs, seed, backup_dir=None, label=None, 
     log = LogLine(epochs * per, per, path=keep("log.csv"))
     callbacks = [grid, log]
     if backup_dir:  # last, so that a saved checkpoint always has its log row and grid
-        callbacks.append(keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")))
+        callbacks += checkpoints(backup_dir)
     return grid, log, callbacks
+
+
+def checkpoints(backup_dir):
+    """Callbacks that keep a checkpoint in `backup_dir` after every chunk and resume from it:
+    Keras's BackupAndRestore and the random states it leaves out."""
+    return [keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")),
+            SeedStates(Path(backup_dir) / "seed_states.npz")]
+
+
+class SeedStates(keras.callbacks.Callback):
+    """The states of the model's random-number generators (latent noise, DiffAugment,
+    dropout), which Keras's checkpoint leaves out, kept after each chunk: a resumed training
+    draws the numbers the killed one would have drawn next. Goes after BackupAndRestore, whose
+    restored epoch it reads; the last two chunks' states are kept, because a run killed
+    between the two saves has a checkpoint one chunk older than the newest states."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def _states(self):
+        return [v for v in self.model.variables if "seed_generator_state" in v.path]
+
+    def _saved(self):
+        return dict(np.load(self.path)) if self.path.exists() else {}
+
+    def on_train_begin(self, logs=None):
+        epoch = self.model._initial_epoch or 0
+        if not epoch:
+            return
+        saved = self._saved()
+        if f"{epoch}/0" not in saved and self._states():
+            print("(the checkpoint has no random states: the resumed training draws other "
+                  "numbers than an uninterrupted one would)", flush=True)
+            return
+        for i, v in enumerate(self._states()):
+            v.assign(saved[f"{epoch}/{i}"])
+
+    def on_epoch_end(self, epoch, logs=None):
+        kept = {k: a for k, a in self._saved().items() if k.split("/")[0] == str(epoch)}
+        kept.update({f"{epoch + 1}/{i}": v.numpy() for i, v in enumerate(self._states())})
+        with atomic_path(self.path) as tmp:
+            np.savez(tmp, **kept)
 
 
 def make_optimizers(gan_cfg):
@@ -357,11 +401,26 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
         shape = images.shape[1:]
         compiled.fit(model, compiled_key("dcgan", gan_cfg, shape, n_classes, diffaugment),
                      lambda: _assemble(gan_cfg, shape, seed, n_classes, diffaugment),
-                     lambda m: m.fit(image_batches(images, gan_cfg.batch_size, seed, labels),
+                     lambda m: m.fit(image_batches(images, gan_cfg.batch_size, seed, labels)
+                                     .skip(steps_done(backup_dir, per)),
                                      epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
                                      verbose=0, shuffle=False))
     drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
+
+
+def steps_done(backup_dir, steps_per_epoch):
+    """Optimizer steps the checkpoint in `backup_dir` has taken (0 without one): a resumed
+    training skips that many batches of its stream, so that it goes on with the batches the
+    killed one would have drawn next and ends as an uninterrupted training does, bit for bit."""
+    ckpt = Path(backup_dir) / "ckpt" if backup_dir else None
+    if ckpt is None or not (ckpt / "latest.weights.h5").exists():
+        return 0
+    try:
+        return int(json.loads((ckpt / "training_metadata.json").read_text())["epoch"]) \
+            * steps_per_epoch
+    except (OSError, ValueError, KeyError):
+        return 0  # BackupAndRestore then restores no epoch either
 
 
 def drop_backup(backup_dir):

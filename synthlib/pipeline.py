@@ -309,6 +309,18 @@ def main(argv=None):
     sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
                                  "bench, make rescore)")
     args = p.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the run: no tracebacks, and
+        # one line from each stage that was running
+        if args.command == "stage":
+            print(f"{Path(args.params).stem}/{args.name}: interrupted. Finished generators and "
+                  f"fits are kept, and a training cut short resumes from its last checkpoint "
+                  f"with the same result: run the same command again.", file=sys.stderr)
+        return 130
+
+
+def _run(args):
     if args.command == "chain":
         return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
     if args.command == "quiet":

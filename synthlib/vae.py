@@ -107,7 +107,8 @@ def train(images, gan_cfg, seed, backup_dir=None):
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         compiled.fit(model, gan.compiled_key("vae", gan_cfg, images.shape[1:]),
                      lambda: _assemble(gan_cfg, images.shape[1:], seed),
-                     lambda m: m.fit(gan.image_batches(images, gan_cfg.batch_size, seed),
+                     lambda m: m.fit(gan.image_batches(images, gan_cfg.batch_size, seed)
+                                     .skip(gan.steps_done(backup_dir, per)),
                                      epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
                                      verbose=0, shuffle=False))
     gan.drop_backup(backup_dir)

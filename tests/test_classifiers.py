@@ -7,24 +7,35 @@ from synthlib import classifiers, config, evaluation, gan
 
 def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, capsys):
     x, y = digits.x[:300], (digits.y[:300] == 5).astype(int)
+    # small_cnn has dropout: its random state is resumed too
+    halfway = classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5)
+    whole, whole_history = classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3,
+                                           callbacks=[halfway])
     original = gan.LogLine.on_epoch_end
 
     def interrupted(self, epoch, logs=None):
         original(self, epoch, logs)
-        if epoch == 1:
+        if epoch == 2:  # past the half-budget step's checkpoint
             raise KeyboardInterrupt
     monkeypatch.setattr(gan.LogLine, "on_epoch_end", interrupted)
+    kept = tmp_path / "b" / "half_budget.npy"
     with pytest.raises(KeyboardInterrupt):
-        classifiers.fit("seed_mlp", x, y, 2, 15, 64, 0, chunks=3, backup_dir=tmp_path / "b")
+        classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3, backup_dir=tmp_path / "b",
+                        callbacks=[classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5, kept)])
     monkeypatch.setattr(gan.LogLine, "on_epoch_end", original)
     capsys.readouterr()
-    model, history = classifiers.fit("seed_mlp", x, y, 2, 15, 64, 0, chunks=3,
-                                     backup_dir=tmp_path / "b")
+    resumed = classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5, kept)
+    model, history = classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3,
+                                     backup_dir=tmp_path / "b", callbacks=[resumed])
     out = capsys.readouterr().out
-    assert "resuming from the checkpoint after step 5" in out and "step      5/15" not in out
+    assert "resuming from the checkpoint after step 10" in out and "step     10/15" not in out
     assert list(history.step) == [5, 10, 15]
     assert int(model.optimizer.iterations) == 15
     assert not (tmp_path / "b").exists()
+    # bit for bit the uninterrupted training, and the half-budget scores taken before the kill
+    assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
+    assert history.equals(whole_history)
+    assert np.array_equal(resumed.proba, halfway.proba)
 
 
 def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,

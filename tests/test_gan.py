@@ -91,11 +91,12 @@ def test_diff_augment_keeps_shape_and_changes_images(digits):
     assert out.shape == x.shape and not np.allclose(out, x)
 
 
+@pytest.mark.parametrize("conditional", [False, True])
 def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits,
-                                                          capsys):
-    import pytest
-
+                                                          capsys, conditional):
     cfg = tiny_cfg(steps=4)
+    labels = digits.y[:12] if conditional else None
+    whole, whole_history, _ = gan.train(digits.x[:12], cfg, 0, labels=labels)
     original = gan.SampleGrid.on_epoch_end
 
     def interrupted(self, epoch, logs=None):
@@ -104,16 +105,20 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
             raise KeyboardInterrupt
     monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+        gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup", labels=labels)
     monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", original)
     capsys.readouterr()
-    model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup",
+                                      labels=labels)
     out = capsys.readouterr().out
     # killed during step 2's bookkeeping, before its checkpoint: step 1 is not trained again
     assert "resuming from the checkpoint after step 1" in out and "step      1/4" not in out
     assert int(model.g_optimizer.iterations) == 4 and int(model.d_optimizer.iterations) == 4
     assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]  # curves kept
     assert not (tmp_path / "backup").exists()
+    # the same batches and random numbers as an uninterrupted training: the same generator
+    assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
+    assert history.equals(whole_history)
 
 
 def test_r1_penalty_adds_the_discriminators_slope_at_real_images(digits):

@@ -135,6 +135,22 @@ def test_a_failed_stage_leaves_no_output(tmp_path):
     assert not [p for p in build.iterdir() if ".tmp" in p.name]
 
 
+def test_an_interrupted_stage_leaves_no_output_and_one_line(tmp_path, monkeypatch, capsys):
+    import papermill
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(papermill, "execute_notebook", ctrl_c)
+    build = tmp_path / "b"
+    assert pipeline.main(["stage", "02_train_gan", "--params", str(DIGITS_PARAMS), "--profile",
+                          "smoke", "--build-dir", str(build),
+                          "--reports-dir", str(tmp_path / "r")]) == 130
+    err = capsys.readouterr().err
+    assert "02_train_gan: interrupted" in err and "run the same command again" in err
+    assert "Traceback" not in err and not (build / "02_train_gan.ipynb").exists()
+    assert not [p for p in build.iterdir() if ".tmp" in p.name]
+
+
 def test_stages_that_only_read_and_draw_start_without_tensorflow():
     """01 and 06 import the study modules, the report and the plots: none of them may pull in
     TensorFlow (seconds per stage), only the functions that train or sample do."""
