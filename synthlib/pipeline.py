@@ -313,6 +313,7 @@ def main(argv=None):
         return _run(args)
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the run: no tracebacks, and
         # one line from each stage that was running
+        logging.getLogger("asyncio").disabled = True  # the cut-short cell's task, reported
         if args.command == "stage":
             print(f"{Path(args.params).stem}/{args.name}: interrupted. Finished generators and "
                   f"fits are kept, and a training cut short resumes from its last checkpoint "
