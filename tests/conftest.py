@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -56,3 +57,19 @@ def make_image_folder(root, per_class=12, sizes=((40, 36), (28, 30), (50, 50)), 
                     d.rectangle([x0, 0, x0 + 3, h], fill=colour)
             im.save(root / name / f"{i:03d}.{'png' if i % 2 else 'jpg'}")
     return root
+
+
+@contextlib.contextmanager
+def ctrl_c_after(monkeypatch, callback, chunk):
+    """Ctrl-C during `callback`'s bookkeeping at the end of chunk `chunk` (from 0), before
+    that chunk's checkpoint: the block must end in KeyboardInterrupt."""
+    original = callback.on_epoch_end
+
+    def interrupted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == chunk:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(callback, "on_epoch_end", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        yield
+    monkeypatch.setattr(callback, "on_epoch_end", original)

@@ -1,7 +1,7 @@
 """Classifier training checkpoints and finished fits kept for re-runs."""
 import numpy as np
-import pytest
 
+from conftest import ctrl_c_after
 from synthlib import classifiers, config, evaluation, gan
 
 
@@ -11,18 +11,10 @@ def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, 
     halfway = classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5)
     whole, whole_history = classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3,
                                            callbacks=[halfway])
-    original = gan.LogLine.on_epoch_end
-
-    def interrupted(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch == 2:  # past the half-budget step's checkpoint
-            raise KeyboardInterrupt
-    monkeypatch.setattr(gan.LogLine, "on_epoch_end", interrupted)
     kept = tmp_path / "b" / "half_budget.npy"
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_after(monkeypatch, gan.LogLine, 2):  # past the half-budget step's checkpoint
         classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3, backup_dir=tmp_path / "b",
                         callbacks=[classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5, kept)])
-    monkeypatch.setattr(gan.LogLine, "on_epoch_end", original)
     capsys.readouterr()
     resumed = classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5, kept)
     model, history = classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3,

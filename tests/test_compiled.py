@@ -3,6 +3,7 @@ must still train exactly as a freshly built model would, and hand back a model o
 import numpy as np
 import pytest
 
+from conftest import ctrl_c_after
 from synthlib import classifiers, compiled, config, gan, vae
 
 
@@ -72,16 +73,8 @@ def test_models_of_different_shapes_are_not_shared(digits):
 def test_a_training_after_a_resumed_one_starts_from_its_first_step(monkeypatch, tmp_path,
                                                                      digits):
     x, y = digits.x[:300], (digits.y[:300] == 5).astype("int64")
-    original = gan.LogLine.on_epoch_end
-
-    def interrupted(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch == 1:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(gan.LogLine, "on_epoch_end", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_after(monkeypatch, gan.LogLine, 1):
         classifiers.fit("seed_mlp", x, y, 2, 6, 32, 0, chunks=3, backup_dir=tmp_path / "b")
-    monkeypatch.setattr(gan.LogLine, "on_epoch_end", original)
     classifiers.fit("seed_mlp", x, y, 2, 6, 32, 0, chunks=3, backup_dir=tmp_path / "b")  # resumes
     model, history = classifiers.fit("seed_mlp", x, y, 2, 6, 32, 1, chunks=3)
     assert list(history.step) == [2, 4, 6] and int(model.optimizer.iterations) == 6

@@ -2,6 +2,7 @@ import numpy as np
 import keras
 import pytest
 
+from conftest import ctrl_c_after
 from synthlib import config, gan
 
 
@@ -97,16 +98,8 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     cfg = tiny_cfg(steps=4)
     labels = digits.y[:12] if conditional else None
     whole, whole_history, _ = gan.train(digits.x[:12], cfg, 0, labels=labels)
-    original = gan.SampleGrid.on_epoch_end
-
-    def interrupted(self, epoch, logs=None):
-        original(self, epoch, logs)
-        if epoch == 1:
-            raise KeyboardInterrupt
-    monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_after(monkeypatch, gan.SampleGrid, 1):
         gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup", labels=labels)
-    monkeypatch.setattr(gan.SampleGrid, "on_epoch_end", original)
     capsys.readouterr()
     model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup",
                                       labels=labels)
