@@ -50,7 +50,6 @@ def fit(model, key, build, train):
     copy_state(model, kept)
     # A training resumed by BackupAndRestore sets `_initial_epoch`, which Keras never clears:
     # left on the kept model, every later training of this kind would skip those epochs.
-    kept._initial_epoch = None
     try:
         result = train(kept)
     finally:

@@ -265,30 +265,27 @@ class SeedStates(keras.callbacks.Callback):
     def __init__(self, path):
         super().__init__()
         self.path = Path(path)
+        self.kept = dict(np.load(self.path)) if self.path.exists() else {}
 
     def _states(self):
         return [v for v in self.model.variables if "seed_generator_state" in v.path]
-
-    def _saved(self):
-        return dict(np.load(self.path)) if self.path.exists() else {}
 
     def on_train_begin(self, logs=None):
         epoch = self.model._initial_epoch or 0
         if not epoch:
             return
-        saved = self._saved()
-        if f"{epoch}/0" not in saved and self._states():
+        if f"{epoch}/0" not in self.kept and self._states():
             print("(the checkpoint has no random states: the resumed training draws other "
                   "numbers than an uninterrupted one would)", flush=True)
             return
         for i, v in enumerate(self._states()):
-            v.assign(saved[f"{epoch}/{i}"])
+            v.assign(self.kept[f"{epoch}/{i}"])
 
     def on_epoch_end(self, epoch, logs=None):
-        kept = {k: a for k, a in self._saved().items() if k.split("/")[0] == str(epoch)}
-        kept.update({f"{epoch + 1}/{i}": v.numpy() for i, v in enumerate(self._states())})
+        self.kept = {k: a for k, a in self.kept.items() if k.split("/")[0] == str(epoch)}
+        self.kept.update({f"{epoch + 1}/{i}": v.numpy() for i, v in enumerate(self._states())})
         with atomic_path(self.path) as tmp:
-            np.savez(tmp, **kept)
+            np.savez(tmp, **self.kept)
 
 
 def make_optimizers(gan_cfg):
