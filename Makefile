@@ -66,8 +66,10 @@ $(STAMP): requirements.txt pyproject.toml
 	  || $(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
+# Test files run side by side, one per core (at most four, each worker holding a TensorFlow);
+# a file's tests stay on one worker, so that a module's fixture (a whole smoke run) is built once.
 test: $(STAMP) ## run the test suite (CPU, a few minutes)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 lab: $(STAMP) ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)

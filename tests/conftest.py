@@ -1,5 +1,6 @@
 import contextlib
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Fits in the test process, where monkeypatching reaches them; tests/test_workers.py runs them
@@ -13,6 +14,15 @@ from synthlib import config, data, imbalance
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS_PARAMS = os.path.join(ROOT, "tests", "params", "digits_smoke.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """A notebook closes each figure once shown; a test that draws would otherwise keep them."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
 
 
 @pytest.fixture(scope="session")
