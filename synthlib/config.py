@@ -580,8 +580,8 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     own_profiles = raw.pop("profiles", None) or {}
     for name in own_profiles:
         if name not in PROFILES:
-            raise ConfigError(f"profiles.{name} = ...: unknown profile"
-                              + _did_you_mean(str(name), PROFILES))
+            raise ConfigError(f"profiles.{name} = ...: unknown profile; choose one of "
+                              f"{', '.join(PROFILES_ORDER)}" + _did_you_mean(str(name), PROFILES))
     raw.setdefault("experiment", path.stem)
     # Check every value the file writes, the body's and each profile's, before a profile can
     # overwrite it: a typo or an impossible value stays an error in every profile.

@@ -68,7 +68,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {architecture: big}\n", "gan.architecture = 'big': unknown architecture"),
     ("evaluate: {arms: [imbalanced, smoot]}\n", "evaluate.arms = 'smoot': unknown; choose"),
     ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
-    ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile"),
+    ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile; choose one of smoke, "
+                                "quick, full"),
     # every value the file writes is checked, even where a profile overrides it
     ("gan: {steps: -5}\n", "gan.steps = -5: must be >= 1"),
     ("profiles: {full: {gan: {steps: -5}}}\n", "profiles.full.gan.steps = -5: must be >= 1"),
