@@ -38,6 +38,9 @@ CORES := $(shell nproc 2>/dev/null || echo 2)
 JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))
 RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
+# On a GPU (make setup GPU=1) each TensorFlow process would reserve nearly all of its memory,
+# and the chains' stages and the test workers that run at once would find none left.
+export TF_FORCE_GPU_ALLOW_GROWTH ?= true
 
 .PHONY: help setup report test lab index check check-reports bench rescore results clean clean-reports
 
