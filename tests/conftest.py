@@ -3,9 +3,6 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# `make test` runs several pytest workers; on a GPU (make setup GPU=1) each would otherwise
-# reserve all of its memory and leave none to the others.
-os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
 # Fits in the test process, where monkeypatching reaches them; tests/test_workers.py runs them
 # on worker processes.
 os.environ.setdefault("SYNTHLIB_WORKERS", "0")
