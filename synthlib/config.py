@@ -148,6 +148,12 @@ class GanConfig:
     # latent codes far apart for giving images far apart, i.e. variety, which is what a
     # generator learnt from a few dozen images lacks (docs/generator_quality.md).
     mode_seeking_weight: float = 0.0
+    # Weight of the rotation heads' losses, in both networks' losses (DAG; 0: none): the
+    # discriminator also judges the real and generated images turned by 90, 180 and 270
+    # degrees, each turn with its own realness head, so that it learns from four views of the
+    # few real images it has (docs/generator_quality.md). Three more discriminator passes on
+    # each side: about twice the time per step.
+    rotation_weight: float = 0.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.
     precision: str = "float32"
@@ -172,6 +178,8 @@ class GanConfig:
         _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
         _check(self.mode_seeking_weight >= 0, "gan.mode_seeking_weight",
                self.mode_seeking_weight, "must be >= 0")
+        _check(self.rotation_weight >= 0, "gan.rotation_weight", self.rotation_weight,
+               "must be >= 0")
 
     def for_generator(self, name):
         """The settings one generator trains with: its own step budget where

@@ -67,7 +67,8 @@ class DCGAN(keras.Model):
     (images, labels) and the discriminator sees the label too)."""
 
     def __init__(self, generator, discriminator, latent_dim, seed=0, diffaugment=False,
-                 class_loss_weight=0.0, r1_weight=0.0, mode_seeking_weight=0.0, **kwargs):
+                 class_loss_weight=0.0, r1_weight=0.0, mode_seeking_weight=0.0,
+                 rotation_weight=0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -77,6 +78,7 @@ class DCGAN(keras.Model):
         self.class_loss_weight = class_loss_weight  # conditional: the auxiliary classifier's
         self.r1_weight = r1_weight  # the R1 gradient penalty's (0: none)
         self.mode_seeking_weight = mode_seeking_weight  # the mode-seeking term's (0: none)
+        self.rotation_weight = rotation_weight  # the rotation heads' (0: none)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -105,16 +107,33 @@ class DCGAN(keras.Model):
         z = self.noise(n)
         return self.generator([z, labels] if self.conditional else z, training=True)
 
+    def _outputs(self, images, labels):
+        """The discriminator's outputs, as a list: realness logits first, then the class
+        logits (conditional), then the rotation heads' logits (rotation_weight > 0)."""
+        if self.diffaugment:
+            images = diff_augment(images, self.seed_generator)
+        out = self.discriminator([images, labels] if self.conditional else images,
+                                 training=True)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
     def _discriminate(self, images, labels):
         """(realness logits, class loss): the class loss is the auxiliary classifier's cross-
         entropy against `labels` (conditional GANs; 0 otherwise)."""
-        if self.diffaugment:
-            images = diff_augment(images, self.seed_generator)
+        out = self._outputs(images, labels)
         if not self.conditional:
-            return self.discriminator(images, training=True), 0.0
-        logits, class_logits = self.discriminator([images, labels], training=True)
-        return logits, ops.mean(keras.losses.sparse_categorical_crossentropy(
-            labels, class_logits, from_logits=True))
+            return out[0], 0.0
+        return out[0], ops.mean(keras.losses.sparse_categorical_crossentropy(
+            labels, out[1], from_logits=True))
+
+    def _turned_loss(self, images, labels, target):
+        """The rotation heads' loss (DAG): each quarter turn of the images judged by its own
+        head against `target` (1: real, 0: generated), averaged over the three turns. The
+        heads judge realness alone; a conditional GAN's label still goes in, unread by them."""
+        if not self.rotation_weight:
+            return 0.0
+        losses = [self.loss_fn(target, self._outputs(tf.image.rot90(images, k), labels)[-1]
+                               [:, k - 1:k]) for k in (1, 2, 3)]
+        return self.rotation_weight * sum(losses) / 3.0
 
     def _discriminate_real(self, images, labels):
         """`_discriminate` on real images, and the R1 penalty (Mescheder et al., 2018; 0 when
@@ -146,7 +165,9 @@ class DCGAN(keras.Model):
             # the classifier learns the classes from real images only, so that it cannot be
             # taught to read the generator's mistakes as the class asked for
             d_loss = 0.5 * (self.loss_fn(ones, real_logits) + self.loss_fn(zeros, fake_logits)) \
-                + w * real_class_loss + slope_penalty
+                + w * real_class_loss + slope_penalty + 0.5 * (
+                    self._turned_loss(real_images, labels, ones)
+                    + self._turned_loss(fake_images, labels, zeros))
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
@@ -156,7 +177,8 @@ class DCGAN(keras.Model):
                 labels = ops.concatenate([labels[:n // 2], labels[:n - n // 2]])  # pairs share one
             fooled = self.generator([z, labels] if self.conditional else z, training=True)
             fooled_logits, fake_class_loss = self._discriminate(fooled, labels)
-            g_loss = self.loss_fn(ones, fooled_logits) + w * fake_class_loss
+            g_loss = self.loss_fn(ones, fooled_logits) + w * fake_class_loss \
+                + self._turned_loss(fooled, labels, ones)
             if self.mode_seeking_weight:
                 g_loss += self.mode_seeking_weight * mode_seeking_term(z, fooled)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
@@ -309,10 +331,12 @@ def build(gan_cfg, image_shape, seed, n_classes=0, diffaugment=False):
 
 def _assemble(gan_cfg, image_shape, seed, n_classes, diffaugment):
     generator, discriminator = networks.build_gan_networks(
-        gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes, gan_cfg.precision)
+        gan_cfg.architecture, gan_cfg.latent_dim, image_shape, n_classes, gan_cfg.precision,
+        rotation_heads=gan_cfg.rotation_weight > 0)
     model = DCGAN(generator, discriminator, gan_cfg.latent_dim, seed=seed,
                   diffaugment=diffaugment, class_loss_weight=gan_cfg.class_loss_weight,
-                  r1_weight=gan_cfg.r1_weight, mode_seeking_weight=gan_cfg.mode_seeking_weight)
+                  r1_weight=gan_cfg.r1_weight, mode_seeking_weight=gan_cfg.mode_seeking_weight,
+                  rotation_weight=gan_cfg.rotation_weight)
     d_opt, g_opt = make_optimizers(gan_cfg)
     model.compile(d_opt, g_opt, keras.losses.BinaryCrossentropy(from_logits=True))
     # Built up front so that a checkpoint (weights and optimizer state) can be restored into it.

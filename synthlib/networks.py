@@ -148,13 +148,36 @@ GAN_PRESETS = {
 
 
 def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0,
-                       precision="float32"):
+                       precision="float32", rotation_heads=False):
     """Generator and discriminator; both also take a label when n_classes > 0. Under
     `mixed_bfloat16` they compute in bfloat16 and keep float32 weights; their outputs (the
-    images, the logits) stay float32 either way."""
+    images, the logits) stay float32 either way. `rotation_heads`: see `with_rotation_heads`."""
     make_g, make_d = GAN_PRESETS[architecture]
     with dtype_policy(precision):
-        return make_g(latent_dim, image_shape, n_classes), make_d(image_shape, n_classes)
+        generator, discriminator = (make_g(latent_dim, image_shape, n_classes),
+                                    make_d(image_shape, n_classes))
+        if rotation_heads:
+            discriminator = with_rotation_heads(discriminator)
+    return generator, discriminator
+
+
+def realness_layer(discriminator):
+    """The discriminator's realness logit (a conditional one adds its projection to it); its
+    input is the features every head reads."""
+    return next(layer for layer in discriminator.layers
+                if isinstance(layer, layers.Dense) and layer.units == 1)
+
+
+def with_rotation_heads(discriminator):
+    """The discriminator with one more output: three realness logits read off the same
+    features as its own, one for images turned by each of 90, 180 and 270 degrees (DAG, Tran
+    et al., 2021). A turned 5 is no 5, so each turn has a head of its own, and the generator
+    matches the real images only if it matches them turned too; the shared layers learn from
+    four views of each of a few dozen real images."""
+    turned = layers.Dense(3, dtype="float32", name="rotation_logits")(
+        realness_layer(discriminator).input)
+    outputs = discriminator.outputs if len(discriminator.outputs) > 1 else [discriminator.output]
+    return keras.Model(discriminator.input, [*outputs, turned], name=discriminator.name)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from synthlib import networks
+
 BLOCK = 100  # images herded at a time: each run of about a Fréchet check's n tracks the mean
 
 
@@ -44,7 +46,7 @@ def herd(features, target, k):
 
 def discriminator_features(discriminator):
     """The unconditional discriminator's features: what its realness logit reads."""
-    return keras.Model(discriminator.input, discriminator.layers[-1].input)
+    return keras.Model(discriminator.input, networks.realness_layer(discriminator).input)
 
 
 def _features(model, images, batch_size=1000):

@@ -72,6 +72,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
                                 "quick, full"),
     # every value the file writes is checked, even where a profile overrides it
     ("gan: {steps: -5}\n", "gan.steps = -5: must be >= 1"),
+    ("gan: {rotation_weight: -1}\n", "gan.rotation_weight = -1.0: must be >= 0"),
     ("profiles: {full: {gan: {steps: -5}}}\n", "profiles.full.gan.steps = -5: must be >= 1"),
     ("profiles: {smoke: {evaluate: {steps: {small_cnn: 0}}}}\n",
      "profiles.smoke.evaluate.steps.small_cnn = 0: must be an integer >= 1"),

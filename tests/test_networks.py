@@ -26,6 +26,25 @@ def test_conditional_discriminator_projects_the_label_and_classifies(architectur
     assert not np.allclose(logit3, logit7) and np.allclose(class3, class7)
 
 
+@pytest.mark.parametrize("n_classes", [0, 10])
+def test_rotation_heads_add_three_logits_on_the_same_features(n_classes):
+    import keras
+    keras.utils.set_random_seed(0)
+    _, plain = networks.build_gan_networks("light_dcgan", 16, (28, 28, 1), n_classes)
+    keras.utils.set_random_seed(0)
+    _, turned = networks.build_gan_networks("light_dcgan", 16, (28, 28, 1), n_classes,
+                                            rotation_heads=True)
+    images = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
+    inputs = [images, np.full(3, 3, "int32")] if n_classes else images
+    before, after = plain(inputs), turned(inputs)
+    before = before if n_classes else [before]
+    assert len(after) == len(before) + 1 and np.asarray(after[-1]).shape == (3, 3)
+    # the discriminator's own outputs are untouched, its weights built as without the heads
+    for a, b in zip(before, after):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert networks.realness_layer(turned) is not None
+
+
 def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32():
     import keras
     g, d = networks.build_gan_networks("light_dcgan", 16, (28, 28, 1), precision="mixed_bfloat16")
