@@ -176,8 +176,8 @@ def with_rotation_heads(discriminator):
     four views of each of a few dozen real images."""
     turned = layers.Dense(3, dtype="float32", name="rotation_logits")(
         realness_layer(discriminator).input)
-    outputs = discriminator.outputs if len(discriminator.outputs) > 1 else [discriminator.output]
-    return keras.Model(discriminator.input, [*outputs, turned], name=discriminator.name)
+    return keras.Model(discriminator.input, [*discriminator.outputs, turned],
+                       name=discriminator.name)
 
 
 @contextlib.contextmanager
