@@ -32,7 +32,11 @@ class BatchNormalization(layers.BatchNormalization):
         if not (training and self.trainable) or mask is not None or self.renorm \
                 or self.synchronized or rank not in (2, 4) or self.axis not in (-1, rank - 1):
             return super().call(inputs, training=training, mask=mask)
-        x = ops.cast(inputs, "float32")  # as Keras does: moments of bfloat16 overflow
+        # The kernel reads bfloat16 as it is and keeps the moments in float32, where Keras
+        # casts to float32 first (moments of bfloat16 overflow): the same numbers without the
+        # casts, which took 3% of the seed network's bfloat16 step (bit for bit the same
+        # weights after a bfloat16 training here)
+        x = inputs if inputs.dtype in ("float32", "bfloat16") else ops.cast(inputs, "float32")
         if rank == 2:
             x = x[:, None, None, :]
         channels = x.shape[-1]
