@@ -49,6 +49,10 @@ help: ## list the targets
 	@echo "  experiments: $(EXPERIMENTS)   profiles: smoke quick (default) full"
 
 setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST
+	@# The CUDA build goes in when the venv is made: say so rather than keep the CPU one quietly.
+	@if [ "$(GPU)" = 1 ] && $(PY) -m pip show -q tensorflow-cpu 2>/dev/null; then \
+	  echo "GPU=1: this .venv has TensorFlow's CPU build; rm -rf $(VENV), then make setup GPU=1"; \
+	  exit 1; fi
 	@$(VENV)/bin/nbdime config-git --enable >/dev/null
 	@# nbdime writes bare command names; point this clone at the venv's copies so that git
 	@# diff works without the venv activated.

@@ -461,8 +461,9 @@ class Config:
 
 # Sizes per profile. quick is the default and the one the README times. A profile may cut
 # seeds, data or arms to fit the clock, never training below convergence: the evaluators'
-# and the oracle's step budgets are the defaults above in every profile but smoke, and every
-# write-up checks its own validity (synthlib/validity.py).
+# and the oracle's step budgets (the defaults above, or an experiment's own from its params
+# file) hold in every profile but smoke, and every write-up checks its own validity
+# (synthlib/validity.py).
 PROFILES = {
     "smoke": {  # about a minute: proves the wiring; its write-up says "not conclusive"
         "data": {"max_images": 1500},
@@ -471,14 +472,15 @@ PROFILES = {
         "evaluate": {"steps": 20, "chunks": 2},
         "quality": {"samples": 50},
     },
-    "quick": {  # the default: two seeds on 10,000 images (all of the offline MNIST)
+    "quick": {  # the default: two seeds on 10,000 images (all of the offline MNIST, a
+        # stratified sample of the 70,000 where keras' download works)
         "seeds": [0, 1],
         "data": {"max_images": 10000},
         # make bench: by 2,000 steps the minority DCGAN's and the conditional GAN's minority
         # images are >= 95% recognisable to the oracle, and improve little after
         "gan": {"steps": 2000, "log_every": 500, "batch_size": 64},
     },
-    "full": {  # four seeds on all the data (five_minority: ~10 minutes a seed here)
+    "full": {  # four seeds on all the data (five_minority: ~18 minutes a seed on one core here)
         "seeds": [0, 1, 2, 3],
         "gan": {"steps": 2000, "log_every": 500, "batch_size": 64},
     },
