@@ -120,6 +120,14 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     for x, validation in calls:
         assert np.array_equal(validation[0], ds.x[split.validation])
         assert not test_rows & {img.tobytes() for img in x}
+    # 04 run again (after an interruption, or an edit to its notebook) reads 03's images as
+    # 03 wrote them, and labels them as before
+    images = common.load_npz(run.path("tstr_step10.npz", 0))
+    labels = common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"]
+    run.study.label(run)
+    assert common.load_npz(run.path("tstr_step10.npz", 0)).keys() == images.keys()
+    assert np.array_equal(common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"],
+                          labels)
 
 
 def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):

@@ -86,11 +86,13 @@ def label(run):
         accuracy.append({"seed": seed, "labeller_test_accuracy": acc,
                          "labeller_steps": int(labeller.optimizer.iterations)})
         for step in run.cfg.tstr.snapshots:
-            path = run.path(f"tstr_step{step}.npz", seed)
-            d = common.load_npz(path)
+            d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
             proba = classifiers.predict_proba(labeller, d["images"])
             oracle_labels = ds.classes[proba.argmax(1)]
-            common.save_npz(path, **d, oracle_labels=oracle_labels)
+            # A file of its own: stage 03's images stay as 03 wrote them, so that 04 can run
+            # again on them (after an interruption, or an edit to its notebook) as often as needed.
+            common.save_npz(run.path(f"tstr_step{step}_labels.npz", seed),
+                            oracle_labels=oracle_labels)
             for c in ds.classes:
                 mine = d["labels"] == c
                 rows.append({"seed": seed, "step": step, "class": int(c),
@@ -115,7 +117,8 @@ def evaluate(run):
             if "synthetic_gan_labels" in run.cfg.evaluate.arms:
                 sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
             if "synthetic_oracle_labels" in run.cfg.evaluate.arms:
-                sets[f"synthetic_oracle_labels@{step}"] = (d["images"], d["oracle_labels"])
+                labels = common.load_npz(run.path(f"tstr_step{step}_labels.npz", seed))
+                sets[f"synthetic_oracle_labels@{step}"] = (d["images"], labels["oracle_labels"])
         fits += common.set_fits(run, seed, split, ds, sets)
     rows_, confusions, histories = common.fit_rows(run, fits)
     for a in run.load_json("label_summary.json")["accuracy"]:
