@@ -213,8 +213,18 @@ def _finished(done, key):
     return None, None
 
 
+@functools.cache
+def _code_digest():
+    """The code a fit's numbers come from: a finished fit is reused only while it is the same,
+    so that a fix to a network, the training step or a metric reaches every score."""
+    from synthlib import compiled, networks
+
+    files = [Path(m.__file__) for m in (classifiers, compiled, metrics, networks)]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in [*files, Path(__file__)])).hexdigest()
+
+
 def _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, *flags):
-    h = hashlib.sha256()
+    h = hashlib.sha256(_code_digest().encode())
     for a in (x, y, x_test):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(json.dumps([name, class_weight, vars(eval_cfg), seed, flags], sort_keys=True,

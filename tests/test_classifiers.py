@@ -50,6 +50,10 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     cfg.evaluate.precision = "mixed_bfloat16"  # so is one in another precision
     evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 6
+    # and one by other code (a fix to a network, the training step or a metric)
+    monkeypatch.setattr(evaluation, "_code_digest", lambda: "edited")
+    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    assert len(calls) == 8
 
 
 def test_an_identical_fit_under_another_tag_is_reused(monkeypatch, tmp_path, digits,
