@@ -162,6 +162,27 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
         assert len(measured) == 1 and out["summary"]["quality_before_filter"] is None
 
 
+def test_before_and_after_the_filter_share_one_real_reference(monkeypatch, tmp_path):
+    """With the filter on, the images it accepted and the generator's whole output are
+    measured at the same n, the smaller set's, so that both ratios rest on one real draw."""
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.label.filter = True
+    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
+    ds, splits = rebalance.prepare(run)
+    need = rebalance.n_needed(ds, splits[0])
+    images = np.zeros((2 * need, 28, 28, 1), np.uint8)
+    images[:5] = 255  # five bright images: all the filter accepts
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    sizes = []
+    monkeypatch.setattr(quality, "compare", lambda x, real_heldout, *a: sizes.append(
+        min(a[5].samples, len(real_heldout), len(x))) or ({}, {}))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
+    out = rebalance.label(run)[(0, "dcgan_minority")]
+    assert out["accepted"].sum() == 5 and sizes == [5, 5]
+
+
 def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(monkeypatch,
                                                                               tmp_path):
     """generate.select_from: an unconditional GAN's images are chosen with its own

@@ -5,6 +5,7 @@ A stage whose outputs for a seed already exist (from an interrupted run) reuses 
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -198,20 +199,25 @@ def label(run):
                 accepted[:need] = True
                 touched_by = "none: every synthetic image needed for balance was used"
             # Quality is that of the images the arm trains on; with the filter on, the
-            # generator's own output is measured too (the same real reference), so that a
-            # report can tell the generator's part from the filter's.
-            def measured(x):
-                return quality.compare(x, real_heldout, real_pool, ds.x[split.kept_minority],
-                                       oracle, minority, cfg.threshold, run.cfg.quality, seed)
+            # generator's own output is measured too, against the same real reference (the
+            # same draw at the same n, the smaller set's), so that a report can tell the
+            # generator's part from the filter's.
             used = images[accepted]
-            synth_q, real_q = measured(used if len(used) >= 3 else images)
             drawn = load_generated(run, seed, name)
             herded = drawn is not None
             if herded:
                 touched_by = ("herding in the GAN's discriminator's features"
                               + (", then the " + touched_by if cfg.filter else ""))
-            generated_q = measured(drawn if herded else images)[0] \
-                if cfg.filter or herded else None
+            sets = [used if len(used) >= 3 else images]
+            if cfg.filter or herded:
+                sets.append(drawn if herded else images)
+            quality_cfg = dataclasses.replace(
+                run.cfg.quality, samples=min(run.cfg.quality.samples, *map(len, sets)))
+            measured = [quality.compare(x, real_heldout, real_pool, ds.x[split.kept_minority],
+                                        oracle, minority, cfg.threshold, quality_cfg, seed)
+                        for x in sets]
+            synth_q, real_q = measured[0]
+            generated_q = measured[1][0] if len(measured) > 1 else None
             summary = {
                 "seed": seed, "generator": name, "minority_class": minority,
                 "n_needed": need, "n_generated": int(len(images)),
