@@ -31,9 +31,10 @@ def build_encoder(image_shape, latent_dim):
                              layers.Dense(latent_dim, name="z_log_var")(x)], name="encoder")
 
 
-def build_decoder(architecture, latent_dim, image_shape):
+def build_decoder(architecture, latent_dim, image_shape, precision="float32"):
     """The GAN preset's generator, renamed so that samplers know its prior is N(0, 1)."""
-    g, _ = networks.build_gan_networks(architecture, latent_dim, image_shape)
+    g, _ = networks.build_gan_networks(architecture, latent_dim, image_shape,
+                                       precision=precision)
     return keras.Model(g.input, g.output, name=DECODER_NAME)
 
 
@@ -57,7 +58,9 @@ class VAE(keras.Model):
 
     def train_step(self, images):
         with tf.GradientTape() as tape:
-            z_mean, z_log_var = self.encoder(images, training=True)
+            # the sampling and the loss in float32 whatever the layers compute in
+            z_mean, z_log_var = (ops.cast(t, "float32")
+                                 for t in self.encoder(images, training=True))
             eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
             z = z_mean + ops.exp(0.5 * z_log_var) * eps
             recon = self.generator(z, training=True)
@@ -77,17 +80,19 @@ class VAE(keras.Model):
 
 
 def build(gan_cfg, image_shape, seed):
-    """A compiled VAE whose decoder is `gan.architecture`'s generator; Adam at the GAN's
-    generator learning rate."""
+    """A compiled VAE whose decoder is `gan.architecture`'s generator, in `gan.precision` as a
+    GAN would be; Adam at the GAN's generator learning rate."""
     keras.utils.set_random_seed(seed)
     return _assemble(gan_cfg, image_shape, seed)
 
 
 def _assemble(gan_cfg, image_shape, seed):
-    model = VAE(build_encoder(image_shape, gan_cfg.latent_dim),
-                build_decoder(gan_cfg.architecture, gan_cfg.latent_dim, image_shape), seed=seed)
-    model.compile(optimizer=keras.optimizers.Adam(max(gan_cfg.g_learning_rate, 1e-3)),
-                  jit_compile=False)
+    with networks.dtype_policy(gan_cfg.precision):
+        encoder = build_encoder(image_shape, gan_cfg.latent_dim)
+    decoder = build_decoder(gan_cfg.architecture, gan_cfg.latent_dim, image_shape,
+                            gan_cfg.precision)
+    model = VAE(encoder, decoder, seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(gan_cfg.g_learning_rate), jit_compile=False)
     model(ops.zeros((1,) + tuple(image_shape)))
     model.optimizer.build(model.trainable_weights)
     return model

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from synthlib import config, gan, vae
 
@@ -17,8 +18,14 @@ def test_decoder_matches_the_gan_generator_capacity():
         [type(l).__name__ for l in g.layers]
 
 
-def test_train_step_lowers_nothing_to_nan_and_changes_both_halves(digits):
-    model = vae.build(tiny_cfg(), (28, 28, 1), seed=0)
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_train_step_lowers_nothing_to_nan_and_changes_both_halves(digits, precision):
+    """In the GAN's precision and at its generator's learning rate, as the params say."""
+    model = vae.build(tiny_cfg(precision=precision, g_learning_rate=3e-4), (28, 28, 1), seed=0)
+    assert np.isclose(float(model.optimizer.learning_rate), 3e-4)
+    compute = {"float32": "float32", "mixed_bfloat16": "bfloat16"}[precision]
+    assert {layer.compute_dtype for m in (model.encoder, model.generator)
+            for layer in m.layers[1:-1]} == {compute}
     e0 = [w.numpy().copy() for w in model.encoder.trainable_weights]
     d0 = [w.numpy().copy() for w in model.generator.trainable_weights]
     logs = model.train_step(digits.x[:5].astype("float32") / 255.0)
