@@ -3,6 +3,8 @@
 A `params/<experiment>.yaml` states only what differs from these defaults. Sizes come from a
 profile (smoke, quick, full): the built-in ones below, then the YAML's own `profiles:` section.
 Merge order, later wins: defaults, YAML body, built-in profile, YAML `profiles.<profile>`.
+A body value that the quick or full profile would replace is an error that says where to write
+it (smoke replaces sizes by design: it proves the wiring).
 """
 from __future__ import annotations
 
@@ -170,6 +172,12 @@ class GanConfig:
         for g, v in self.generator_steps.items():
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"gan.generator_steps.{g}", v, "must be an integer >= 1")
+        # Training runs in whole chunks of log_every steps (a checkpoint after each): a budget
+        # between two chunks would train to the next one and be reported as asked.
+        for key, v in [("steps", self.steps), *((f"generator_steps.{g}", v)
+                                                for g, v in self.generator_steps.items())]:
+            _check(v <= self.log_every or v % self.log_every == 0, f"gan.{key}", v,
+                   f"must be a multiple of gan.log_every ({self.log_every}), or at most it")
         for k in ("d_learning_rate", "g_learning_rate"):
             _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
@@ -570,6 +578,26 @@ def _merge(base, over):
     return out
 
 
+def _leaves(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            yield from _leaves(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def _check_sizes_are_not_replaced(body, profile, own_profile):
+    """A size the file's body sets and the built-in profile would replace unseen (a GAN's
+    steps, the seeds) is an error naming the place that does set it."""
+    if profile == "smoke":
+        return
+    body, own = dict(_leaves(body)), dict(_leaves(own_profile))
+    for key, value in _leaves(PROFILES[profile]):
+        if key in body and key not in own and body[key] != value:
+            raise ConfigError(f"{key} = {body[key]!r}: the {profile} profile sets {key} "
+                              f"({value!r}); write it under profiles.{profile} to change it")
+
+
 def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     """Read a params YAML, apply the profile, validate; raise ConfigError with one line."""
     path = Path(params_file)
@@ -603,6 +631,7 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
             written.validate_values()
         except ConfigError as e:
             raise ConfigError(f"{prefix}{e}") from None
+    _check_sizes_are_not_replaced(raw, profile, own_profiles.get(profile) or {})
     merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
     merged = _merge(merged, overrides or {})
     merged["profile"] = profile

@@ -109,7 +109,9 @@ def take_per_class(y, pool, counts, seed, key):
 
 def make_plain_split(y, split_cfg, seed, per_class=0):
     """No minority: the scenario's training set is the training split, or `per_class` images
-    of each class drawn from it (the small-data setting of the augment and tstr studies)."""
+    of each class drawn from it (the small-data setting of the augment and tstr studies), or
+    all of a class that has fewer (as in the smoke profile's sample; 02's table of what each
+    generator learns from shows the counts)."""
     y = np.asarray(y)
     train, validation, test = stratified_split(y, split_cfg, seed)
     scenario = train

@@ -32,6 +32,10 @@ def test_defaults_and_profiles_are_applied(tmp_path):
     assert cfg.experiment == "exp"
     full = load_text(tmp_path, "profiles: {full: {gan: {steps: 7}}}\n", "full")
     assert full.gan.steps == 7 and len(full.seeds) == 4
+    # a body's size stands where its own profile section says the same, and smoke shrinks it
+    text = "gan: {steps: 3000}\nprofiles: {quick: {gan: {steps: 3000}}}\n"
+    assert load_text(tmp_path, text).gan.steps == 3000
+    assert load_text(tmp_path, text, "smoke").gan.steps == config.PROFILES["smoke"]["gan"]["steps"]
 
 
 def test_step_budgets_name_only_what_changes(tmp_path):
@@ -45,9 +49,9 @@ def test_step_budgets_name_only_what_changes(tmp_path):
 
 
 def test_generator_steps_set_one_generator_s_budget(tmp_path):
-    cfg = load_text(tmp_path, "study: augment\ngan: {steps: 2000}\nprofiles: {quick: {gan: "
-                              "{generator_steps: {dcgan_per_class: 900}}}}\n")
-    assert cfg.gan.for_generator("dcgan_per_class").steps == 900
+    cfg = load_text(tmp_path, "study: augment\nprofiles: {quick: {gan: "
+                              "{generator_steps: {dcgan_per_class: 1000}}}}\n")
+    assert cfg.gan.for_generator("dcgan_per_class").steps == 1000
     assert cfg.gan.for_generator("cgan_all_classes").steps == 2000
     assert cfg.gan.for_generator("dcgan_per_class").generator_steps == {}
     assert load_text(tmp_path, "study: augment\n").gan.generator_steps == {}
@@ -85,6 +89,16 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {generator_steps: {cgan_all_classes: 0}}\n",
      "gan.generator_steps.cgan_all_classes = 0: must be an integer >= 1"),
     ("gan: {generator_steps: 100}\n", "gan.generator_steps = 100: expected dict"),
+    # training runs in whole chunks of log_every: a budget between two would not be the one run
+    ("gan: {steps: 1200, log_every: 500}\n",
+     "gan.steps = 1200: must be a multiple of gan.log_every (500), or at most it"),
+    ("gan: {log_every: 500, generator_steps: {cgan_all_classes: 1200}}\n",
+     "gan.generator_steps.cgan_all_classes = 1200: must be a multiple of gan.log_every (500)"),
+    # a size the built-in profile would replace unseen
+    ("gan: {steps: 3000}\n",
+     "gan.steps = 3000: the quick profile sets gan.steps (2000); write it under profiles.quick"),
+    ("seeds: [5]\n", "seeds = [5]: the quick profile sets seeds ([0, 1]); write it under "
+                      "profiles.quick to change it"),
     ("study: tstr\ngan: {generator_steps: {cgan_all_classes: 100}}\n",
      "gan.generator_steps = 'cgan_all_classes': no such generator in study 'tstr'; it trains "
      "its generator to its last snapshot"),
