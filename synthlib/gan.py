@@ -272,9 +272,49 @@ def progress_callbacks(gan_cfg, per, epochs, seed, backup_dir=None, label=None, 
 
 def checkpoints(backup_dir):
     """Callbacks that keep a checkpoint in `backup_dir` after every chunk and resume from it:
-    Keras's BackupAndRestore and the random states it leaves out."""
-    return [keras.callbacks.BackupAndRestore(str(Path(backup_dir) / "ckpt")),
+    Keras's BackupAndRestore, written whole or not at all, and the random states it leaves out."""
+    return [WholeCheckpoint(str(Path(backup_dir) / "ckpt")),
             SeedStates(Path(backup_dir) / "seed_states.npz")]
+
+
+class WholeCheckpoint(keras.callbacks.BackupAndRestore):
+    """Keras's BackupAndRestore overwrites its weights file in place, then the epoch they
+    belong to: a run killed while it wrote them left a half-written file, which stopped every
+    later run, or weights a chunk ahead of their epoch. Here each checkpoint is written to a
+    folder of its own that takes the old one's place by two renames, so that a kill at any
+    moment leaves one whole checkpoint (`recover_checkpoint` finds it)."""
+
+    def _save_model(self):
+        final = Path(self.backup_dir)
+        new, old = _aside(final, "new"), _aside(final, "old")
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+        new.mkdir(parents=True)
+        self.model.save_weights(str(new / "latest.weights.h5"))
+        (new / "training_metadata.json").write_text(json.dumps(
+            {"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        if final.exists():
+            final.rename(old)
+        new.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def on_train_begin(self, logs=None):
+        recover_checkpoint(self.backup_dir)
+        super().on_train_begin(logs)
+
+
+def _aside(folder, tag):
+    return folder.with_name(f"{folder.name}.{tag}")
+
+
+def recover_checkpoint(folder):
+    """The whole checkpoint a killed `WholeCheckpoint` left: the old one if the kill came
+    between its two renames; a half-written new one is dropped."""
+    folder = Path(folder)
+    if not folder.exists() and _aside(folder, "old").exists():
+        _aside(folder, "old").rename(folder)
+    for tag in ("new", "old"):
+        shutil.rmtree(_aside(folder, tag), ignore_errors=True)
 
 
 class SeedStates(keras.callbacks.Callback):
@@ -435,6 +475,8 @@ def steps_done(backup_dir, steps_per_epoch):
     training skips that many batches of its stream, so that it goes on with the batches the
     killed one would have drawn next and ends as an uninterrupted training does, bit for bit."""
     ckpt = Path(backup_dir) / "ckpt" if backup_dir else None
+    if ckpt is not None:
+        recover_checkpoint(ckpt)
     if ckpt is None or not (ckpt / "latest.weights.h5").exists():
         return 0
     try:

@@ -1,5 +1,7 @@
-import numpy as np
+from pathlib import Path
+
 import keras
+import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
@@ -110,6 +112,44 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]  # curves kept
     assert not (tmp_path / "backup").exists()
     # the same batches and random numbers as an uninterrupted training: the same generator
+    assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
+    assert history.equals(whole_history)
+
+
+@pytest.mark.parametrize("killed", ["writing", "renaming"])
+def test_a_run_killed_while_it_keeps_a_checkpoint_resumes_from_the_last_whole_one(
+        monkeypatch, tmp_path, digits, capsys, killed):
+    """Ctrl-C while the second chunk's checkpoint is written (half a weights file on disk) or
+    while it takes the first one's place: the next run resumes after the first chunk, and
+    ends as an uninterrupted training does."""
+    cfg = tiny_cfg(steps=4)
+    whole, whole_history, _ = gan.train(digits.x[:12], cfg, 0)
+    saves = []
+    if killed == "writing":
+        save_weights = keras.Model.save_weights
+
+        def half_written(self, path, *a, **k):
+            saves.append(path)
+            if len(saves) == 2:
+                Path(path).write_bytes(b"\x89HDF\r\n\x1a\n")
+                raise KeyboardInterrupt
+            return save_weights(self, path, *a, **k)
+        monkeypatch.setattr(keras.Model, "save_weights", half_written)
+    else:
+        rename = Path.rename
+
+        def cut_short(self, target):
+            saves.append(self.name)
+            if saves.count("ckpt.new") == 2:  # the old checkpoint moved aside, the new not in
+                raise KeyboardInterrupt
+            return rename(self, target)
+        monkeypatch.setattr(Path, "rename", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    monkeypatch.undo()
+    capsys.readouterr()
+    model, history, _ = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    assert "resuming from the checkpoint after step 1" in capsys.readouterr().out
     assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
     assert history.equals(whole_history)
 
