@@ -93,15 +93,21 @@ def test_oracle_learns_from_train_split_and_filter_from_imbalanced(monkeypatch, 
     assert rows_of(filter_x) == rows_of(digits.x[digits_split.imbalanced])
 
 
-@pytest.mark.parametrize("filter_on", [False, True])
-def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
-    """Whatever the oracle says (everything is a 0, or everything a 5), the accepted synthetic
-    images are the same; with the filter on, the filter alone decides."""
+def minority_dcgan_run(tmp_path, filter_on):
+    """A smoke run on the digits whose one generator is the minority DCGAN, prepared; and how
+    many synthetic images it needs for balance."""
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     run.cfg.label.filter = filter_on
     run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
     ds, splits = rebalance.prepare(run)
-    need = rebalance.n_needed(ds, splits[0])
+    return run, rebalance.n_needed(ds, splits[0])
+
+
+@pytest.mark.parametrize("filter_on", [False, True])
+def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
+    """Whatever the oracle says (everything is a 0, or everything a 5), the accepted synthetic
+    images are the same; with the filter on, the filter alone decides."""
+    run, need = minority_dcgan_run(tmp_path, filter_on)
     images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
     np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
     hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
@@ -135,11 +141,7 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
     """The write-up's generator quality measures the synthetic images that join the training
     set: with the filter on, those it accepted, and the generator's whole output beside them
     (the same real reference); with it off, the images generated."""
-    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
-    run.cfg.label.filter = filter_on
-    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
-    ds, splits = rebalance.prepare(run)
-    need = rebalance.n_needed(ds, splits[0])
+    run, need = minority_dcgan_run(tmp_path, filter_on)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[::2] = 255  # every other image bright: the ones the filter accepts
     np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
@@ -165,11 +167,7 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
 def test_before_and_after_the_filter_share_one_real_reference(monkeypatch, tmp_path):
     """With the filter on, the images it accepted and the generator's whole output are
     measured at the same n, the smaller set's, so that both ratios rest on one real draw."""
-    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
-    run.cfg.label.filter = True
-    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
-    ds, splits = rebalance.prepare(run)
-    need = rebalance.n_needed(ds, splits[0])
+    run, need = minority_dcgan_run(tmp_path, True)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[:5] = 255  # five bright images: all the filter accepts
     np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
