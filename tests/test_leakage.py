@@ -25,10 +25,18 @@ def test_gan_sees_only_the_kept_minority_images(digits, digits_split):
     assert len(dropped) > 0 and not rows_of(images) & rows_of(digits.x[dropped])
 
 
-def test_gan_guard_refuses_test_or_majority_images(digits, digits_split):
+@pytest.mark.parametrize("intruder", ["test", "validation", "majority"])
+def test_gan_guard_refuses_test_or_majority_images(digits, digits_split, intruder):
+    """Kept-minority indices with one image the GAN may not see: a minority image of the test
+    or validation split, or a training image of another class."""
     import copy
-    leaky = copy.deepcopy(digits_split)
-    leaky.kept_minority = np.concatenate([leaky.kept_minority, leaky.test[:1]])
+    split = digits_split
+    minority = {name: idx[digits.y[idx] == split.minority_class]
+                for name, idx in (("test", split.test), ("validation", split.validation))}
+    index = {**{name: idx[:1] for name, idx in minority.items()},
+             "majority": split.train[digits.y[split.train] != split.minority_class][:1]}
+    leaky = copy.deepcopy(split)
+    leaky.kept_minority = np.concatenate([leaky.kept_minority, index[intruder]])
     with pytest.raises(AssertionError):
         rebalance.gan_training_images(digits, leaky)
 
@@ -103,37 +111,50 @@ def minority_dcgan_run(tmp_path, filter_on):
     return run, rebalance.n_needed(ds, splits[0])
 
 
-@pytest.mark.parametrize("filter_on", [False, True])
-def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
-    """Whatever the oracle says (everything is a 0, or everything a 5), the accepted synthetic
-    images are the same; with the filter on, the filter alone decides."""
-    run, need = minority_dcgan_run(tmp_path, filter_on)
-    images = np.random.default_rng(0).integers(0, 255, (need + 7, 28, 28, 1), dtype=np.uint8)
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
-    monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
-    masks = []
-    for oracle_says in (0, 5):
-        monkeypatch.setattr(labeling, "train_oracle",
-                            lambda *a, c=oracle_says: (FakeModel(10, c), hist))
-        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 5), hist))
-        out = rebalance.label(run)[(0, "dcgan_minority")]
-        masks.append(out["accepted"])
-        assert out["summary"]["oracle_on_synthetic"]["label_agreement"] == float(oracle_says == 5)
-    assert np.array_equal(masks[0], masks[1]) and masks[0].sum() == need
-    assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
-    if filter_on:  # a filter that calls nothing a 5 accepts nothing
-        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
-        assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
-
-
 class BrightIsFive(FakeModel):
-    """A filter that calls a bright image a 5 and a dark one a 0."""
+    """A classifier that calls a bright image a 5 and a dark one a 0."""
 
     def __call__(self, x, training=False):
         p = np.full((len(x), self.n), 0.01, "float32")
         p[np.arange(len(x)), np.where(np.asarray(x).mean(axis=(1, 2, 3)) > 0.5, 5, 0)] = 0.91
         return p
+
+
+class DarkIsFive(BrightIsFive):
+    """Its twin, which disagrees with it on every image."""
+
+    def __call__(self, x, training=False):
+        return super().__call__(1.0 - np.asarray(x))
+
+
+@pytest.mark.parametrize("filter_on", [False, True])
+def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
+    """Two oracles that disagree on every image (one calls the bright images 5s, the other
+    the dark ones) leave the same synthetic images accepted: the filter alone decides, or,
+    with it off, nobody does."""
+    run, need = minority_dcgan_run(tmp_path, filter_on)
+    images = np.zeros((3 * need, 28, 28, 1), np.uint8)
+    images[1::3] = 255  # a third of them bright
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
+    masks, agreement = [], []
+    for oracle in (BrightIsFive, DarkIsFive):
+        monkeypatch.setattr(labeling, "train_oracle", lambda *a, o=oracle: (o(10, 5), hist))
+        out = rebalance.label(run)[(0, "dcgan_minority")]
+        masks.append(out["accepted"])
+        agreement.append(out["summary"]["oracle_on_synthetic"]["label_agreement"])
+    assert agreement == pytest.approx([1 / 3, 2 / 3])  # they do disagree
+    assert np.array_equal(masks[0], masks[1]) and masks[0].sum() == need
+    if filter_on:  # the filter's choice: the bright images, every one the dark oracle rejects
+        assert (images[masks[0]] == 255).all()
+    else:  # nobody's choice: the first images drawn, bright and dark alike
+        assert np.array_equal(np.flatnonzero(masks[0]), np.arange(need))
+    assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
+    if filter_on:  # a filter that calls nothing a 5 accepts nothing
+        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
+        assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
 
 @pytest.mark.parametrize("filter_on", [False, True])
@@ -268,15 +289,24 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
         assert np.array_equal(x, digits.x[digits_split.test])
 
 
-def test_resampling_baselines_only_use_the_imbalanced_set(digits, digits_split):
+def test_resampling_baselines_only_use_the_imbalanced_set(monkeypatch, digits, digits_split):
+    from synthlib import baselines
     from synthlib.config import Config
     cfg = Config(experiment="e").validate()
     x_imb = rows_of(digits.x[digits_split.imbalanced])
+    sources, augment = [], baselines.augment
+    monkeypatch.setattr(baselines, "augment", lambda images, *a, **k: (
+        sources.append(np.asarray(images)) or augment(images, *a, **k)))
     for arm in ("random_oversampling", "augmentation"):
         x, y, _ = evaluation.training_set(arm, digits, digits_split, {}, cfg, 0)
         assert np.sum(y == 1) == np.sum(y == 0)  # balanced
         if arm == "random_oversampling":
             assert rows_of(x) == x_imb  # only repeats of what the scenario has
+    # augmented copies of the kept minority images, and of nothing else (an augmented image
+    # cannot be told from its source by comparing bytes, so the source is checked)
+    (source,) = sources
+    kept = digits.x[digits_split.kept_minority]
+    assert len(source) == len(kept) and rows_of(source) == rows_of(kept)
     x, y, _ = evaluation.training_set("smote", digits, digits_split, {}, cfg, 0)
     assert np.sum(y == 1) == np.sum(y == 0)
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from conftest import ctrl_c_after
 from synthlib import config, gan, vae
 
 
@@ -52,3 +53,22 @@ def test_colour_images_round_trip(digits):
     model, _, _ = vae.train(x, tiny_cfg(steps=2), 0)
     assert gan.sample(model.generator, 3, seed=0).shape == (3, 12, 12, 3)
     assert 0 <= vae.reconstruction_error(model, x) <= 1
+
+
+def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits,
+                                                          capsys):
+    """As a GAN does: Ctrl-C after the second chunk's bookkeeping, before its checkpoint; the
+    next run trains steps 2 to 4 only, and ends where an uninterrupted training ends."""
+    cfg = tiny_cfg(steps=4)
+    whole, whole_history, _ = vae.train(digits.x[:12], cfg, 0)
+    with ctrl_c_after(monkeypatch, gan.SampleGrid, 1):
+        vae.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    capsys.readouterr()
+    model, history, grids = vae.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
+    out = capsys.readouterr().out
+    assert "resuming from the checkpoint after step 1" in out and "step      1/4" not in out
+    assert int(model.optimizer.iterations) == 4
+    assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]
+    assert not (tmp_path / "backup").exists()
+    assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
+    assert history.equals(whole_history)
