@@ -92,6 +92,18 @@ def run_in_process(params, tmp_path, **overrides):
     return run, m
 
 
+def verdict_text(monkeypatch, run, m, checks):
+    """What a write-up says under "Verdict", given these validity checks."""
+    from synthlib import show
+
+    said = []
+    with monkeypatch.context() as mp:
+        mp.setattr(show, "text", said.append)
+        mp.setattr(show, "heading", lambda text, level=2: said.append(f"## {text}"))
+        run.study.show_writeup(run, m, checks)
+    return said[said.index("## Verdict") + 1]
+
+
 def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     """Accuracy by snapshot and label source; the labeller may label training data only
     because it learns from the scenario's own training set (here 40 per class, not the whole
@@ -128,9 +140,21 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     assert common.load_npz(run.path("tstr_step10.npz", 0)).keys() == images.keys()
     assert np.array_equal(common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"],
                           labels)
+    # the verdict: drawn from what passes its checks only
+    from synthlib import validity
+    clf = run.cfg.evaluate.classifiers[0]
+    m = m.copy()  # the labeller's sets made the best, to see them left out
+    m.loc[m.arm.str.startswith("synthetic_oracle_labels"), "value"] = 1.0
+    assert "(synthetic_oracle_labels after" in verdict_text(monkeypatch, run, m, [])
+    labeller = validity.Check("labeller's accuracy", "labeller", 0.5, ">= 0.9", False, "")
+    text = verdict_text(monkeypatch, run, m, [labeller])
+    assert "labeller fails its check" in text and "(synthetic_gan_labels after" in text
+    unconverged = validity.Check("real converged", clf, 0.2, "<= 0.01", False, "")
+    text = verdict_text(monkeypatch, run, m, [unconverged])
+    assert "not conclusive" in text and "best synthetic-only set" not in text
 
 
-def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
+def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path):
     params = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
     run, m = run_in_process(params, tmp_path)
     for model in ("dcgan", "vae"):
@@ -147,6 +171,14 @@ def test_bias_study_reports_shares_for_every_model_and_mix(tmp_path):
     # each generator's quality against held-out real images in its mix's shares
     fd = {c.scope for c in run.checks if c.check == "Fréchet distance / real-vs-real"}
     assert fd == {f"{model}_mix{v}" for model in ("dcgan", "vae") for v in (20, 60)}
+    # one model is called the better only while every generator passes its check
+    from synthlib import validity
+    assert "follows the training shares more closely" in verdict_text(monkeypatch, run, m, [])
+    poor = validity.Check("Fréchet distance / real-vs-real", "vae_mix60", 6.0, "<= 2.0", False,
+                          "")
+    text = verdict_text(monkeypatch, run, m, [poor])
+    assert text.startswith("Mean absolute share error") and "Not conclusive" in text
+    assert "more closely" not in text
 
 
 def test_kl_divergence():

@@ -110,6 +110,59 @@ def test_the_frechet_check_shows_each_seeds_ratio():
     assert one.passed and "per seed" not in one.detail
 
 
+def test_a_run_with_no_check_is_not_conclusive():
+    ok, line = validity.headline([])
+    assert not ok and line.startswith("not conclusive")
+    assert "Not conclusive" in validity.banner_html([])
+
+
+def test_a_rebalance_run_without_the_upper_bound_draws_no_verdict(tmp_path):
+    """Without the upper bound nothing shows that the evaluators converged, so every verdict
+    is withheld, whatever the numbers say."""
+    from conftest import DIGITS_PARAMS
+    from synthlib.studies import rebalance
+
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.evaluate.arms = ["imbalanced", "smote", "dcgan_minority"]
+    m = pd.concat([
+        _frame({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.6, 0.61, 0.6],
+                "dcgan_minority": [0.8, 0.81, 0.82]}),
+        _frame({"real_test": [0.99] * 3}, classifier="oracle", metric="accuracy")])
+    checks = rebalance.checks(run, m)
+    (bad,) = validity.failed(checks)
+    assert bad.scope == "all" and not validity.conclusive_for(checks, "small_cnn")
+    assert not validity.headline(checks)[0]
+    comp = report.comparisons(m, checks=checks)
+    assert len(comp) and comp.verdict.str.startswith("not conclusive: all").all()
+    [sentence] = report.verdicts(m, checks=checks)
+    assert "not conclusive" in sentence and "best training set" not in sentence
+
+
+def test_the_augment_study_withholds_what_rests_on_a_failed_check():
+    """A generator that fails its quality check withholds the verdicts of every arm built on
+    its images (the conditional GAN's: synthetic only, and real plus synthetic); a classifier
+    that fails withholds all of its own."""
+    from synthlib.studies import augment
+
+    m = pd.concat([_frame({"real": [0.9, 0.91, 0.9], "augmentation": [0.92, 0.93, 0.92],
+                           "dcgan_per_class": [0.8, 0.81, 0.8],
+                           "cgan_all_classes": [0.7, 0.72, 0.7],
+                           "real_plus_cgan": [0.95, 0.96, 0.95]}, classifier=clf,
+                          metric="accuracy") for clf in ("small_cnn", "seed_mlp")])
+    poor = validity.Check("Fréchet distance / real-vs-real", "cgan_all_classes", 6.0, "<= 2.0",
+                          False, "")
+    comp = augment.comparisons(m, checks_=[poor]).set_index(["classifier", "gan_arm"])
+    withheld = comp.verdict.str.startswith("not conclusive: cgan_all_classes")
+    assert set(withheld[withheld].index.get_level_values("gan_arm")) == {
+        "cgan_all_classes", "real_plus_cgan"}
+    assert comp.loc[("small_cnn", "dcgan_per_class")].verdict.str.startswith("worse").all()
+    unconverged = validity.Check("real converged", "seed_mlp", 0.2, "<= 0.01", False, "")
+    comp = augment.comparisons(m, checks_=[unconverged])
+    mlp = comp.classifier == "seed_mlp"
+    assert comp[mlp].verdict.str.startswith("not conclusive: seed_mlp").all()
+    assert not comp[~mlp].verdict.str.startswith("not conclusive").any()
+
+
 @pytest.fixture(scope="module")
 def studies(tmp_path_factory):
     """The same tiny digits run twice: converged, and with a budget far too small."""
