@@ -2,42 +2,54 @@
 once, as many at once as the stage has free cores."""
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from synthlib import workers  # light: the workers import this module to find napping
+from synthlib import workers  # light: the workers import this module to find `meet`
 
 
-def napping(seconds):
-    start = time.time()
-    time.sleep(seconds)
-    print(f"napped {seconds}")
-    return os.getpid(), os.environ.get("TF_NUM_INTRAOP_THREADS"), start, time.time()
+def meet(folder, name, others=()):
+    """A job that marks its start, then waits (a minute at most) until the jobs named in
+    `others` have started too. Returns where it ran, on how many threads, which jobs had ended
+    before it started, and whether it met the others."""
+    folder = Path(folder)
+    ended_before = sorted(p.stem for p in folder.glob("*.end"))
+    (folder / f"{name}.start").touch()
+    deadline = time.monotonic() + 60
+    while not (met := all((folder / f"{o}.start").exists() for o in others)):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    (folder / f"{name}.end").touch()
+    print(f"{name} ran")
+    return os.getpid(), os.environ.get("TF_NUM_INTRAOP_THREADS"), ended_before, met
 
 
-def overlaps(spans):
-    spans = sorted(spans)
-    return any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
-
-
-def test_jobs_run_on_as_many_workers_as_free_cores(monkeypatch):
+def test_jobs_run_on_as_many_workers_as_free_cores(monkeypatch, tmp_path):
+    """Told by the order of the jobs' marks, never by a clock: with one core each job starts
+    after the last has ended; with two, two jobs wait for each other and meet."""
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    for folder in ("one", "two", "later"):
+        (tmp_path / folder).mkdir()
     said = []
-    one = workers.run(napping, [(1.0,)] * 3, slots=lambda: 1,
-                      announce=lambda i, text: said.append((i, text)))
+    one = workers.run(meet, [(tmp_path / "one", f"job{i}") for i in range(3)],
+                      slots=lambda: 1, announce=lambda i, text: said.append((i, text)))
     assert {pid for pid, *_ in one}.isdisjoint({os.getpid()})  # on workers, not here
     assert {threads for _, threads, *_ in one} == {"1"}  # each on one thread
-    assert not overlaps([span for *_, start, end in one for span in [(start, end)]])
-    assert sorted(i for i, _ in said) == [0, 1, 2] and all(t == "napped 1.0\n" for _, t in said)
-    two = workers.run(napping, [(2.0,)] * 2, slots=lambda: 2, announce=lambda i, text: None)
-    assert overlaps([(start, end) for *_, start, end in two])
+    assert [ended for *_, ended, _ in one] == [[], ["job0"], ["job0", "job1"]]
+    assert sorted(said) == [(i, f"job{i} ran\n") for i in range(3)]
+    two = workers.run(meet, [(tmp_path / "two", "a", ("b",)), (tmp_path / "two", "b", ("a",))],
+                      slots=lambda: 2, announce=lambda i, text: None)
+    assert [met for *_, met in two] == [True, True]
     # a core freed while the jobs run is taken for the next job
     free = iter([1, 1] + [2] * 100)
-    later = workers.run(napping, [(2.0,), (2.0,), (2.0,)], slots=lambda: next(free),
-                        announce=lambda i, text: None)
-    spans = [(start, end) for *_, start, end in later]
-    assert not overlaps(spans[:2]) and overlaps(spans[1:])
+    later = workers.run(meet, [(tmp_path / "later", "first"),
+                               (tmp_path / "later", "second", ("third",)),
+                               (tmp_path / "later", "third", ("second",))],
+                        slots=lambda: next(free), announce=lambda i, text: None)
+    assert later[1][2] == ["first"] and later[1][3] and later[2][3]
 
 
 def test_scores_do_not_depend_on_how_many_fits_run_at_once(monkeypatch, tmp_path, digits,
