@@ -2,6 +2,8 @@
 evaluation classifiers, so that every role trains the same way."""
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import keras
@@ -11,7 +13,7 @@ import tensorflow as tf
 
 from synthlib import compiled, networks
 from synthlib.gan import FIXED_PIPELINE, LogLine, checkpoints, drop_backup, steps_done
-from synthlib.paths import atomic_path
+from synthlib.paths import atomic_path, write_text
 
 
 def to_float(images):
@@ -105,6 +107,49 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=No
                                  verbose=0, callbacks=callbacks))
     drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows)
+
+
+def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
+    """`fit`, done once: the model is kept at `path` (a .keras file) with its history (.csv)
+    and the key of everything that determines it (.key, written last). Called again with the
+    same key (after an interruption, or when a notebook is run again) it loads them instead of
+    training; a killed training resumes from its last chunk. `path` None: plain `fit`. Not
+    for fits whose callbacks keep something outside the model."""
+    if path is None:
+        return fit(name, x, y, n_classes, steps, batch_size, seed, **kw)
+    if kw.get("callbacks") or kw.get("curves_on") is not None or "backup_dir" in kw:
+        raise ValueError("fit_kept: callbacks, curves_on and backup_dir are its own to set")
+    path = Path(path)
+    key = _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw)
+    key_file, history_file = path.with_suffix(".key"), path.with_suffix(".csv")
+    if (key_file.exists() and key_file.read_text() == key and path.exists()
+            and history_file.exists()):
+        print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
+        return keras.models.load_model(path), pd.read_csv(history_file)
+    key_file.unlink(missing_ok=True)
+    model, history = fit(name, x, y, n_classes, steps, batch_size, seed,
+                         backup_dir=path.with_name(f"{path.stem}_backup_{key}"), **kw)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+    with atomic_path(history_file) as tmp:
+        history.to_csv(tmp, index=False)
+    write_text(key_file, key)
+    return model, history
+
+
+def _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw):
+    """What a trained classifier depends on: its data, its settings and the code it is made
+    by (a fix to a network or to training reaches every kept model)."""
+    h = hashlib.sha256()
+    for module in (Path(__file__), Path(compiled.__file__), Path(networks.__file__)):
+        h.update(module.read_bytes())
+    validation = kw.get("validation") or ()
+    for a in (x, y, *validation):
+        h.update(np.ascontiguousarray(a).tobytes())
+    settings = {k: v for k, v in kw.items() if k not in ("validation", "label")}
+    h.update(json.dumps([name, n_classes, steps, batch_size, seed, settings], sort_keys=True,
+                        default=str).encode())
+    return h.hexdigest()[:12]
 
 
 def predict_proba(model, images, batch_size=1000, already_float=False):

@@ -20,31 +20,34 @@ def n_classes(y):
     return int(np.max(y)) + 1
 
 
-def train_oracle(ds, split, cfg, seed):
+def train_oracle(ds, split, cfg, seed, keep=None):
     """10-class (all classes) oracle on the full real training split, for `label.oracle_steps`
     steps; validation is watched, never used to pick a checkpoint; the test split is not
-    touched here."""
+    touched here. With `keep` (a .keras path) it is trained once and kept there
+    (classifiers.fit_kept)."""
     steps = cfg.label.oracle_steps
     print(f"oracle: {ORACLE_ARCH} on the full real training split ({len(split.train)} images), "
           f"{steps} steps", flush=True)
-    return classifiers.fit(ORACLE_ARCH, ds.x[split.train], ds.y[split.train], n_classes(ds.y),
-                           steps, cfg.evaluate.batch_size, seed, chunks=cfg.evaluate.chunks,
-                           validation=(ds.x[split.validation], ds.y[split.validation]),
-                           label="  oracle step")
+    return classifiers.fit_kept(keep, ORACLE_ARCH, ds.x[split.train], ds.y[split.train],
+                                n_classes(ds.y), steps, cfg.evaluate.batch_size, seed,
+                                chunks=cfg.evaluate.chunks,
+                                validation=(ds.x[split.validation], ds.y[split.validation]),
+                                label="  oracle step")
 
 
-def train_filter(ds, split, cfg, seed):
+def train_filter(ds, split, cfg, seed, keep=None):
     """The filter: same network and budget, trained only on the imbalanced training set, with
-    balanced class weights so that the few minority images count."""
+    balanced class weights so that the few minority images count; kept as the oracle is."""
     y = ds.y[split.imbalanced]
     steps = cfg.label.filter_steps
     print(f"filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} images), "
           f"{steps} steps", flush=True)
-    return classifiers.fit(ORACLE_ARCH, ds.x[split.imbalanced], y, n_classes(ds.y),
-                           steps, cfg.evaluate.batch_size, seed, chunks=cfg.evaluate.chunks,
-                           validation=(ds.x[split.validation], ds.y[split.validation]),
-                           class_weight=classifiers.balanced_class_weight(y),
-                           label="  filter step")
+    return classifiers.fit_kept(keep, ORACLE_ARCH, ds.x[split.imbalanced], y, n_classes(ds.y),
+                                steps, cfg.evaluate.batch_size, seed,
+                                chunks=cfg.evaluate.chunks,
+                                validation=(ds.x[split.validation], ds.y[split.validation]),
+                                class_weight=classifiers.balanced_class_weight(y),
+                                label="  filter step")
 
 
 def test_accuracy(model, ds, split):

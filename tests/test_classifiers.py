@@ -90,3 +90,34 @@ def test_bfloat16_classifiers_learn_and_answer_in_float32(digits):
     assert np.mean(proba.argmax(1) == digits.y[600:900]) > 0.7  # it learnt the digits
     again, _ = classifiers.fit("small_cnn", x, y, 10, 150, 64, 0)  # float32 stays float32
     assert again.get_layer("features").compute_dtype == "float32"
+
+
+def test_a_kept_classifier_is_trained_once_for_the_same_inputs(monkeypatch, tmp_path, digits,
+                                                              capsys):
+    """The oracle, the filter and the labeller are kept: 04 run again (or after a kill) loads
+    them, the same model; other data or settings train anew; a killed training resumes."""
+    x, y, val = digits.x[:300], digits.y[:300], (digits.x[300:360], digits.y[300:360])
+    path = tmp_path / "seed0" / "oracle.keras"
+    calls, real_fit = [], classifiers.fit
+    monkeypatch.setattr(classifiers, "fit", lambda *a, **k: calls.append(a[0]) or real_fit(
+        *a, **k))
+    kept = lambda steps=6, images=x: classifiers.fit_kept(  # noqa: E731
+        path, "small_cnn", images, y, 10, steps, 32, 0, chunks=3, validation=val)
+    with ctrl_c_after(monkeypatch, gan.LogLine, 1):
+        kept()
+    model, history = kept()  # resumed after its second chunk
+    assert len(calls) == 2 and list(history.step) == [2, 4, 6]
+    assert not list(path.parent.glob("*backup*"))  # the checkpoint goes once it is done
+    capsys.readouterr()
+    again, again_history = kept()
+    assert len(calls) == 2 and "trained already" in capsys.readouterr().out
+    assert again_history.equals(history) and int(again.optimizer.iterations) == 6
+    probe = digits.x[400:450]
+    assert np.array_equal(classifiers.predict_proba(again, probe),
+                          classifiers.predict_proba(model, probe))
+    whole, _ = real_fit("small_cnn", x, y, 10, 6, 32, 0, chunks=3, validation=val)
+    assert np.array_equal(classifiers.predict_proba(whole, probe),
+                          classifiers.predict_proba(model, probe))  # as if never killed
+    kept(steps=9)
+    kept(steps=9, images=x[::-1])
+    assert len(calls) == 4

@@ -136,7 +136,9 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     # 03 wrote them, and labels them as before
     images = common.load_npz(run.path("tstr_step10.npz", 0))
     labels = common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"]
+    fits = len(calls)
     run.study.label(run)
+    assert len(calls) == fits  # the labeller is kept: not trained again
     assert common.load_npz(run.path("tstr_step10.npz", 0)).keys() == images.keys()
     assert np.array_equal(common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"],
                           labels)

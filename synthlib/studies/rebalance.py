@@ -17,7 +17,6 @@ import pandas as pd
 from synthlib import imbalance, metrics
 from synthlib.config import GENERATORS
 from synthlib.studies import common
-from synthlib.paths import atomic_path
 
 
 # ---- 01 ---------------------------------------------------------------------------------
@@ -169,12 +168,13 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         minority = split.minority_class
-        oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed)
-        with atomic_path(run.path("oracle.keras", seed)) as tmp:
-            oracle.save(tmp)
+        # both kept under seed<k>/: trained once, reused when 04 runs again
+        oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed,
+                                                       run.path("oracle.keras", seed))
         # The filter is trained only where it decides something (label.filter).
-        filt, filter_history = (labeling.train_filter(ds, split, run.cfg, seed) if cfg.filter
-                                else (None, None))
+        filt, filter_history = (labeling.train_filter(ds, split, run.cfg, seed,
+                                                      run.path("filter.keras", seed))
+                                if cfg.filter else (None, None))
         real_heldout = ds.x[split.validation][ds.y[split.validation] == minority]
         real_pool = ds.x[split.train][ds.y[split.train] == minority]
         oracle_real = classifiers.predict_proba(oracle, real_heldout)
