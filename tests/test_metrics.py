@@ -149,3 +149,15 @@ def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
     assert all(len(a) == 25 and a.max() < 100 for a, _ in draws)
     assert len(reference) == 25 and reference.min() >= 100 and reference.max() < 200
     assert all(np.array_equal(b, pool.reshape(60, -1)) for _, b in measured)
+
+
+def test_comparisons_pair_each_seed_with_itself():
+    """Seeds differ far more than the arms do; paired by seed (same split), a small steady gain
+    is beyond the spread, whatever order the rows come in; unpaired it would not be."""
+    m = _metrics({"imbalanced": [0.5, 0.7, 0.9], "dcgan_minority": [0.51, 0.712, 0.908]})
+    shuffled = m.sample(frac=1.0, random_state=0)
+    for frame in (m, shuffled):
+        (row,) = report.comparisons(frame).to_dict("records")
+        assert row["verdict"] == "better, beyond the spread"
+        assert row["mean_difference"] == pytest.approx(0.01)
+        assert row["ci95"] == pytest.approx(4.302653 * 0.002 / np.sqrt(3), rel=1e-5)
