@@ -51,7 +51,8 @@ def test_save_and_load(tmp_path, digits):
     s.save(tmp_path / "split.npz")
     t = imbalance.Split.load(tmp_path / "split.npz")
     assert t.seed == 0 and t.minority_class == 5
-    assert np.array_equal(t.kept_minority, s.kept_minority)
+    for part in ("train", "validation", "test", "imbalanced", "kept_minority"):
+        assert np.array_equal(getattr(t, part), getattr(s, part)), part
 
 
 def test_errors(digits):
@@ -59,3 +60,37 @@ def test_errors(digits):
         make(digits.y, minority=11)
     with pytest.raises(imbalance.ImbalanceError, match="keeps 0 of the"):
         make(digits.y, kept=0.001)
+
+
+def test_plain_split_draws_per_class_from_the_training_split_alone(digits):
+    """augment, tstr and bias: `per_class` images of each class, or all of a class that has
+    fewer; drawn from the training split only, seeded, with nothing dropped from it."""
+    y = digits.y[:600]
+    whole = imbalance.make_plain_split(y, config.SplitConfig(), 0)
+    assert np.array_equal(whole.imbalanced, whole.train) and whole.minority_class == -1
+    assert len(whole.kept_minority) == 0
+    s = imbalance.make_plain_split(y, config.SplitConfig(), 0, per_class=20)
+    assert np.array_equal(s.train, whole.train) and np.array_equal(s.test, whole.test)
+    assert set(s.imbalanced.tolist()) <= set(s.train.tolist())
+    assert np.array_equal(np.bincount(y[s.imbalanced], minlength=10), np.full(10, 20))
+    again = imbalance.make_plain_split(y, config.SplitConfig(), 0, per_class=20)
+    other = imbalance.make_plain_split(y, config.SplitConfig(), 1, per_class=20)
+    assert np.array_equal(s.imbalanced, again.imbalanced)
+    assert not np.array_equal(s.imbalanced, other.imbalanced)
+    # not the first 20 of each class: a seeded draw
+    first = np.sort(np.concatenate([s.train[y[s.train] == c][:20] for c in range(10)]))
+    assert not np.array_equal(s.imbalanced, first)
+    # a class with fewer than per_class training images gives all it has
+    few = np.flatnonzero(y[whole.train] == 3)
+    big = imbalance.make_plain_split(y, config.SplitConfig(), 0, per_class=len(few) + 5)
+    assert np.sum(y[big.imbalanced] == 3) == len(few)
+
+
+def test_take_per_class_names_its_key_when_a_class_has_too_few(digits):
+    pool = np.arange(100)
+    got = imbalance.take_per_class(digits.y, pool, {1: 3, 7: 2}, 0, "bias.counts")
+    assert sorted(digits.y[got].tolist()) == [1, 1, 1, 7, 7] and set(got) <= set(pool)
+    have = int(np.sum(digits.y[pool] == 1))
+    with pytest.raises(imbalance.ImbalanceError,
+                       match=f"bias.counts = {have + 1}: class 1 has only {have}"):
+        imbalance.take_per_class(digits.y, pool, {1: have + 1}, 0, "bias.counts")
