@@ -1,0 +1,114 @@
+"""The numbers and words of the write-up (synthlib.report) on tiny made-up metrics: each
+table's cells, the verdicts, the manifest, and the index page a reader opens first."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DIGITS_PARAMS
+from synthlib import report, validity
+from synthlib.runs import Run
+from synthlib.studies import common
+
+
+def _frame(values, classifier="small_cnn", metric="minority_f1"):
+    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
+                          "metric": metric, "value": v}
+                         for arm, vs in values.items() for s, v in enumerate(vs)])
+
+
+def test_a_gain_inside_its_interval_is_not_called_better():
+    """Paired differences 0.3, -0.1, 0.1: mean 0.1 > 0, but the 95% interval (±0.50) holds
+    zero; the mirror image is not "worse" either."""
+    up = _frame({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.8, 0.4, 0.6]})
+    down = _frame({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.2, 0.6, 0.4]})
+    for m, sign in ((up, 1), (down, -1)):
+        (row,) = report.comparisons(m).to_dict("records")
+        assert row["verdict"] == "within the spread"
+        assert row["mean_difference"] == pytest.approx(sign * 0.1)
+        assert row["ci95"] == pytest.approx(4.302653 * 0.2 / np.sqrt(3), rel=1e-5)
+
+
+def test_a_failed_oracle_check_withholds_every_gan_verdict():
+    """The oracle measures every generator: when it fails, no GAN comparison stands."""
+    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.5, 0.51, 0.5],
+                "dcgan_minority": [0.7, 0.71, 0.72]})
+    oracle = validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")
+    comp = report.comparisons(m, checks=[oracle])
+    assert len(comp) == 2
+    assert (comp.verdict == "not conclusive: oracle failed a check").all()
+    (text,) = report.verdicts(m, checks=[oracle])
+    assert "2 comparison(s) are withheld" in text and "better beyond" not in text
+
+
+def test_headline_shows_one_seed_without_a_spread():
+    m = _frame({"imbalanced": [0.5], "smote": [0.75]})
+    assert report.headline(m).data["small_cnn"].tolist() == ["0.500", "0.750"]
+
+
+def test_scores_table_is_the_mean_and_std_over_seeds_of_the_evaluators_only():
+    """Three seeds (the median would differ from the mean); the oracle's rows, whose arms may
+    share a generator's name, are no evaluator's scores."""
+    m = pd.concat([_frame({"imbalanced": [0.1, 0.2, 0.6], "dcgan_minority": [0.5, 0.5, 0.5]}),
+                   _frame({"dcgan_minority": [0.97] * 3}, classifier="oracle",
+                          metric="label_agreement")])
+    table = report.scores_table(m)
+    assert list(table.columns) == ["minority_f1"]
+    assert table["minority_f1"].to_dict() == {("small_cnn", "imbalanced"): "0.300 ± 0.265",
+                                              ("small_cnn", "dcgan_minority"): "0.500 ± 0.000"}
+
+
+def test_quality_table_averages_over_seeds():
+    q = _frame({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},
+               classifier="oracle", metric="frechet_distance")
+    table = report.quality_table(q)["frechet_distance"]
+    assert table.to_dict() == {("cgan_all_classes", "synthetic"): 30.0,
+                               ("cgan_all_classes", "real (reference)"): 12.0}
+
+
+def _recorded_run(tmp_path, name="a"):
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b" / name,
+              reports_dir=tmp_path / "reports" / name)
+    common.record_data(run, run.data(fresh=True))
+    return run
+
+
+def test_manifest_names_the_parameters_the_data_and_each_stages_cost(tmp_path):
+    run = _recorded_run(tmp_path)
+    run.save_json("stage_times.json", {"01_imbalance": {"seconds": 3.5, "peak_rss_mib": 512.0,
+                                                        "threads": 2},
+                                       "02_train_gan": {"seconds": 60.0}})
+    man = report.manifest(run)
+    assert man["params_digest"] == run.cfg.digest()
+    assert man["data_digest"] == run.data().digest() != man["params_digest"]
+    assert man["experiment"] == run.experiment and man["profile"] == "smoke"
+    table = report.stage_table(man).set_index("stage")
+    assert table.loc["01_imbalance"].tolist() == [3.5, 512.0, 2]
+    assert table.loc["02_train_gan", "wall time (s)"] == 60.0
+    assert pd.isna(table.loc["02_train_gan", "threads"])  # unrecorded: blank, not made up
+
+
+def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
+    """write_summary keeps, and reports/index.html shows, "not conclusive" for a run that fails
+    a check, next to a conclusive one; each entry links its pages and its metrics.csv."""
+    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
+                "upper_bound": [0.9, 0.91, 0.9]})
+    good = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    bad = [validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")]
+    runs = {}
+    for name, checks in (("a", good), ("b", bad)):
+        runs[name] = run = _recorded_run(tmp_path, name)
+        (run.reports / "06_writeup.html").write_text("")
+        summary = report.write_summary(run, m, checks)
+        assert summary["conclusive"] is (checks is good)
+        saved = json.loads((run.reports / "summary.json").read_text())
+        assert saved["conclusive"] is (checks is good)
+    assert summary["validity"].startswith("not conclusive: 1 of 1")
+    index = (tmp_path / "reports" / "index.html").read_text()
+    a, b = index.split("<h2>a</h2>")[1].split("<h2>b</h2>")
+    assert "Conclusive" in a and "Not conclusive" not in a
+    assert "Not conclusive" in b and "oracle accuracy" in b
+    for part, name in ((a, "a"), (b, "b")):
+        assert f'href="{name}/06_writeup.html"' in part and f'href="{name}/metrics.csv"' in part
+        assert "0.710 ± 0.010" in part  # the headline table: the GAN arm's cell

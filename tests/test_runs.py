@@ -1,0 +1,172 @@
+"""Where a run's artefacts go, that they are written whole or not at all, and what a run
+records about its data: synthlib.paths, synthlib.runs and the small helpers of
+synthlib.studies.common, on tiny data."""
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DIGITS_PARAMS, ROOT
+from synthlib import data, paths, runs
+from synthlib.runs import Run
+from synthlib.studies import common
+
+TSTR_PARAMS = os.path.join(ROOT, "tests", "params", "digits_tstr.yaml")
+
+
+def _run(tmp_path, params=DIGITS_PARAMS):
+    return Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    """An interrupted write must never leave a truncated file under the real name, nor litter
+    the folder; a finished one replaces the file whole."""
+    target = tmp_path / "sub" / "metrics.csv"
+    paths.write_text(target, "old")
+    with pytest.raises(KeyboardInterrupt):
+        with paths.atomic_path(target) as tmp:
+            assert tmp != target and tmp.parent == target.parent
+            tmp.write_text("half")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["metrics.csv"]
+    paths.write_text(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["metrics.csv"]
+
+
+def test_save_npz_interrupted_leaves_no_file(tmp_path, monkeypatch):
+    """The arrays of a stage (splits, synthetic images, grids) appear whole or not at all."""
+    target = tmp_path / "images.npz"
+
+    def half_written(f, **arrays):
+        f.write(b"PK\x03\x04 truncated")
+        raise KeyboardInterrupt
+    monkeypatch.setattr(np, "savez_compressed", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        common.save_npz(target, images=np.zeros(3))
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_relative_paths_are_read_from_the_repository_root():
+    """Notebooks run from notebooks/: a relative --build-dir must not land there."""
+    assert paths.resolve("build/x") == paths.ROOT / "build" / "x"
+    assert paths.resolve("/abs/x") == paths.Path("/abs/x")
+
+
+def test_artefacts_go_under_build_experiment_profile_and_reports_experiment(tmp_path,
+                                                                            monkeypatch):
+    monkeypatch.setattr(runs, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(runs, "REPORTS_DIR", tmp_path / "reports")
+    run = Run(DIGITS_PARAMS, "smoke")
+    assert run.dir == tmp_path / "build" / run.experiment / "smoke"
+    assert run.reports == tmp_path / "reports" / run.experiment
+    # one folder per seed, and under it one per generator: seeds never share a file
+    assert run.path("split.npz") == run.dir / "split.npz"
+    assert run.path("split.npz", 1) == run.dir / "seed1" / "split.npz"
+    assert run.path("g.keras", 0, "dcgan_minority") == run.dir / "seed0" / "dcgan_minority" / \
+        "g.keras"
+
+
+def test_later_stages_refuse_data_that_changed_since_the_split(tmp_path):
+    """The split's indices are only valid for the data they were made for: a later stage stops
+    and says to re-run 01; 01 itself (fresh) makes a new split and records the new data."""
+    run = _run(tmp_path, TSTR_PARAMS)
+    run.save_json("data.json", {"digest": "0123456789ab", "source": "old", "images": 1,
+                                "class_counts": {}})
+    with pytest.raises(data.DataError, match="data changed since stage 01.*01_imbalance"):
+        _run(tmp_path, TSTR_PARAMS).data()
+    ds, splits = common.plain_splits(_run(tmp_path, TSTR_PARAMS))  # 01 again: no error
+    recorded = run.load_json("data.json")
+    assert recorded["digest"] == ds.digest() and recorded["images"] == len(ds.y)
+    assert recorded["class_counts"] == {str(k): v for k, v in ds.class_counts().items()}
+    assert _run(tmp_path, TSTR_PARAMS).data().digest() == ds.digest()  # now it matches
+    assert f"data: {ds.source}; {len(ds.y)} images" in run.describe()
+
+
+def test_encode_indexes_into_the_sorted_classes():
+    """Classes need not be 0..K-1 (digits [0, 1, 7], a folder's labels): targets are
+    indices."""
+    assert common.encode([7, 0, 1, 7], [0, 1, 7]).tolist() == [2, 0, 1, 2]
+
+
+def _generator(images, labels=None, model="dcgan"):
+    return common.Generator(seed=0, name="g", images=images, labels=labels, model=model)
+
+
+def test_a_generator_is_trained_only_when_key_and_networks_are_there(tmp_path):
+    """Its key covers the labels of a conditional GAN; a GAN without its discriminator (which
+    generate.select_from needs) is not "trained already"; a VAE has none to keep."""
+    run = _run(tmp_path)
+    images = np.zeros((4, 8, 8, 1), np.uint8)
+    _, key_a, files, done = common._saved(run, _generator(images, np.array([0, 0, 1, 1])))
+    _, key_b, _, _ = common._saved(run, _generator(images, np.array([0, 1, 0, 1])))
+    assert not done and key_a != key_b
+    paths.write_text(files["generator.key"], key_a)
+    assert not common._saved(run, _generator(images, np.array([0, 0, 1, 1])))[3]
+    files["discriminator.keras"].write_text("")
+    assert common._saved(run, _generator(images, np.array([0, 0, 1, 1])))[3]
+    files["discriminator.keras"].unlink()
+    _, vae_key, vae_files, _ = common._saved(run, _generator(images, model="vae"))
+    paths.write_text(vae_files["generator.key"], vae_key)
+    assert common._saved(run, _generator(images, model="vae"))[3]
+
+
+def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_path,
+                                                                           monkeypatch):
+    """The key is written last: a training killed half-way leaves no key, and the next run
+    trains again rather than reusing a half-trained generator."""
+    from synthlib import gan
+
+    run = _run(tmp_path)
+    images = np.zeros((4, 8, 8, 1), np.uint8)
+
+    def killed(*a, **kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(gan, "train", killed)
+    with pytest.raises(KeyboardInterrupt):
+        common.train_generator(run, 0, "g", images)
+    _, _, files, done = common._saved(run, _generator(images))
+    assert not done and not files["generator.key"].exists()
+
+
+def test_label_rows_keep_each_generators_quality_beside_its_real_reference(tmp_path):
+    run = _run(tmp_path)
+    run.save_json("label_summary.json", {
+        "accuracy": [{"seed": 0, "oracle_test_accuracy": 0.9, "oracle_steps": 10}],
+        "quality": [{"seed": 0, "generator": "cgan", "images": "synthetic", "n": 30,
+                     "frechet_distance": 24.0},
+                    {"seed": 0, "generator": "cgan", "images": "real", "n": 30,
+                     "frechet_distance": 12.0}]})
+    d = pd.DataFrame(common.label_rows(run))
+    assert set(d.classifier) == {"oracle"}
+    fd = d[d.metric == "frechet_distance"].set_index("arm").value.to_dict()
+    assert fd == {"cgan": 24.0, "cgan:real": 12.0}
+    assert d[d.arm == "real_test"].set_index("metric").value.to_dict() == {
+        "accuracy": 0.9, "optimizer_steps": 10}
+    assert "n" not in set(d.metric)
+
+
+def test_metrics_csv_is_written_to_the_build_and_the_reports(tmp_path):
+    """06 reads the build copy; the reports copy is the one published beside the HTML."""
+    run = _run(tmp_path)
+    rows = [{"experiment": "e", "arm": "real", "classifier": "small_cnn", "seed": 0,
+             "metric": "accuracy", "value": 0.5}]
+    common.write_metrics(run, rows)
+    for target in (run.path("metrics.csv"), run.reports / "metrics.csv"):
+        assert pd.read_csv(target).to_dict("records") == rows
+
+
+def test_set_fits_score_on_the_test_split_and_half_budget_only_the_anchor(tmp_path, digits,
+                                                                          digits_split):
+    run = _run(tmp_path)
+    sp = digits_split
+    sets = {"real": (digits.x[sp.imbalanced], digits.y[sp.imbalanced]),
+            "other": (digits.x[sp.imbalanced][:20], digits.y[sp.imbalanced][:20])}
+    fits = common.set_fits(run, 0, sp, digits, sets)
+    assert {(f.arm, f.half_budget) for f in fits} == {("real", True), ("other", False)}
+    (x_val, _), (x_test, y_test) = fits[0].held_out
+    assert np.array_equal(x_val, digits.x[sp.validation])
+    assert np.array_equal(x_test, digits.x[sp.test])
+    assert np.array_equal(y_test, common.encode(digits.y[sp.test], digits.classes))
