@@ -205,3 +205,25 @@ def test_a_converged_tiny_run_passes_its_checks(studies):
     [sentence] = report.verdicts(metrics_df, checks=checks)
     assert "not conclusive" not in sentence and "best training set" in sentence
     assert "Conclusive" in validity.banner_html(checks)
+
+
+def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
+    """One seed measures no spread: the floor stands in, so that one lucky fit cannot pass a
+    check by a hair."""
+    assert validity.spread([0.5], 0.02) == 0.02
+    assert validity.spread([0.1, 0.3], 0.02) == pytest.approx(0.1414214, rel=1e-6)  # ddof 1
+    assert validity.spread([0.50, 0.51], 0.02) == 0.02
+
+
+def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
+    cfg = config.ValidityConfig()
+    rows = lambda *v: _frame({"real_test": list(v)}, classifier="oracle",  # noqa: E731
+                             metric="accuracy")
+    (low,) = validity.oracle_check(rows(cfg.oracle_accuracy + 0.01,
+                                        cfg.oracle_accuracy - 0.03), cfg)
+    assert not low.passed and low.measured == pytest.approx(cfg.oracle_accuracy - 0.01)
+    assert "over 2 seed(s)" in low.detail
+    (exact,) = validity.oracle_check(rows(cfg.oracle_accuracy), cfg)
+    assert exact.passed and exact.scope == "oracle"
+    # a classifier's own accuracy on real_test is no oracle's
+    assert validity.oracle_check(_frame({"real_test": [0.99]}, metric="accuracy"), cfg) == []
