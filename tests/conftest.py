@@ -8,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SYNTHLIB_WORKERS", "0")
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from synthlib import config, data, imbalance
@@ -35,6 +36,13 @@ def digits():
 def digits_split(digits):
     return imbalance.make_split(digits.y, config.SplitConfig(),
                                 config.ImbalanceConfig(minority_class=5, kept_fraction=0.2), 0)
+
+
+def metric_rows(values, classifier="small_cnn", metric="minority_f1"):
+    """metrics.csv's tidy rows from {arm: [value per seed]}."""
+    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
+                          "metric": metric, "value": v}
+                         for arm, vs in values.items() for s, v in enumerate(vs)])
 
 
 def write_params(tmp_path, text, name="exp.yaml"):

@@ -6,16 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS
+from conftest import DIGITS_PARAMS, metric_rows as _frame
 from synthlib import report, validity
 from synthlib.runs import Run
 from synthlib.studies import common
-
-
-def _frame(values, classifier="small_cnn", metric="minority_f1"):
-    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
-                          "metric": metric, "value": v}
-                         for arm, vs in values.items() for s, v in enumerate(vs)])
 
 
 def test_a_gain_inside_its_interval_is_not_called_better():

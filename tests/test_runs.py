@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import DIGITS_PARAMS, ROOT
-from synthlib import data, paths, runs
+from synthlib import data, gan, paths, runs
 from synthlib.runs import Run
 from synthlib.studies import common
 
@@ -117,8 +117,6 @@ def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_p
                                                                            monkeypatch):
     """The key is written last: a training killed half-way leaves no key, and the next run
     trains again rather than reusing a half-trained generator."""
-    from synthlib import gan
-
     run = _run(tmp_path)
     images = np.zeros((4, 8, 8, 1), np.uint8)
 

@@ -5,7 +5,7 @@ import os
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, metric_rows as _frame
 from synthlib import config, evaluation, report, validity
 from synthlib.runs import Run
 
@@ -28,12 +28,6 @@ def test_every_arm_gets_the_same_optimizer_steps_whatever_its_size(digits, digit
     assert set(history.step) == {2, 4, 8}  # logged after each chunk
     half = d[d.arm == "upper_bound:half_budget"]  # the convergence check's score
     assert set(half.classifier) == {"seed_mlp", "small_cnn"} and "minority_f1" in set(half.metric)
-
-
-def _frame(values, classifier="small_cnn", metric="minority_f1"):
-    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
-                          "metric": metric, "value": v}
-                         for arm, vs in values.items() for s, v in enumerate(vs)])
 
 
 def test_an_arm_beating_the_upper_bound_or_an_unconverged_one_fails():
