@@ -190,3 +190,151 @@ def test_rescore_stops_on_an_unknown_arm_or_an_unfinished_run(tmp_path, monkeypa
     assert "no finished 04_label in " in capsys.readouterr().err
     assert rescore.main(["--params", str(tmp_path / "nope.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# One value just past each bound, as a params file would write it: each check names its key.
+@pytest.mark.parametrize("text, expected", [
+    ("data: {max_images: -1}\n", "data.max_images = -1: must be >= 0"),
+    ("data: {image_size: 260}\n", "data.image_size = 260: must be 0 or a multiple of 4"),
+    ("data: {image_size: 4}\n", "data.image_size = 4: must be 0 or a multiple of 4"),
+    ("data: {image_size: 30}\n", "data.image_size = 30: must be 0 or a multiple of 4"),
+    ("data: {channels: 2}\n", "data.channels = 2: must be 0, 1 or 3"),
+    ("data: {classes: [3, -1]}\n", "data.classes = -1: labels are integers >= 0"),
+    ("data: {classes: [3, 3]}\n", "data.classes = [3, 3]: repeated class"),
+    ("split: {validation_fraction: 0}\n", "split.validation_fraction = 0.0: must be in (0, 1)"),
+    ("split: {test_fraction: 1}\n", "split.test_fraction = 1.0: must be in (0, 1)"),
+    ("split: {validation_fraction: 0.3, test_fraction: 0.65}\n",
+     "split.test_fraction = 0.65: validation + test must leave at least 10%"),
+    ("imbalance: {per_class: -1}\n", "imbalance.per_class = -1: must be >= 0"),
+    ("imbalance: {minority_class: -1}\n", "imbalance.minority_class = -1: must be a class"),
+    ("gan: {precision: float16}\n", "gan.precision = 'float16': choose one of float32"),
+    ("gan: {optimizer: sgd}\n", "gan.optimizer = 'sgd': choose one of adam, rmsprop"),
+    ("gan: {latent_dim: 0}\n", "gan.latent_dim = 0: must be >= 1"),
+    ("gan: {batch_size: 0}\n", "gan.batch_size = 0: must be >= 1"),
+    ("gan: {log_every: 0}\n", "gan.log_every = 0: must be >= 1"),
+    ("gan: {d_learning_rate: 1}\n", "gan.d_learning_rate = 1.0: must be in (0, 1)"),
+    ("gan: {g_learning_rate: 0}\n", "gan.g_learning_rate = 0.0: must be in (0, 1)"),
+    ("gan: {beta_1: 1}\n", "gan.beta_1 = 1.0: must be in [0, 1)"),
+    ("gan: {class_loss_weight: -0.5}\n", "gan.class_loss_weight = -0.5: must be >= 0"),
+    ("gan: {r1_weight: -0.5}\n", "gan.r1_weight = -0.5: must be >= 0"),
+    ("gan: {mode_seeking_weight: -0.5}\n", "gan.mode_seeking_weight = -0.5: must be >= 0"),
+    ("generate: {per_class: 0}\n", "generate.per_class = 0: must be >= 1"),
+    ("generate: {oversample: 0.5}\n", "generate.oversample = 0.5: must be in [1, 10]"),
+    ("generate: {oversample: 11}\n", "generate.oversample = 11.0: must be in [1, 10]"),
+    ("generate: {batch_size: 0}\n", "generate.batch_size = 0: must be >= 1"),
+    ("generate: {select_from: 51}\n", "generate.select_from = 51: must be in [1, 50]"),
+    ("augmentation: {rotation: 190}\n", "augmentation.rotation = 190.0: must be in [0, 180]"),
+    ("augmentation: {zoom: 1}\n", "augmentation.zoom = 1.0: must be in [0, 1)"),
+    ("augmentation: {translation: -0.1}\n", "augmentation.translation = -0.1: must be in"),
+    ("augmentation: {brightness: 1}\n", "augmentation.brightness = 1.0: must be in [0, 1)"),
+    ("quality: {samples: 9}\n", "quality.samples = 9: must be >= 10"),
+    ("quality: {draws: 0}\n", "quality.draws = 0: must be >= 1"),
+    ("quality: {near_duplicate: 0}\n", "quality.near_duplicate = 0.0: must be in (0, 1]"),
+    ("quality: {near_duplicate: 1.5}\n", "quality.near_duplicate = 1.5: must be in (0, 1]"),
+    ("label: {oracle_steps: 0}\n", "label.oracle_steps = 0: must be >= 1"),
+    ("label: {filter_steps: 0}\n", "label.filter_steps = 0: must be >= 1"),
+    ("label: {threshold: 1.5}\n", "label.threshold = 1.5: must be in [0, 1]"),
+    ("label: {filter_threshold: -0.1}\n", "label.filter_threshold = -0.1: must be in [0, 1]"),
+    ("validity: {oracle_accuracy: 1.1}\n", "validity.oracle_accuracy = 1.1: must be in [0, 1]"),
+    ("validity: {label_agreement: -0.1}\n", "validity.label_agreement = -0.1: must be in"),
+    ("validity: {real_accuracy: 1.1}\n", "validity.real_accuracy = 1.1: must be in [0, 1]"),
+    ("validity: {spread_floor: 1}\n", "validity.spread_floor = 1.0: must be in [0, 1)"),
+    ("tstr: {snapshots: []}\n", "tstr.snapshots = []: must list at least one step count"),
+    ("tstr: {snapshots: [0, 500]}\n", "tstr.snapshots = 0: step counts are integers >= 1"),
+    ("tstr: {snapshots: [1000, 500]}\n", "tstr.snapshots = [1000, 500]: must be increasing"),
+    ("tstr: {snapshots: [500, 500]}\n", "tstr.snapshots = [500, 500]: must be increasing"),
+    ("study: tstr\ntstr: {snapshots: [500, 750]}\n",
+     "tstr.snapshots = 750: must be a multiple of gan.log_every (500)"),
+    ("bias: {fixed_count: 0}\n", "bias.fixed_count = 0: must be >= 1"),
+    ("bias: {varied_counts: []}\n", "bias.varied_counts = []: must list at least one count"),
+    ("bias: {varied_counts: [50, 0]}\n", "bias.varied_counts = 0: counts are integers >= 1"),
+    ("study: bias\ndata: {classes: [1]}\n",
+     "data.classes = [1]: the bias study needs the classes of its mixes"),
+    ("study: bias\ndata: {classes: [3, 7]}\n",
+     "bias.varied_class = 1: must be one of data.classes [3, 7]"),
+    ("evaluate: {classifiers: []}\n", "evaluate.classifiers = []: must name at least one"),
+    ("evaluate: {arms: []}\nstudy: bogus\n", "study = 'bogus': unknown study"),
+    ("evaluate: {tstr_classifier: resnet}\n", "evaluate.tstr_classifier = 'resnet': unknown"),
+    ("evaluate: {chunks: 3}\n", "evaluate.chunks = 3: must be an even number >= 2"),
+    ("evaluate: {chunks: 0}\n", "evaluate.chunks = 0: must be an even number >= 2"),
+    ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be >= 1"),
+    ('experiment: ""\n', "experiment = '': must be named"),
+    ("seeds: []\n", "seeds = []: must list at least one seed"),
+    ("seeds: [0, -1]\n", "seeds = -1: seeds are integers >= 0"),
+    ("seeds: [0, 0]\n", "seeds = [0, 0]: repeated seed"),
+    # numbers are taken as written only where exact
+    ("gan: {latent_dim: 1.5}\n", "gan.latent_dim = 1.5: expected int"),
+    ("gan: {latent_dim: true}\n", "gan.latent_dim = True: expected int"),
+    ("augmentation: {rotation: .nan}\n", "augmentation.rotation = nan: expected float"),
+    ("augmentation: {zoom: .inf}\n", "augmentation.zoom = inf: expected float"),
+    ("label: {filter: maybe}\n", "label.filter = 'maybe': expected bool"),
+    ("- a\n- b\n", "params_file = "),
+])
+def test_every_value_check_names_its_key_and_value(tmp_path, text, expected):
+    with pytest.raises(config.ConfigError) as e:
+        load_text(tmp_path, text)
+    assert str(e.value).startswith(expected)
+
+
+@pytest.mark.parametrize("section, values", [
+    (config.DataConfig, {"max_images": 0, "image_size": 8, "channels": 3, "classes": [0, 9]}),
+    (config.DataConfig, {"image_size": 256, "channels": 1}),
+    (config.ImbalanceConfig, {"kept_fraction": 1.0, "per_class": 0, "minority_class": 0}),
+    (config.GanConfig, {"beta_1": 0.0, "class_loss_weight": 0.0, "r1_weight": 0.0,
+                        "mode_seeking_weight": 0.0, "rotation_weight": 0.0, "steps": 50,
+                        "log_every": 100, "generator_steps": {"dcgan_minority": 300}}),
+    (config.GenerateConfig, {"oversample": 1.0, "select_from": 50}),
+    (config.GenerateConfig, {"oversample": 10.0, "select_from": 1}),
+    (config.AugmentationConfig, {"rotation": 180.0, "zoom": 0.0, "brightness": 0.0}),
+    (config.QualityConfig, {"samples": 10, "draws": 1, "near_duplicate": 1.0}),
+    (config.LabelConfig, {"threshold": 0.0, "filter_threshold": 1.0}),
+    (config.ValidityConfig, {"oracle_accuracy": 1.0, "label_agreement": 0.0,
+                             "frechet_ratio": 1.0, "spread_floor": 0.0}),
+    (config.TstrConfig, {"snapshots": [1]}),
+    (config.BiasConfig, {"fixed_count": 1, "varied_counts": [1]}),
+    (config.EvaluateConfig, {"chunks": 2, "batch_size": 1, "steps": {"small_cnn": 1}}),
+])
+def test_each_bound_itself_is_accepted(section, values):
+    section(**values).validate()
+
+
+def test_a_generator_budget_is_a_whole_number():
+    for v in (1.5, True):
+        with pytest.raises(config.ConfigError, match="generator_steps.dcgan_minority = "):
+            config.GanConfig(generator_steps={"dcgan_minority": v}).validate()
+
+
+def test_every_classifier_evaluated_needs_a_step_budget():
+    cfg = config.Config(experiment="x", evaluate=config.EvaluateConfig(steps={"small_cnn": 5}))
+    with pytest.raises(config.ConfigError, match="names no step budget for classifier 'seed_mlp'"):
+        cfg.validate()
+    cfg = config.Config(experiment="x", evaluate=config.EvaluateConfig(
+        steps={"small_cnn": 5}, classifiers=["small_cnn"]))
+    assert cfg.validate().evaluate.arms == list(config.ARMS)  # empty arms: every arm
+
+
+def test_tstr_trains_its_generator_to_the_last_snapshot(tmp_path):
+    cfg = load_text(tmp_path, "study: tstr\ntstr: {snapshots: [500, 1000]}\n")
+    assert cfg.gan.steps == 1000
+
+
+def test_a_rebalance_run_trains_the_generators_its_arms_use(tmp_path):
+    cfg = load_text(tmp_path, "evaluate: {arms: [imbalanced, dcgan_minority], tstr: false}\n")
+    assert cfg.generators() == ["dcgan_minority"]
+    cfg = load_text(tmp_path, "evaluate: {arms: [imbalanced], tstr: true}\n")
+    assert cfg.generators() == ["cgan_all_classes"]  # the TSTR table's
+    assert load_text(tmp_path, "study: augment\n").generators() == []
+
+
+def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):
+    cfg = load_text(tmp_path, 'label: {filter: "yes"}\ngenerate: {batch_statistics: "no"}\n'
+                              'evaluate: {tstr: "False"}\nquality: {samples: "2e2"}\n'
+                              "profiles: {quick: {seeds: 3}}\n")
+    assert cfg.label.filter is True and cfg.generate.batch_statistics is False
+    assert cfg.evaluate.tstr is False and cfg.quality.samples == 200
+    assert cfg.seeds == [3]  # one seed written as a number
+
+
+def test_overrides_win_over_the_profile():
+    cfg = config.load(DIGITS_PARAMS, "quick", overrides={"gan": {"steps": 30}, "seeds": [7]})
+    assert cfg.gan.steps == 30 and cfg.seeds == [7]
