@@ -1,0 +1,128 @@
+"""pipeline.py, the driver make calls: a stage's outputs, its console lines, its HTML, and the
+errors it stops on."""
+import fcntl
+import json
+import os
+import re
+
+import nbformat
+import pytest
+
+from conftest import DIGITS_PARAMS, write_params
+from synthlib import pipeline
+from synthlib.imbalance import ImbalanceError
+
+NOISE_LINE = "I0000 00:00:1795995762.262333    1589 port.cc:153] oneDNN custom operations.\n"
+
+
+def test_console_lines_carry_the_stage_s_prefix_without_noise_or_blanks(capsys):
+    import sys
+
+    echo = pipeline.Echo("five_minority 02 | ", sys.stdout)
+    echo.write(f"step 100\n\n   \n{NOISE_LINE}step 200\n")
+    assert capsys.readouterr().out == "five_minority 02 | step 100\nfive_minority 02 | step 200\n"
+
+
+def test_an_executed_notebook_keeps_every_output_but_tensorflow_s_noise():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print()")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=NOISE_LINE),
+                    nbformat.v4.new_output("stream", name="stderr", text=NOISE_LINE + "real\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text=NOISE_LINE)]
+    nb.cells = [cell, nbformat.v4.new_markdown_cell("text")]
+    outputs = pipeline.clean(nb).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stderr", "real\n"),
+                                                  ("stdout", NOISE_LINE)]
+
+
+def test_the_html_hides_code_and_needs_no_network(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("secret_call_into_synthlib()")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible result\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A title"), cell]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    pipeline.to_html(tmp_path / "n.ipynb", tmp_path / "n.html")
+    html = (tmp_path / "n.html").read_text()
+    assert "visible result" in html and "A title" in html
+    assert "secret_call_into_synthlib" not in html
+    assert not re.search(r"<script[^>]+src=\"https?://", html)  # no CDN scripts
+
+
+def test_a_stage_runs_its_notebook_with_its_directories_and_records_its_time(tmp_path):
+    build, reports = tmp_path / "b", tmp_path / "r"
+    build.mkdir()
+    (build / "01_imbalance.failed.ipynb").write_text("{}")  # from an earlier, failed try
+    pipeline.run_stage("01_imbalance", DIGITS_PARAMS, "smoke", build, reports)
+    nb = nbformat.read(build / "01_imbalance.ipynb", as_version=4)
+    injected = next(c.source for c in nb.cells if "injected-parameters" in c.metadata.get(
+        "tags", []))
+    assert f"build_dir = {str(build)!r}" in injected.replace('"', "'")
+    assert f"reports_dir = {str(reports)!r}" in injected.replace('"', "'")
+    assert (reports / "01_imbalance.html").exists()
+    assert not (build / "01_imbalance.failed.ipynb").exists()
+    times = json.loads((build / "stage_times.json").read_text())
+    assert times["01_imbalance"]["seconds"] > 0 and times["01_imbalance"]["threads"] >= 1
+
+
+def test_a_stage_keeps_its_notebook_cleaned_and_the_times_of_every_stage(tmp_path,
+                                                                        monkeypatch):
+    import papermill
+
+    def executed(src, dst, **kw):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("train()")]
+        nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stderr", text=NOISE_LINE)]
+        nbformat.write(nb, dst)
+    monkeypatch.setattr(papermill, "execute_notebook", executed)
+    for stage in ("02_train_gan", "03_generate"):
+        pipeline.run_stage(stage, DIGITS_PARAMS, "smoke", tmp_path / "b", tmp_path / "r")
+    assert set(json.loads((tmp_path / "b" / "stage_times.json").read_text())) == \
+        {"02_train_gan", "03_generate"}
+    kept = nbformat.read(tmp_path / "b" / "03_generate.ipynb", as_version=4)
+    assert kept.cells[0].outputs == []
+
+
+def test_the_first_stage_checks_the_data_before_running_anything(tmp_path):
+    p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {minority_class: 12}\n")
+    with pytest.raises(ImbalanceError, match="minority_class = 12"):
+        pipeline.run_stage("01_imbalance", p, "smoke", tmp_path / "b", tmp_path / "r")
+    assert not (tmp_path / "b").exists()
+
+
+def test_missing_data_stops_the_command_with_one_line(tmp_path, capsys):
+    p = write_params(tmp_path, f"data: {{dataset: npz, path: {tmp_path}/gone.npz}}\n")
+    assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: exp.yaml: ") and "gone.npz" in err and "Traceback" not in err
+
+
+def test_default_directories_are_by_experiment_and_profile():
+    from synthlib import config
+
+    cfg = config.load(DIGITS_PARAMS, "smoke")
+    build, reports = pipeline._dirs(cfg, "", "")
+    assert build == pipeline.BUILD_DIR / "digits_smoke" / "smoke"
+    assert reports == pipeline.REPORTS_DIR / "digits_smoke"
+
+
+def test_the_index_command_writes_the_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "REPORTS_DIR", tmp_path)
+    assert pipeline.main(["index"]) == 0
+    assert (tmp_path / "index.html").exists()
+
+
+def test_make_s_jobs_cap_the_chains_a_stage_shares_the_cores_with(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setattr(pipeline, "cores", lambda: 6)
+    held = []
+    for i in range(3):  # three chains hold a slot, though make runs at most two stages
+        held.append(os.open(tmp_path / f"{i}.lock", os.O_RDWR | os.O_CREAT))
+        fcntl.flock(held[-1], fcntl.LOCK_EX)
+    try:
+        with pipeline.core_share(2, tmp_path) as threads:
+            assert threads == 3
+        with pipeline.core_share(3, tmp_path) as threads:
+            assert threads == 2
+    finally:
+        for fd in held:
+            os.close(fd)
