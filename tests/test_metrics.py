@@ -1,7 +1,7 @@
 import numpy as np
-import pandas as pd
 import pytest
 
+from conftest import metric_rows
 from synthlib import labeling, metrics, report
 
 
@@ -30,14 +30,8 @@ def test_oracle_measures_and_filter_mask():
     assert labeling.filter_mask(proba, 1, 0.5, n_needed=2).tolist() == [True, False, True, False]
 
 
-def _metrics(values, clf="seed_mlp"):
-    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": clf, "seed": s,
-                          "metric": "minority_f1", "value": v}
-                         for arm, vs in values.items() for s, v in enumerate(vs)])
-
-
 def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
-    m = _metrics({"imbalanced": [0.80, 0.82, 0.81], "smote": [0.5, 0.9, 0.7],
+    m = metric_rows({"imbalanced": [0.80, 0.82, 0.81], "smote": [0.5, 0.9, 0.7],
                   "dcgan_minority": [0.60, 0.61, 0.62], "upper_bound": [0.99, 0.99, 0.99]})
     c = report.comparisons(m).set_index("baseline")
     assert c.loc["imbalanced", "verdict"] == "worse, beyond the spread"
@@ -47,9 +41,9 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     assert "best training set on minority_f1 is **imbalanced**" in text  # upper bound is not an arm
     assert "0 are better beyond the seed-to-seed spread, 1 worse" in text
     assert "No GAN arm beats a baseline beyond the spread here." in text
-    better = _metrics({"imbalanced": [0.5, 0.52], "dcgan_minority": [0.7, 0.71]})
+    better = metric_rows({"imbalanced": [0.5, 0.52], "dcgan_minority": [0.7, 0.71]})
     assert report.comparisons(better).verdict.tolist() == ["better, beyond the spread"]
-    single = _metrics({"imbalanced": [0.5], "dcgan_minority": [0.6]})
+    single = metric_rows({"imbalanced": [0.5], "dcgan_minority": [0.6]})
     assert report.comparisons(single).verdict.tolist() == ["single seed: no spread measured"]
 
 
@@ -154,7 +148,7 @@ def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
 def test_comparisons_pair_each_seed_with_itself():
     """Seeds differ far more than the arms do; paired by seed (same split), a small steady gain
     is beyond the spread, whatever order the rows come in; unpaired it would not be."""
-    m = _metrics({"imbalanced": [0.5, 0.7, 0.9], "dcgan_minority": [0.51, 0.712, 0.908]})
+    m = metric_rows({"imbalanced": [0.5, 0.7, 0.9], "dcgan_minority": [0.51, 0.712, 0.908]})
     shuffled = m.sample(frac=1.0, random_state=0)
     for frame in (m, shuffled):
         (row,) = report.comparisons(frame).to_dict("records")

@@ -7,17 +7,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from conftest import metric_rows  # noqa: E402
 from synthlib import plots, report, validity  # noqa: E402
 
 
-def _metrics(values, classifier="small_cnn"):
-    return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,
-                          "metric": "minority_f1", "value": v}
-                         for arm, vs in values.items() for s, v in enumerate(vs)])
-
-
 def test_forest_plot_shows_each_paired_difference_with_its_interval_and_zero():
-    m = pd.concat([_metrics({"imbalanced": [0.5, 0.55, 0.52], "smote": [0.9, 0.92, 0.91],
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55, 0.52], "smote": [0.9, 0.92, 0.91],
                              "dcgan_minority": [0.8, 0.81, 0.83]}, clf)
                    for clf in ("small_cnn", "seed_mlp")])
     comp = report.comparisons(m)
@@ -38,7 +33,7 @@ def test_forest_plot_shows_each_paired_difference_with_its_interval_and_zero():
 
 
 def test_forest_plot_marks_withheld_comparisons():
-    m = _metrics({"imbalanced": [0.5, 0.55, 0.52], "dcgan_minority": [0.8, 0.81, 0.83]})
+    m = metric_rows({"imbalanced": [0.5, 0.55, 0.52], "dcgan_minority": [0.8, 0.81, 0.83]})
     bad = validity.Check("oracle label agreement", "dcgan_minority", 0.5, ">= 0.950", False, "")
     comp = report.comparisons(m, checks=[bad])
     plt.close("all")
@@ -47,7 +42,7 @@ def test_forest_plot_marks_withheld_comparisons():
 
 
 def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
-    m = pd.concat([_metrics({"imbalanced": [0.5, 0.55], "smote": [0.9, 0.92],
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55], "smote": [0.9, 0.92],
                              "upper_bound": [0.97, 0.98]}, clf)
                    for clf in ("small_cnn", "seed_mlp")])
     styled = report.headline(m)
