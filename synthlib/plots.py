@@ -144,16 +144,15 @@ def confidence_histogram(proba_by_name, target_class, threshold, title=""):
 
 
 def confidence_by_generator(labels, seed, target_class, threshold):
-    """labels: {(seed, generator): result of label()}; one histogram per generator."""
-    first = True
+    """labels: {(seed, generator): result of label()}; one histogram per generator, each
+    beside the oracle's view of the real minority images for reference."""
     for (s, gen), r in labels.items():
         if s != seed:
             continue
         curves = {"synthetic (oracle)": r["oracle_proba"]}
         if r["filter_proba"] is not None:  # a filter was trained (label.filter)
             curves["synthetic (filter)"] = r["filter_proba"]
-        if first:
-            curves["real minority (oracle)"] = r["oracle_real_proba"]
+        curves["real minority (oracle)"] = r["oracle_real_proba"]
         confidence_histogram(curves, target_class, threshold,
                              title=f"{gen}, seed {seed}: confidence that an image is a "
                                    f"{target_class}")

@@ -75,3 +75,70 @@ def test_bench_quality_curve_shows_thresholds_and_the_copy_bound(tmp_path):
     assert sorted(line.get_ydata()[0] for line in frechet.lines if len(line.get_ydata()) == 2
                   ) == [2.0, 2.7]  # the threshold and the copy bound, as horizontal lines
     assert frechet.get_yscale() == "log" and frechet.get_xscale() == "log"
+
+
+def shown(monkeypatch):
+    """The figures plots.* show, kept open for the test to read."""
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()) or plt.figure())
+    plt.close("all")
+    return figures
+
+
+def test_images_in_0_1_are_drawn_dark_on_light_over_the_full_range(monkeypatch):
+    figures = shown(monkeypatch)
+    image = np.zeros((4, 4, 1), "float32")
+    image[0, 0] = 1.0
+    plots.sample_grid([image], title="one")
+    drawn = figures[0].axes[0].images[0]
+    assert drawn.get_array().max() == 255 and drawn.get_cmap().name == "gray_r"
+    assert drawn.get_clim() == (0, 255)
+
+
+def test_an_empty_grid_says_so(monkeypatch, capsys):
+    figures = shown(monkeypatch)
+    plots.sample_grid(np.zeros((0, 4, 4, 1)), title="accepted")
+    assert figures == [] and "accepted: no images" in capsys.readouterr().out
+
+
+def test_long_trainings_show_first_and_last_grids(monkeypatch):
+    figures = shown(monkeypatch)
+    grids = {step: np.zeros((8, 4, 4, 1)) for step in range(100, 1100, 100)}
+    plots.grids_over_time(grids, max_rows=4)
+    labels = [t.get_text() for ax in figures[0].axes for t in ax.texts]
+    assert labels[0] == "step 100" and labels[-1] == "step 1000" and len(labels) == 4
+
+
+def test_each_distinct_training_set_of_the_seed_is_shown_once(monkeypatch):
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    kept = np.zeros((6, 4, 4, 1))
+    plots.training_images([G(name="dcgan_minority", images=kept, labels=None, seed=0),
+                           G(name="dcgan_minority_diffaug", images=kept, labels=None, seed=0),
+                           G(name="dcgan_minority", images=kept[:5], labels=None, seed=1)], 0)
+    assert [f._suptitle.get_text() for f in figures] == [
+        "dcgan_minority: its real training images (seed 0)"]
+
+
+def test_confusion_matrices_of_one_seed_and_classifier(monkeypatch):
+    figures = shown(monkeypatch)
+    c = np.array([[5, 1], [2, 3]])
+    confusions = {(arm, clf, s): c for arm in ("imbalanced", "smote")
+                  for clf in ("small_cnn", "seed_mlp") for s in (0, 1)}
+    plots.confusion_matrices(confusions, seed=1, classifier="seed_mlp")
+    assert sorted(ax.get_title() for ax in figures[0].axes if ax.axison) == [
+        "seed_mlp / imbalanced / seed 1", "seed_mlp / smote / seed 1"]
+
+
+def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatch):
+    figures = shown(monkeypatch)
+    p = np.array([[0.2, 0.8], [0.6, 0.4]])
+    labels = {(0, g): {"oracle_proba": p, "filter_proba": None, "oracle_real_proba": p}
+              for g in ("dcgan_minority", "cgan_all_classes")}
+    labels[(1, "dcgan_minority")] = labels[(0, "dcgan_minority")]
+    plots.confidence_by_generator(labels, 0, target_class=1, threshold=0.5)
+    assert len(figures) == 2
+    for f in figures:
+        legend = [t.get_text() for t in f.axes[0].get_legend().get_texts()]
+        assert "real minority (oracle)" in legend and "synthetic (oracle)" in legend
