@@ -1,0 +1,100 @@
+"""quality.py beyond its formulas (test_metrics.py): what each measure is read against."""
+import numpy as np
+import pytest
+
+from synthlib import classifiers, quality
+from synthlib.config import QualityConfig
+
+
+def flat_features(monkeypatch):
+    """Features = the pixels, so that a test knows what every measure reads."""
+    monkeypatch.setattr(quality, "feature_model", lambda oracle: "features")
+    monkeypatch.setattr(quality, "features", lambda model, x: np.asarray(
+        x, "float64").reshape(len(x), -1))
+
+
+def one_pixel_images():
+    """Sixteen 4x4 images, each black but for one white pixel of its own."""
+    x = np.zeros((16, 4, 4, 1), "uint8")
+    x.reshape(16, 16)[np.arange(16), np.arange(16)] = 255
+    return x
+
+
+def test_memorisation_counts_near_copies_of_the_training_images(monkeypatch):
+    flat_features(monkeypatch)
+    training = one_pixel_images()
+    far = np.clip(training[6:10].astype(int) + 40, 0, 255).astype("uint8")  # 0.61 away
+    images = np.concatenate([training[:6], far])
+    proba = np.eye(2)[[0, 1] * 5]
+    monkeypatch.setattr(classifiers, "predict_proba", lambda model, x: proba)
+    pool = np.random.default_rng(0).normal(size=(30, 16))
+    m = quality.measure_set(images, pool, training, None, None, target_class=1, threshold=0.5,
+                            near_duplicate=0.5, median_real_distance=1.0)
+    assert m["near_duplicate_share"] == pytest.approx(0.6)  # the six copies, not the far four
+    assert m["nn_distance_median"] == 0.0
+    assert m["classifier_score"] == pytest.approx(2.0)  # two classes, each called surely
+    assert m["label_agreement"] == 0.5
+
+
+def test_compare_reads_the_real_distance_to_the_training_images_from_held_out_real(
+        monkeypatch):
+    flat_features(monkeypatch)
+    rng = np.random.default_rng(0)
+    images = lambda lo, hi, n: rng.integers(lo, hi, (n, 4, 4, 1), dtype=np.uint8)  # noqa: E731
+    synthetic, heldout, pool, training = (images(0, 60, 100), images(60, 120, 50),
+                                          images(120, 180, 80), images(180, 255, 20))
+    calls, featured = [], []
+    monkeypatch.setattr(quality, "measure_set", lambda x, *a: calls.append((x, a[-1])) or {
+        "images": len(x), "frechet_distance": 1.0})
+    real_features = quality.features
+    monkeypatch.setattr(quality, "features", lambda model, x: featured.append(x) or
+                        real_features(model, x))
+    synth_q, _ = quality.compare(synthetic, heldout, pool, training, None, 5, 0.5,
+                                 QualityConfig(samples=30, draws=3), seed=0)
+    reference = calls[-1][0]
+    expected = np.median(quality.nearest_distances(reference, training))
+    assert all(median == pytest.approx(expected) for _, median in calls)
+    # a copy of the training images is measured at the same n as each draw
+    rows = {i.tobytes() for i in training}
+    copies = [x for x in featured if all(i.tobytes() in rows for i in x)]
+    assert [len(x) for x in copies] == [30, 30, 30]
+    assert synth_q["training_images_frechet"] > 0
+
+
+def test_compare_sets_reads_agreement_on_each_draw_s_own_labels(monkeypatch):
+    flat_features(monkeypatch)
+    rng = np.random.default_rng(0)
+    synthetic = rng.integers(0, 255, (90, 2, 2, 1), dtype=np.uint8)
+    labels = rng.integers(0, 3, 90)
+    truth = {x.tobytes(): y for x, y in zip(synthetic, labels)}
+    monkeypatch.setattr(classifiers, "predict_proba", lambda model, x: np.eye(3)[
+        [truth.get(i.tobytes(), 0) for i in x]])
+    synth_q, _ = quality.compare_sets(None, synthetic, synthetic[:40], synthetic, samples=25,
+                                      seed=0, synthetic_labels=labels, draws=3)
+    assert synth_q["label_agreement"] == 1.0 and synth_q["n"] == 25
+    assert isinstance(synth_q["n"], int)  # a count, not averaged into a float
+
+
+def test_too_few_images_to_compare_is_an_error(monkeypatch):
+    flat_features(monkeypatch)
+    x = np.zeros((2, 2, 2, 1), "uint8")
+    with pytest.raises(ValueError, match="only 2 images to compare"):
+        quality.compare(x, np.zeros((9, 2, 2, 1), "uint8"), x, x, None, 1, 0.5,
+                        QualityConfig(samples=10), 0)
+    with pytest.raises(ValueError, match="only 2 images to compare"):
+        quality.compare_sets(None, x, np.zeros((9, 2, 2, 1), "uint8"), x, 10, 0)
+
+
+def test_kid_is_unbiased():
+    """Two samples of one distribution: KID averages to zero, even at ten images a side."""
+    rng = np.random.default_rng(0)
+    kids = [quality.kernel_inception_distance(rng.normal(size=(10, 4)),
+                                              rng.normal(size=(10, 4))) for _ in range(200)]
+    assert abs(np.mean(kids)) < 0.3  # its standard error here is 0.05; biased, it is ~2
+
+
+def test_features_are_the_oracle_s_penultimate_layer():
+    oracle = classifiers.build("small_cnn", (28, 28, 1), 10)
+    model = quality.feature_model(oracle)
+    assert model.output.shape == oracle.get_layer("features").output.shape
+    assert model.output.shape[-1] != 10
