@@ -16,6 +16,42 @@ def test_binary_scores_on_known_inputs():
     assert metrics.confusion([1, 1, 0, 0, 1], [1, 0, 0, 1, 1]).tolist() == [[1, 1], [1, 2]]
 
 
+def test_each_binary_score_is_the_one_it_names():
+    # TP=1, FN=2, FP=1, TN=4: every score differs from the others
+    y_true, y_pred = [1, 1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 0, 0, 0, 0]
+    proba = [0.9, 0.3, 0.2, 0.8, 0.1, 0.1, 0.1, 0.1]
+    s = metrics.binary_scores(y_true, y_pred, proba)
+    assert s["minority_precision"] == pytest.approx(1 / 2)
+    assert s["minority_recall"] == pytest.approx(1 / 3)
+    assert s["majority_recall"] == pytest.approx(4 / 5)
+    assert s["balanced_accuracy"] == pytest.approx((1 / 3 + 4 / 5) / 2)
+    assert s["g_mean"] == pytest.approx(np.sqrt(1 / 3 * 4 / 5))
+    # average precision over the ranking (+ - + + - - - -), not the ROC area (13/15)
+    assert s["pr_auc"] == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)
+
+
+def test_multiclass_scores_name_every_class_even_one_never_seen():
+    s = metrics.multiclass_scores([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 0, 2], classes=[3, 8, 9])
+    assert s["accuracy"] == pytest.approx(4 / 6)
+    assert (s["recall_3"], s["recall_8"], s["recall_9"]) == pytest.approx((1 / 2, 1, 1 / 2))
+    assert s["macro_f1"] == pytest.approx((1 / 2 + 4 / 5 + 2 / 3) / 3)  # not micro (= accuracy)
+    absent = metrics.multiclass_scores([0, 1], [0, 1], classes=[3, 8, 9])
+    assert absent["recall_9"] == 0.0
+
+
+def test_one_seed_has_no_spread_and_arms_keep_their_order():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # quietly: a single seed is a normal run
+        mean, sd, half = metrics.mean_ci([0.7])
+    assert mean == 0.7 and np.isnan(sd) and np.isnan(half)
+    table = metrics.summary(metric_rows({"smote": [0.5, 0.6], "imbalanced": [0.4, 0.5],
+                                         "dcgan_minority": [0.6, 0.7]}))
+    assert list(table.arm) == ["smote", "imbalanced", "dcgan_minority"]
+    assert list(table.seeds) == [2, 2, 2]
+
+
 def test_no_minority_prediction_scores_zero_f1():
     s = metrics.binary_scores([1, 0, 0, 0], [0, 0, 0, 0])
     assert s["minority_f1"] == 0 and s["accuracy"] == 0.75 and s["balanced_accuracy"] == 0.5
