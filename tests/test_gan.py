@@ -259,3 +259,115 @@ def test_batch_statistics_follow_the_generate_setting():
     assert common.train_batch(cfg) == cfg.gan.batch_size
     cfg.generate.batch_statistics = False
     assert common.train_batch(cfg) is None
+
+
+def _bce(target, logits):
+    return float(keras.losses.BinaryCrossentropy(from_logits=True)(
+        keras.ops.full(keras.ops.shape(logits), target), logits))
+
+
+def _class_loss(labels, logits):
+    return float(keras.ops.mean(keras.losses.sparse_categorical_crossentropy(
+        labels, logits, from_logits=True)))
+
+
+def _losses_by_their_definition(model, real, labels):
+    """d_loss and g_loss of one step as the DCGAN, AC-GAN, R1, DAG and MSGAN papers define
+    them, read off the networks in the order train_step calls them (the discriminator does
+    not learn in this step, so the generator's loss reads the same discriminator)."""
+    import tensorflow as tf
+
+    n = len(real)
+    fake = model._generate(n, labels)
+    w = model.class_loss_weight
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        out = model._outputs(real, labels)
+        realness = keras.ops.sum(out[0])
+    slope = tape.gradient(realness, real)
+    penalty = 0.5 * model.r1_weight * float(keras.ops.mean(keras.ops.sum(slope ** 2, [1, 2, 3])))
+    fake_out = model._outputs(fake, labels)
+
+    def turned(images, target):
+        if not model.rotation_weight:
+            return 0.0
+        return model.rotation_weight * np.mean([_bce(target, model._outputs(
+            tf.image.rot90(images, k), labels)[-1][:, k - 1:k]) for k in (1, 2, 3)])
+    d_loss = 0.5 * (_bce(1.0, out[0]) + _bce(0.0, fake_out[0])) + penalty \
+        + (w * _class_loss(labels, out[1]) if labels is not None else 0.0) \
+        + 0.5 * (turned(real, 1.0) + turned(fake, 0.0))
+    z = model.noise(n)
+    if labels is not None and model.mode_seeking_weight:  # each pair of codes shares a label
+        labels = keras.ops.concatenate([labels[:n // 2], labels[:n - n // 2]])
+    fooled = model.generator([z, labels] if labels is not None else z, training=True)
+    fooled_out = model._outputs(fooled, labels)
+    g_loss = _bce(1.0, fooled_out[0]) + turned(fooled, 1.0) \
+        + (w * _class_loss(labels, fooled_out[1]) if labels is not None else 0.0) \
+        + model.mode_seeking_weight * float(gan.mode_seeking_term(z, fooled))
+    return d_loss, g_loss, float(keras.ops.mean(keras.ops.sigmoid(out[0]))), \
+        float(keras.ops.mean(keras.ops.sigmoid(fake_out[0])))
+
+
+@pytest.mark.parametrize("n_classes, settings", [
+    (0, {}), (0, {"r1_weight": 10.0}), (0, {"rotation_weight": 1.0}),
+    (0, {"mode_seeking_weight": 1.0}), (10, {"class_loss_weight": 1.0}),
+    (10, {"class_loss_weight": 0.5, "mode_seeking_weight": 1.0, "rotation_weight": 1.0}),
+])
+def test_each_loss_is_the_sum_its_papers_define(digits, n_classes, settings):
+    real = keras.ops.convert_to_tensor(digits.x[:6] / 255.0, "float32")
+    labels = keras.ops.convert_to_tensor(digits.y[:6], "int32") if n_classes else None
+    stepped, read = (gan.build(tiny_cfg(**settings), (28, 28, 1), 0, n_classes)
+                     for _ in range(2))
+    for model in (stepped, read):
+        model.d_optimizer.learning_rate = 0.0
+    logs = stepped.train_step((real, labels) if n_classes else real)
+    d_loss, g_loss, d_real, d_fake = _losses_by_their_definition(read, real, labels)
+    assert float(logs["d_loss"]) == pytest.approx(d_loss, rel=1e-4)
+    assert float(logs["g_loss"]) == pytest.approx(g_loss, rel=1e-4)
+    assert (float(logs["d_real"]), float(logs["d_fake"])) == pytest.approx((d_real, d_fake),
+                                                                           rel=1e-4)
+
+
+def test_noise_and_the_mode_seeking_term_s_scale(digits):
+    model = gan.build(tiny_cfg(), (28, 28, 1), 0)
+    z = np.asarray(model.noise(2000))
+    assert -1 <= z.min() < -0.99 and 0.99 < z.max() <= 1  # uniform in [-1, 1], as the seed's
+    z = keras.random.uniform((8, 4), -1.0, 1.0, seed=0)
+    images = digits.x[:8].astype("float32") / 255.0
+    # image distance per unit of latent distance: codes twice as far apart pay twice as much
+    assert float(gan.mode_seeking_term(2 * z, images)) == pytest.approx(
+        2 * float(gan.mode_seeking_term(z, images)), rel=1e-3)
+
+
+def test_diff_augment_shifts_by_an_eighth_and_cuts_out_half_the_side():
+    seeds = keras.random.SeedGenerator(0)
+    out = np.asarray(gan.diff_augment(keras.ops.ones((300, 16, 16, 1)), seeds))[..., 0]
+    brightest = out.max(axis=(1, 2))
+    assert 0.5 <= brightest.min() and brightest.max() <= 1.5  # brightness in [-0.5, 0.5]
+    assert abs(brightest.mean() - 1.0) < 0.05
+    # a cutout (9 of 16) never blanks a whole row or column: translation's zero fill does
+    blank_rows = (out == 0).all(axis=2).sum(1)
+    blank_cols = (out == 0).all(axis=1).sum(1)
+    assert max(blank_rows.max(), blank_cols.max()) == 2  # 16 / 8
+    unshifted = (blank_rows == 0) & (blank_cols == 0)
+    assert (out[unshifted] == 0).sum(axis=(1, 2)).max() == 81  # a 9 x 9 square
+
+
+def test_log_rows_of_a_resumed_run_end_at_its_checkpoint(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"step": [10, 20, 30], "d_loss": [1.0, 2.0, 3.0]}).to_csv(
+        tmp_path / "log.csv", index=False)
+    log = gan.LogLine(40, 10, path=tmp_path / "log.csv")
+    log.on_train_begin()
+    log.on_epoch_begin(2)  # restored after the second chunk: the third's row is stale
+    assert [r["step"] for r in log.rows] == [10, 20]
+    log.on_epoch_end(2, {"d_loss": 3.5})
+    log.on_epoch_end(2, {"d_loss": 3.6})  # a chunk logged twice keeps one row
+    assert [(r["step"], r["d_loss"]) for r in log.rows] == [(10, 1.0), (20, 2.0), (30, 3.6)]
+    assert "resuming from the checkpoint after step 20" in capsys.readouterr().out
+
+
+def test_sample_grids_cycle_the_labels_given():
+    assert gan.SampleGrid(4, n=7, label=[0, 1, 2]).labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert gan.SampleGrid(4, n=3, label=5).labels.tolist() == [5, 5, 5]
