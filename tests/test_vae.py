@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -72,3 +73,37 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     assert not (tmp_path / "backup").exists()
     assert all(np.array_equal(a, b) for a, b in zip(whole.get_weights(), model.get_weights()))
     assert history.equals(whole_history)
+
+
+def test_the_loss_is_summed_reconstruction_plus_the_kl_to_the_prior(digits):
+    """keras.io's VAE loss, read off an identical model: binary cross-entropy summed over the
+    pixels, plus KL(N(mu, sigma) || N(0, 1)) summed over the latent units, each a batch mean."""
+    from keras import ops
+
+    images = ops.convert_to_tensor(digits.x[:6] / 255.0, "float32")
+    stepped, read = (vae.build(tiny_cfg(), (28, 28, 1), seed=0) for _ in range(2))
+    for model in (stepped, read):  # codes off the prior and narrow: every term counts
+        for name, shift in (("z_mean", 2.0), ("z_log_var", -2.0)):
+            w, b = model.encoder.get_layer(name).get_weights()
+            model.encoder.get_layer(name).set_weights([w, b + shift])
+    logs = stepped.train_step(images)
+    mu, log_var = read.encoder(images, training=True)
+    eps = keras.random.normal(ops.shape(mu), seed=read.seed_generator)
+    recon = np.asarray(read.generator(mu + ops.exp(0.5 * log_var) * eps, training=True))
+    x = np.asarray(images)
+    recon = np.clip(recon, 1e-7, 1 - 1e-7)
+    bce = -(x * np.log(recon) + (1 - x) * np.log(1 - recon))
+    reconstruction = bce.sum(axis=(1, 2, 3)).mean()
+    mu, log_var = np.asarray(mu), np.asarray(log_var)
+    kl = (-0.5 * (1 + log_var - mu ** 2 - np.exp(log_var))).sum(1).mean()
+    assert float(logs["reconstruction_loss"]) == pytest.approx(reconstruction, rel=1e-3)
+    assert float(logs["kl_loss"]) == pytest.approx(kl, rel=1e-3)
+    assert float(logs["loss"]) == pytest.approx(reconstruction + kl, rel=1e-3)
+
+
+def test_reconstruction_error_is_in_pixel_units(digits):
+    model = vae.build(tiny_cfg(), (28, 28, 1), seed=0)
+    x = digits.x[:4]
+    expected = np.mean((np.asarray(model(x / 255.0)) - x / 255.0) ** 2)
+    assert vae.reconstruction_error(model, x) == pytest.approx(float(expected), rel=1e-5)
+    assert 0 < expected < 1
