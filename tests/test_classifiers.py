@@ -1,5 +1,6 @@
 """Classifier training checkpoints and finished fits kept for re-runs."""
 import numpy as np
+import pytest
 
 from conftest import ctrl_c_after
 from synthlib import classifiers, config, evaluation, gan
@@ -121,3 +122,80 @@ def test_a_kept_classifier_is_trained_once_for_the_same_inputs(monkeypatch, tmp_
     kept(steps=9)
     kept(steps=9, images=x[::-1])
     assert len(calls) == 4
+
+
+def test_batches_carry_class_weights_per_image_and_reshuffle_every_pass():
+    x = np.arange(10, dtype="uint8").reshape(10, 1, 1, 1)
+    y = np.array([0] * 7 + [1] * 3)
+    stream = iter(classifiers.batches(x, y, 10, seed=0, class_weight={0: 0.5, 1: 2.0}))
+    first, second = (next(stream) for _ in range(2))
+    for images, labels, weights in (first, second):
+        order = np.rint(np.asarray(images).ravel() * 255).astype(int)
+        assert sorted(order) == list(range(10))  # every image once a pass
+        assert np.array_equal(np.asarray(labels), y[order])
+        assert np.array_equal(np.asarray(weights), np.where(y[order] == 1, 2.0, 0.5))
+    orders = [np.asarray(b[0]).ravel().tolist() for b in (first, second)]
+    assert orders[0] != sorted(orders[0]) and orders[0] != orders[1]
+
+
+def test_held_out_loss_is_the_cross_entropy_of_the_true_class():
+    class Fixed:
+        output_shape = (None, 2)
+
+        def __call__(self, x, training=False):
+            return np.tile([[0.8, 0.2]], (len(x), 1))
+
+    scores = classifiers.HeldOutScores(np.zeros((2, 1, 1, 1), "uint8"), [0, 1], "test_")
+    scores.set_model(Fixed())
+    logs = {}
+    scores.on_epoch_end(0, logs)
+    assert logs["test_loss"] == pytest.approx(-(np.log(0.8) + np.log(0.2)) / 2)
+    assert logs["test_accuracy"] == 0.5
+
+
+def test_a_kept_classifier_s_key_covers_validation_settings_and_batch():
+    x, y = np.zeros((4, 2, 2, 1), "uint8"), np.array([0, 1, 0, 1])
+    val = (np.ones((2, 2, 2, 1), "uint8"), np.array([0, 1]))
+    key = lambda batch=32, **kw: classifiers._fit_key(  # noqa: E731
+        "small_cnn", x, y, 2, 10, batch, 0, {"validation": val, "label": "oracle", **kw})
+    assert key() == key(label="another log label")
+    assert key() != key(batch=64)
+    assert key() != key(validation=(val[0], val[1][::-1]))
+    assert key() != key(class_weight={0: 1.0, 1: 3.0})
+    assert key() != key(precision="mixed_bfloat16")
+    with pytest.raises(ValueError, match="its own to set"):
+        classifiers.fit_kept("m.keras", "small_cnn", x, y, 2, 10, 32, 0, callbacks=[object()])
+
+
+def test_a_kept_classifier_killed_before_its_new_key_is_not_taken_for_the_old(monkeypatch,
+                                                                             tmp_path):
+    """Trained again for other data, a kill between saving the new model and writing its key
+    must not leave the new model under the old key."""
+    import pandas as pd
+
+    from synthlib import paths
+
+    calls = []
+
+    def quick_fit(name, x, y, n_classes, *a, **kw):
+        calls.append(len(x))
+        return classifiers.build("seed_mlp", x.shape[1:], n_classes), pd.DataFrame({"step": [1]})
+    monkeypatch.setattr(classifiers, "fit", quick_fit)
+    x, y = np.zeros((4, 28, 28, 1), "uint8"), np.array([0, 1, 0, 1])
+    path = tmp_path / "oracle.keras"
+
+    def kept(images):
+        return classifiers.fit_kept(path, "seed_mlp", images, y[:len(images)], 2, 10, 32, 0)
+    kept(x)
+    real_write = paths.write_text
+
+    def killed_at_the_key(p, text):
+        if str(p).endswith(".key"):
+            raise KeyboardInterrupt
+        real_write(p, text)
+    monkeypatch.setattr(classifiers, "write_text", killed_at_the_key)
+    with pytest.raises(KeyboardInterrupt):
+        kept(x[:2])
+    monkeypatch.setattr(classifiers, "write_text", real_write)
+    kept(x)
+    assert calls == [4, 2, 4]  # the first data's model trained again, not the second's reused
