@@ -169,3 +169,42 @@ def test_max_images_is_a_stratified_fixed_subsample():
     assert len(a.y) == 500 and np.array_equal(a.x, b.x)
     assert set(a.classes.tolist()) == set(range(10))
     assert "subsample of 500" in a.source
+
+
+def test_npz_images_are_checked_and_floats_rounded_to_pixels(tmp_path):
+    def saved(name, x, y):
+        f = tmp_path / name
+        np.savez(f, x=x, y=y)
+        return f
+
+    with pytest.raises(DataError, match=r"images must be .* got \(2, 4, 4, 2\)"):
+        data.load_npz(saved("two.npz", np.zeros((2, 4, 4, 2), np.uint8), [0, 1]))
+    with pytest.raises(DataError, match="holds no images"):
+        data.load_npz(saved("empty.npz", np.zeros((0, 4, 4), np.uint8), np.zeros(0, int)))
+    with pytest.raises(DataError, match="labels must be integers"):
+        data.load_npz(saved("half.npz", np.zeros((2, 4, 4), np.uint8), [0.5, 1.0]))
+    x, y, _ = data.load_npz(saved("float.npz", np.full((2, 4, 4), 0.999), [1.0, 2.0]))
+    assert (x == 255).all() and y.dtype == np.int64 and y.tolist() == [1, 2]  # rounded, not cut
+
+
+def test_subsamples_keep_each_class_s_share_and_the_original_order():
+    from synthlib.config import DataConfig
+    full = data.load(DataConfig(dataset="digits"))
+    a = data.load(DataConfig(dataset="digits", max_images=200))
+    shares = np.bincount(a.y, minlength=10) / 200
+    assert np.abs(shares - np.bincount(full.y) / len(full.y)).max() <= 0.006
+    rows = {x.tobytes(): i for i, x in enumerate(full.x)}
+    where = [rows[x.tobytes()] for x in a.x]
+    assert where == sorted(where)
+
+
+def test_resizing_smooths_and_grey_weighs_the_channels_as_the_eye_does():
+    from synthlib.config import DataConfig
+    ds = data.load(DataConfig(dataset="digits", image_size=14, max_images=50))
+    assert "resized to 14x14" in ds.source
+    checker = np.zeros((1, 4, 4, 1), np.uint8)
+    checker[0, ::2, ::2] = checker[0, 1::2, 1::2] = 255
+    small = data._resize(checker, 2)
+    assert ((small > 100) & (small < 155)).all()  # averaged (antialiased), not pixels picked
+    rgb = np.array([[[[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 10, 11]]]], np.uint8)
+    assert data._convert_channels(rgb, 1).ravel().tolist() == [76, 150, 29, 10]
