@@ -186,6 +186,20 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
 def test_kl_divergence():
     assert bias.kl_divergence([0.5, 0.5], [0.5, 0.5]) == 0
     assert bias.kl_divergence([0.5, 0.5], [1.0, 0.0]) > 2  # a class never generated
+    # KL(training || generated): a class the training mix lacks costs nothing when generated
+    assert bias.kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(np.log(2))
+
+
+def test_the_bias_reference_is_held_out_real_in_the_mix_s_shares():
+    """As many held-out images as the scarcest class allows, in the training mix's shares."""
+    from types import SimpleNamespace
+
+    y = np.array([0] * 40 + [1] * 10 + [2] * 10 + [0] * 30 + [1] * 6 + [2] * 20)
+    ds = SimpleNamespace(y=y)
+    mix, pool = np.arange(60), np.arange(60, len(y))  # the mix 4:1:1; the pool 30, 6, 20
+    reference = bias._like_mix(ds, pool, mix, seed=0)
+    assert set(reference) <= set(pool.tolist())
+    assert np.bincount(y[reference]).tolist() == [24, 6, 6]  # class 1's six set the total
 
 
 def _spy(monkeypatch):
@@ -266,3 +280,26 @@ def test_generator_steps_give_one_source_its_own_budget(folder_params, tmp_path,
     run.cfg.gan.generator_steps = {"dcgan_per_class": 1}
     run.study.train(run)
     assert sorted(trained[4:]) == [1, 1, 1]  # the per-class DCGANs again, not the cGAN
+
+
+def test_bias_scores_each_mix_against_its_training_shares(tmp_path):
+    """Absolute error and KL(training || generated) per seed, model and mix; a mix whose
+    images were all rejected has no shares to score (NaN), never a made-up zero."""
+    from synthlib.runs import Run
+
+    run = Run(os.path.join(ROOT, "tests", "params", "digits_bias.yaml"), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    rows = [{"seed": 0, "model": "dcgan", "varied_count": 20, "class": c,
+             "generated_share": g, "training_share": t, "rejection_rate": 0.1}
+            for c, g, t in ((0, 0.5, 0.4), (1, 0.1, 0.2), (7, 0.4, 0.4))]
+    rows += [{"seed": 0, "model": "vae", "varied_count": 20, "class": c,
+              "generated_share": float("nan"), "training_share": t, "rejection_rate": 1.0}
+             for c, t in ((0, 0.4), (1, 0.2), (7, 0.4))]
+    run.save_json("label_summary.json", {"rows": rows, "accuracy": [], "quality": []})
+    df, _ = bias.evaluate(run)
+    score = lambda arm, m: df[(df.arm == arm) & (df.metric == m)].value.item()  # noqa: E731
+    assert score("dcgan@20", "abs_error") == pytest.approx((0.1 + 0.1 + 0.0) / 3)
+    assert score("dcgan@20", "kl_divergence") == pytest.approx(
+        bias.kl_divergence([0.4, 0.2, 0.4], [0.5, 0.1, 0.4]))
+    assert np.isnan(score("vae@20", "abs_error")) and np.isnan(score("vae@20", "kl_divergence"))
+    assert score("vae@20", "rejection_rate") == 1.0
