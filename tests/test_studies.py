@@ -303,3 +303,24 @@ def test_bias_scores_each_mix_against_its_training_shares(tmp_path):
         bias.kl_divergence([0.4, 0.2, 0.4], [0.5, 0.1, 0.4]))
     assert np.isnan(score("vae@20", "abs_error")) and np.isnan(score("vae@20", "kl_divergence"))
     assert score("vae@20", "rejection_rate") == 1.0
+
+
+def test_tstr_headline_reads_each_snapshot_beside_real_per_classifier():
+    from conftest import metric_rows
+    from synthlib.studies import tstr
+
+    m = pd.concat([metric_rows({"real": [0.95, 0.97], "synthetic_gan_labels@100": [0.5, 0.6],
+                                "synthetic_gan_labels@500": [0.8, 0.9],
+                                "real:half_budget": [0.1, 0.1]}, metric="accuracy"),
+                   metric_rows({"real": [0.85, 0.87], "synthetic_gan_labels@500": [0.7, 0.7]},
+                               classifier="seed_mlp", metric="accuracy"),
+                   metric_rows({"real_test": [0.99, 0.99]}, classifier="labeller",
+                               metric="accuracy")])
+    d = tstr.by_step(m)
+    assert set(d.classifier) == {"small_cnn", "seed_mlp"}  # not the labeller
+    assert not d.arm.str.contains(":").any()  # nor the convergence check's half budgets
+    assert sorted(d[d.source != "real"].step.unique().tolist()) == [100, 500]
+    _, table = tstr.headline(m)
+    assert table.loc[("small_cnn", 500), "synthetic_gan_labels"] == "0.850 ± 0.071"
+    assert table.loc[("small_cnn", 100), "real"] == "0.960 ± 0.014"
+    assert table.loc[("seed_mlp", 500), "real"] == "0.860 ± 0.014"
