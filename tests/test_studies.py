@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, make_image_folder
+from conftest import ROOT, make_image_folder, metric_rows
 from synthlib import pipeline
 from synthlib.runs import Run
-from synthlib.studies import bias, common
+from synthlib.studies import bias, common, tstr
 
 
 def run_all(params, base):
@@ -306,9 +306,6 @@ def test_bias_scores_each_mix_against_its_training_shares(tmp_path):
 
 
 def test_tstr_headline_reads_each_snapshot_beside_real_per_classifier():
-    from conftest import metric_rows
-    from synthlib.studies import tstr
-
     m = pd.concat([metric_rows({"real": [0.95, 0.97], "synthetic_gan_labels@100": [0.5, 0.6],
                                 "synthetic_gan_labels@500": [0.8, 0.9],
                                 "real:half_budget": [0.1, 0.1]}, metric="accuracy"),
