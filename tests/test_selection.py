@@ -49,3 +49,25 @@ def test_select_takes_each_block_from_its_own_share_of_the_pool():
         np.linalg.norm(f(pool[:n]).mean(0) - target)
     with pytest.raises(ValueError, match="cannot give"):
         selection.select(pool[:10], kept, disc, 11)
+
+
+def test_select_weighs_each_feature_by_its_spread():
+    """A feature a thousand times larger than another must not decide alone: the kept images
+    differ from the pool in the small one, and herding still moves towards them in it."""
+    inputs = keras.Input((28, 28, 1))
+    features = keras.layers.Dense(2, use_bias=False)(keras.layers.Flatten()(inputs))
+    disc = keras.Model(inputs, keras.layers.Dense(1)(features))
+    w = np.zeros((784, 2), "float32")
+    columns = np.arange(784) % 28
+    w[columns < 14, 0] = 1000.0 / 392  # the left half's mean, a thousand times over
+    w[columns >= 14, 1] = 1.0 / 392  # the right half's mean
+    disc.layers[2].set_weights([w])
+    rng = np.random.default_rng(0)
+    pool = np.zeros((600, 28, 28, 1), np.uint8)
+    pool[:, :, :14] = rng.integers(0, 256, (600, 1, 1, 1))
+    pool[:, :, 14:] = rng.integers(0, 256, (600, 1, 1, 1))
+    kept = pool[:20].copy()
+    kept[:, :, 14:] = 40  # dark on the right, as the pool is not
+    right = lambda x: x[:, :, 14:].mean()  # noqa: E731
+    chosen = selection.select(pool, kept, disc, 100)
+    assert abs(right(chosen) - 40) < abs(right(pool) - 40) / 3
