@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, make_image_folder, metric_rows
 from synthlib import pipeline
 from synthlib.runs import Run
-from synthlib.studies import bias, common, tstr
+from synthlib.studies import augment, bias, common, tstr
 
 
 def run_all(params, base):
@@ -321,3 +321,28 @@ def test_tstr_headline_reads_each_snapshot_beside_real_per_classifier():
     assert table.loc[("small_cnn", 500), "synthetic_gan_labels"] == "0.850 ± 0.071"
     assert table.loc[("small_cnn", 100), "real"] == "0.960 ± 0.014"
     assert table.loc[("seed_mlp", 500), "real"] == "0.860 ± 0.014"
+
+
+def test_augment_arms_add_to_real_or_stand_alone_as_named(tmp_path):
+    """`augmentation` and `real_plus_cgan` add their images to the real training set; the two
+    GAN arms train on synthetic images alone; `real_plus_cgan` reads the cGAN's images."""
+    from types import SimpleNamespace
+
+    ds = SimpleNamespace(x=np.zeros((10, 2, 2, 1), np.uint8), y=np.arange(10) % 2)
+    split = SimpleNamespace(imbalanced=np.array([0, 1, 2, 3]))
+    made = {}
+    for source, value in (("augmentation", 1), ("dcgan_per_class", 2), ("cgan_all_classes", 3)):
+        made[source] = tmp_path / f"{source}.npz"
+        common.save_npz(made[source], images=np.full((3, 2, 2, 1), value, np.uint8),
+                        labels=np.array([1, 0, 1]))
+    run = SimpleNamespace(path=lambda name, seed: tmp_path / name)
+    sizes = {}
+    for arm in augment.ARM_TEXT:
+        x, y = augment.training_set(arm, ds, split, 0, run)
+        assert len(x) == len(y)
+        added = x.reshape(len(x), -1)[:, 0] > 0
+        assert y[added].tolist() == ([1, 0, 1] if added.any() else [])  # with their own labels
+        sizes[arm] = (len(y), sorted(set(x.ravel().tolist())))
+    assert sizes == {"real": (4, [0]), "augmentation": (7, [0, 1]),
+                     "dcgan_per_class": (3, [2]), "cgan_all_classes": (3, [3]),
+                     "real_plus_cgan": (7, [0, 3])}
