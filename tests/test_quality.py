@@ -13,6 +13,13 @@ def flat_features(monkeypatch):
         x, "float64").reshape(len(x), -1))
 
 
+def four_sets():
+    """Synthetic, held-out real, pool and training images, each in its own band of grey."""
+    rng = np.random.default_rng(0)
+    images = lambda lo, hi, n: rng.integers(lo, hi, (n, 4, 4, 1), dtype=np.uint8)  # noqa: E731
+    return images(0, 60, 100), images(60, 120, 50), images(120, 180, 80), images(180, 255, 20)
+
+
 def one_pixel_images():
     """Sixteen 4x4 images, each black but for one white pixel of its own."""
     x = np.zeros((16, 4, 4, 1), "uint8")
@@ -39,10 +46,7 @@ def test_memorisation_counts_near_copies_of_the_training_images(monkeypatch):
 def test_compare_reads_the_real_distance_to_the_training_images_from_held_out_real(
         monkeypatch):
     flat_features(monkeypatch)
-    rng = np.random.default_rng(0)
-    images = lambda lo, hi, n: rng.integers(lo, hi, (n, 4, 4, 1), dtype=np.uint8)  # noqa: E731
-    synthetic, heldout, pool, training = (images(0, 60, 100), images(60, 120, 50),
-                                          images(120, 180, 80), images(180, 255, 20))
+    synthetic, heldout, pool, training = four_sets()
     calls, featured = [], []
     monkeypatch.setattr(quality, "measure_set", lambda x, *a: calls.append((x, a[-1])) or {
         "images": len(x), "frechet_distance": 1.0})
@@ -98,3 +102,43 @@ def test_features_are_the_oracle_s_penultimate_layer():
     model = quality.feature_model(oracle)
     assert model.output.shape == oracle.get_layer("features").output.shape
     assert model.output.shape[-1] != 10
+
+
+def test_compare_reads_both_sides_at_one_n_the_reference_from_held_out_real(monkeypatch):
+    """The synthetic side: disjoint draws of n images from the synthetic set; the reference:
+    n images of the held-out real set (never of the pool the features are compared with, nor
+    of the generator's training images)."""
+    flat_features(monkeypatch)
+    synthetic, heldout, pool, training = four_sets()
+    seen, pooled = [], []
+    monkeypatch.setattr(quality, "measure_set", lambda x, pool_features, *a: (
+        seen.append(x) or pooled.append(pool_features) or {"images": len(x)}))
+    synth_q, real_q = quality.compare(synthetic, heldout, pool, training, None, 5, 0.5,
+                                      QualityConfig(samples=30, draws=3), seed=0)
+    *draws, reference = seen
+    rows = lambda x: {i.tobytes() for i in x}  # noqa: E731
+    assert [len(d) for d in draws] == [30, 30, 30] and len(reference) == 30
+    assert set.union(*map(rows, draws)) <= rows(synthetic)
+    assert len(set.union(*map(rows, draws))) == 90  # disjoint
+    assert rows(reference) <= rows(heldout)
+    assert all(np.array_equal(p, pool.reshape(80, -1)) for p in pooled)
+    assert synth_q["images"] == real_q["images"] == 30
+
+
+def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
+    """The same for sets of several classes (augment and bias studies): n synthetic images per
+    draw, the reference n held-out real ones, each against the same pool."""
+    rng = np.random.default_rng(0)
+    synthetic = rng.integers(0, 100, (90, 2, 2, 1), dtype=np.uint8)
+    heldout = rng.integers(100, 200, (40, 2, 2, 1), dtype=np.uint8)
+    pool = rng.integers(200, 255, (60, 2, 2, 1), dtype=np.uint8)
+    measured = []
+    flat_features(monkeypatch)
+    monkeypatch.setattr(quality, "frechet_distance", lambda a, b: measured.append((a, b)) or 0.0)
+    synth_q, real_q = quality.compare_sets(None, synthetic, heldout, pool, samples=25, seed=0,
+                                           draws=3)
+    *draws, (reference, _) = measured
+    assert synth_q["n"] == real_q["n"] == 25 and len(draws) == 3
+    assert all(len(a) == 25 and a.max() < 100 for a, _ in draws)
+    assert len(reference) == 25 and reference.min() >= 100 and reference.max() < 200
+    assert all(np.array_equal(b, pool.reshape(60, -1)) for _, b in measured)
