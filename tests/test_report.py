@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS, metric_rows as _frame
+from conftest import DIGITS_PARAMS, metric_rows
 from synthlib import report, validity
 from synthlib.runs import Run
 from synthlib.studies import common
@@ -15,8 +15,8 @@ from synthlib.studies import common
 def test_a_gain_inside_its_interval_is_not_called_better():
     """Paired differences 0.3, -0.1, 0.1: mean 0.1 > 0, but the 95% interval (±0.50) holds
     zero; the mirror image is not "worse" either."""
-    up = _frame({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.8, 0.4, 0.6]})
-    down = _frame({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.2, 0.6, 0.4]})
+    up = metric_rows({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.8, 0.4, 0.6]})
+    down = metric_rows({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.2, 0.6, 0.4]})
     for m, sign in ((up, 1), (down, -1)):
         (row,) = report.comparisons(m).to_dict("records")
         assert row["verdict"] == "within the spread"
@@ -26,8 +26,8 @@ def test_a_gain_inside_its_interval_is_not_called_better():
 
 def test_a_failed_oracle_check_withholds_every_gan_verdict():
     """The oracle measures every generator: when it fails, no GAN comparison stands."""
-    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.5, 0.51, 0.5],
-                "dcgan_minority": [0.7, 0.71, 0.72]})
+    m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.5, 0.51, 0.5],
+                     "dcgan_minority": [0.7, 0.71, 0.72]})
     oracle = validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")
     comp = report.comparisons(m, checks=[oracle])
     assert len(comp) == 2
@@ -37,16 +37,16 @@ def test_a_failed_oracle_check_withholds_every_gan_verdict():
 
 
 def test_headline_shows_one_seed_without_a_spread():
-    m = _frame({"imbalanced": [0.5], "smote": [0.75]})
+    m = metric_rows({"imbalanced": [0.5], "smote": [0.75]})
     assert report.headline(m).data["small_cnn"].tolist() == ["0.500", "0.750"]
 
 
 def test_scores_table_is_the_mean_and_std_over_seeds_of_the_evaluators_only():
     """Three seeds (the median would differ from the mean); the oracle's rows, whose arms may
     share a generator's name, are no evaluator's scores."""
-    m = pd.concat([_frame({"imbalanced": [0.1, 0.2, 0.6], "dcgan_minority": [0.5, 0.5, 0.5]}),
-                   _frame({"dcgan_minority": [0.97] * 3}, classifier="oracle",
-                          metric="label_agreement")])
+    m = pd.concat([metric_rows({"imbalanced": [0.1, 0.2, 0.6], "dcgan_minority": [0.5, 0.5, 0.5]}),
+                   metric_rows({"dcgan_minority": [0.97] * 3}, classifier="oracle",
+                               metric="label_agreement")])
     table = report.scores_table(m)
     assert list(table.columns) == ["minority_f1"]
     assert table["minority_f1"].to_dict() == {("small_cnn", "imbalanced"): "0.300 ± 0.265",
@@ -54,8 +54,8 @@ def test_scores_table_is_the_mean_and_std_over_seeds_of_the_evaluators_only():
 
 
 def test_quality_table_averages_over_seeds():
-    q = _frame({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},
-               classifier="oracle", metric="frechet_distance")
+    q = metric_rows({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},
+                    classifier="oracle", metric="frechet_distance")
     table = report.quality_table(q)["frechet_distance"]
     assert table.to_dict() == {("cgan_all_classes", "synthetic"): 30.0,
                                ("cgan_all_classes", "real (reference)"): 12.0}
@@ -86,8 +86,8 @@ def test_manifest_names_the_parameters_the_data_and_each_stages_cost(tmp_path):
 def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     """write_summary keeps, and reports/index.html shows, "not conclusive" for a run that fails
     a check, next to a conclusive one; each entry links its pages and its metrics.csv."""
-    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
-                "upper_bound": [0.9, 0.91, 0.9]})
+    m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
+                     "upper_bound": [0.9, 0.91, 0.9]})
     good = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
     bad = [validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")]
     runs = {}

@@ -5,7 +5,7 @@ import os
 import pandas as pd
 import pytest
 
-from conftest import ROOT, metric_rows as _frame
+from conftest import ROOT, metric_rows
 from synthlib import config, evaluation, report, validity
 from synthlib.runs import Run
 
@@ -32,14 +32,14 @@ def test_every_arm_gets_the_same_optimizer_steps_whatever_its_size(digits, digit
 
 def test_an_arm_beating_the_upper_bound_or_an_unconverged_one_fails():
     cfg = config.ValidityConfig()
-    good = _frame({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
-                   "upper_bound": [0.97, 0.98, 0.97], "upper_bound:half_budget": [0.97] * 3})
+    good = metric_rows({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
+                        "upper_bound": [0.97, 0.98, 0.97], "upper_bound:half_budget": [0.97] * 3})
     arms = ["imbalanced", "smote", "upper_bound"]
     checks = (validity.anchor_checks(good, "minority_f1", arms, cfg)
               + validity.convergence_checks(good, "minority_f1", cfg))
     assert len(checks) == 3 and all(c.passed for c in checks)
-    bad = _frame({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
-                  "upper_bound": [0.77, 0.78, 0.76], "upper_bound:half_budget": [0.6] * 3})
+    bad = metric_rows({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
+                       "upper_bound": [0.77, 0.78, 0.76], "upper_bound:half_budget": [0.6] * 3})
     checks = (validity.anchor_checks(bad, "minority_f1", arms, cfg)
               + validity.convergence_checks(bad, "minority_f1", cfg))
     failed = {c.check: c for c in validity.failed(checks)}
@@ -55,15 +55,15 @@ def test_an_arm_beating_the_upper_bound_or_an_unconverged_one_fails():
 
 def test_a_poor_generator_withholds_its_verdicts_only():
     cfg = config.ValidityConfig()
-    m = _frame({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
-                "cgan_all_classes": [0.7, 0.71, 0.72], "upper_bound": [0.9, 0.9, 0.9]})
+    m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
+                     "cgan_all_classes": [0.7, 0.71, 0.72], "upper_bound": [0.9, 0.9, 0.9]})
     quality = pd.concat([
-        _frame({"dcgan_minority": [0.97] * 3, "cgan_all_classes": [0.60] * 3,
-                "dcgan_minority:real": [0.98] * 3, "cgan_all_classes:real": [0.98] * 3},
-               classifier="oracle", metric="label_agreement"),
-        _frame({"dcgan_minority": [20.0] * 3, "cgan_all_classes": [90.0] * 3,
-                "dcgan_minority:real": [15.0] * 3, "cgan_all_classes:real": [15.0] * 3},
-               classifier="oracle", metric="frechet_distance")])
+        metric_rows({"dcgan_minority": [0.97] * 3, "cgan_all_classes": [0.60] * 3,
+                     "dcgan_minority:real": [0.98] * 3, "cgan_all_classes:real": [0.98] * 3},
+                    classifier="oracle", metric="label_agreement"),
+        metric_rows({"dcgan_minority": [20.0] * 3, "cgan_all_classes": [90.0] * 3,
+                     "dcgan_minority:real": [15.0] * 3, "cgan_all_classes:real": [15.0] * 3},
+                    classifier="oracle", metric="frechet_distance")])
     checks = validity.generator_checks(quality, ["dcgan_minority", "cgan_all_classes"], cfg)
     assert [c.passed for c in checks] == [True, True, False, False]
     assert checks[3].measured == pytest.approx(6.0)
@@ -77,9 +77,9 @@ def test_a_poor_generator_withholds_its_verdicts_only():
 def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
     """The check reads the images the arm trains on; the generator's own output (arm
     `<generator>:generated`) is shown beside it, in the check and in the quality table."""
-    quality = _frame({"dcgan_minority": [24.0] * 2, "dcgan_minority:generated": [36.0] * 2,
-                      "dcgan_minority:real": [12.0] * 2},
-                     classifier="oracle", metric="frechet_distance")
+    quality = metric_rows({"dcgan_minority": [24.0] * 2, "dcgan_minority:generated": [36.0] * 2,
+                           "dcgan_minority:real": [12.0] * 2},
+                          classifier="oracle", metric="frechet_distance")
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.passed and check.measured == pytest.approx(2.0)
     assert "images chosen for the arm (as generated: 3.0x)" in check.detail
@@ -93,9 +93,9 @@ def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
 def test_the_frechet_check_shows_each_seeds_ratio():
     """The verdict reads the ratio of the means over seeds; each seed's own ratio (its
     synthetic distance over its own real reference) stands beside it."""
-    quality = _frame({"dcgan_minority": [20.0, 30.0, 40.0],
-                      "dcgan_minority:real": [10.0, 10.0, 20.0]},
-                     classifier="oracle", metric="frechet_distance")
+    quality = metric_rows({"dcgan_minority": [20.0, 30.0, 40.0],
+                           "dcgan_minority:real": [10.0, 10.0, 20.0]},
+                          classifier="oracle", metric="frechet_distance")
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.measured == pytest.approx(2.25) and not check.passed
     assert "per seed: 2.00x, 3.00x, 2.00x" in check.detail
@@ -119,9 +119,9 @@ def test_a_rebalance_run_without_the_upper_bound_draws_no_verdict(tmp_path):
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     run.cfg.evaluate.arms = ["imbalanced", "smote", "dcgan_minority"]
     m = pd.concat([
-        _frame({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.6, 0.61, 0.6],
-                "dcgan_minority": [0.8, 0.81, 0.82]}),
-        _frame({"real_test": [0.99] * 3}, classifier="oracle", metric="accuracy")])
+        metric_rows({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.6, 0.61, 0.6],
+                     "dcgan_minority": [0.8, 0.81, 0.82]}),
+        metric_rows({"real_test": [0.99] * 3}, classifier="oracle", metric="accuracy")])
     checks = rebalance.checks(run, m)
     (bad,) = validity.failed(checks)
     assert bad.scope == "all" and not validity.conclusive_for(checks, "small_cnn")
@@ -138,11 +138,11 @@ def test_the_augment_study_withholds_what_rests_on_a_failed_check():
     that fails withholds all of its own."""
     from synthlib.studies import augment
 
-    m = pd.concat([_frame({"real": [0.9, 0.91, 0.9], "augmentation": [0.92, 0.93, 0.92],
-                           "dcgan_per_class": [0.8, 0.81, 0.8],
-                           "cgan_all_classes": [0.7, 0.72, 0.7],
-                           "real_plus_cgan": [0.95, 0.96, 0.95]}, classifier=clf,
-                          metric="accuracy") for clf in ("small_cnn", "seed_mlp")])
+    m = pd.concat([metric_rows({"real": [0.9, 0.91, 0.9], "augmentation": [0.92, 0.93, 0.92],
+                                "dcgan_per_class": [0.8, 0.81, 0.8],
+                                "cgan_all_classes": [0.7, 0.72, 0.7],
+                                "real_plus_cgan": [0.95, 0.96, 0.95]}, classifier=clf,
+                               metric="accuracy") for clf in ("small_cnn", "seed_mlp")])
     poor = validity.Check("Fréchet distance / real-vs-real", "cgan_all_classes", 6.0, "<= 2.0",
                           False, "")
     comp = augment.comparisons(m, checks_=[poor]).set_index(["classifier", "gan_arm"])
@@ -211,8 +211,8 @@ def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
 
 def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
     cfg = config.ValidityConfig()
-    rows = lambda *v: _frame({"real_test": list(v)}, classifier="oracle",  # noqa: E731
-                             metric="accuracy")
+    rows = lambda *v: metric_rows({"real_test": list(v)}, classifier="oracle",  # noqa: E731
+                                  metric="accuracy")
     (low,) = validity.oracle_check(rows(cfg.oracle_accuracy + 0.01,
                                         cfg.oracle_accuracy - 0.03), cfg)
     assert not low.passed and low.measured == pytest.approx(cfg.oracle_accuracy - 0.01)
@@ -220,4 +220,4 @@ def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
     (exact,) = validity.oracle_check(rows(cfg.oracle_accuracy), cfg)
     assert exact.passed and exact.scope == "oracle"
     # a classifier's own accuracy on real_test is no oracle's
-    assert validity.oracle_check(_frame({"real_test": [0.99]}, metric="accuracy"), cfg) == []
+    assert validity.oracle_check(metric_rows({"real_test": [0.99]}, metric="accuracy"), cfg) == []
