@@ -25,10 +25,13 @@ def test_gan_sees_only_the_kept_minority_images(digits, digits_split):
     assert len(dropped) > 0 and not rows_of(images) & rows_of(digits.x[dropped])
 
 
-@pytest.mark.parametrize("intruder", ["test", "validation", "majority"])
+@pytest.mark.parametrize("intruder", ["test", "validation", "majority", "test, in train too",
+                                      "in no part"])
 def test_gan_guard_refuses_test_or_majority_images(digits, digits_split, intruder):
     """Kept-minority indices with one image the GAN may not see: a minority image of the test
-    or validation split, or a training image of another class."""
+    or validation split, or a training image of another class. Each guard holds alone: a
+    test image that a broken split also lists in train, and an image outside the training
+    split that no part lists, are each caught by one guard only."""
     import copy
     split = digits_split
     minority = {name: idx[digits.y[idx] == split.minority_class]
@@ -36,6 +39,12 @@ def test_gan_guard_refuses_test_or_majority_images(digits, digits_split, intrude
     index = {**{name: idx[:1] for name, idx in minority.items()},
              "majority": split.train[digits.y[split.train] != split.minority_class][:1]}
     leaky = copy.deepcopy(split)
+    if intruder == "test, in train too":
+        index[intruder] = index["test"]
+        leaky.train = np.concatenate([leaky.train, index["test"]])
+    if intruder == "in no part":
+        index[intruder] = index["test"]
+        leaky.test = np.setdiff1d(leaky.test, index["test"])
     leaky.kept_minority = np.concatenate([leaky.kept_minority, index[intruder]])
     with pytest.raises(AssertionError):
         rebalance.gan_training_images(digits, leaky)
@@ -152,7 +161,16 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
     else:  # nobody's choice: the first images drawn, bright and dark alike
         assert np.array_equal(np.flatnonzero(masks[0]), np.arange(need))
     assert ("filter" in out["summary"]["training_set_changed_by"]) == filter_on
-    if filter_on:  # a filter that calls nothing a 5 accepts nothing
+    if filter_on:
+        # a filter sure of its bright 5s at 0.91 accepts none at its own threshold 0.95,
+        # whatever the oracle's threshold, and measures itself at its own threshold too
+        run.cfg.label.filter_threshold, run.cfg.label.threshold = 0.95, 0.5
+        out = rebalance.label(run)[(0, "dcgan_minority")]
+        assert out["accepted"].sum() == 0
+        assert out["summary"]["filter_on_synthetic"]["rejection_rate"] == 1.0
+        assert out["summary"]["oracle_on_synthetic"]["rejection_rate"] < 1.0
+        # a filter that calls nothing a 5 accepts nothing
+        run.cfg.label.filter_threshold = 0.5
         monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
         assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
@@ -330,3 +348,118 @@ def test_augmentation_adds_no_cue_real_images_lack(digits):
     brightest = images.reshape(200, -1).max(1).astype(int)
     assert brightest.max() - brightest.min() > 40  # the gain does vary the strokes
     assert np.array_equal(images, baselines.augment(source, 200, aug, seed=3))
+
+
+def test_generate_draws_what_balances_the_imbalanced_set(monkeypatch, tmp_path):
+    """Each generator draws the minority images that bring the minority up to the rest of the
+    imbalanced training set, times generate.oversample; the conditional GAN is asked for the
+    minority class; its TSTR set holds every class at the median class count, drawn with
+    other noise than its minority images."""
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.generate.oversample, run.cfg.generate.select_from = 1.5, 1
+    run.cfg.evaluate.arms = ["imbalanced", "dcgan_minority", "cgan_all_classes"]
+    run.cfg.evaluate.tstr, run.cfg.seeds = True, [0]
+    ds, splits = rebalance.prepare(run)
+    split = splits[0]
+    y = ds.y[split.imbalanced]
+    need = rebalance.n_needed(ds, split)
+    assert np.sum(y == 5) + need == np.sum(y != 5) and need > 0  # balanced: 5s against the rest
+    calls = []
+    monkeypatch.setattr(gan, "load_generator", lambda path: path.parent.name)
+
+    def sample(generator, n, seed, label=None, **kw):
+        calls.append((generator, n, seed, label))
+        return np.zeros((n, 28, 28, 1), np.uint8)
+    monkeypatch.setattr(gan, "sample", sample)
+    rebalance.generate(run)
+    (_, n_dc, seed_dc, label_dc), (_, n_c, seed_c, label_c), (_, n_t, seed_t, labels_t) = calls
+    assert [c[0] for c in calls] == ["dcgan_minority", "cgan_all_classes", "cgan_all_classes"]
+    assert n_dc == n_c == int(np.ceil(1.5 * need)) and label_dc is None and label_c == 5
+    for name in ("dcgan_minority", "cgan_all_classes"):
+        assert rebalance.load_synthetic(run, 0, name)[1] == need
+    _, counts = np.unique(y, return_counts=True)
+    assert np.array_equal(np.bincount(labels_t), np.full(10, int(np.median(counts))))
+    assert n_t == len(labels_t) and seed_t != seed_c == seed_dc
+    run.cfg.evaluate.tstr = False  # no TSTR table, no all-class set
+    calls.clear()
+    rebalance.generate(run)
+    assert [c[3] for c in calls] == [None, 5]
+
+
+def test_generator_quality_reads_held_out_real_images_never_the_test_split(monkeypatch,
+                                                                           tmp_path):
+    """04 measures each generator against the real minority images of the validation split
+    (the real-vs-real reference), in features fitted on the training split's minority, and
+    its memorisation against the kept minority images the GAN learnt from; no test image."""
+    run, need = minority_dcgan_run(tmp_path, False)
+    ds, split = run.data(), run.split(0)
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"),
+             images=np.zeros((need, 28, 28, 1), np.uint8), n_needed=need)
+    hist = pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.3, 0.6]})
+    seen = []
+    monkeypatch.setattr(quality, "compare", lambda x, *a, **k: seen.append(a) or ({}, {}))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    summary = rebalance.label(run)[(0, "dcgan_minority")]["summary"]
+    assert summary["oracle_validation_accuracy"] == 0.6  # where its training ended
+    (heldout, pool, kept, *_), = seen
+    fives = ds.y == 5
+    assert rows_of(heldout) == rows_of(ds.x[split.validation][fives[split.validation]])
+    assert rows_of(pool) == rows_of(ds.x[split.train][fives[split.train]])
+    assert rows_of(kept) == rows_of(ds.x[split.kept_minority])
+    test = rows_of(ds.x[split.test])
+    assert not (rows_of(heldout) | rows_of(pool) | rows_of(kept)) & test
+
+
+def test_gan_arms_train_on_the_images_the_filter_accepted_alone(monkeypatch, tmp_path):
+    """05 hands each GAN arm the synthetic images 04 accepted, never those it turned away."""
+    run, need = minority_dcgan_run(tmp_path, True)
+    images = np.zeros((2 * need, 28, 28, 1), np.uint8)
+    images[1::2] = 255  # the filter accepts the bright half
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
+    rebalance.label(run)
+    handed = {}
+
+    def seed_fits(cfg, ds, split, synthetic, seed, workdir):
+        handed.update(synthetic)
+        raise RuntimeError("captured")
+    monkeypatch.setattr(evaluation, "seed_fits", seed_fits)
+    with pytest.raises(RuntimeError, match="captured"):
+        rebalance.evaluate(run)
+    assert len(handed["dcgan_minority"]) == need and (handed["dcgan_minority"] == 255).all()
+
+
+@pytest.mark.parametrize("filter_on", [False, True])
+def test_04s_measures_reach_metrics_and_tables_under_their_own_names(monkeypatch, tmp_path,
+                                                                     filter_on):
+    """What 04 measured becomes metrics.csv's oracle rows, as the validity checks read them:
+    the oracle's accuracy on the test split as `real_test`, each generator's quality (of the
+    images its arm trains on) beside its real reference, and, where a filter chose, the
+    generator's own output as `<generator>:generated`. 04's tables show the filter's
+    measures only where a filter ran."""
+    run, need = minority_dcgan_run(tmp_path, filter_on)
+    ds, split = run.data(), run.split(0)
+    images = np.zeros((2 * need, 28, 28, 1), np.uint8)
+    images[::2] = 255
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
+        {"frechet_distance": float(x.mean())}, {"frechet_distance": 1.0}))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
+    labels = rebalance.label(run)
+    m = pd.DataFrame(rebalance.label_rows(run)).set_index(["arm", "metric"])["value"]
+    fives = np.mean(ds.y[split.test] == 5)  # the oracle calls everything a 5
+    assert m["real_test", "accuracy"] == pytest.approx(fives) and fives < 0.5
+    assert m["dcgan_minority:real", "frechet_distance"] == 1.0
+    used = 255.0 if filter_on else images[:need].mean()
+    assert m["dcgan_minority", "frechet_distance"] == pytest.approx(used)
+    assert (("dcgan_minority:generated", "frechet_distance") in m.index) == filter_on
+    touched, measured, qual, accuracy = rebalance.label_tables(labels, filter_on)
+    assert set(measured.measured) == {"oracle_on_synthetic", "oracle_on_real_minority"} | (
+        {"filter_on_synthetic"} if filter_on else set())
+    assert len(qual) == 2 + filter_on and touched.accepted.tolist() == [need]
+    assert accuracy.oracle_test_accuracy.tolist() == pytest.approx([fives])

@@ -24,19 +24,10 @@ from synthlib.studies import common
 def prepare(run):
     """Load the data, split it (train / validation / test), then imbalance the training split."""
     ds = run.data(fresh=True)
-    cfg = run.cfg
-    counts = ds.class_counts()
-    if cfg.imbalance.minority_class not in counts:
-        raise imbalance.ImbalanceError(
-            f"imbalance.minority_class = {cfg.imbalance.minority_class}: not a class of "
-            f"{ds.name} (classes: {', '.join(map(str, counts))})")
-    run.save_json("data.json", {"name": ds.name, "source": ds.source, "images": len(ds.y),
-                                "image_shape": list(ds.x.shape[1:]),
-                                "class_counts": counts, "digest": ds.digest(),
-                                "class_names": ds.class_names})
+    common.record_data(run, ds)
     splits = {}
     for seed in run.seeds:
-        split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)
+        split = imbalance.make_split(ds.y, run.cfg.split, run.cfg.imbalance, seed)
         split.save(run.path("split.npz", seed))
         splits[seed] = split
     return ds, splits
@@ -285,6 +276,29 @@ QUALITY_METRICS = ("label_agreement", "mean_confidence", "rejection_rate", "frec
                    "training_images_frechet")
 
 
+def label_rows(run):
+    """04's measures as metrics.csv rows (classifier "oracle"), as validity.generator_checks
+    and validity.oracle_check read them: each generator's quality (arm `<generator>`), the
+    generator's own draw where a filter or herding chose among it (`<generator>:generated`),
+    their real-vs-real reference (`<generator>:real`), and the oracle's test accuracy
+    (`real_test`)."""
+    rows = []
+    for seed in run.seeds:
+        for name in run.cfg.generators():
+            summary = run.load_json("label_summary.json", seed, name)
+            for who, arm in (("quality_synthetic", name),
+                             ("quality_before_filter", f"{name}:generated"),
+                             ("quality_real_reference", f"{name}:real")):
+                if summary.get(who) is not None:
+                    rows += metrics.rows(run.experiment, arm, "oracle", seed,
+                                         {m: summary[who][m] for m in QUALITY_METRICS
+                                          if m in summary[who]})
+        oracle = run.load_json("oracle.json", seed)
+        rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
+            "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
+    return rows
+
+
 def evaluate(run):
     """Every classifier on every arm and seed, scored on the real test split, plus the TSTR
     table; writes the tidy metrics.csv (also under reports/) with the generator-quality
@@ -307,20 +321,7 @@ def evaluate(run):
     results = evaluation.run_fits(fits + tstr_fits)  # at once, so that the workers stay busy
     rows, confusions, histories = evaluation.fit_rows(run.experiment, fits, results)
     rows += evaluation.fit_rows(run.experiment, tstr_fits, results[len(fits):])[0]
-    for seed in run.seeds:
-        for name in run.cfg.generators():
-            summary = run.load_json("label_summary.json", seed, name)
-            for who, arm in (("quality_synthetic", name),
-                             ("quality_before_filter", f"{name}:generated"),
-                             ("quality_real_reference", f"{name}:real")):
-                if summary.get(who) is not None:
-                    rows += metrics.rows(run.experiment, arm, "oracle", seed,
-                                         {m: summary[who][m] for m in QUALITY_METRICS
-                                          if m in summary[who]})
-        oracle = run.load_json("oracle.json", seed)
-        rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
-            "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
-    df = common.write_metrics(run, rows)
+    df = common.write_metrics(run, rows + label_rows(run))
     history = common.write_history(run, histories)
     return df, confusions, history
 
