@@ -158,9 +158,7 @@ def training_set(arm, ds, split, seed, run):
     x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
     if arm == "real":
         return x, y
-    source = {"augmentation": "augmentation", "dcgan_per_class": "dcgan_per_class",
-              "cgan_all_classes": "cgan_all_classes", "real_plus_cgan": "cgan_all_classes"}[arm]
-    d = common.load_npz(run.path(f"{source}.npz", seed))
+    d = common.load_npz(run.path(f"{GENERATOR_OF.get(arm, arm)}.npz", seed))
     if arm in ("augmentation", "real_plus_cgan"):
         return np.concatenate([x, d["images"]]), np.concatenate([y, d["labels"]])
     return d["images"], d["labels"]
