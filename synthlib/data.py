@@ -82,6 +82,15 @@ def _as_images(x, y, where):
     return x, y.astype(np.int64)
 
 
+def check_gan_shape(image_shape):
+    """The GANs' generators start at a quarter of the side and double it twice
+    (synthlib/networks.py): refuse, before any work, images they cannot draw."""
+    h, w = image_shape[:2]
+    if h != w or h % 4:
+        raise DataError(f"images are {h}x{w}: the GANs draw square images whose side is a "
+                        f"multiple of 4; set data.image_size (28 or 32, say) to resize them")
+
+
 # ---- path-based formats -------------------------------------------------------------------
 
 def load_npz(path):

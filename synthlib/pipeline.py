@@ -37,6 +37,7 @@ def check(params_file, profile):
 
     cfg = config.load(params_file, profile)
     ds = data.load(cfg.data)
+    data.check_gan_shape(ds.x.shape[1:])
     importlib.import_module(f"synthlib.studies.{cfg.study}").check(cfg, ds)
     return cfg, ds
 

@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from conftest import DIGITS_PARAMS, write_params
+from conftest import DIGITS_PARAMS, make_image_folder, write_params
 from synthlib import pipeline
 from synthlib.imbalance import ImbalanceError
 
@@ -94,6 +94,18 @@ def test_missing_data_stops_the_command_with_one_line(tmp_path, capsys):
     assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: exp.yaml: ") and "gone.npz" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("size,shown", [((30, 30), "30x30"), ((28, 32), "32x28")])
+def test_images_the_gans_cannot_draw_stop_the_check_with_one_line(tmp_path, capsys, size,
+                                                                  shown):
+    """Images the GANs cannot draw (a side not a multiple of 4, or not square) are refused by
+    `make check`, and so before 01, rather than in 02 from inside the networks."""
+    make_image_folder(tmp_path / "fruit", per_class=10, sizes=(size,))
+    p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit}}\n")
+    assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 2
+    err = capsys.readouterr().err
+    assert f"images are {shown}" in err and "data.image_size" in err and "Traceback" not in err
 
 
 def test_default_directories_are_by_experiment_and_profile():
