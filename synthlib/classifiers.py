@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import keras
@@ -13,7 +14,7 @@ import tensorflow as tf
 
 from synthlib import compiled, networks
 from synthlib.gan import FIXED_PIPELINE, LogLine, checkpoints, drop_backup, steps_done
-from synthlib.paths import atomic_path, write_text
+from synthlib.paths import atomic_path, code_digest, write_text
 
 
 def to_float(images):
@@ -140,9 +141,7 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
 def _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw):
     """What a trained classifier depends on: its data, its settings and the code it is made
     by (a fix to a network or to training reaches every kept model)."""
-    h = hashlib.sha256()
-    for module in (Path(__file__), Path(compiled.__file__), Path(networks.__file__)):
-        h.update(module.read_bytes())
+    h = hashlib.sha256(code_digest(sys.modules[__name__], compiled, networks).encode())
     validation = kw.get("validation") or ()
     for a in (x, y, *validation):
         h.update(np.ascontiguousarray(a).tobytes())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from synthlib import baselines, classifiers, metrics
 from synthlib.config import GENERATORS
-from synthlib.paths import write_text
+from synthlib.paths import code_digest, write_text
 
 
 def binary(y, minority_class):
@@ -219,8 +220,7 @@ def _code_digest():
     so that a fix to a network, the training step or a metric reaches every score."""
     from synthlib import compiled, networks
 
-    files = [Path(m.__file__) for m in (classifiers, compiled, metrics, networks)]
-    return hashlib.sha256(b"".join(f.read_bytes() for f in [*files, Path(__file__)])).hexdigest()
+    return code_digest(classifiers, compiled, metrics, networks, sys.modules[__name__])
 
 
 def _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, *flags):

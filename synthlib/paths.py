@@ -1,7 +1,10 @@
-"""Where things live: the repository root, and atomic file writes used for every artefact."""
+"""Where things live: the repository root, atomic file writes used for every artefact, and
+the fingerprint of the code that kept artefacts are keyed on."""
 from __future__ import annotations
 
+import ast
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -41,3 +44,21 @@ def atomic_path(target):
 def write_text(target, text):
     with atomic_path(target) as tmp:
         tmp.write_text(text)
+
+
+def code_digest(*modules):
+    """A fingerprint of the code of `modules`, on which kept artefacts (trained generators and
+    classifiers, finished fits) are keyed: their syntax trees without docstrings, so that a
+    change to what the code does retrains what it made, and an edit to a comment or a
+    docstring does not."""
+    h = hashlib.sha256()
+    for module in modules:
+        tree = ast.parse(Path(module.__file__).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and node.body and isinstance(node.body[0], ast.Expr) \
+                    and isinstance(node.body[0].value, ast.Constant) \
+                    and isinstance(node.body[0].value.value, str):
+                node.body = node.body[1:]
+        h.update(ast.dump(tree).encode())
+    return h.hexdigest()

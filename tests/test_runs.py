@@ -49,6 +49,30 @@ def test_save_npz_interrupted_leaves_no_file(tmp_path, monkeypatch):
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
 
+def test_the_code_digest_follows_what_the_code_does_not_its_comments(tmp_path):
+    """Kept generators, classifiers and fits are keyed on code_digest: an edit to a comment,
+    a docstring or the layout keeps them; a change to one statement, anywhere, does not."""
+    import types
+
+    def digest(*sources):
+        modules = []
+        for i, source in enumerate(sources):
+            (tmp_path / f"m{i}.py").write_text(source)
+            modules.append(types.SimpleNamespace(__file__=str(tmp_path / f"m{i}.py")))
+        return paths.code_digest(*modules)
+
+    plain = ('"""Module."""\nclass A:\n    """A."""\n    def f(self, x):\n'
+             '        """Doubles."""\n        return 2 * x  # why\n')
+    reworded = ('"""Other words."""\n# a comment\nclass A:\n    """B."""\n\n'
+                '    def f(self, x):\n        """Twice x."""\n        return 2 * (x)\n')
+    assert digest(plain) == digest(reworded)
+    # a string after the first statement is code, not a docstring
+    for changed in (plain.replace("2 * x", "3 * x"), plain.replace("x):", "x, y=0):"),
+                    plain.replace("# why", "\n        'dead string'")):
+        assert digest(changed) != digest(plain)
+    assert digest(plain, "x = 1\n") != digest(plain, "x = 2\n") != digest(plain)
+
+
 def test_relative_paths_are_read_from_the_repository_root():
     """Notebooks run from notebooks/: a relative --build-dir must not land there."""
     assert paths.resolve("build/x") == paths.ROOT / "build" / "x"

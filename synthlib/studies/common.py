@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pandas as pd
 # gan, vae and classifiers (TensorFlow: seconds to import) are imported by the functions that
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
-from synthlib.paths import atomic_path, write_text
+from synthlib.paths import atomic_path, code_digest, write_text
 
 
 def save_npz(path, **arrays):
@@ -82,8 +81,7 @@ def encode(y, classes):
 def _code_digest():
     from synthlib import gan, networks, vae
 
-    parts = [Path(m.__file__).read_bytes() for m in (gan, networks, vae)]
-    return hashlib.sha256(b"".join(parts)).hexdigest()
+    return code_digest(gan, networks, vae)
 
 
 @dataclass
