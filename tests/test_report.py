@@ -106,3 +106,36 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     for part, name in ((a, "a"), (b, "b")):
         assert f'href="{name}/06_writeup.html"' in part and f'href="{name}/metrics.csv"' in part
         assert "0.710 ± 0.010" in part  # the headline table: the GAN arm's cell
+
+
+def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries(tmp_path):
+    """Each finished experiment's headline and validity line, in name order, replace what lay
+    between the markers; the rest of the README is kept byte for byte, a second run changes
+    nothing, and a README without the markers is left alone."""
+    from synthlib.tools import results
+
+    reports = tmp_path / "reports"
+    assert results.section(reports).startswith("No experiment has been reported yet")
+    m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "dcgan_minority": [0.7, 0.71, 0.72],
+                     "upper_bound": [0.9, 0.91, 0.9]})
+    for name, ok in (("b", False), ("a", True)):
+        checks = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", ok, "")]
+        report.write_summary(_recorded_run(tmp_path, name), m, checks)
+    head, tail = "# synthlib\n\nIntro.\n", "\n## After\n\nKept.\n"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{head}{results.START}\nold: 0.123\n{results.END}{tail}")
+    assert results.main(readme, reports) == 0
+    text = readme.read_text()
+    assert text.startswith(head + results.START) and text.endswith(results.END + tail)
+    assert "0.123" not in text
+    _, a, b = text.split("\n### ")  # reports/a before reports/b
+    assert "**Validity**: all 1 validity checks pass" in a
+    assert "**Validity**: not conclusive: 1 of 1" in b
+    for part in (a, b):
+        assert "Profile `smoke`, 1 seed(s)" in part and "| dcgan_minority |" in part
+        assert "**0.710 ± 0.010**" in part  # the headline's best arm, in bold
+    results.main(readme, reports)
+    assert readme.read_text() == text
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    assert results.main(plain, reports) == 2 and plain.read_text() == "no markers\n"

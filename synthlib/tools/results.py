@@ -32,15 +32,15 @@ def section(reports_dir=REPORTS_DIR):
             "from the run named beside it.\n\n" + "\n".join(parts))
 
 
-def main(readme=ROOT / "README.md"):
+def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR):
     text = readme.read_text()
     if START not in text or END not in text:
         print(f"{readme}: no {START} ... {END} markers", file=sys.stderr)
         return 2
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    write_text(readme, f"{head}{START}\n{section()}{END}{tail}")
-    print(f"{readme}: results section written from {REPORTS_DIR}")
+    write_text(readme, f"{head}{START}\n{section(reports_dir)}{END}{tail}")
+    print(f"{readme}: results section written from {reports_dir}")
     return 0
 
 
