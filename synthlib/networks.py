@@ -2,8 +2,9 @@
 
 GAN presets are chosen by name (`gan.architecture`):
 - `seed_dcgan`: the seed notebook's generator and discriminator, layer for layer;
-- `light_dcgan`: the default, about an eighth of the seed's multiply-adds, for laptop CPUs
-  (its samples score as well with the oracle as the seed-sized networks' at these sizes).
+- `light_dcgan`: the default, about a twentieth of the seed's multiply-adds per step, for
+  laptop CPUs (its samples score as well with the oracle as the seed-sized networks' at these
+  sizes).
 Discriminators return logits; the losses use `from_logits=True` (the seed's final sigmoid is the
 same model, just less stable numerically).
 """

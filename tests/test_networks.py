@@ -132,6 +132,9 @@ def test_multiply_adds_counted_from_layer_shapes():
     assert bench.macs_per_image(g) == 627_200 + 20_070_400 + 40_140_800 + 40_140_800 + 627_200
     assert abs(bench.macs_per_image(d) - 19.1e6) < 0.1e6
     assert abs(bench.step_flops(g, d, 64) - 74e9) < 1e9  # ~74 GFLOP per step at batch 64
+    # the default's step costs about a twentieth of it (README, networks.py)
+    light = bench.step_flops(*networks.build_gan_networks("light_dcgan", 100, (28, 28, 1)), 64)
+    assert 15 < bench.step_flops(g, d, 64) / light < 25
 
 
 def test_the_reference_loop_trains_both_networks():
