@@ -9,7 +9,6 @@ import json
 import platform
 import subprocess
 
-import numpy as np
 import pandas as pd
 
 from synthlib import metrics
