@@ -346,3 +346,148 @@ def test_augment_arms_add_to_real_or_stand_alone_as_named(tmp_path):
     assert sizes == {"real": (4, [0]), "augmentation": (7, [0, 1]),
                      "dcgan_per_class": (3, [2]), "cgan_all_classes": (3, [3]),
                      "real_plus_cgan": (7, [0, 3])}
+
+
+def test_augment_generators_learn_from_the_small_training_set_alone(folder_params, tmp_path):
+    """Each per-class DCGAN learns its class of the small training set, the conditional GAN
+    all of it with each image's own label; none sees the rest of the training split."""
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.imbalance.per_class = 5
+    run.study.prepare(run)
+    ds, split = run.data(), run.split(0)
+    x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
+    assert len(split.imbalanced) == 15 < len(split.train)
+    generators = {g.name: g for g in run.study.generators(run)}
+    for c in ds.classes:
+        g = generators.pop(f"dcgan_class{c}")
+        assert np.array_equal(g.images, x[y == c]) and g.labels is None
+    cgan = generators.pop("cgan_all_classes")
+    assert np.array_equal(cgan.images, x) and np.array_equal(cgan.labels, y)
+    assert not generators
+
+
+def test_augment_draws_each_class_from_its_own_source(monkeypatch, folder_params, tmp_path):
+    """03 saves `generate.per_class` images per class from each source, each image beside the
+    label of the class it was made for: the per-class DCGANs each with their own noise, the
+    conditional GAN asked for that label, classic augmentation of that class's images."""
+    from synthlib import baselines, gan
+
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    ds, split, n = run.data(), run.split(0), run.cfg.generate.per_class
+    x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
+    monkeypatch.setattr(gan, "load_generator", lambda path: path.parent.name)
+    seeds, augmented = [], []
+
+    def sample(generator, n, seed, label=None, **kw):
+        seeds.append(seed)
+        value = (np.asarray(label) + 1 if generator == "cgan_all_classes"
+                 else np.full(n, 100 + int(generator.removeprefix("dcgan_class"))))
+        return np.broadcast_to(value.astype(np.uint8)[:, None, None, None],
+                               (n,) + ds.x.shape[1:]).copy()
+
+    def augment(images, count, cfg, seed):
+        augmented.append(images)
+        return np.full((count,) + images.shape[1:], 200 + len(augmented) - 1, np.uint8)
+    monkeypatch.setattr(gan, "sample", sample)
+    monkeypatch.setattr(baselines, "augment", augment)
+    out = run.study.generate(run)
+    offset = {"cgan_all_classes": 1, "dcgan_per_class": 100, "augmentation": 200}
+    for source, first in offset.items():
+        images, labels = out[(0, source)]
+        saved = common.load_npz(run.path(f"{source}.npz", 0))
+        assert np.array_equal(saved["images"], images) and np.array_equal(saved["labels"], labels)
+        assert np.array_equal(np.bincount(labels), np.full(len(ds.classes), n))
+        assert np.array_equal(images[:, 0, 0, 0], first + labels)  # made for its own label
+    assert len(set(seeds)) == len(seeds)  # no two draws share their noise
+    for c, images in zip(ds.classes, augmented):
+        assert np.array_equal(images, x[y == c])
+
+
+def test_augment_oracle_reads_each_class_against_the_label_it_was_made_for(monkeypatch,
+                                                                          folder_params,
+                                                                          tmp_path):
+    """04: the oracle (trained on the training split) scores each source's images of a class
+    against that class alone; each generator's quality is read against the validation split
+    with its labels, in features of the training split, the synthetic images with the labels
+    they were made for; classic augmentation gets agreement only."""
+    from types import SimpleNamespace
+
+    from synthlib import quality
+
+    class ByPixel:
+        """Calls an image the class its first pixel names."""
+        optimizer = SimpleNamespace(iterations=7)
+
+        def __call__(self, x, training=False):
+            v = np.rint(np.asarray(x)[:, 0, 0, 0] * 255).astype(int)
+            p = np.full((len(x), 3), 0.01, "float32")
+            p[np.arange(len(x)), v] = 0.98
+            return p
+
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    ds, split = run.data(), run.split(0)
+    labels = np.repeat(ds.classes, 4)
+    made = {"dcgan_per_class": labels, "cgan_all_classes": np.zeros_like(labels),
+            "augmentation": labels}  # the first pixel: the class the oracle will see
+    for source, seen in made.items():
+        images = np.zeros((len(labels),) + ds.x.shape[1:], np.uint8)
+        images[:, 0, 0, 0] = seen
+        common.save_npz(run.path(f"{source}.npz", 0), images=images, labels=labels)
+    trained_on, compared = [], []
+    monkeypatch.setattr(common, "train_oracle", lambda run, ds, split, seed, on: (
+        trained_on.append(on) or (ByPixel(), None, 0.9)))
+    monkeypatch.setattr(quality, "compare_sets", lambda *a, **k: compared.append((a, k)) or (
+        {"frechet_distance": 2.0}, {"frechet_distance": 1.0}))
+    summary, accuracy, qual = run.study.label(run)
+    assert trained_on == ["train"] and accuracy.oracle_steps.tolist() == [7]
+    agreement = summary.pivot_table(index="class", columns="source", values="label_agreement")
+    assert agreement["dcgan_per_class"].tolist() == agreement["augmentation"].tolist() == [1] * 3
+    assert agreement["cgan_all_classes"].tolist() == [1, 0, 0]  # it drew every class as 0
+    assert set(qual.generator) == {"dcgan_per_class", "cgan_all_classes"}
+    for (oracle, synthetic, heldout, pool, *_), kw in compared:
+        assert np.array_equal(heldout, ds.x[split.validation])
+        assert np.array_equal(pool, ds.x[split.train])
+        assert np.array_equal(kw["synthetic_labels"], common.encode(labels, ds.classes))
+        assert np.array_equal(kw["heldout_labels"],
+                              common.encode(ds.y[split.validation], ds.classes))
+
+
+def test_augment_withholds_each_gan_arm_whose_generator_failed_a_check():
+    """Every GAN arm is compared with real data and with augmentation; `real_plus_cgan`
+    rests on the conditional GAN, so that generator's failed check withholds it too, and
+    leaves the per-class DCGANs' verdicts standing."""
+    from synthlib import validity
+
+    m = metric_rows({"real": [0.90, 0.91, 0.92], "augmentation": [0.93, 0.94, 0.95],
+                     "dcgan_per_class": [0.80, 0.81, 0.80], "cgan_all_classes": [0.7, 0.7, 0.71],
+                     "real_plus_cgan": [0.96, 0.97, 0.98]}, metric="accuracy")
+    failed = [validity.Check("Fréchet distance", "cgan_all_classes", 3.0, "<= 2", False, "")]
+    comp = augment.comparisons(m, checks_=failed)
+    assert set(zip(comp.gan_arm, comp.baseline)) == {
+        (g, b) for g in ("dcgan_per_class", "cgan_all_classes", "real_plus_cgan")
+        for b in ("real", "augmentation")}
+    withheld = comp.verdict.str.startswith("not conclusive")
+    assert set(comp[withheld].gan_arm) == {"cgan_all_classes", "real_plus_cgan"}
+    assert not withheld[comp.gan_arm == "dcgan_per_class"].any()
+
+
+def test_augment_checks_each_classifier_s_real_arm_and_its_convergence(folder_params,
+                                                                       tmp_path):
+    """The augment write-up checks, for every classifier, the real arm's accuracy and that it
+    had converged (half its steps against all), and the oracle; a classifier that learns
+    nothing more from the second half of its steps passes, one still learning does not."""
+    run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.evaluate.classifiers = ["seed_mlp", "small_cnn"]
+    m = pd.concat([metric_rows({"real": [0.95, 0.96], "real:half_budget": half},
+                               classifier=c, metric="accuracy")
+                   for c, half in (("seed_mlp", [0.95, 0.96]), ("small_cnn", [0.5, 0.6]))]
+                  + [metric_rows({"real_test": [0.99, 0.99]}, classifier="oracle",
+                                 metric="accuracy")])
+    checks = {(c.check.split(":")[0], c.scope): c.passed for c in augment.checks(run, m)}
+    assert checks == {("measuring oracle's accuracy on the real test split", "oracle"): True,
+                      ("real-data arm's test accuracy", "seed_mlp"): True,
+                      ("real-data arm's test accuracy", "small_cnn"): True,
+                      ("real converged", "seed_mlp"): True,
+                      ("real converged", "small_cnn"): False}
