@@ -454,25 +454,6 @@ def test_augment_oracle_reads_each_class_against_the_label_it_was_made_for(monke
                               common.encode(ds.y[split.validation], ds.classes))
 
 
-def test_augment_withholds_each_gan_arm_whose_generator_failed_a_check():
-    """Every GAN arm is compared with real data and with augmentation; `real_plus_cgan`
-    rests on the conditional GAN, so that generator's failed check withholds it too, and
-    leaves the per-class DCGANs' verdicts standing."""
-    from synthlib import validity
-
-    m = metric_rows({"real": [0.90, 0.91, 0.92], "augmentation": [0.93, 0.94, 0.95],
-                     "dcgan_per_class": [0.80, 0.81, 0.80], "cgan_all_classes": [0.7, 0.7, 0.71],
-                     "real_plus_cgan": [0.96, 0.97, 0.98]}, metric="accuracy")
-    failed = [validity.Check("Fréchet distance", "cgan_all_classes", 3.0, "<= 2", False, "")]
-    comp = augment.comparisons(m, checks_=failed)
-    assert set(zip(comp.gan_arm, comp.baseline)) == {
-        (g, b) for g in ("dcgan_per_class", "cgan_all_classes", "real_plus_cgan")
-        for b in ("real", "augmentation")}
-    withheld = comp.verdict.str.startswith("not conclusive")
-    assert set(comp[withheld].gan_arm) == {"cgan_all_classes", "real_plus_cgan"}
-    assert not withheld[comp.gan_arm == "dcgan_per_class"].any()
-
-
 def test_augment_checks_each_classifier_s_real_arm_and_its_convergence(folder_params,
                                                                        tmp_path):
     """The augment write-up checks, for every classifier, the real arm's accuracy and that it

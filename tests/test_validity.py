@@ -145,7 +145,11 @@ def test_the_augment_study_withholds_what_rests_on_a_failed_check():
                                metric="accuracy") for clf in ("small_cnn", "seed_mlp")])
     poor = validity.Check("Fréchet distance / real-vs-real", "cgan_all_classes", 6.0, "<= 2.0",
                           False, "")
-    comp = augment.comparisons(m, checks_=[poor]).set_index(["classifier", "gan_arm"])
+    comp = augment.comparisons(m, checks_=[poor])
+    assert set(zip(comp.gan_arm, comp.baseline)) == {  # each GAN arm against both references
+        (g, b) for g in ("dcgan_per_class", "cgan_all_classes", "real_plus_cgan")
+        for b in ("real", "augmentation")}
+    comp = comp.set_index(["classifier", "gan_arm"])
     withheld = comp.verdict.str.startswith("not conclusive: cgan_all_classes")
     assert set(withheld[withheld].index.get_level_values("gan_arm")) == {
         "cgan_all_classes", "real_plus_cgan"}
