@@ -53,12 +53,14 @@ def code_digest(*modules):
     docstring does not."""
     h = hashlib.sha256()
     for module in modules:
-        tree = ast.parse(Path(module.__file__).read_text())
+        tree = ast.parse(Path(module.__file__).read_bytes())  # bytes: UTF-8 whatever the locale
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
-                    and node.body and isinstance(node.body[0], ast.Expr) \
-                    and isinstance(node.body[0].value, ast.Constant) \
-                    and isinstance(node.body[0].value.value, str):
+            first = node.body[0] if isinstance(node, _DOCUMENTED) and node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
                 node.body = node.body[1:]
         h.update(ast.dump(tree).encode())
     return h.hexdigest()
+
+
+_DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
