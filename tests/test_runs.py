@@ -1,6 +1,7 @@
 """Where a run's artefacts go, that they are written whole or not at all, and what a run
 records about its data: synthlib.paths, synthlib.runs and the small helpers of
 synthlib.studies.common, on tiny data."""
+import dataclasses
 import os
 
 import numpy as np
@@ -135,6 +136,13 @@ def test_a_generator_is_trained_only_when_key_and_networks_are_there(tmp_path):
     _, vae_key, vae_files, _ = common._saved(run, _generator(images, model="vae"))
     paths.write_text(vae_files["generator.key"], vae_key)
     assert common._saved(run, _generator(images, model="vae"))[3]
+    # what it learns from and how are in the key; the class its sample grids show is not
+    base = _generator(images)
+    variants = [base, *(dataclasses.replace(base, **change) for change in (
+        {"snapshots": (2,)}, {"diffaugment": True}, {"model": "vae"}, {"images": images + 1}))]
+    assert len({common._saved(run, g)[1] for g in variants}) == len(variants)
+    assert common._saved(run, dataclasses.replace(base, grid_label=3))[1] == \
+        common._saved(run, base)[1]
 
 
 def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_path,
@@ -143,6 +151,8 @@ def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_p
     trains again rather than reusing a half-trained generator."""
     run = _run(tmp_path)
     images = np.zeros((4, 8, 8, 1), np.uint8)
+    _, _, files, _ = common._saved(run, _generator(images))
+    paths.write_text(files["generator.key"], "other")  # one trained with other settings
 
     def killed(*a, **kw):
         raise KeyboardInterrupt
@@ -150,7 +160,7 @@ def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_p
     with pytest.raises(KeyboardInterrupt):
         common.train_generator(run, 0, "g", images)
     _, _, files, done = common._saved(run, _generator(images))
-    assert not done and not files["generator.key"].exists()
+    assert not done and not files["generator.key"].exists()  # nor the older generator's
 
 
 def test_label_rows_keep_each_generators_quality_beside_its_real_reference(tmp_path):
@@ -192,3 +202,49 @@ def test_set_fits_score_on_the_test_split_and_half_budget_only_the_anchor(tmp_pa
     assert np.array_equal(x_val, digits.x[sp.validation])
     assert np.array_equal(x_test, digits.x[sp.test])
     assert np.array_equal(y_test, common.encode(digits.y[sp.test], digits.classes))
+
+
+@pytest.mark.parametrize("on,saved_as", [("train", "oracle.keras"),
+                                         ("imbalanced", "labeller.keras")])
+def test_the_oracle_learns_its_part_validates_on_validation_and_scores_on_test(
+        tmp_path, monkeypatch, on, saved_as):
+    """The measuring oracle learns the training split, the tstr labeller the scenario's own
+    training set; both follow the validation split while training and report their accuracy
+    on the test split, which they never saw."""
+    from types import SimpleNamespace
+
+    from synthlib import classifiers
+
+    run = _run(tmp_path)
+    run.cfg.imbalance.per_class = 20
+    common.plain_splits(run)
+    ds, split = run.data(), run.split(0)
+    assert len(split.imbalanced) == 200 < len(split.train)
+    seen = {}
+
+    def fit_kept(path, name, x, y, n_classes, *a, validation, **kw):
+        seen.update(path=path, x=x, validation=validation[0])
+        return SimpleNamespace(), None
+    monkeypatch.setattr(classifiers, "fit_kept", fit_kept)
+    monkeypatch.setattr(classifiers, "predict_proba", lambda model, x: np.eye(10)[
+        np.full(len(x), 3)])  # calls every image a 3
+    _, _, accuracy = common.train_oracle(run, ds, split, 0, on=on)
+    assert seen["path"].name == saved_as
+    assert np.array_equal(seen["x"], ds.x[getattr(split, on)])
+    assert np.array_equal(seen["validation"], ds.x[split.validation])
+    assert accuracy == np.mean(ds.y[split.test] == 3) != np.mean(ds.y[split.validation] == 3)
+
+
+def test_02_shows_one_pair_of_networks_per_kind_of_generator(tmp_path):
+    """The networks 02 shows are built as each kind trains them: one pair per kind, the
+    conditional GAN's taking the label beside the noise, the VAE's decoder and encoder."""
+    run = _run(tmp_path)
+    images = np.zeros((4, 28, 28, 1), np.uint8)
+    kinds = {"dcgan": _generator(images), "cgan": _generator(images, np.arange(4) % 3),
+             "dcgan2": _generator(images), "vae": _generator(images, model="vae")}
+    shown = common.networks(run, [dataclasses.replace(g, name=n) for n, g in kinds.items()])
+    assert len(shown) == 6 and not any(k.startswith("dcgan2:") for k in shown)
+    conditional = [net for net in shown.values() if len(net.inputs) == 2]
+    assert len(conditional) == 2  # the conditional GAN's generator and discriminator
+    for net in conditional:  # each embeds the labels' three classes
+        assert {layer.input_dim for layer in net.layers if hasattr(layer, "input_dim")} == {3}
