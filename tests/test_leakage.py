@@ -136,6 +136,17 @@ class DarkIsFive(BrightIsFive):
         return super().__call__(1.0 - np.asarray(x))
 
 
+HISTORY = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+
+
+def synthetic_for_04(monkeypatch, run, images, need, history=HISTORY):
+    """The minority DCGAN's `images` as 03 saves them, and 04's classifiers made up: an
+    oracle that calls every image a 5, a filter that calls the bright ones 5s."""
+    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), history))
+    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), history))
+
+
 @pytest.mark.parametrize("filter_on", [False, True])
 def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path, filter_on):
     """Two oracles that disagree on every image (one calls the bright images 5s, the other
@@ -144,13 +155,11 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
     run, need = minority_dcgan_run(tmp_path, filter_on)
     images = np.zeros((3 * need, 28, 28, 1), np.uint8)
     images[1::3] = 255  # a third of them bright
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    synthetic_for_04(monkeypatch, run, images, need)
     monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
-    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
     masks, agreement = [], []
     for oracle in (BrightIsFive, DarkIsFive):
-        monkeypatch.setattr(labeling, "train_oracle", lambda *a, o=oracle: (o(10, 5), hist))
+        monkeypatch.setattr(labeling, "train_oracle", lambda *a, o=oracle: (o(10, 5), HISTORY))
         out = rebalance.label(run)[(0, "dcgan_minority")]
         masks.append(out["accepted"])
         agreement.append(out["summary"]["oracle_on_synthetic"]["label_agreement"])
@@ -171,7 +180,7 @@ def test_oracle_never_decides_what_enters_the_training_set(monkeypatch, tmp_path
         assert out["summary"]["oracle_on_synthetic"]["rejection_rate"] < 1.0
         # a filter that calls nothing a 5 accepts nothing
         run.cfg.label.filter_threshold = 0.5
-        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), hist))
+        monkeypatch.setattr(labeling, "train_filter", lambda *a: (FakeModel(10, 0), HISTORY))
         assert rebalance.label(run)[(0, "dcgan_minority")]["accepted"].sum() == 0
 
 
@@ -183,14 +192,11 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
     run, need = minority_dcgan_run(tmp_path, filter_on)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[::2] = 255  # every other image bright: the ones the filter accepts
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    synthetic_for_04(monkeypatch, run, images, need)
     measured = []
     monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
         measured.append(np.asarray(x)) or ({"frechet_distance": float(x.mean())},
                                            {"frechet_distance": 1.0})))
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
-    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
     out = rebalance.label(run)[(0, "dcgan_minority")]
     used = images[out["accepted"]]
     assert len(used) == need and np.array_equal(measured[0], used)
@@ -209,13 +215,10 @@ def test_before_and_after_the_filter_share_one_real_reference(monkeypatch, tmp_p
     run, need = minority_dcgan_run(tmp_path, True)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[:5] = 255  # five bright images: all the filter accepts
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    synthetic_for_04(monkeypatch, run, images, need)
     sizes = []
     monkeypatch.setattr(quality, "compare", lambda x, real_heldout, *a: sizes.append(
         min(a[5].samples, len(real_heldout), len(x))) or ({}, {}))
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
-    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
     out = rebalance.label(run)[(0, "dcgan_minority")]
     assert out["accepted"].sum() == 5 and sizes == [5, 5]
 
@@ -258,8 +261,7 @@ def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(m
     monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
         measured.append(np.asarray(x)) or ({"frechet_distance": float(x.mean())},
                                            {"frechet_distance": 1.0})))
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
+    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), HISTORY))
     out = rebalance.label(run)[(0, "dcgan_minority")]["summary"]
     assert np.array_equal(measured[0], pool[::3][:need])
     assert np.array_equal(measured[1], pool[:need])
@@ -393,12 +395,10 @@ def test_generator_quality_reads_held_out_real_images_never_the_test_split(monke
     its memorisation against the kept minority images the GAN learnt from; no test image."""
     run, need = minority_dcgan_run(tmp_path, False)
     ds, split = run.data(), run.split(0)
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"),
-             images=np.zeros((need, 28, 28, 1), np.uint8), n_needed=need)
-    hist = pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.3, 0.6]})
+    synthetic_for_04(monkeypatch, run, np.zeros((need, 28, 28, 1), np.uint8), need,
+                     history=pd.DataFrame({"epoch": [1, 2], "val_accuracy": [0.3, 0.6]}))
     seen = []
     monkeypatch.setattr(quality, "compare", lambda x, *a, **k: seen.append(a) or ({}, {}))
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
     summary = rebalance.label(run)[(0, "dcgan_minority")]["summary"]
     assert summary["oracle_validation_accuracy"] == 0.6  # where its training ended
     (heldout, pool, kept, *_), = seen
@@ -415,11 +415,8 @@ def test_gan_arms_train_on_the_images_the_filter_accepted_alone(monkeypatch, tmp
     run, need = minority_dcgan_run(tmp_path, True)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[1::2] = 255  # the filter accepts the bright half
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    synthetic_for_04(monkeypatch, run, images, need)
     monkeypatch.setattr(quality, "compare", lambda *a, **k: ({}, {}))
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
-    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
     rebalance.label(run)
     handed = {}
 
@@ -444,12 +441,9 @@ def test_04s_measures_reach_metrics_and_tables_under_their_own_names(monkeypatch
     ds, split = run.data(), run.split(0)
     images = np.zeros((2 * need, 28, 28, 1), np.uint8)
     images[::2] = 255
-    np.savez(run.path("synthetic.npz", 0, "dcgan_minority"), images=images, n_needed=need)
-    hist = pd.DataFrame({"epoch": [1], "val_accuracy": [0.5]})
+    synthetic_for_04(monkeypatch, run, images, need)
     monkeypatch.setattr(quality, "compare", lambda x, *a, **k: (
         {"frechet_distance": float(x.mean())}, {"frechet_distance": 1.0}))
-    monkeypatch.setattr(labeling, "train_oracle", lambda *a: (FakeModel(10, 5), hist))
-    monkeypatch.setattr(labeling, "train_filter", lambda *a: (BrightIsFive(10, 5), hist))
     labels = rebalance.label(run)
     m = pd.DataFrame(rebalance.label_rows(run)).set_index(["arm", "metric"])["value"]
     fives = np.mean(ds.y[split.test] == 5)  # the oracle calls everything a 5
