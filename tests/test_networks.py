@@ -53,6 +53,10 @@ def test_bfloat16_networks_compute_in_bfloat16_and_answer_in_float32():
     assert all(w.dtype == "float32" for w in g.weights)
     images = g(np.zeros((2, 16), "float32"))
     assert images.dtype == "float32" and d(images).dtype == "float32"
+    # a conditional discriminator's realness and class logits alike
+    _, d = networks.build_gan_networks("light_dcgan", 16, (28, 28, 1), n_classes=10,
+                                       precision="mixed_bfloat16")
+    assert [t.dtype for t in d([np.asarray(images), np.zeros(2, "int32")])] == ["float32"] * 2
 
 
 @pytest.mark.parametrize("shape", [(16, 12), (16, 5, 5, 3)])
@@ -92,6 +96,20 @@ def test_fused_batch_normalization_is_keras_batch_normalization(shape, precision
     close(ours(x, training=False), theirs(x, training=False))
 
 
+def test_a_frozen_fused_batch_normalization_normalises_as_keras_does():
+    """Frozen (trainable False), Keras's layer uses its moving statistics even in training
+    and leaves them be; the fused kernel must not take over there."""
+    import keras
+    ours, theirs = networks.BatchNormalization(), keras.layers.BatchNormalization()
+    x = np.random.default_rng(0).normal(2.0, 3.0, (16, 5, 5, 3)).astype("float32")
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.trainable = False
+    np.testing.assert_allclose(np.asarray(ours(x, training=True)),
+                               np.asarray(theirs(x, training=True)), rtol=1e-6, atol=1e-6)
+    assert np.array_equal(np.asarray(ours.moving_mean), np.zeros(3))
+
+
 def test_generators_keep_their_fused_layers_through_a_save(tmp_path):
     import keras
     g, _ = networks.build_gan_networks("light_dcgan", 8, (28, 28, 1))
@@ -104,13 +122,52 @@ def test_generators_keep_their_fused_layers_through_a_save(tmp_path):
                                np.asarray(g(z, training=True)), rtol=1e-6, atol=1e-6)
 
 
+PLAN_KEYS = ("units", "use_bias", "activation", "filters", "kernel_size", "strides",
+             "padding", "negative_slope", "rate", "target_shape", "pool_size")
+
+
+def layer_plan(model):
+    """Each layer's kind and the settings that decide what it computes, names and dtypes aside."""
+    return [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k in PLAN_KEYS})
+            for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
 def test_seed_dcgan_matches_the_seed_notebook():
+    """Layer for layer as seed 000 builds them (its final sigmoid is the loss's from_logits)."""
     g, d = networks.build_gan_networks("seed_dcgan", 100, (28, 28, 1))
-    convt = [l for l in g.layers if l.__class__.__name__ == "Conv2DTranspose"]
-    assert [(l.filters, l.strides[0], l.kernel_size[0]) for l in convt] == [
-        (128, 2, 5), (64, 2, 5), (32, 1, 5), (1, 1, 5)]
-    conv = [l for l in d.layers if l.__class__.__name__ == "Conv2D"]
-    assert [(l.filters, l.strides[0]) for l in conv] == [(32, 2), (64, 2), (128, 2), (256, 1)]
+
+    def convt(filters, stride):
+        return ("Conv2DTranspose", {"filters": filters, "kernel_size": (5, 5),
+                                    "strides": (stride, stride), "padding": "same",
+                                    "activation": "linear", "use_bias": True})
+
+    relu = [("BatchNormalization", {}), ("Activation", {"activation": "relu"})]
+    assert layer_plan(g) == [
+        ("Dense", {"units": 7 * 7 * 128, "activation": "linear", "use_bias": True}),
+        ("Reshape", {"target_shape": (7, 7, 128)}),
+        *relu, convt(128, 2), *relu, convt(64, 2), *relu, convt(32, 1), *relu, convt(1, 1),
+        ("Activation", {"activation": "sigmoid"})]
+    conv = [[("LeakyReLU", {"negative_slope": 0.2}),
+             ("Conv2D", {"filters": f, "kernel_size": (5, 5), "strides": (s, s),
+                         "padding": "same", "activation": "linear", "use_bias": True})]
+            for f, s in ((32, 2), (64, 2), (128, 2), (256, 1))]
+    assert layer_plan(d) == [*sum(conv, []), ("Flatten", {}),
+                             ("Dense", {"units": 1, "activation": "linear", "use_bias": True})]
+
+
+def test_the_oracle_s_network_is_the_one_rescore_writes_out_on_its_own():
+    """`make rescore` re-checks the report with keras.io's convnet written out independently;
+    synthlib's small CNN must be that same network for the comparison to mean anything."""
+    from synthlib.tools import rescore
+    assert layer_plan(networks.small_cnn((28, 28, 1), 10)) == layer_plan(
+        rescore.convnet((28, 28, 1), 10))
+
+
+@pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
+@pytest.mark.parametrize("shape", [(28, 32, 1), (30, 30, 1)])
+def test_gan_networks_refuse_images_they_cannot_draw(architecture, shape):
+    with pytest.raises(ValueError, match="square images with a side divisible by 4"):
+        networks.build_gan_networks(architecture, 16, shape)
 
 
 @pytest.mark.parametrize("name", sorted(networks.CLASSIFIERS))
@@ -122,8 +179,10 @@ def test_classifier_shapes(name):
 
 
 def test_seed_mlp_keeps_its_bottleneck():
+    """Seed 000's evaluation model as written: sigmoid 16, sigmoid 1, softmax."""
     m = networks.seed_mlp((28, 28, 1), 2)
-    assert [l.units for l in m.layers if hasattr(l, "units")] == [16, 1, 2]
+    assert [(l.units, l.get_config()["activation"]) for l in m.layers if hasattr(l, "units")] \
+        == [(16, "sigmoid"), (1, "sigmoid"), (2, "softmax")]
 
 
 def test_multiply_adds_counted_from_layer_shapes():
