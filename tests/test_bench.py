@@ -1,0 +1,197 @@
+"""`make bench`'s quality curves (synthlib/tools/quality_curve.py): what each generator learns
+from, what the measuring oracle reads, and that each point is what it says. The bench chooses
+the profiles' GAN budgets, so the test split stays out of it as it does out of model selection."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+from conftest import DIGITS_PARAMS
+from synthlib import classifiers, config, gan, quality
+from synthlib.tools import quality_curve
+
+
+def rows_of(images):
+    return {np.asarray(img).tobytes() for img in images}
+
+
+@pytest.fixture(scope="module")
+def watched():
+    """The digits scenario built with every image the oracle learns from or reads recorded."""
+    mp = pytest.MonkeyPatch()
+    seen = {"fit": [], "read": [], "batches": [], "sample": []}
+    fit, read = classifiers.fit, classifiers.predict_proba
+    batches, sample = gan.image_batches, gan.sample
+    mp.setattr(classifiers, "fit", lambda name, x, y, *a, **k:
+               seen["fit"].append((x, y)) or fit(name, x, y, *a, **k))
+    mp.setattr(classifiers, "predict_proba", lambda model, images, *a, **k:
+               seen["read"].append(np.asarray(images)) or read(model, images, *a, **k))
+    mp.setattr(gan, "image_batches", lambda images, *a, **k:
+               seen["batches"].append((images, *a)) or batches(images, *a, **k))
+    mp.setattr(gan, "sample", lambda *a, **k: seen["sample"].append(k) or sample(*a, **k))
+    scenario = quality_curve.Scenario(DIGITS_PARAMS, oracle_steps=20)
+    yield scenario, seen
+    mp.undo()
+
+
+def test_the_bench_oracle_learns_the_training_split_and_never_reads_the_test_split(watched):
+    s, seen = watched
+    ds, sp = s.ds, s.split
+    ((x, y),) = seen["fit"]
+    assert np.array_equal(x, ds.x[sp.train]) and np.array_equal(y, ds.y[sp.train])
+    five = sp.minority_class
+    assert np.array_equal(s.heldout, ds.x[sp.validation][ds.y[sp.validation] == five])
+    # the training minority's features; the held-out ones, read for agreement and in
+    # features; then the copies' draws, each read both ways
+    pool, *reference = seen["read"][:3]
+    copies = seen["read"][3:3 + 2 * quality_curve.DRAWS]
+    assert np.array_equal(pool, ds.x[sp.train][ds.y[sp.train] == five])
+    assert all(np.array_equal(r, s.heldout) for r in reference)
+    kept = rows_of(ds.x[sp.kept_minority])
+    assert all(len(c) == len(s.heldout) and rows_of(c) <= kept for c in copies)
+    assert not set().union(*map(rows_of, seen["read"])) & rows_of(ds.x[sp.test])
+    assert s.reference["frechet_distance"] > 0 and s.copy_ratio > 0
+
+
+def test_each_generator_learns_what_the_scenario_gives_it(watched):
+    s, _ = watched
+    ds, sp = s.ds, s.split
+    x, labels = s.training_set("dcgan_minority")
+    assert labels is None and np.array_equal(x, ds.x[sp.kept_minority])
+    x, labels = s.training_set("cgan_all_classes")
+    assert np.array_equal(x, ds.x[sp.imbalanced]) and np.array_equal(labels, ds.y[sp.imbalanced])
+
+
+@pytest.mark.parametrize("kind", ["dcgan_minority", "cgan_all_classes"])
+def test_a_curve_measures_minority_images_after_every_chunk(watched, kind, monkeypatch):
+    """One row per chunk of `every` steps: the clocks count training and grow; agreement
+    and the Fréchet distance are the means over DRAWS draws of n minority images, the ratio
+    to the one real-vs-real reference; the conditional GAN is asked for the minority class."""
+    s, seen = watched
+    distances = []
+    frechet = quality.frechet_distance
+    monkeypatch.setattr(quality, "frechet_distance",
+                        lambda a, b: distances.append(frechet(a, b)) or distances[-1])
+    seen["batches"].clear(), seen["sample"].clear(), seen["read"].clear()
+    cfg = dataclasses.replace(s.cfg.gan, batch_size=8)
+    table = quality_curve.curve(s, kind, cfg, steps=4, every=2)
+    assert list(table.step) == [2, 4] and set(table.generator) == {kind}
+    assert (table.cpu_seconds > 0).all() and table.cpu_seconds.is_monotonic_increasing
+    assert (table.wall_seconds > 0).all() and table.wall_seconds.is_monotonic_increasing
+    ((images, batch, seed, labels),) = seen["batches"]
+    want, want_labels = s.training_set(kind)
+    assert np.array_equal(images, want) and batch == 8 and seed == s.seed
+    assert (labels is None) if want_labels is None else np.array_equal(labels, want_labels)
+    n, draws = len(s.heldout), quality_curve.DRAWS
+    assert [k.get("label") for k in seen["sample"]] == \
+        [None if kind == "dcgan_minority" else s.minority] * 2
+    assert len(distances) == 2 * draws
+    np.testing.assert_allclose(table.frechet_distance,
+                               [np.mean(distances[:draws]), np.mean(distances[draws:])])
+    np.testing.assert_allclose(table.frechet_ratio,
+                               table.frechet_distance / s.reference["frechet_distance"])
+    # the oracle reads each draw of n once for agreement and once in its features
+    read = seen["read"]
+    assert [len(r) for r in read] == [n] * (4 * draws)
+    proba = [classifiers.predict_proba(s.oracle, r) for r in read[0:2 * draws:2]]
+    assert table.label_agreement.iloc[0] == pytest.approx(
+        np.mean([np.mean(p.argmax(1) == s.minority) for p in proba]))
+
+
+def test_time_to_quality_is_the_first_point_where_both_thresholds_hold():
+    import pandas as pd
+    table = pd.DataFrame({"step": [1, 2, 3, 4], "label_agreement": [0.99, 0.95, 0.96, 0.99],
+                          "frechet_ratio": [2.5, 2.0, 1.5, 1.0]})
+    hit = quality_curve.time_to_quality(table, config.ValidityConfig(label_agreement=0.95,
+                                                                     frechet_ratio=2.0))
+    assert hit.step == 2  # on the thresholds counts as reaching them
+
+
+def test_a_curve_trains_its_steps_and_keeps_measurement_off_the_clocks(watched, monkeypatch):
+    """`steps` updates in all, `every` between points; the clocks stop while a point is
+    measured (a clock that moves only while measuring leaves every point at zero)."""
+    import types
+    s, _ = watched
+    built = []
+    build = gan.build
+    monkeypatch.setattr(gan, "build", lambda *a, **k: built.append(build(*a, **k)) or built[-1])
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr(quality_curve, "time", types.SimpleNamespace(
+        perf_counter=lambda: clock.now, process_time=lambda: clock.now))
+    measure = s.measure_draws
+
+    def slow_measure(images):
+        clock.now += 100.0
+        return measure(images)
+
+    monkeypatch.setattr(s, "measure_draws", slow_measure)
+    table = quality_curve.curve(s, "dcgan_minority", dataclasses.replace(s.cfg.gan, batch_size=8),
+                                steps=6, every=2)
+    assert list(table.step) == [2, 4, 6]
+    assert int(built[0].g_optimizer.iterations) == 6
+    assert int(built[0].d_optimizer.iterations) == 6
+    assert (table.wall_seconds == 0).all() and (table.cpu_seconds == 0).all()
+
+
+def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, monkeypatch,
+                                                                     tmp_path):
+    """`make bench` on the digits scenario, speed left out: each curve of CURVES trained with
+    the scenario's own GAN settings but its architecture and precision, the first point at
+    the stated quality (or none), the thresholds it was judged by, and the figure."""
+    import json
+    from synthlib.tools import bench
+
+    s, seen = watched
+    monkeypatch.setattr(quality_curve, "Scenario", lambda: s)
+    monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
+    trained = []
+    curve = quality_curve.curve
+    monkeypatch.setattr(quality_curve, "curve", lambda scenario, kind, cfg, steps, every:
+                        trained.append((kind, cfg, steps, every))
+                        or curve(scenario, kind, cfg, steps, every))
+    # a scenario whose quality bar every point clears, then one none does
+    for agreement, ratio, reached in ((0.0, 1e9, True), (1.01, 0.0, False)):
+        monkeypatch.setattr(s.cfg, "validity", config.ValidityConfig(
+            label_agreement=agreement, frechet_ratio=ratio))
+        trained.clear()
+        out = tmp_path / f"{reached}" / "bench.json"
+        assert bench.main(["--quality-steps", "4", "--every", "2", "--out", str(out)]) == 0
+        result = json.loads(out.read_text())
+        assert [(k, c.architecture, c.precision) for k, c, _, _ in trained] == bench.CURVES
+        assert all(c == dataclasses.replace(s.cfg.gan, architecture=c.architecture,
+                                            precision=c.precision) and (steps, every) == (4, 2)
+                   for _, c, steps, every in trained)
+        names = [", ".join(c) for c in bench.CURVES]
+        assert list(result["time_to_quality"]) == names
+        if reached:
+            assert all(hit["step"] == 2 for hit in result["time_to_quality"].values())
+        else:
+            assert all(hit is None for hit in result["time_to_quality"].values())
+        assert result["quality_thresholds"] == {
+            "label_agreement": agreement, "frechet_ratio": ratio, "n": len(s.heldout),
+            "real_vs_real_frechet": s.reference["frechet_distance"],
+            "copy_of_training_images_ratio": s.copy_ratio}
+        assert len(result["quality_curves"]) == 2 * len(bench.CURVES)
+        assert result["device"].startswith(("CPU: ", "GPU: ")) and result["peak_rss_mib"] > 0
+        assert (out.parent / "bench_quality.png").stat().st_size > 0
+    # --quality-steps 0: speed alone
+    trained.clear()
+    out = tmp_path / "speed" / "bench.json"
+    assert bench.main(["--quality-steps", "0", "--out", str(out)]) == 0
+    assert not trained and "time_to_quality" not in json.loads(out.read_text())
+
+
+def test_interleaved_rates_take_each_subject_s_fastest_round_and_its_median(monkeypatch):
+    import types
+    from synthlib.tools import bench
+
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=lambda: clock.now))
+    durations = {"a": iter([4.0, 2.0, 8.0]), "b": iter([1.0, 1.0, 3.0])}
+
+    def run(name):
+        clock.now += next(durations[name])
+
+    rates = bench.interleaved_rates({name: lambda n=name: run(n) for name in "ab"}, steps=2,
+                                    rounds=3)
+    assert rates == {"a": pytest.approx((1.0, 0.5)), "b": pytest.approx((2.0, 2.0))}
