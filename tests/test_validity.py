@@ -225,3 +225,96 @@ def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
     assert exact.passed and exact.scope == "oracle"
     # a classifier's own accuracy on real_test is no oracle's
     assert validity.oracle_check(metric_rows({"real_test": [0.99]}, metric="accuracy"), cfg) == []
+
+
+def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
+    """The upper bound against no repair is a paired comparison (each seed's split and fit
+    against the same seed's), strictly beyond the spread; the arm that comes closest to
+    beating the upper bound is the one furthest past its own spread, not the highest mean;
+    the `below` arm has its own check and is not that arm."""
+    check = lambda values, floor=0.01: {  # noqa: E731
+        c.check.split(" on ")[0]: c for c in validity.anchor_checks(
+            metric_rows(values), "minority_f1", list(values),
+            config.ValidityConfig(spread_floor=floor))}
+    # the seeds move together: 0.05 ahead on each, though the seeds differ by 0.1
+    paired = check({"imbalanced": [0.85, 0.75, 0.65], "upper_bound": [0.90, 0.80, 0.70]})
+    assert paired["upper_bound beats imbalanced"].passed
+    # on the spread exactly is not beyond it (binary fractions: no rounding)
+    exact = check({"imbalanced": [0.5, 0.5], "upper_bound": [0.75, 0.75]}, floor=0.25)
+    assert not exact["upper_bound beats imbalanced"].passed
+    closest = check({"imbalanced": [0.70, 0.70, 0.70], "upper_bound": [0.80, 0.81, 0.82],
+                     "smote": [0.70, 1.00, 0.85],             # 0.04 ahead, spread 0.15: within
+                     "augmentation": [0.825, 0.835, 0.845]})  # 0.025 ahead, spread 0.01
+    beaten = closest["no arm beats upper_bound"]
+    assert not beaten.passed and "closest: augmentation" in beaten.detail
+    assert "closest: smote" in check({"imbalanced": [0.89, 0.89, 0.89],
+                                      "upper_bound": [0.90, 0.91, 0.92],
+                                      "smote": [0.80, 0.85, 0.90]})[
+        "no arm beats upper_bound"].detail
+    # level with the upper bound by exactly the spread still passes
+    level = check({"imbalanced": [0.25, 0.25], "upper_bound": [0.5, 0.5],
+                   "smote": [0.75, 0.75]}, floor=0.25)
+    assert level["no arm beats upper_bound"].passed
+
+
+@pytest.mark.parametrize("full, half, floor, converged", [
+    ([0.70, 0.70, 0.70], [0.90, 0.90, 0.90], 0.01, False),  # better at half: still moving
+    ([0.80, 0.90, 0.85], [0.82, 0.82, 0.82], 0.01, True),   # within the full fits' spread
+    ([0.75, 0.75], [0.5, 0.5], 0.25, True),                 # on the spread exactly
+])
+def test_convergence_is_half_the_steps_within_the_full_fits_seed_spread(full, half, floor,
+                                                                        converged):
+    rows = metric_rows({"upper_bound": full, "upper_bound:half_budget": half})
+    (check,) = validity.convergence_checks(rows, "minority_f1",
+                                           config.ValidityConfig(spread_floor=floor))
+    assert check.passed == converged
+    assert check.measured == pytest.approx(abs(sum(full) / len(full) - sum(half) / len(half)))
+
+
+def test_the_generator_checks_read_the_oracle_s_rows_alone_and_pass_on_the_threshold():
+    """Only the measuring oracle's rows are the generator's quality (the filter measures on
+    its own rows); agreement exactly at the threshold passes."""
+    cfg = config.ValidityConfig(label_agreement=0.75, frechet_ratio=2.0)
+    oracle = pd.concat([
+        metric_rows({"dcgan_minority": [0.75] * 2}, classifier="oracle",
+                    metric="label_agreement"),
+        metric_rows({"dcgan_minority": [20.0] * 2, "dcgan_minority:real": [10.0] * 2},
+                    classifier="oracle", metric="frechet_distance")])
+    others = pd.concat([
+        metric_rows({"dcgan_minority": [0.0] * 2}, classifier="filter",
+                    metric="label_agreement"),
+        metric_rows({"dcgan_minority": [500.0] * 2}, classifier="filter",
+                    metric="frechet_distance")])
+    for rows in (oracle, pd.concat([oracle, others])):
+        agreement, frechet = validity.generator_checks(rows, ["dcgan_minority"], cfg)
+        assert agreement.passed and agreement.measured == 0.75
+        assert frechet.passed and frechet.measured == 2.0
+
+
+def test_convergence_is_checked_for_the_classifiers_that_scored_half_way_only():
+    rows = pd.concat([metric_rows({"upper_bound": [0.9] * 2, "upper_bound:half_budget": [0.9] * 2}),
+                      metric_rows({"upper_bound": [0.9] * 2}, classifier="seed_mlp")])
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig())
+    assert check.scope == "small_cnn" and check.passed
+
+
+def test_failures_come_first_and_a_check_for_all_withholds_every_verdict():
+    checks = [validity.Check("a", "small_cnn", 1.0, ">= 0.5", True, ""),
+              validity.Check("b", "all", 0.1, ">= 0.5", False, ""),
+              validity.Check("c", "oracle", 1.0, ">= 0.5", True, ""),
+              validity.Check("d", "dcgan_minority", 3.0, "<= 2.0", False, "")]
+    assert list(validity.table(checks).check) == ["b", "d", "a", "c"]
+    assert list(validity.table(checks).passed) == ["FAIL", "FAIL", "pass", "pass"]
+    assert validity.failing_for(checks, "small_cnn") == "b (all) 0.100, needs >= 0.5"
+    assert "d (dcgan_minority) 3.000, needs <= 2.0" in validity.failing_for(checks,
+                                                                          "dcgan_minority")
+
+
+def test_the_banner_is_red_when_a_check_fails_green_when_all_pass_and_escapes_its_text():
+    passed = validity.Check("agreement", "oracle", 1.0, ">= 0.5", True, "")
+    failed = validity.Check("Fréchet distance / real-vs-real", "dcgan_minority", 3.0,
+                            "<= 2.0", False, "a & b")
+    red, green = validity.banner_html([passed, failed]), validity.banner_html([passed])
+    assert "#a11" in red and "#1a6b2a" not in red
+    assert "#1a6b2a" in green and "#a11" not in green
+    assert "needs &lt;= 2.0 [a &amp; b]" in red and "<= 2.0" not in red
