@@ -94,3 +94,48 @@ def test_take_per_class_names_its_key_when_a_class_has_too_few(digits):
     with pytest.raises(imbalance.ImbalanceError,
                        match=f"bias.counts = {have + 1}: class 1 has only {have}"):
         imbalance.take_per_class(digits.y, pool, {1: have + 1}, 0, "bias.counts")
+
+
+@pytest.mark.parametrize("fractions", [(0.1, 0.2), (0.25, 0.05)])
+def test_each_part_has_its_fraction_of_every_class(digits, fractions):
+    """Stratified to the image: each class splits in the parts' proportions, within one image."""
+    validation, test = fractions
+    cfg = config.SplitConfig(validation_fraction=validation, test_fraction=test)
+    for split in (imbalance.make_split(digits.y, cfg, config.ImbalanceConfig(minority_class=5),
+                                       0),
+                  imbalance.make_plain_split(digits.y, cfg, 0)):
+        for part, share in (("train", 1 - validation - test), ("validation", validation),
+                            ("test", test)):
+            for c in range(10):
+                n = np.sum(digits.y == c)
+                assert abs(np.sum(digits.y[getattr(split, part)] == c) - share * n) <= 1, (
+                    part, c)
+
+
+def test_the_kept_count_rounds_to_the_nearest_image(digits):
+    n = np.sum(digits.y[make(digits.y).train] == 5)
+    for kept in (2.6, 2.4):  # images: the fraction asks for 2.6, then 2.4
+        assert len(make(digits.y, kept=kept / n).kept_minority) == round(kept)
+
+
+def test_another_seed_keeps_other_minority_images_and_holds_out_others(digits):
+    """The kept images are drawn at random with the split's seed, not the first in order."""
+    a, b = make(digits.y, seed=3), make(digits.y, seed=4)
+    assert not np.array_equal(a.validation, b.validation)
+    assert not np.array_equal(a.kept_minority, b.kept_minority)
+    for s in (a, b):
+        first = s.train[digits.y[s.train] == 5][:len(s.kept_minority)]
+        assert not np.array_equal(s.kept_minority, first)
+
+
+def test_counts_name_each_part_s_minority_and_majority():
+    y = np.repeat(np.arange(4), 20)
+    s = imbalance.make_split(y, config.SplitConfig(), config.ImbalanceConfig(
+        minority_class=2, kept_fraction=0.25), 0)
+    rows = {r["part"]: r for r in s.counts(y)}
+    assert list(rows) == ["train", "imbalanced", "validation", "test"]
+    # 20 of each class: 14, 2 and 4 of the minority in train, validation and test; the
+    # scenario keeps a quarter of the 14 (3.5, to the even 4) and every majority image
+    assert [rows[p]["minority"] for p in rows] == [14, 4, 2, 4]
+    assert rows["imbalanced"]["majority"] == rows["train"]["majority"] > 0
+    assert all(r["images"] == r["minority"] + r["majority"] for r in rows.values())
