@@ -33,10 +33,10 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     return mark_best(strings, means.drop(index=[r for r in references if r in means.index]))
 
 
-def mark_best(strings, values, higher_is_better=True):
-    """A Styler of `strings` with the best of `values` in each column in bold; `.best` maps
-    each column to its best row (for the Markdown copy)."""
-    best = values.idxmax() if higher_is_better else values.idxmin()
+def mark_best(strings, values):
+    """A Styler of `strings` with the highest of `values` in each column in bold; `.best`
+    maps each column to its best row (for the Markdown copy)."""
+    best = values.idxmax()
 
     def bold(column):
         return ["font-weight: bold" if i == best.get(column.name) else "" for i in column.index]

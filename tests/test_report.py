@@ -37,25 +37,34 @@ def test_a_failed_oracle_check_withholds_every_gan_verdict():
 
 
 def test_headline_shows_one_seed_without_a_spread():
-    m = metric_rows({"imbalanced": [0.5], "smote": [0.75]})
-    assert report.headline(m).data["small_cnn"].tolist() == ["0.500", "0.750"]
+    """... and the evaluators alone: the oracle measures, it is no column of the headline."""
+    m = pd.concat([metric_rows({"imbalanced": [0.5], "smote": [0.75]}),
+                   metric_rows({"smote": [0.99]}, classifier="oracle")])
+    table = report.headline(m).data
+    assert list(table.columns) == ["small_cnn"]
+    assert table["small_cnn"].tolist() == ["0.500", "0.750"]
 
 
 def test_scores_table_is_the_mean_and_std_over_seeds_of_the_evaluators_only():
     """Three seeds (the median would differ from the mean); the oracle's rows, whose arms may
     share a generator's name, are no evaluator's scores."""
-    m = pd.concat([metric_rows({"imbalanced": [0.1, 0.2, 0.6], "dcgan_minority": [0.5, 0.5, 0.5]}),
+    m = pd.concat([metric_rows({"dcgan_minority": [0.5, 0.5, 0.5], "imbalanced": [0.1, 0.2, 0.6]}),
                    metric_rows({"dcgan_minority": [0.97] * 3}, classifier="oracle",
                                metric="label_agreement")])
     table = report.scores_table(m)
     assert list(table.columns) == ["minority_f1"]
+    # rows in the arms' own order (classic arms first), whatever the order of metrics.csv
+    assert list(table.index) == [("small_cnn", "imbalanced"), ("small_cnn", "dcgan_minority")]
     assert table["minority_f1"].to_dict() == {("small_cnn", "imbalanced"): "0.300 ± 0.265",
                                               ("small_cnn", "dcgan_minority"): "0.500 ± 0.000"}
 
 
 def test_quality_table_averages_over_seeds():
-    q = metric_rows({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},
-                    classifier="oracle", metric="frechet_distance")
+    q = pd.concat([
+        metric_rows({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},
+                    classifier="oracle", metric="frechet_distance"),
+        # the oracle's own accuracy is no generator's quality
+        metric_rows({"real_test": [0.99, 0.98]}, classifier="oracle", metric="accuracy")])
     table = report.quality_table(q)["frechet_distance"]
     assert table.to_dict() == {("cgan_all_classes", "synthetic"): 30.0,
                                ("cgan_all_classes", "real (reference)"): 12.0}
@@ -94,6 +103,8 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     for name, checks in (("a", good), ("b", bad)):
         runs[name] = run = _recorded_run(tmp_path, name)
         (run.reports / "06_writeup.html").write_text("")
+        (run.reports / "rescore.html").write_text("")  # no stage's page: not linked
+        run.cfg.description = "GANs <b>against</b> oversampling & co."
         summary = report.write_summary(run, m, checks)
         assert summary["conclusive"] is (checks is good)
         saved = json.loads((run.reports / "summary.json").read_text())
@@ -106,6 +117,29 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     for part, name in ((a, "a"), (b, "b")):
         assert f'href="{name}/06_writeup.html"' in part and f'href="{name}/metrics.csv"' in part
         assert "0.710 ± 0.010" in part  # the headline table: the GAN arm's cell
+        assert "rescore" not in part
+        assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
+
+
+def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
+    """A score taken half-way through a fit (arm `<arm>:half_budget`) is a convergence check,
+    never a contender for the best training set."""
+    m = metric_rows({"real": [0.90, 0.92], "real:half_budget": [0.95, 0.96],
+                     "augmentation": [0.85, 0.86]}, metric="accuracy")
+    (text,) = report.verdict_sentences(m, pd.DataFrame(), "accuracy", exclude=())
+    assert "the best training set on accuracy is **real** (0.910, 2 seed(s))" in text
+
+
+def test_the_manifest_says_when_the_code_had_uncommitted_changes(monkeypatch):
+    import subprocess
+    import types
+
+    for status, want in (("", "abc1234"), (" M synthlib/gan.py\n",
+                                           "abc1234+uncommitted changes")):
+        monkeypatch.setattr(subprocess, "run", lambda args, status=status, **k:
+                            types.SimpleNamespace(stdout="abc1234\n" if "rev-parse" in args
+                                                  else status))
+        assert report._git_commit() == want
 
 
 def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries(tmp_path):
