@@ -69,8 +69,12 @@ def test_the_code_digest_follows_what_the_code_does_not_its_comments(tmp_path):
     assert digest(plain) == digest(reworded)
     # a string after the first statement is code, not a docstring
     for changed in (plain.replace("2 * x", "3 * x"), plain.replace("x):", "x, y=0):"),
-                    plain.replace("# why", "\n        'dead string'")):
+                    plain.replace("# why", "\n        'dead string'"),
+                    # a first statement that is an expression but no string is code too
+                    plain.replace('"""Doubles."""', "print(x)")):
         assert digest(changed) != digest(plain)
+    printing = plain.replace('"""Doubles."""', "print(x)")
+    assert digest(printing) != digest(printing.replace("print(x)", "print(-x)"))
     assert digest(plain, "x = 1\n") != digest(plain, "x = 2\n") != digest(plain)
 
 
@@ -86,12 +90,18 @@ def test_artefacts_go_under_build_experiment_profile_and_reports_experiment(tmp_
     monkeypatch.setattr(runs, "REPORTS_DIR", tmp_path / "reports")
     run = Run(DIGITS_PARAMS, "smoke")
     assert run.dir == tmp_path / "build" / run.experiment / "smoke"
+    assert Run(DIGITS_PARAMS, "quick").seeds == [0, 1]  # every seed of the profile
     assert run.reports == tmp_path / "reports" / run.experiment
     # one folder per seed, and under it one per generator: seeds never share a file
     assert run.path("split.npz") == run.dir / "split.npz"
     assert run.path("split.npz", 1) == run.dir / "seed1" / "split.npz"
     assert run.path("g.keras", 0, "dcgan_minority") == run.dir / "seed0" / "dcgan_minority" / \
         "g.keras"
+    # numpy's numbers and arrays go to JSON as the Python numbers they are
+    run.save_json("counts.json", {"n": np.int64(3), "share": np.float32(0.5),
+                                  "per_class": np.array([1, 2])})
+    saved = run.load_json("counts.json")
+    assert saved == {"n": 3, "share": 0.5, "per_class": [1, 2]} and type(saved["n"]) is int
 
 
 def test_later_stages_refuse_data_that_changed_since_the_split(tmp_path):
