@@ -78,3 +78,28 @@ def test_a_training_after_a_resumed_one_starts_from_its_first_step(monkeypatch, 
     classifiers.fit("seed_mlp", x, y, 2, 6, 32, 0, chunks=3, backup_dir=tmp_path / "b")  # resumes
     model, history = classifiers.fit("seed_mlp", x, y, 2, 6, 32, 1, chunks=3)
     assert list(history.step) == [2, 4, 6] and int(model.optimizer.iterations) == 6
+
+
+def tiny(units):
+    import keras
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units)])
+    model.compile("adam", "mse")
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def test_a_key_that_misses_a_shape_stops_rather_than_mixes_two_models():
+    compiled.fit(tiny(2), "dense", lambda: tiny(2), lambda m: None)
+    with pytest.raises(ValueError, match="the key misses something that shapes the model"):
+        compiled.fit(tiny(4), "dense", lambda: tiny(4), lambda m: None)
+
+
+def test_building_the_kept_model_leaves_the_initialisers_random_state_alone():
+    """Keras seeds unseeded initialisers from Python's `random`: building the kept model the
+    first time must not move it, or the models built after it would start elsewhere."""
+    import random
+    random.seed(1)
+    model = tiny(2)
+    before = random.getstate()
+    compiled.fit(model, "dense", lambda: (random.random(), tiny(2))[1], lambda m: None)
+    assert random.getstate() == before
