@@ -104,3 +104,36 @@ def test_generators_train_alike_on_one_worker_or_two(monkeypatch, tmp_path, caps
     again = common.train_all(run, generators)  # trained: read back here, nothing trains
     assert capsys.readouterr().out.count("already trained, reused") == len(generators)
     assert again.keys() == trained["2"].keys()
+
+
+def test_workers_follow_the_cores_the_setting_and_the_chains(monkeypatch):
+    """Unset, one worker per core; a stage's share of the cores never exceeds the workers."""
+    from synthlib import pipeline
+    monkeypatch.delenv("SYNTHLIB_WORKERS", raising=False)
+    monkeypatch.setattr(pipeline, "cores", lambda: 3)
+    assert workers.most() == 3
+    monkeypatch.setattr(pipeline, "fair_share", lambda chains: 8)
+    assert workers.free_cores() == 3
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
+    assert workers.free_cores() == 2
+    monkeypatch.setattr(pipeline, "fair_share", lambda chains: 0)
+    assert workers.free_cores() == 1
+
+
+@pytest.mark.parametrize("setting, jobs", [("0", 3), ("2", 1)])
+def test_no_workers_or_one_job_run_here_printing_as_they_go(monkeypatch, tmp_path, capsys,
+                                                           setting, jobs):
+    monkeypatch.setenv("SYNTHLIB_WORKERS", setting)
+    said = []
+    out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(jobs)],
+                      announce=lambda i, text: said.append(text))
+    assert {pid for pid, *_ in out} == {os.getpid()}
+    assert capsys.readouterr().out == "".join(f"job{i} ran\n" for i in range(jobs))
+    assert not said
+
+
+def test_a_job_starts_even_when_no_core_is_free(monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
+    out = workers.run(meet, [(tmp_path, "a"), (tmp_path, "b")], slots=lambda: 0,
+                      announce=lambda i, text: None)
+    assert [ended for *_, ended, _ in out] == [[], ["a"]]
