@@ -38,6 +38,21 @@ def digits_split(digits):
                                 config.ImbalanceConfig(minority_class=5, kept_fraction=0.2), 0)
 
 
+def rows_of(images):
+    """The images as a set of their bytes: which images a set holds, whatever their order."""
+    return {np.asarray(img).tobytes() for img in images}
+
+
+def record_frechet(monkeypatch):
+    """Every Fréchet distance computed through synthlib.quality, in order, in the list
+    returned (the values are computed as usual)."""
+    from synthlib import quality
+    distances, frechet = [], quality.frechet_distance
+    monkeypatch.setattr(quality, "frechet_distance",
+                        lambda a, b: distances.append(frechet(a, b)) or distances[-1])
+    return distances
+
+
 def metric_rows(values, classifier="small_cnn", metric="minority_f1"):
     """metrics.csv's tidy rows from {arm: [value per seed]}."""
     return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,

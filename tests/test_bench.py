@@ -6,13 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import DIGITS_PARAMS
-from synthlib import classifiers, config, gan, quality
+from conftest import DIGITS_PARAMS, record_frechet, rows_of
+from synthlib import classifiers, config, gan
 from synthlib.tools import quality_curve
-
-
-def rows_of(images):
-    return {np.asarray(img).tobytes() for img in images}
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +64,7 @@ def test_a_curve_measures_minority_images_after_every_chunk(watched, kind, monke
     and the Fréchet distance are the means over DRAWS draws of n minority images, the ratio
     to the one real-vs-real reference; the conditional GAN is asked for the minority class."""
     s, seen = watched
-    distances = []
-    frechet = quality.frechet_distance
-    monkeypatch.setattr(quality, "frechet_distance",
-                        lambda a, b: distances.append(frechet(a, b)) or distances[-1])
+    distances = record_frechet(monkeypatch)
     seen["batches"].clear(), seen["sample"].clear(), seen["read"].clear()
     cfg = dataclasses.replace(s.cfg.gan, batch_size=8)
     table = quality_curve.curve(s, kind, cfg, steps=4, every=2)

@@ -5,15 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS
+from conftest import DIGITS_PARAMS, rows_of
 from synthlib import classifiers, evaluation, gan, labeling, quality
 from synthlib.studies import rebalance
 from synthlib.config import Config
 from synthlib.runs import Run
-
-
-def rows_of(images):
-    return {img.tobytes() for img in images}
 
 
 def test_gan_sees_only_the_kept_minority_images(digits, digits_split):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS, ROOT
+from conftest import DIGITS_PARAMS, ROOT, rows_of
 from synthlib import pipeline
 from synthlib.imbalance import Split
 
@@ -92,10 +92,10 @@ def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
     cfg = load(DIGITS_PARAMS, "smoke")
     ds = load_data(cfg.data)
     split = Split.load(build / "seed0" / "split.npz")
-    test_rows = {img.tobytes() for img in ds.x[split.test]}
+    test_rows = rows_of(ds.x[split.test])
     for path in (build / "seed0").rglob("synthetic.npz"):
         with np.load(path) as f:
-            assert not test_rows & {img.tobytes() for img in f["images"]}
+            assert not test_rows & rows_of(f["images"])
     log = "\n".join(o.get("text", "") for c in nbformat.read(build / "02_train_gan.ipynb", 4).cells
                     for o in c.get("outputs", []))
     assert f"on {len(split.kept_minority)} images" in log

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from conftest import rows_of
 from synthlib import classifiers, quality
 from synthlib.config import QualityConfig
 
@@ -59,8 +60,7 @@ def test_compare_reads_the_real_distance_to_the_training_images_from_held_out_re
     expected = np.median(quality.nearest_distances(reference, training))
     assert all(median == pytest.approx(expected) for _, median in calls)
     # a copy of the training images is measured at the same n as each draw
-    rows = {i.tobytes() for i in training}
-    copies = [x for x in featured if all(i.tobytes() in rows for i in x)]
+    copies = [x for x in featured if rows_of(x) <= rows_of(training)]
     assert [len(x) for x in copies] == [30, 30, 30]
     assert synth_q["training_images_frechet"] > 0
 
@@ -116,11 +116,10 @@ def test_compare_reads_both_sides_at_one_n_the_reference_from_held_out_real(monk
     synth_q, real_q = quality.compare(synthetic, heldout, pool, training, None, 5, 0.5,
                                       QualityConfig(samples=30, draws=3), seed=0)
     *draws, reference = seen
-    rows = lambda x: {i.tobytes() for i in x}  # noqa: E731
     assert [len(d) for d in draws] == [30, 30, 30] and len(reference) == 30
-    assert set.union(*map(rows, draws)) <= rows(synthetic)
-    assert len(set.union(*map(rows, draws))) == 90  # disjoint
-    assert rows(reference) <= rows(heldout)
+    assert set.union(*map(rows_of, draws)) <= rows_of(synthetic)
+    assert len(set.union(*map(rows_of, draws))) == 90  # disjoint
+    assert rows_of(reference) <= rows_of(heldout)
     assert all(np.array_equal(p, pool.reshape(80, -1)) for p in pooled)
     assert synth_q["images"] == real_q["images"] == 30
 

@@ -6,15 +6,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from conftest import DIGITS_PARAMS
+from conftest import DIGITS_PARAMS, record_frechet, rows_of
 from synthlib import evaluation
 from synthlib.runs import Run
 from synthlib.studies import rebalance
 from synthlib.tools import rescore
-
-
-def rows_of(images):
-    return {np.asarray(img).tobytes() for img in images}
 
 
 @pytest.fixture
@@ -71,10 +67,7 @@ def test_generators_are_read_by_a_classifier_of_the_training_split_against_the_t
              generated=generated)
     np.savez(run.path("labels.npz", 0, "dcgan_minority"), accepted=accepted)
 
-    from synthlib import quality
-    distances, frechet = [], quality.frechet_distance
-    monkeypatch.setattr(quality, "frechet_distance",
-                        lambda a, b: distances.append(frechet(a, b)) or distances[-1])
+    distances = record_frechet(monkeypatch)
     table = rescore.generator_quality(run, epochs=1, draws=2)
 
     (trained,) = spy["fit"]
