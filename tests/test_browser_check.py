@@ -1,8 +1,12 @@
 """synthlib.tools.browser_check on tiny fake report folders: a good one passes and leaves screenshots,
-a blank figure and an error output fail. The browser cases need Debian's chromium."""
+a blank figure and an error output fail, and one bad page trips every other rule and note.
+The browser cases need Debian's chromium."""
 import base64
+import functools
+import http.server
 import io
 import os
+import threading
 
 import pytest
 from PIL import Image
@@ -110,3 +114,92 @@ def test_missing_browser_or_folder_is_a_usage_error(tmp_path, capsys):
     make_reports(tmp_path / "r")
     assert browser_check.main([str(tmp_path / "r"), "--chromium", str(tmp_path / "no")]) == 2
     assert "no Chromium" in capsys.readouterr().err
+
+
+def test_data_uris_pages_and_merged_notes(tmp_path):
+    assert browser_check._data_uri_bytes("data:text/plain,a%20b%FF") == b"a b\xff"
+    assert browser_check._data_uri_bytes("data:image/png;base64,AAE=") == b"\x00\x01"
+    make_reports(tmp_path)
+    (tmp_path / "exp" / (browser_check.PROBE_PREFIX + "01_x.html")).write_text("left over")
+    (tmp_path / "shots").mkdir()
+    (tmp_path / "shots" / "old.html").write_text("not a report")
+    pages = browser_check.find_pages(tmp_path, skip=[tmp_path / "shots"])
+    assert [p.relative_to(tmp_path).as_posix() for p in pages] == ["exp/01_x.html", "index.html"]
+    one = browser_check.PageResult("a.html", notes=["JS error: x", "JS error: x", "tex"])
+    two = browser_check.PageResult("b.html", notes=["tex"])
+    assert browser_check.summarize_notes([one, two]) == ["JS error: x  [a.html]", "tex  [2 pages]"]
+
+
+class _Recorded(http.server.SimpleHTTPRequestHandler):
+    requests = []
+
+    def log_message(self, *args):
+        self.requests.append(self.path)
+
+
+@needs_chromium
+def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
+    """Each failure rule and note, and the offline guarantee: the page asks a server on this
+    machine for an image, and the server must never hear of it."""
+    reports = make_reports(tmp_path / "reports")
+    png = png_data_uri()
+    (tmp_path / "outside.png").write_bytes(base64.b64decode(png.split(",")[1]))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Recorded, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    local_url = f"http://127.0.0.1:{server.server_address[1]}/outside.png"
+    svg = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='40' height='30'"
+           "%3E{}%3C/svg%3E")
+    white = svg.format("%3Crect width='40' height='30' fill='white'/%3E")
+    (reports / "exp" / "02_bad.html").write_text(f"""<!doctype html><html><head>
+<title>bad</title><script>throw new Error("kaput")</script>
+<script src="missing.js"></script><script src="https://cdn.example.com/lib.js"></script>
+<script src=""></script>
+<style>body {{ background-image: url(https://cdn.example.com/bg.png) }}</style></head>
+<body><h1>bad</h1><p>$$x^2$$</p>
+<p><a href="#top">top</a> <a href="nope.html">nope</a> <a href="../../elsewhere.html">away</a></p>
+<img src="../../outside.png"> <img src="{(tmp_path / 'outside.png').as_uri()}">
+<img src="{png}" style="width:0"> <img src="{white}"> <img src="{svg.format('')}">
+<img src="{local_url}">
+<div class="output_error"><pre>something went wrong</pre></div>
+<div id="papermill-error-cell">An exception was raised</div>
+<div style="width:2000px">wide</div><div style="height:20000px">tall</div></body></html>""")
+    (reports / "exp" / "03_empty.html").write_text(
+        "<!doctype html><html><head><title>e</title></head><body></body></html>")
+    try:
+        assert browser_check.main([str(reports)]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    out = capsys.readouterr().out
+    assert _Recorded.requests == [], "Chromium reached a server: not offline"
+    lines = out.splitlines()
+    bad = next(ln for ln in lines if ln.startswith("FAIL  exp/02_bad.html: "))
+    assert set(bad.split(": ", 1)[1].split("; ")) == {
+        "error output: something went wrong",
+        "papermill error banner (#papermill-error-cell)",
+        "image 1 (../outside.png) not rendered (naturalWidth x naturalHeight = 0x0)",
+        "image 3 laid out 0x0 px",
+        "image 4 (40x30) is blank: a single colour",
+        "image 5 (40x30) is blank: fully transparent",
+        f"image 6 ({local_url}) not rendered (naturalWidth x naturalHeight = 0x0)",
+        "local script failed to load (missing): exp/missing.js",
+        # the copy is checked, so a file beside the reports folder is not there
+        "local img failed to load (outside the reports folder): ../outside.png",
+        f"img loads a file outside the reports folder: {tmp_path / 'outside.png'}",
+        "broken link: exp/nope.html",  # and not the page's own #top
+        "link leaves the reports folder: ../elsewhere.html",
+        "page is 2008 px wide: wider than the 1280 px window (horizontal scrolling)",
+    }, bad
+    assert ("FAIL  exp/03_empty.html: page body is empty; screenshot is blank: a single colour "
+            "(255, 255, 255)") in lines
+    notes = [ln.strip() for ln in lines[lines.index("notes:") + 1:]]
+    for note in ("remote script failed offline: https://cdn.example.com/lib.js",
+                 f"remote img failed offline: {local_url}",
+                 "remote resource requested: https://cdn.example.com/bg.png",
+                 "page text holds TeX but MathJax did not load: shown as raw TeX",
+                 "<script> with an empty src/href",
+                 "screenshot cut at 16384 of "):
+        assert any(n.startswith(note) and n.endswith("[exp/02_bad.html]") for n in notes), note
+    assert any(n.startswith("JS error: Uncaught Error: kaput") for n in notes), notes
+    assert "2/4 pages OK; 2 failed" in lines
