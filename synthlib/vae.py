@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers, ops
 
-from synthlib import compiled, gan, networks
+from synthlib import compiled, gan, networks, progress
 
 DECODER_NAME = "vae_decoder"
 
@@ -104,8 +104,8 @@ def train(images, gan_cfg, seed, backup_dir=None):
     model = build(gan_cfg, images.shape[1:], seed)
     per = min(gan_cfg.log_every, gan_cfg.steps)
     epochs = -(-gan_cfg.steps // per)
-    grid, log, callbacks = gan.progress_callbacks(gan_cfg, per, epochs, seed, backup_dir,
-                                                  normal=True)
+    grid, log, callbacks = progress.callbacks(gan_cfg, per, epochs, seed, backup_dir,
+                                              normal=True)
     print(f"training a VAE (decoder: {gan_cfg.architecture} generator) on {len(images)} "
           f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
     with warnings.catch_warnings():
@@ -113,10 +113,10 @@ def train(images, gan_cfg, seed, backup_dir=None):
         compiled.fit(model, gan.compiled_key("vae", gan_cfg, images.shape[1:]),
                      lambda: _assemble(gan_cfg, images.shape[1:], seed),
                      lambda m: m.fit(gan.image_batches(images, gan_cfg.batch_size, seed)
-                                     .skip(gan.steps_done(backup_dir, per)),
+                                     .skip(progress.steps_done(backup_dir, per)),
                                      epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
                                      verbose=0, shuffle=False))
-    gan.drop_backup(backup_dir)
+    progress.drop_backup(backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
 
 

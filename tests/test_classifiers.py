@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import classifiers, config, evaluation, gan
+from synthlib import classifiers, config, evaluation, progress
 
 
 def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, capsys):
@@ -13,7 +13,7 @@ def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, 
     whole, whole_history = classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3,
                                            callbacks=[halfway])
     kept = tmp_path / "b" / "half_budget.npy"
-    with ctrl_c_after(monkeypatch, gan.LogLine, 2):  # past the half-budget step's checkpoint
+    with ctrl_c_after(monkeypatch, progress.LogLine, 2):  # past the half-budget step's checkpoint
         classifiers.fit("small_cnn", x, y, 2, 15, 64, 0, chunks=3, backup_dir=tmp_path / "b",
                         callbacks=[classifiers.ProbabilitiesAt(digits.x[300:350], 10, 5, kept)])
     capsys.readouterr()
@@ -104,7 +104,7 @@ def test_a_kept_classifier_is_trained_once_for_the_same_inputs(monkeypatch, tmp_
         *a, **k))
     kept = lambda steps=6, images=x: classifiers.fit_kept(  # noqa: E731
         path, "small_cnn", images, y, 10, steps, 32, 0, chunks=3, validation=val)
-    with ctrl_c_after(monkeypatch, gan.LogLine, 1):
+    with ctrl_c_after(monkeypatch, progress.LogLine, 1):
         kept()
     model, history = kept()  # resumed after its second chunk
     assert len(calls) == 2 and list(history.step) == [2, 4, 6]

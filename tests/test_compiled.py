@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import classifiers, compiled, config, gan, vae
+from synthlib import classifiers, compiled, config, gan, progress, vae
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def test_models_of_different_shapes_are_not_shared(digits):
 def test_a_training_after_a_resumed_one_starts_from_its_first_step(monkeypatch, tmp_path,
                                                                      digits):
     x, y = digits.x[:300], (digits.y[:300] == 5).astype("int64")
-    with ctrl_c_after(monkeypatch, gan.LogLine, 1):
+    with ctrl_c_after(monkeypatch, progress.LogLine, 1):
         classifiers.fit("seed_mlp", x, y, 2, 6, 32, 0, chunks=3, backup_dir=tmp_path / "b")
     classifiers.fit("seed_mlp", x, y, 2, 6, 32, 0, chunks=3, backup_dir=tmp_path / "b")  # resumes
     model, history = classifiers.fit("seed_mlp", x, y, 2, 6, 32, 1, chunks=3)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import config, gan
+from synthlib import config, gan, progress
 
 
 def tiny_cfg(**kw):
@@ -100,7 +100,7 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     cfg = tiny_cfg(steps=4)
     labels = digits.y[:12] if conditional else None
     whole, whole_history, _ = gan.train(digits.x[:12], cfg, 0, labels=labels)
-    with ctrl_c_after(monkeypatch, gan.SampleGrid, 1):
+    with ctrl_c_after(monkeypatch, progress.SampleGrid, 1):
         gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup", labels=labels)
     capsys.readouterr()
     model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup",
@@ -358,7 +358,7 @@ def test_log_rows_of_a_resumed_run_end_at_its_checkpoint(tmp_path, capsys):
 
     pd.DataFrame({"step": [10, 20, 30], "d_loss": [1.0, 2.0, 3.0]}).to_csv(
         tmp_path / "log.csv", index=False)
-    log = gan.LogLine(40, 10, path=tmp_path / "log.csv")
+    log = progress.LogLine(40, 10, path=tmp_path / "log.csv")
     log.on_train_begin()
     log.on_epoch_begin(2)  # restored after the second chunk: the third's row is stale
     assert [r["step"] for r in log.rows] == [10, 20]
@@ -369,5 +369,5 @@ def test_log_rows_of_a_resumed_run_end_at_its_checkpoint(tmp_path, capsys):
 
 
 def test_sample_grids_cycle_the_labels_given():
-    assert gan.SampleGrid(4, n=7, label=[0, 1, 2]).labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
-    assert gan.SampleGrid(4, n=3, label=5).labels.tolist() == [5, 5, 5]
+    assert progress.SampleGrid(4, n=7, label=[0, 1, 2]).labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert progress.SampleGrid(4, n=3, label=5).labels.tolist() == [5, 5, 5]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import config, gan, vae
+from synthlib import config, gan, progress, vae
 
 
 def tiny_cfg(**kw):
@@ -62,7 +62,7 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     next run trains steps 2 to 4 only, and ends where an uninterrupted training ends."""
     cfg = tiny_cfg(steps=4)
     whole, whole_history, _ = vae.train(digits.x[:12], cfg, 0)
-    with ctrl_c_after(monkeypatch, gan.SampleGrid, 1):
+    with ctrl_c_after(monkeypatch, progress.SampleGrid, 1):
         vae.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
     capsys.readouterr()
     model, history, grids = vae.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup")
