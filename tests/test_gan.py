@@ -351,23 +351,3 @@ def test_diff_augment_shifts_by_an_eighth_and_cuts_out_half_the_side():
     assert max(blank_rows.max(), blank_cols.max()) == 2  # 16 / 8
     unshifted = (blank_rows == 0) & (blank_cols == 0)
     assert (out[unshifted] == 0).sum(axis=(1, 2)).max() == 81  # a 9 x 9 square
-
-
-def test_log_rows_of_a_resumed_run_end_at_its_checkpoint(tmp_path, capsys):
-    import pandas as pd
-
-    pd.DataFrame({"step": [10, 20, 30], "d_loss": [1.0, 2.0, 3.0]}).to_csv(
-        tmp_path / "log.csv", index=False)
-    log = progress.LogLine(40, 10, path=tmp_path / "log.csv")
-    log.on_train_begin()
-    log.on_epoch_begin(2)  # restored after the second chunk: the third's row is stale
-    assert [r["step"] for r in log.rows] == [10, 20]
-    log.on_epoch_end(2, {"d_loss": 3.5})
-    log.on_epoch_end(2, {"d_loss": 3.6})  # a chunk logged twice keeps one row
-    assert [(r["step"], r["d_loss"]) for r in log.rows] == [(10, 1.0), (20, 2.0), (30, 3.6)]
-    assert "resuming from the checkpoint after step 20" in capsys.readouterr().out
-
-
-def test_sample_grids_cycle_the_labels_given():
-    assert progress.SampleGrid(4, n=7, label=[0, 1, 2]).labels.tolist() == [0, 1, 2, 0, 1, 2, 0]
-    assert progress.SampleGrid(4, n=3, label=5).labels.tolist() == [5, 5, 5]
