@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from synthlib import compiled, networks
 from synthlib.gan import FIXED_PIPELINE
-from synthlib.progress import LogLine, checkpoints, drop_backup, steps_done
 from synthlib.paths import atomic_path, code_digest, write_text
+from synthlib.progress import LogLine, checkpoints, drop_backup, steps_done
 
 
 def to_float(images):
