@@ -610,9 +610,12 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
     try:
         raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
+    except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"params_file = {str(params_file)!r}: not valid YAML "
-                          f"({str(e).splitlines()[0]})") from None
+                          f"({what}{where})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
     own_profiles = raw.pop("profiles", None) or {}

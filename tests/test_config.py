@@ -182,12 +182,25 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("augmentation: {zoom: .inf}\n", "augmentation.zoom = inf: expected float"),
     ("label: {filter: maybe}\n", "label.filter = 'maybe': expected bool"),
     ("- a\n- b\n", "params_file = "),
+    ("gan: 5\n", "gan = 5: expected a mapping"),
+    ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
 ])
 def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:
         load_text(tmp_path, text)
     assert str(e.value).startswith(expected)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("gan: {steps: 100\n", "expected ',' or '}', but got '<stream end>' at line 2, column 1"),
+    ("gan:\n  steps: 100\n r1_weight: 1\n",  # one space short
+     "expected <block end>, but found '<block mapping start>' at line 3, column 2"),
+])
+def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
+    with pytest.raises(config.ConfigError) as e:
+        load_text(tmp_path, text)
+    assert str(e.value).endswith(f": not valid YAML ({expected})")
 
 
 def test_unknown_arm_suggests_the_closest():
