@@ -11,7 +11,7 @@ import subprocess
 
 import pandas as pd
 
-from synthlib import metrics
+from synthlib import metrics, workers
 from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
@@ -189,7 +189,7 @@ def manifest(run):
         "params_file": run.params_file, "params_digest": run.cfg.digest(),
         "data_source": data["source"], "data_digest": data["digest"],
         "git_commit": _git_commit(), "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
+        "machine": workers.device(),
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "packages": versions,
         "stages": times,
     }

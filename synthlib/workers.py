@@ -18,6 +18,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+from pathlib import Path
 
 
 def one_thread():
@@ -60,6 +61,25 @@ def _gpu():
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+def device():
+    """What trains in this process: the GPU TensorFlow sees, else the CPU (`make bench`'s
+    bench.json and each write-up's run manifest name it)."""
+    import platform
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    try:
+        names = [line.split(":", 1)[1].strip() for line in
+                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+    except OSError:
+        names = []
+    return f"CPU: {names[0] if names else platform.machine()}, {os.cpu_count()} cores"
 
 
 def _printed(i, text):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import DIGITS_PARAMS, metric_rows
-from synthlib import report, validity
+from synthlib import report, validity, workers
 from synthlib.runs import Run
 from synthlib.studies import common
 
@@ -86,6 +86,7 @@ def test_manifest_names_the_parameters_the_data_and_each_stages_cost(tmp_path):
     assert man["params_digest"] == run.cfg.digest()
     assert man["data_digest"] == run.data().digest() != man["params_digest"]
     assert man["experiment"] == run.experiment and man["profile"] == "smoke"
+    assert man["machine"] == workers.device()
     table = report.stage_table(man).set_index("stage")
     assert table.loc["01_imbalance"].tolist() == [3.5, 512.0, 2]
     assert table.loc["02_train_gan", "wall time (s)"] == 60.0

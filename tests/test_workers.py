@@ -137,3 +137,16 @@ def test_a_job_starts_even_when_no_core_is_free(monkeypatch, tmp_path):
     out = workers.run(meet, [(tmp_path, "a"), (tmp_path, "b")], slots=lambda: 0,
                       announce=lambda i, text: None)
     assert [ended for *_, ended, _ in out] == [[], ["a"]]
+
+
+def test_device_names_the_gpu_tensorflow_sees_else_the_cpu(monkeypatch):
+    import tensorflow as tf
+
+    here = workers.device()
+    assert here.startswith("CPU: ") and here.endswith(f", {os.cpu_count()} cores"), here
+    gpu = tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: [gpu] if kind == "GPU" else [])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details",
+                        lambda device: {"device_name": "NVIDIA H200"} if device == gpu else {})
+    assert workers.device() == "GPU: NVIDIA H200"

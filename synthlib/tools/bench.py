@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import resource
 import statistics
 import sys
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from synthlib import classifiers, config, gan, networks, plots
+from synthlib import classifiers, config, gan, networks, plots, workers
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 
@@ -273,7 +272,7 @@ def main(argv=None):
     p.add_argument("--out", default=str(REPORTS_DIR / "bench.json"))
     args = p.parse_args(argv)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # the figure goes beside it
-    result = {"device": device(), **speed(args)}
+    result = {"device": workers.device(), **speed(args)}
     if args.quality_steps != 0:
         q, table = quality(args)
         result.update(q)
@@ -285,22 +284,6 @@ def main(argv=None):
     write_text(args.out, json.dumps(result, indent=2, default=float))
     print(f"written {args.out}")
     return 0
-
-
-def device():
-    """What ran the bench: the GPU TensorFlow sees, else the CPU."""
-    import platform
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', gpus[0].name)}"
-    try:
-        names = [line.split(":", 1)[1].strip() for line in
-                 Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
-    except OSError:
-        names = []
-    return f"CPU: {names[0] if names else platform.machine()}, {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":
