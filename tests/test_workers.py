@@ -132,6 +132,16 @@ def test_no_workers_or_one_job_run_here_printing_as_they_go(monkeypatch, tmp_pat
     assert not said
 
 
+def test_on_a_gpu_every_job_runs_here(monkeypatch, tmp_path):
+    """One process owns the GPU: single-thread workers would each take its memory for a CPU's
+    reason."""
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
+    monkeypatch.setattr(workers, "_gpu", lambda: True)
+    out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(3)],
+                      announce=lambda i, text: None)
+    assert {pid for pid, *_ in out} == {os.getpid()}
+
+
 def test_a_job_starts_even_when_no_core_is_free(monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     out = workers.run(meet, [(tmp_path, "a"), (tmp_path, "b")], slots=lambda: 0,
