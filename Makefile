@@ -66,7 +66,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	@# GPU=1: TensorFlow's CUDA build in place of the CPU one (NVIDIA GPU, Linux x86-64), at
 	@# the version requirements.txt pins; code and params stay the same: TensorFlow places the
-	@# work on the GPU by itself, and `make bench` records which device ran.
+	@# work on the GPU by itself, and `make bench` and each write-up's run manifest name it.
 	$(if $(filter 1,$(GPU)),$(PY) -m pip uninstall --quiet -y tensorflow-cpu && \
 	  $(PY) -m pip install --quiet "tensorflow[and-cuda]==$(TF_VERSION)")
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null \

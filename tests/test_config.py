@@ -249,6 +249,24 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
            "bias_dcgan_vs_vae five_minority" in out.stderr
 
 
+def test_setup_gpu_swaps_in_tensorflow_s_cuda_build_at_the_pinned_version():
+    requirements = (Path(ROOT) / "requirements.txt").read_text()
+    pinned = re.search(r"^tensorflow-cpu==([\d.]+)", requirements, re.M).group(1)
+
+    def dry_run(*args):  # -B: the venv's recipe as a fresh clone would run it; -n: nothing runs
+        out = subprocess.run(["make", "-n", "-B", "setup", *args], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return [line for line in out.stdout.splitlines() if not line.startswith("#")]
+
+    gpu = dry_run("GPU=1")
+    swap = next(i for i, line in enumerate(gpu) if "tensorflow[and-cuda]" in line)
+    assert gpu[swap].endswith(f'pip uninstall --quiet -y tensorflow-cpu && .venv/bin/python -m '
+                              f'pip install --quiet "tensorflow[and-cuda]=={pinned}"')
+    assert "-r requirements.txt" in gpu[swap - 1] and "-e ." in gpu[swap + 1]
+    assert not any("cuda" in line or "uninstall" in line for line in dry_run())
+
+
 def test_report_starts_the_longest_chains_first():
     """Chains start longest first, whatever order EXP names them in; every experiment runs."""
     def chains(*args):
