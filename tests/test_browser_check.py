@@ -130,13 +130,6 @@ def test_data_uris_pages_and_merged_notes(tmp_path):
     assert browser_check.summarize_notes([one, two]) == ["JS error: x  [a.html]", "tex  [2 pages]"]
 
 
-class _Recorded(http.server.SimpleHTTPRequestHandler):
-    requests = []
-
-    def log_message(self, *args):
-        self.requests.append(self.path)
-
-
 @needs_chromium
 def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
     """Each failure rule and note, and the offline guarantee: the page asks a server on this
@@ -144,8 +137,14 @@ def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
     reports = make_reports(tmp_path / "reports")
     png = png_data_uri()
     (tmp_path / "outside.png").write_bytes(base64.b64decode(png.split(",")[1]))
+    heard = []
+
+    class Recorded(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # called for every request it answers
+            heard.append(self.path)
+
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Recorded, directory=str(tmp_path)))
+        ("127.0.0.1", 0), functools.partial(Recorded, directory=str(tmp_path)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     local_url = f"http://127.0.0.1:{server.server_address[1]}/outside.png"
     svg = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='40' height='30'"
@@ -172,7 +171,7 @@ def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
         server.shutdown()
         server.server_close()
     out = capsys.readouterr().out
-    assert _Recorded.requests == [], "Chromium reached a server: not offline"
+    assert heard == [], "Chromium reached a server: not offline"
     lines = out.splitlines()
     bad = next(ln for ln in lines if ln.startswith("FAIL  exp/02_bad.html: "))
     assert set(bad.split(": ", 1)[1].split("; ")) == {
