@@ -191,7 +191,9 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
                       dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
                       errorbar=("ci", 95), markers="d",
                       ax=ax, legend=False)
-    g.set(xlim=(-0.02, 1.02))
+    g.set(xlim=(-0.02, 1.02), xticks=[0, 0.5, 1])
+    g.set_titles("{col_name}")
+    g.figure.subplots_adjust(wspace=0.12)  # else one panel's 1.0 runs into the next one's 0.0
     g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
     plt.show()
 
