@@ -135,13 +135,26 @@ def verdicts(metrics_df, metric="minority_f1", checks=()):
     return verdict_sentences(d, comparisons(metrics_df, metric, checks), metric, checks=checks)
 
 
-def scores_table(metrics_df, arms=ARMS):
-    """Every evaluation metric as mean ± std over seeds, one row per classifier and arm."""
+COUNTS = ("optimizer_steps", "training_images")  # shown whole, as counted
+
+
+def scores_table(metrics_df, arms=ARMS, metrics=None):
+    """Each evaluation metric (by default every one but the COUNTS, which are no scores) as
+    mean ± std over seeds, one row per classifier and arm; counts whole, with no spread where
+    every seed had the same."""
     d = metrics_df[metrics_df.arm.isin(arms) & (metrics_df.classifier != "oracle")]
+    d = d[d.metric.isin(metrics) if metrics is not None else ~d.metric.isin(COUNTS)]
     g = d.groupby(["classifier", "arm", "metric"], sort=False)["value"]
-    cell = g.mean().map("{:.3f}".format) + g.std().map(
-        lambda v: "" if pd.isna(v) else f" ± {v:.3f}")
-    table = cell.unstack("metric")
+    mean, sd = g.mean(), g.std()
+
+    def cell(m, s, count):
+        # non-breaking spaces: a narrow column must not wrap a cell between mean and spread
+        if count:
+            return f"{m:,.0f}" + ("" if pd.isna(s) or s == 0 else f"\u00a0±\u00a0{s:,.0f}")
+        return f"{m:.3f}" + ("" if pd.isna(s) else f"\u00a0±\u00a0{s:.3f}")
+
+    counts = mean.index.get_level_values("metric").isin(COUNTS)
+    table = pd.Series(list(map(cell, mean, sd, counts)), index=mean.index).unstack("metric")
     order = [a for a in arms if a in table.index.get_level_values("arm")]
     return table.reindex(order, level="arm")
 

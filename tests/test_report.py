@@ -55,8 +55,20 @@ def test_scores_table_is_the_mean_and_std_over_seeds_of_the_evaluators_only():
     assert list(table.columns) == ["minority_f1"]
     # rows in the arms' own order (classic arms first), whatever the order of metrics.csv
     assert list(table.index) == [("small_cnn", "imbalanced"), ("small_cnn", "dcgan_minority")]
-    assert table["minority_f1"].to_dict() == {("small_cnn", "imbalanced"): "0.300 ± 0.265",
-                                              ("small_cnn", "dcgan_minority"): "0.500 ± 0.000"}
+    assert table["minority_f1"].to_dict() == {
+        ("small_cnn", "imbalanced"): "0.300\u00a0±\u00a00.265",  # unbroken in a narrow column
+        ("small_cnn", "dcgan_minority"): "0.500\u00a0±\u00a00.000"}
+
+
+def test_counts_are_a_table_of_their_own_and_shown_whole():
+    m = pd.concat([metric_rows({"imbalanced": [2000, 2000], "smote": [2000, 3000]},
+                               metric="optimizer_steps"),
+                   metric_rows({"imbalanced": [1.0, 1.0], "smote": [1.0]})])
+    assert list(report.scores_table(m).columns) == ["minority_f1"]
+    assert report.scores_table(m)["minority_f1"].tolist() == ["1.000\u00a0±\u00a00.000", "1.000"]
+    counts = report.scores_table(m, metrics=report.COUNTS)
+    assert list(counts.columns) == ["optimizer_steps"]
+    assert counts["optimizer_steps"].tolist() == ["2,000", "2,500\u00a0±\u00a0707"]
 
 
 def test_quality_table_averages_over_seeds():

@@ -440,9 +440,10 @@ def show_evaluate(run, result):
     show.heading("Minority F1 (mean ± std over seeds)")
     show.table(report.headline(metrics_df))
     show.heading("All metrics (mean ± std over seeds)")
-    show.text("`optimizer_steps` is what each fit took: the same for every arm, whatever the "
-              "size of its training set (`training_images`).")
     show.table(report.scores_table(metrics_df))
+    show.text("What each fit learnt from and for how long: the same `optimizer_steps` for every "
+              "arm, whatever the size of its training set (`training_images`).")
+    show.table(report.scores_table(metrics_df, metrics=report.COUNTS))
     plots.metric_points(arms)
     plots.metric_points(arms, metrics=("g_mean", "pr_auc", "majority_recall"))
     if run.cfg.evaluate.tstr:
@@ -505,9 +506,9 @@ def show_writeup(run, metrics_df, checks_=()):
         show.heading("Train on synthetic, test on real")
         show.table(report.tstr_table(metrics_df))
     show.heading("How good were the synthetic images?")
-    show.text("The measuring oracle's view (it never chose training data), each generator "
-              "beside the real-vs-real reference.")
-    show.table(report.quality_table(metrics_df))
+    show.text("The measuring oracle's view (it never chose training data), each generator's "
+              "images beside the real-vs-real reference.")
+    show.table(report.quality_table(metrics_df).T)  # a column per set of images: side by side
     changed = sorted({run.load_json("label_summary.json", s, g)["training_set_changed_by"]
                       for s in run.seeds for g in run.cfg.generators()})
     show.text("Training data changed by: " + "; ".join(changed or ["no synthetic image"])
