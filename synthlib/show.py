@@ -1,6 +1,9 @@
 """What the notebooks display, in order: headings, prose, tables. Figures come from plots."""
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 
@@ -13,7 +16,16 @@ def text(markdown):
 
 
 def table(df):
-    display(df)
+    """A table. In the HTML reports a column header may wrap after an underscore, so that a
+    table of long metric names fits the page (`label_agreement` still reads, and is found by
+    a search, as written); a Styler keeps its own HTML."""
+    if not isinstance(df, pd.DataFrame):
+        display(df)
+        return
+    html = re.sub(r"(<th\b[^>]*>)(.*?)(</th>)",
+                  lambda m: m.group(1) + m.group(2).replace("_", "_<wbr>") + m.group(3),
+                  df._repr_html_(), flags=re.S)
+    display({"text/html": html, "text/plain": repr(df)}, raw=True)
 
 
 def html(fragment):

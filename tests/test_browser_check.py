@@ -162,6 +162,7 @@ def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
 <img src="{local_url}">
 <div class="output_error"><pre>something went wrong</pre></div>
 <div id="papermill-error-cell">An exception was raised</div>
+<div class="jp-OutputArea-output" style="overflow-x: auto"><pre>{"wide_table " * 200}</pre></div>
 <div style="width:2000px">wide</div><div style="height:20000px">tall</div></body></html>""")
     (reports / "exp" / "03_empty.html").write_text(
         "<!doctype html><html><head><title>e</title></head><body></body></html>")
@@ -198,6 +199,8 @@ def test_every_rule_on_one_bad_page_and_an_empty_one(tmp_path, capsys):
                  "remote resource requested: https://cdn.example.com/bg.png",
                  "page text holds TeX but MathJax did not load: shown as raw TeX",
                  "<script> with an empty src/href",
+                 "1 output(s) wider than the page, read by scrolling them sideways; first: "
+                 "'wide_table wide_table",
                  "screenshot cut at 16384 of "):
         assert any(n.startswith(note) and n.endswith("[exp/02_bad.html]") for n in notes), note
     assert any(n.startswith("JS error: Uncaught Error: kaput") for n in notes), notes

@@ -36,7 +36,8 @@ A page FAILS when:
     files are decoded with Pillow; anything Pillow can't read (SVG) is judged from the
     browser's own pixels (drawn on a canvas);
   * the screenshot is missing or a single colour;
-  * the page is wider than the 1280 px window (it would scroll sideways).
+  * the page is wider than the 1280 px window (it would scroll sideways); an output wider than
+    the page, which scrolls inside its own box, is a note.
 Remote resources that fail offline (nbconvert's lab template loads require.js and MathJax
 from cdnjs) and uncaught JS errors are NOTES, not failures; a note also says when the page
 text holds TeX that MathJax would have typeset.
@@ -153,6 +154,11 @@ PROBE_JS = r"""
                         text: el.innerText});
       });
       R.papermillError = !!document.getElementById('papermill-error-cell');
+      // outputs cut at the page's edge: the page does not scroll, the output does
+      R.overflowing = Array.prototype.filter.call(
+        document.querySelectorAll('.jp-OutputArea-output, .output_subarea'),
+        function (el) { return el.scrollWidth > el.clientWidth + 1; }).map(
+        function (el) { return (el.innerText || '').trim().split('\n')[0]; });
       R.codeInputs = document.querySelectorAll(
         '.jp-CodeCell .jp-InputArea-editor, .code_cell .input_area').length;
       R.mathjax = typeof window.MathJax !== 'undefined';
@@ -437,6 +443,10 @@ def check_page(chromium, page, copy_root, screenshot, workdir):
     check_links_and_resources(result, probe, copy_root, page)
     for e in probe.get("jsErrors", []):
         result.notes.append(f"JS error: {_short(e, 140)}")
+    wide = probe.get("overflowing", [])
+    if wide:
+        result.notes.append(f"{len(wide)} output(s) wider than the page, read by scrolling them "
+                            f"sideways; first: {_short(wide[0], 60)!r}")
     if probe.get("codeInputs"):
         result.notes.append(f"{probe['codeInputs']} code input(s) shown")
     if not probe.get("mathjax") and TEX.search(probe.get("text") or ""):
