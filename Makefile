@@ -48,7 +48,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  experiments: $(EXPERIMENTS)   profiles: smoke quick (default) full"
 
-setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST
+setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST (GPU=1: TensorFlow's CUDA build)
 	@# The CUDA build goes in when the venv is made: say so rather than keep the CPU one quietly.
 	@if [ "$(GPU)" = 1 ] && $(PY) -m pip show -q tensorflow-cpu 2>/dev/null; then \
 	  echo "GPU=1: this .venv has TensorFlow's CPU build; rm -rf $(VENV), then make setup GPU=1"; \
