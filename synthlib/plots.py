@@ -183,11 +183,16 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     """Every seed as a point, with the mean and its 95% interval, per arm and classifier:
     the spread stays visible."""
     d = metrics_df[metrics_df.metric.isin(metrics)]
+    # Panels, rows and colours in one stated order for the points and the means drawn over
+    # them: seaborn would take each from the order of the rows it is given.
+    metrics = [m for m in metrics if m in set(d.metric)]
+    order = {"order": list(dict.fromkeys(d.arm)), "hue_order": list(dict.fromkeys(d.classifier))}
     g = sns.catplot(data=d, y="arm", x="value", hue="classifier", col="metric", kind="strip",
-                    dodge=True, height=0.35 * d.arm.nunique() + 1.5, aspect=0.8,
+                    col_order=metrics, **order, dodge=True,
+                    height=0.35 * d.arm.nunique() + 1.5, aspect=0.8,
                     col_wrap=min(len(metrics), 4), alpha=0.6)
     for ax, metric in zip(g.axes.flat, metrics):
-        sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier",
+        sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier", **order,
                       dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
                       errorbar=("ci", 95), markers="d",
                       ax=ax, legend=False)
@@ -266,11 +271,13 @@ def step_curves(history):
 def accuracy_by_step(d, metric="accuracy"):
     """Synthetic-only accuracy against generator training steps, one line per label source,
     every seed a point; the real-data classifier as a horizontal band."""
-    g = sns.relplot(data=d[d.source != "real"], x="step", y="value", hue="source",
-                    col="classifier", kind="line", marker="o", errorbar=("ci", 95),
+    synthetic = d[d.source != "real"]
+    classifiers = list(dict.fromkeys(synthetic.classifier))  # the panels, in this order
+    g = sns.relplot(data=synthetic, x="step", y="value", hue="source", col="classifier",
+                    col_order=classifiers, kind="line", marker="o", errorbar=("ci", 95),
                     height=3.4, aspect=1.4)
-    for ax, (clf, part) in zip(g.axes.flat, d.groupby("classifier")):
-        real = part[part.source == "real"]["value"]
+    for ax, clf in zip(g.axes.flat, classifiers):
+        real = d[(d.classifier == clf) & (d.source == "real")]["value"]
         if len(real):
             ax.axhspan(real.min(), real.max(), color="grey", alpha=0.25)
             ax.axhline(real.mean(), color="k", ls="--", lw=1, label="real")
@@ -285,16 +292,19 @@ def shares(d, varied_class):
     """Generated class shares (each seed a point, mean and 95% interval) against the training
     share (black bar), per model (columns) and class (colour), for each mix."""
     gen = d[d.kind == "generated"]
+    # One stated order of panels and classes for the means, the points and the training bars,
+    # so that each class's bar sits in its own slot (seaborn would take each from its rows).
+    models, classes = list(dict.fromkeys(gen.model)), list(dict.fromkeys(gen["class"]))
     g = sns.catplot(data=gen, x="varied_count", y="value", hue="class", col="model",
-                    kind="point", dodge=0.4, errorbar=("ci", 95), linestyle="none",
-                    height=3.4, aspect=1.2)
-    for ax, (model, part) in zip(g.axes.flat, gen.groupby("model", sort=False)):
-        sns.stripplot(data=part, x="varied_count", y="value", hue="class", dodge=True,
-                      alpha=0.4, size=3, legend=False, ax=ax)
+                    col_order=models, hue_order=classes, kind="point", dodge=0.4,
+                    errorbar=("ci", 95), linestyle="none", height=3.4, aspect=1.2)
+    for ax, model in zip(g.axes.flat, models):
+        sns.stripplot(data=gen[gen.model == model], x="varied_count", y="value", hue="class",
+                      hue_order=classes, dodge=True, alpha=0.4, size=3, legend=False, ax=ax)
         tr = d[(d.kind == "training") & (d.model == model)]
-        sns.pointplot(data=tr, x="varied_count", y="value", hue="class", dodge=0.4,
-                      markers="_", linestyle="none", errorbar=None, palette=["k"] * tr["class"].nunique(),
-                      legend=False, ax=ax)
+        sns.pointplot(data=tr, x="varied_count", y="value", hue="class", hue_order=classes,
+                      dodge=0.4, markers="_", linestyle="none", errorbar=None,
+                      palette=["k"] * len(classes), legend=False, ax=ax)
         ax.set_xlabel(f"training images of class {varied_class}")
         ax.set_ylabel("share of images")
         ax.set_ylim(0, 1)
