@@ -10,6 +10,7 @@ import pytest
 
 from conftest import DIGITS_PARAMS, make_image_folder, write_params
 from synthlib import pipeline
+from synthlib.tools import browser_check
 from synthlib.imbalance import ImbalanceError
 
 NOISE_LINE = "I0000 00:00:1795995762.262333    1589 port.cc:153] oneDNN custom operations.\n"
@@ -46,6 +47,31 @@ def test_the_html_hides_code_and_needs_no_network(tmp_path):
     assert "visible result" in html and "A title" in html
     assert "secret_call_into_synthlib" not in html
     assert not re.search(r"<script[^>]+src=\"https?://", html)  # no CDN scripts
+
+
+@pytest.mark.skipif(not os.access(browser_check.CHROMIUM, os.X_OK),
+                    reason="needs Debian's chromium")
+def test_a_long_log_scrolls_in_its_own_box_on_screen_and_prints_whole(tmp_path):
+    # the kernel sends each flush as an output of its own: each fit's lines, as 05 prints them
+    fits = [f"[{i}/100] seed 0  imbalanced  small_cnn\n  step 1000/2000\n  step 2000/2000\n"
+            for i in range(1, 101)]
+    nb = nbformat.v4.new_notebook()
+    cells = [nbformat.v4.new_code_cell("") for _ in range(2)]
+    cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in fits]
+    cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="short\n")]
+    nb.cells = cells
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    page = tmp_path / "n.html"
+    pipeline.to_html(tmp_path / "n.ipynb", page)
+    probe, _, err = browser_check.probe_page(browser_check.CHROMIUM, page, tmp_path)
+    assert probe, err
+    assert "[100/100]" in probe["text"] and "short" in probe["text"]  # all of it is there
+    assert probe["height"] < 1000  # 300 lines of about 17 px would be over 5,000
+    assert not probe["overflowing"]  # the box scrolls down, not sideways
+    pdf = tmp_path / "n.pdf"
+    browser_check.run_chromium(browser_check.CHROMIUM, [f"--print-to-pdf={pdf}",
+                               "--no-pdf-header-footer", page.as_uri()], tmp_path)
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes())) >= 4  # on paper, whole
 
 
 def test_a_stage_runs_its_notebook_with_its_directories_and_records_its_time(tmp_path):
