@@ -19,3 +19,17 @@ def test_table_headers_may_wrap_after_underscores_in_html_only(monkeypatch):
     styled = df.style
     show.table(styled)
     assert shown[-1] == (styled, False)
+
+
+def test_missing_values_read_as_a_dash_in_html_only(monkeypatch):
+    shown = []
+    monkeypatch.setattr(show, "display", lambda obj, raw=False: shown.append(obj))
+    df = pd.DataFrame({"frechet": [55.4, float("nan")], "filter": [None, 0.97],
+                       "count": pd.array([3, None], dtype="Int64"), "name": ["NaN_a", "b"],
+                       "filter_test_accuracy": [None, None]})  # no filter: None, not NaN
+    show.table(df)
+    html = shown[0]["text/html"]
+    assert html.count("<td>—</td>") == 5
+    assert "NaN" not in html.replace("NaN_a", "") and "None" not in html
+    assert "&lt;NA&gt;" not in html and "<td>NaN_a</td>" in html  # a value that starts so stays
+    assert shown[0]["text/plain"] == repr(df)
