@@ -19,13 +19,21 @@ PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "p
             "papermill", "nbconvert")
 
 
+PLUS_MINUS = "\u00a0±\u00a0"  # non-breaking: a narrow column must not wrap mean from spread
+
+
+def mean_sd(mean, sd=float("nan"), fmt=".3f"):
+    """`mean ± sd` as every table writes it; the mean alone where there is no spread."""
+    return f"{mean:{fmt}}" + ("" if pd.isna(sd) else f"{PLUS_MINUS}{sd:{fmt}}")
+
+
 def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",)):
     """Mean ± std over seeds: training sets as rows, classifiers as columns, the best of each
     column in bold (not counting the reference rows: the upper bound is no contender). A
     pandas Styler; `.data` holds the strings."""
     s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s = s[s.arm.isin(arms)]
-    s["cell"] = [f"{m:.3f}" if n < 2 else f"{m:.3f} ± {sd:.3f}"
+    s["cell"] = [mean_sd(m, sd if n > 1 else float("nan"))
                  for m, sd, n in zip(s["mean"], s["std"], s["seeds"])]
     order = [a for a in arms if a in set(s.arm)]
     strings = s.pivot(index="arm", columns="classifier", values="cell").reindex(order)
@@ -148,10 +156,9 @@ def scores_table(metrics_df, arms=ARMS, metrics=None):
     mean, sd = g.mean(), g.std()
 
     def cell(m, s, count):
-        # non-breaking spaces: a narrow column must not wrap a cell between mean and spread
         if count:
-            return f"{m:,.0f}" + ("" if pd.isna(s) or s == 0 else f"\u00a0±\u00a0{s:,.0f}")
-        return f"{m:.3f}" + ("" if pd.isna(s) else f"\u00a0±\u00a0{s:.3f}")
+            return mean_sd(m, float("nan") if s == 0 else s, ",.0f")
+        return mean_sd(m, s)
 
     counts = mean.index.get_level_values("metric").isin(COUNTS)
     table = pd.Series(list(map(cell, mean, sd, counts)), index=mean.index).unstack("metric")
@@ -246,7 +253,9 @@ def markdown_table(table):
                 t.loc[row, column] = f"**{t.loc[row, column]}**"
         table = t
     t = table.reset_index() if any(n is not None for n in table.index.names) else table
-    cells = [[str(c) for c in t.columns]] + [[str(v) for v in row] for row in t.values]
+    # Markdown reflows its own lines: plain spaces, so that the README reads and greps as typed
+    cells = [[str(c) for c in t.columns]] + [[str(v).replace(PLUS_MINUS, " ± ") for v in row]
+                                             for row in t.values]
     lines = ["| " + " | ".join(cells[0]) + " |", "|" + "---|" * len(cells[0])]
     lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
     return "\n".join(lines)

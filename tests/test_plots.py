@@ -47,7 +47,7 @@ def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
                    for clf in ("small_cnn", "seed_mlp")])
     styled = report.headline(m)
     assert list(styled.data.index) == ["imbalanced", "smote", "upper_bound"]
-    assert styled.data.loc["smote", "small_cnn"] == "0.910 ± 0.014"
+    assert styled.data.loc["smote", "small_cnn"] == "0.910\u00a0±\u00a00.014"
     styles = styled._compute().ctx  # {(row, column): [(property, value)]}
     bold = sorted(k for k, v in styles.items() if ("font-weight", "bold") in v)
     assert bold == [(1, 0), (1, 1)]  # smote for each classifier, not the upper bound

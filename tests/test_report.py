@@ -129,7 +129,7 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     assert "Not conclusive" in b and "oracle accuracy" in b
     for part, name in ((a, "a"), (b, "b")):
         assert f'href="{name}/06_writeup.html"' in part and f'href="{name}/metrics.csv"' in part
-        assert "0.710 ± 0.010" in part  # the headline table: the GAN arm's cell
+        assert "0.710\u00a0±\u00a00.010" in part  # the GAN arm's cell, unbroken
         assert "rescore" not in part
         assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
 

@@ -318,9 +318,9 @@ def test_tstr_headline_reads_each_snapshot_beside_real_per_classifier():
     assert not d.arm.str.contains(":").any()  # nor the convergence check's half budgets
     assert sorted(d[d.source != "real"].step.unique().tolist()) == [100, 500]
     _, table = tstr.headline(m)
-    assert table.loc[("small_cnn", 500), "synthetic_gan_labels"] == "0.850 ± 0.071"
-    assert table.loc[("small_cnn", 100), "real"] == "0.960 ± 0.014"
-    assert table.loc[("seed_mlp", 500), "real"] == "0.860 ± 0.014"
+    assert table.loc[("small_cnn", 500), "synthetic_gan_labels"] == "0.850\u00a0±\u00a00.071"
+    assert table.loc[("small_cnn", 100), "real"] == "0.960\u00a0±\u00a00.014"
+    assert table.loc[("seed_mlp", 500), "real"] == "0.860\u00a0±\u00a00.014"
 
 
 def test_augment_arms_add_to_real_or_stand_alone_as_named(tmp_path):

@@ -215,6 +215,8 @@ def show_label(run, result):
 
 
 def headline(metrics_df):
+    from synthlib import report
+
     d = shares_long(metrics_df)
     gen = d[d.kind == "generated"]
     tr = d[d.kind == "training"].groupby(["model", "varied_count", "class"])["value"].mean()
@@ -222,8 +224,7 @@ def headline(metrics_df):
     for (model, v, c), g in gen.groupby(["model", "varied_count", "class"]):
         sd = g["value"].std()
         mean = g["value"].mean()
-        cell = ("n/a: every image rejected" if pd.isna(mean) else f"{mean:.3f}"
-                + ("" if pd.isna(sd) else f" ± {sd:.3f}"))
+        cell = "n/a: every image rejected" if pd.isna(mean) else report.mean_sd(mean, sd)
         out.append({"model": model, "varied count": v, "class": c,
                     "cell": cell + f" ({tr[(model, v, c)]:.3f})"})
     t = pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
@@ -232,7 +233,7 @@ def headline(metrics_df):
         m[["model", "varied count"]] = m.arm.str.split("@", expand=True)
         m["varied count"] = pd.to_numeric(m["varied count"])
         agg = m.groupby(["model", "varied count"])["value"].agg(["mean", "std"])
-        t[metric] = [f"{r['mean']:.3f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.3f}")
+        t[metric] = [report.mean_sd(r["mean"], r["std"])
                      for _, r in agg.reindex(t.index).iterrows()]
     return ("Class shares of the generated images, per class: mean ± std over seeds "
             "(training share in brackets); absolute error and KL divergence against the "

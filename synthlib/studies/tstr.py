@@ -157,14 +157,16 @@ def show_label(run, result):
 
 
 def headline(metrics_df):
+    from synthlib import report
+    from synthlib.metrics import mean_ci
+
     d = by_step(metrics_df)
     real = d[d.source == "real"]
     synth = d[d.source != "real"]
-    from synthlib.metrics import mean_ci
 
     def cell(v):
         mean, sd, _ = mean_ci(v)
-        return f"{mean:.3f}" if len(v) < 2 else f"{mean:.3f} ± {sd:.3f}"
+        return report.mean_sd(mean, sd if len(v) > 1 else float("nan"))
     t = synth.groupby(["classifier", "step", "source"])["value"].apply(cell).unstack("source")
     for clf, g in real.groupby("classifier"):
         t.loc[t.index.get_level_values(0) == clf, "real"] = cell(g["value"])
