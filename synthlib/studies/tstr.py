@@ -228,7 +228,7 @@ def show_writeup(run, metrics_df, checks_=()):
         if len(synth):
             (src, step), best = synth.idxmax(), synth.max()
             lines.append(f"**{clf}**: trained on real images, {real:.3f} test accuracy; the "
-                         f"best synthetic-only set ({src} after {int(step)} steps) reaches "
+                         f"best synthetic-only set ({src} after {int(step):,} steps) reaches "
                          f"{best:.3f}, {'above' if best > real else 'below'} real by "
                          f"{abs(best - real):.3f}.")
             first, last = synth.xs(min(run.cfg.tstr.snapshots), level="step"), \
