@@ -272,6 +272,9 @@ def test_generator_steps_give_one_source_its_own_budget(folder_params, tmp_path,
     generators = run.study.generators(run)
     table = common.generator_table(run, generators).set_index("generator")
     assert table.loc["cgan_all_classes", "steps"] == 3
+    per_class = table.loc["cgan_all_classes", [str(c) for c in run.data().classes]]
+    assert all(type(n) is int for n in per_class)  # shown whole, not 700.0
+    assert set(table.loc["dcgan_class1", per_class.index]) == {""}  # no labels: blank
     assert set(table.drop(index="cgan_all_classes").steps) == {2}
     result = run.study.train(run)
     assert list(result[(0, "cgan_all_classes")][0].step) == [1, 2, 3]

@@ -150,7 +150,10 @@ def generator_table(run, generators):
         if g.labels is not None:
             row.update({str(c): int(np.sum(g.labels == c)) for c in run.data().classes})
         rows.append(row)
-    return pd.DataFrame(rows).fillna("")
+    table = pd.DataFrame(rows)
+    counts = [str(c) for c in run.data().classes if str(c) in table]
+    # whole counts (a missing one would make the column float: 700.0), blank without labels
+    return table.astype({c: "Int64" for c in counts}).astype(object).fillna("")
 
 
 def networks(run, generators):
