@@ -185,7 +185,7 @@ show_prepare = common.show_plain_splits
 def show_label(run, result):
     summary, accuracy, qual = result
     show.heading("The oracle")
-    show.table(accuracy)
+    show.table(accuracy.round(4))
     show.heading("Does the oracle see the class each image was made for?")
     show.text("Share of each source's images of a class that the oracle calls that class "
               "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
@@ -217,10 +217,16 @@ def show_evaluate(run, result):
     show.heading("Loss and accuracy by optimizer step")
     show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")
     plots.step_curves(history)
+    from synthlib import report
+
     show.heading("All scores (mean over seeds)")
-    d = metrics_df[metrics_df.classifier != "oracle"]
+    d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
     show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
                              sort=False).round(3))
+    show.text("What each fit learnt from and for how long: the same `optimizer_steps` for every "
+              "arm, whatever the size of its training set (`training_images`).")
+    show.table(report.scores_table(metrics_df, arms=run.cfg.evaluate.arms,
+                                   metrics=report.COUNTS))
     show.heading("Confusion matrices (first seed)")
     names = [str(c) for c in run.data().classes]
     plots.confusion_matrices(confusions, labels=names, seed=run.seeds[0])

@@ -208,7 +208,7 @@ def show_prepare(run, result):
 def show_label(run, result):
     shares, accuracy = result
     show.heading("The oracle")
-    show.table(accuracy)
+    show.table(accuracy.round(4))
     show.heading("Generated class shares (mean over seeds)")
     show.table(shares.pivot_table(index=["model", "varied_count"], columns="class",
                                   values=["generated_share", "training_share"]).round(3))

@@ -148,7 +148,7 @@ show_prepare = common.show_plain_splits
 def show_label(run, result):
     summary, accuracy = result
     show.heading("The labeller")
-    show.table(accuracy)
+    show.table(accuracy.round(4))
     show.heading("How often the labeller agrees with the GAN's label")
     show.text("Share of the images generated for a class that the labeller assigns to that "
               "class, by snapshot (mean over seeds).")
