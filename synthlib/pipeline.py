@@ -142,7 +142,7 @@ def to_html(notebook_path, html_path):
     exporter.log.setLevel(logging.ERROR)  # not its note on images without alt text, per page
     # A cell's consecutive prints in one block (the kernel sends each flush as its own output:
     # 05_evaluate's 72 fits would be 72 boxes), so that LOG_BOX caps the whole log.
-    exporter.register_preprocessor(CoalesceStreamsPreprocessor(enabled=True), enabled=True)
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
     write_text(html_path, body)
 
