@@ -161,18 +161,24 @@ def confidence_by_generator(labels, seed, target_class, threshold):
 def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, classifier=None):
     keys = [k for k in confusions if (seed is None or k[2] == seed)
             and (classifier is None or k[1] == classifier)]
-    cols = min(len(keys), 5)
+    # a panel grows with its classes, so that ten classes' three-digit counts stay legible:
+    # each cell keeps about 0.4 inches, and fewer panels share a row of at most 16 inches
+    side = max(3.2, 0.4 * len(labels) + 1.0)
+    cols = max(1, min(len(keys), 5, int(16 / side + 1e-9)))
     rows = math.ceil(len(keys) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(side * cols, (side - 0.2) * rows),
+                             squeeze=False)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, key in zip(axes.flat, keys):
         ax.set_axis_on()
         sns.heatmap(np.asarray(confusions[key]), annot=True, fmt="d", cbar=False, cmap="Blues",
-                    xticklabels=labels, yticklabels=labels, ax=ax)
+                    xticklabels=labels, yticklabels=labels, ax=ax, square=True,
+                    annot_kws={"fontsize": 10 if len(labels) <= 4 else 8})
         ax.set_title(f"{key[1]} / {key[0]} / seed {key[2]}", fontsize=9)
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
+        ax.tick_params(axis="y", labelrotation=0)
     fig.suptitle("Confusion matrices on the real test split")
     fig.tight_layout()
     plt.show()

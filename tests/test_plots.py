@@ -131,6 +131,23 @@ def test_confusion_matrices_of_one_seed_and_classifier(monkeypatch):
         "seed_mlp / imbalanced / seed 1", "seed_mlp / smote / seed 1"]
 
 
+def test_ten_classes_get_cells_wide_enough_for_their_counts(monkeypatch):
+    figures = shown(monkeypatch)
+    c = np.full((10, 10), 250)
+    arms = ("real", "augmentation", "dcgan_per_class", "cgan_all_classes", "real_plus_cgan")
+    plots.confusion_matrices({(arm, "small_cnn", 0): c for arm in arms},
+                             labels=[str(i) for i in range(10)], seed=0)
+    fig = figures[0]
+    panels = [ax for ax in fig.axes if ax.axison]
+    fig.canvas.draw()
+    inches = [ax.get_window_extent().width / fig.dpi / 10 for ax in panels]
+    assert len(panels) == 5 and min(inches) >= 0.3
+    assert fig.get_size_inches()[0] <= 16.01
+    # two classes keep five panels to a row
+    plots.confusion_matrices({(arm, "small_cnn", 0): c[:2, :2] for arm in arms}, seed=0)
+    assert len({round(ax.get_position().y0, 3) for ax in figures[1].axes}) == 1
+
+
 def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatch):
     figures = shown(monkeypatch)
     p = np.array([[0.2, 0.8], [0.6, 0.4]])
