@@ -13,7 +13,7 @@ import pandas as pd
 
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
-from synthlib import plots, show
+from synthlib import plots, show, validity
 from synthlib.config import STUDY_GENERATORS
 from synthlib.studies import common
 
@@ -223,6 +223,10 @@ def show_evaluate(run, result):
     d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
     show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
                              sort=False).round(3))
+    halves = sorted(a for a in d.arm.unique() if a.endswith(validity.HALF))
+    if halves:
+        show.text(f"`{halves[0]}`: the {halves[0].removesuffix(validity.HALF)} arm's classifier "
+                  "scored half-way through its steps, for the convergence check.")
     show.text("What each fit learnt from and for how long: the same `optimizer_steps` for every "
               "arm, whatever the size of its training set (`training_images`).")
     show.table(report.scores_table(metrics_df, arms=run.cfg.evaluate.arms,
@@ -235,8 +239,6 @@ def show_evaluate(run, result):
 def checks(run, metrics_df):
     """The write-up's validity checks: the oracle's accuracy; per classifier, the real arm's
     accuracy and its convergence; each generator's quality against real held-out images."""
-    from synthlib import validity
-
     v = run.cfg.validity
     out = validity.oracle_check(metrics_df, v)
     for clf in run.cfg.evaluate.classifiers:
