@@ -57,6 +57,9 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     history = pd.read_csv(build / "eval_history.csv")  # the per-chunk curves of 05
     assert {"val_accuracy", "val_loss", "test_accuracy", "test_loss"} <= set(history.columns)
     assert "apple" in (reports / "01_imbalance.html").read_text()
+    # the scores table's half-budget row says what it is
+    assert "classifier scored half-way through its steps" in \
+        (reports / "05_evaluate.html").read_text()
 
 
 def run_in_process(params, tmp_path, **overrides):
