@@ -33,8 +33,7 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     pandas Styler; `.data` holds the strings."""
     s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s = s[s.arm.isin(arms)]
-    s["cell"] = [mean_sd(m, sd if n > 1 else float("nan"))
-                 for m, sd, n in zip(s["mean"], s["std"], s["seeds"])]
+    s["cell"] = [mean_sd(m, sd) for m, sd in zip(s["mean"], s["std"])]  # one seed: no spread
     order = [a for a in arms if a in set(s.arm)]
     strings = s.pivot(index="arm", columns="classifier", values="cell").reindex(order)
     means = s.pivot(index="arm", columns="classifier", values="mean").reindex(order)

@@ -223,10 +223,9 @@ def show_evaluate(run, result):
     d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
     show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
                              sort=False).round(3))
-    halves = sorted(a for a in d.arm.unique() if a.endswith(validity.HALF))
-    if halves:
-        show.text(f"`{halves[0]}`: the {halves[0].removesuffix(validity.HALF)} arm's classifier "
-                  "scored half-way through its steps, for the convergence check.")
+    if "real" + validity.HALF in set(d.arm):  # the convergence check's anchor (`checks`)
+        show.text(f"`real{validity.HALF}`: the real arm's classifier scored half-way through "
+                  "its steps, for the convergence check.")
     show.text("What each fit learnt from and for how long: the same `optimizer_steps` for every "
               "arm, whatever the size of its training set (`training_images`).")
     show.table(report.scores_table(metrics_df, arms=run.cfg.evaluate.arms,

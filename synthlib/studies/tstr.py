@@ -165,8 +165,7 @@ def headline(metrics_df):
     synth = d[d.source != "real"]
 
     def cell(v):
-        mean, sd, _ = mean_ci(v)
-        return report.mean_sd(mean, sd if len(v) > 1 else float("nan"))
+        return report.mean_sd(*mean_ci(v)[:2])  # one seed: no spread
     t = synth.groupby(["classifier", "step", "source"])["value"].apply(cell).unstack("source")
     for clf, g in real.groupby("classifier"):
         t.loc[t.index.get_level_values(0) == clf, "real"] = cell(g["value"])
