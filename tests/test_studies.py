@@ -58,8 +58,9 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     assert {"val_accuracy", "val_loss", "test_accuracy", "test_loss"} <= set(history.columns)
     assert "apple" in (reports / "01_imbalance.html").read_text()
     # the scores table's half-budget row says what it is
-    assert "classifier scored half-way through its steps" in \
-        (reports / "05_evaluate.html").read_text()
+    evaluate_page = (reports / "05_evaluate.html").read_text()
+    assert "classifier scored half-way through its steps" in evaluate_page
+    assert "small_cnn: 20 steps of 64, 3 classes" in evaluate_page  # apple, kiwi, plum
 
 
 def run_in_process(params, tmp_path, **overrides):
@@ -87,12 +88,35 @@ def run_in_process(params, tmp_path, **overrides):
     common.generated_table(generated, run.data().classes)
     plots.generated(generated, run.seeds[0])
     plots.training_images(generators, run.seeds[0])
-    for stage in ("label", "evaluate"):
-        getattr(study, f"show_{stage}")(run, getattr(study, stage)(run))
+    study.show_label(run, study.label(run))
+    study.show_classifiers(run)  # what 05 shows before its fits
+    study.show_evaluate(run, study.evaluate(run))
     m = pd.read_csv(run.path("metrics.csv"))
     run.checks = study.checks(run, m)
     study.show_writeup(run, m, run.checks)
     return run, m
+
+
+@pytest.mark.parametrize("params, n_classes", [("digits_smoke", 2), ("digits_tstr", 3),
+                                               ("digits_bias", None)])
+def test_05_builds_each_classifier_for_the_task_its_study_scores(monkeypatch, tmp_path, params,
+                                                                 n_classes):
+    """rebalance scores the minority against the rest (two classes), tstr and augment every
+    class of the data; bias trains no classifier in 05 and says so."""
+    from synthlib import networks, show
+
+    built, said, real_build = [], [], networks.build_classifier
+    monkeypatch.setattr(networks, "build_classifier",
+                        lambda name, shape, n, *a: built.append(n) or real_build(name, shape, n))
+    monkeypatch.setattr(show, "text", said.append)
+    run = Run(os.path.join(ROOT, "tests", "params", f"{params}.yaml"), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.show_classifiers(run)
+    if n_classes is None:
+        assert not built and "No classifier is trained in this stage" in said[0]
+    else:
+        assert built == [n_classes] * len(run.cfg.evaluate.classifiers)
+        assert any("the same number of optimizer steps" in t for t in said)
 
 
 def verdict_text(monkeypatch, run, m, checks):
@@ -114,10 +138,11 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     a test image."""
     from synthlib import classifiers
 
-    calls, real_fit = [], classifiers.fit
+    calls, logged_as, real_fit = [], [], classifiers.fit
 
     def spy(name, x, y, *a, **k):
         calls.append((x, k.get("validation")))
+        logged_as.append(k.get("label"))
         return real_fit(name, x, y, *a, **k)
     monkeypatch.setattr(classifiers, "fit", spy)
     params = os.path.join(ROOT, "tests", "params", "digits_tstr.yaml")
@@ -131,6 +156,7 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     caption, table = run.study.headline(m)
     assert "by generator training length" in caption and list(table.index.levels[1]) == [10, 20]
     assert np.array_equal(calls[0][0], ds.x[split.imbalanced])  # the labeller
+    assert logged_as[0].strip() == "labeller step"  # not the oracle, which only measures
     test_rows = rows_of(ds.x[split.test])
     for x, validation in calls:
         assert np.array_equal(validation[0], ds.x[split.validation])

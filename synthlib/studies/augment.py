@@ -42,11 +42,9 @@ ABOUT = {
           "synthetic image keeps the label its generator gave it.",
     "05": "The same classifier on each training set (`evaluate.arms`):\n\n"
           + "\n".join(f"* `{a}`: {t};" for a, t in ARM_TEXT.items())
-          + "\n\nEach for the same number of optimizer steps (`evaluate.steps`), whatever the size "
-          "of its training set. Validation and test loss and accuracy are recorded along the "
-          "way, as the "
-          "seed plotted them; nothing is chosen by them. The final scores are on the real "
-          "test split.",
+          + "\n\nValidation and test loss and accuracy are recorded along the way, as the seed "
+          "plotted them; nothing is chosen by them. The final scores are on the real test "
+          "split.",
 }
 
 
@@ -180,6 +178,7 @@ def evaluate(run):
 # ---- what the notebooks show ---------------------------------------------------------------
 
 show_prepare = common.show_plain_splits
+show_classifiers = common.show_classifiers
 
 
 def show_label(run, result):

@@ -205,6 +205,14 @@ def show_prepare(run, result):
     show.table(pd.DataFrame(rows))
 
 
+def show_classifiers(run):
+    show.heading("How the arms are scored")
+    show.text("No classifier is trained in this stage. The measuring oracle of `04_label` has "
+              "named the class of every generated image; here the class shares it found are "
+              "compared with the shares of the mix each generator learnt from. "
+              "`evaluate.classifiers` and `evaluate.steps` are not used by this study.")
+
+
 def show_label(run, result):
     shares, accuracy = result
     show.heading("The oracle")

@@ -260,6 +260,33 @@ def fit_rows(run, fits):
 rows = metrics.rows
 
 
+def show_classifiers(run, n_classes=None):
+    """05's evaluation classifiers: their step budget and their networks, built for the task
+    the study scores (`n_classes`: the data's classes unless given), then how the fits run."""
+    from synthlib import networks, show
+
+    show.heading("The classifiers and their budget")
+    show.text(
+        "Every fit takes the same number of optimizer steps (`evaluate.steps`, per "
+        "classifier), whatever the size of its training set: with a fixed number of epochs an "
+        "arm with twice the images would get twice the updates, and the table would measure "
+        "compute as much as data. The budget is large enough that the reference arm (all the "
+        "real data) has converged: it is also scored half-way, and the write-up checks that "
+        "half the steps score within the seed spread.")
+    cfg, ds = run.cfg.evaluate, run.data()
+    n_classes = n_classes or len(ds.classes)
+    print(cfg)
+    for name in cfg.classifiers:
+        print(f"{name}: {cfg.steps_for(name)} steps of {cfg.batch_size}, {n_classes} classes")
+        networks.build_classifier(name, ds.x.shape[1:], n_classes).summary()
+    show.heading("Training and scoring")
+    show.text(
+        "The fits are independent: they run side by side on worker processes, each on one "
+        "thread (so a score does not depend on what else ran), as many at once as this stage "
+        "has cores. Each fit prints its lines when it finishes: one for the fit (arm, "
+        "classifier, training images, steps), then a log line per chunk of steps.")
+
+
 def label_rows(run):
     """04's measures as metrics.csv rows (classifier "oracle"): the oracle's test accuracy
     (arm `real_test`), and each generator's quality beside its real reference (arms
@@ -299,7 +326,8 @@ def train_oracle(run, ds, split, seed, on="train"):
 
     idx = getattr(split, on)
     classes = ds.classes
-    print(f"oracle: small_cnn on {len(idx)} real images ({on}), "
+    role = "oracle" if on == "train" else "labeller"
+    print(f"{role}: small_cnn on {len(idx)} real images ({on}), "
           f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
         run.path("oracle.keras" if on == "train" else "labeller.keras", seed),
@@ -307,7 +335,7 @@ def train_oracle(run, ds, split, seed, on="train"):
         run.cfg.label.oracle_steps, run.cfg.evaluate.batch_size, seed,
         chunks=run.cfg.evaluate.chunks,
         validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
-        label="  oracle step")
+        label=f"  {role} step")
     proba = classifiers.predict_proba(model, ds.x[split.test])
     accuracy = float(np.mean(proba.argmax(1) == encode(ds.y[split.test], classes)))
     return model, history, accuracy

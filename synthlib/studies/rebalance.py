@@ -415,6 +415,10 @@ def show_prepare(run, result):
     plots.sample_grid(ds.x[kept], title=f"Kept minority images, seed {seed} ({len(kept)} in all)")
 
 
+def show_classifiers(run):
+    common.show_classifiers(run, n_classes=2)  # the minority class against all the others
+
+
 def show_label(run, labels):
     from synthlib import plots, show
 

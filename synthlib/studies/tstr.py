@@ -143,6 +143,7 @@ def by_step(metrics_df, metric="accuracy"):
 # ---- what the notebooks show ---------------------------------------------------------------
 
 show_prepare = common.show_plain_splits
+show_classifiers = common.show_classifiers
 
 
 def show_label(run, result):
