@@ -260,16 +260,24 @@ def rows_of_images(rows, title="", per_row=8):
 
 def step_curves(history):
     """Validation and test loss and accuracy by optimizer step, per training set (mean over
-    seeds with a 95% band): the seed's per-epoch plots, recorded only."""
+    seeds with a 95% band): the seed's per-epoch plots, recorded only. Loss above accuracy,
+    validation beside test, so that a page-wide figure keeps its legend legible."""
     cols = [c for c in ("val_loss", "test_loss", "val_accuracy", "test_accuracy")
             if c in history]
-    fig, axes = plt.subplots(1, len(cols), figsize=(4.2 * len(cols), 3.4), squeeze=False)
+    if not cols:
+        return
+    ncols = min(2, len(cols))
+    nrows = math.ceil(len(cols) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False,
+                             sharex=True)
     for ax, col in zip(axes.flat, cols):
         sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
-                     markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes.flat[-1])
+                     markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
-    if len(cols):
-        sns.move_legend(axes.flat[-1], "upper left", bbox_to_anchor=(1, 1), fontsize=8)
+        ax.set_ylabel("")
+    for ax in axes.flat[len(cols):]:
+        ax.set_axis_off()
+    sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     plt.show()
 

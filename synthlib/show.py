@@ -15,17 +15,21 @@ def text(markdown):
     display(Markdown(markdown))
 
 
+# only between parts of four characters or more: `recall_0` wrapped leaves a lone digit
+_WORD_BREAK = re.compile(r"(?<=[^\W_]{4})_(?=[^\W_]{4})")
+
+
 def table(df):
-    """A table. In the HTML reports a column header may wrap after an underscore, so that a
-    table of long metric names fits the page (`label_agreement` still reads, and is found by
-    a search, as written), and a cell with no value (a real reference has no training-image
-    distance; no filter, no filter accuracy) reads as a dash rather than NaN or None; a
-    Styler keeps its own HTML."""
+    """A table. In the HTML reports a column header may wrap after an underscore between two
+    words, so that a table of long metric names fits the page (`label_agreement` still reads,
+    and is found by a search, as written; `recall_0` and `small_cnn` stay whole), and a cell
+    with no value (a real reference has no training-image distance; no filter, no filter
+    accuracy) reads as a dash rather than NaN or None; a Styler keeps its own HTML."""
     if not isinstance(df, pd.DataFrame):
         display(df)
         return
     html = re.sub(r"(<th\b[^>]*>)(.*?)(</th>)",
-                  lambda m: m.group(1) + m.group(2).replace("_", "_<wbr>") + m.group(3),
+                  lambda m: m.group(1) + _WORD_BREAK.sub("_<wbr>", m.group(2)) + m.group(3),
                   df._repr_html_(), flags=re.S)
     html = re.sub(r"<td>(NaN|None|NaT|&lt;NA&gt;)</td>", "<td>—</td>", html)
     display({"text/html": html, "text/plain": repr(df)}, raw=True)

@@ -229,3 +229,23 @@ def test_each_training_share_bar_sits_in_its_own_class_s_slot(monkeypatch):
         for x, y in bars:  # the bar in class c's slot is c's training share
             c, = [c for c, mx in means.items() if np.isclose(mx, x)]
             assert np.isclose(y, training[c])
+
+
+def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    history = pd.DataFrame([{"arm": arm, "classifier": "small_cnn", "seed": 0, "step": step,
+                             "val_loss": 1 / step, "test_loss": 1 / step,
+                             "val_accuracy": 1 - 1 / step, "test_accuracy": 1 - 1 / step}
+                            for arm in ("real", "augmentation", "real_plus_cgan")
+                            for step in (10, 20)])
+    plt.close("all")
+    plots.step_curves(history)
+    fig = plt.gcf()
+    at = {ax.get_title(): ax.get_position() for ax in fig.axes}
+    assert at["val accuracy"].y1 < at["val loss"].y0 and at["val loss"].x0 == at["val accuracy"].x0
+    assert at["val loss"].x1 < at["test loss"].x0 and at["val loss"].y0 == at["test loss"].y0
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert len(legends) == 1
+    texts = [t.get_text() for t in legends[0].get_texts()]
+    assert {"real", "augmentation", "real_plus_cgan", "small_cnn"} <= set(texts)
+    assert legends[0].get_texts()[0].get_fontsize() >= plt.rcParams["font.size"] * 0.9

@@ -7,7 +7,8 @@ from synthlib import show
 def test_table_headers_may_wrap_after_underscores_in_html_only(monkeypatch):
     shown = []
     monkeypatch.setattr(show, "display", lambda obj, raw=False: shown.append((obj, raw)))
-    df = pd.DataFrame({"label_agreement": [0.98], "kid": ["a_b"]},
+    df = pd.DataFrame({"label_agreement": [0.98], "kid": ["a_b"], "recall_0": [1.0],
+                       "small_cnn": [0.9]},
                       index=pd.Index(["dcgan_minority"], name="generator_name"))
     show.table(df)
     (bundle, raw), = shown
@@ -16,6 +17,8 @@ def test_table_headers_may_wrap_after_underscores_in_html_only(monkeypatch):
     assert "<th>label_<wbr>agreement</th>" in html and "<th>generator_<wbr>name</th>" in html
     assert "<th>dcgan_<wbr>minority</th>" in html  # row labels are headers too
     assert "<td>a_b</td>" in html  # cells stay as they are
+    # a short part stays with its word: no header ends in a lone digit
+    assert "<th>recall_0</th>" in html and "<th>small_cnn</th>" in html
     styled = df.style
     show.table(styled)
     assert shown[-1] == (styled, False)
