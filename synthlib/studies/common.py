@@ -330,7 +330,7 @@ def train_oracle(run, ds, split, seed, on="train"):
     print(f"{role}: small_cnn on {len(idx)} real images ({on}), "
           f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
-        run.path("oracle.keras" if on == "train" else "labeller.keras", seed),
+        run.path(f"{role}.keras", seed),
         "small_cnn", ds.x[idx], encode(ds.y[idx], classes), len(classes),
         run.cfg.label.oracle_steps, run.cfg.evaluate.batch_size, seed,
         chunks=run.cfg.evaluate.chunks,
