@@ -202,9 +202,13 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
                       dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
                       errorbar=("ci", 95), markers="d",
                       ax=ax, legend=False)
-    g.set(xlim=(-0.02, 1.02), xticks=[0, 0.5, 1])
+    if g.legend is not None:  # its keys at full colour and size, not the faded seed points'
+        for handle in g.legend.legend_handles:
+            handle.set_alpha(1)
+            handle.set_markersize(9)
+    g.set(xlim=(-0.02, 1.02), xticks=[0, 0.5, 1], xticklabels=["0", "0.5", "1"])
     g.set_titles("{col_name}")
-    g.figure.subplots_adjust(wspace=0.12)  # else one panel's 1.0 runs into the next one's 0.0
+    g.figure.subplots_adjust(wspace=0.2)  # else one panel's 1 runs into the next one's 0
     g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
     plt.show()
 
@@ -214,11 +218,13 @@ def training_curves(history):
     cols = [c for c in ("val_loss", "val_accuracy") if c in history]
     if not cols:
         return
-    fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 3.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(cols), figsize=(5 * len(cols), 3.2), squeeze=False)
     for ax, col in zip(axes.flat, cols):
+        # One legend, beside the panels: a legend for eight arms inside a panel hides its lines.
         sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
-                     markers=True, ax=ax)
+                     markers=True, ax=ax, legend=ax is axes[0, -1])
         ax.set_title(f"{col} (real validation split)")
+    sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     plt.show()
 
@@ -367,31 +373,31 @@ def forest(comp, metric="minority_f1", title=None):
         return
     classifiers = list(dict.fromkeys(comp.classifier))
     rows = comp.groupby("classifier").size().max()
+    # Constrained layout stacks the title, the legend and the panels without gaps or overlap,
+    # however many rows the panels have.
     fig, axes = plt.subplots(1, len(classifiers), figsize=(5.2 * len(classifiers),
-                                                           0.32 * rows + 1.2),
-                             squeeze=False)
+                                                           0.32 * rows + 1.6),
+                             squeeze=False, layout="constrained")
+    shown = []
     for ax, clf in zip(axes.flat, classifiers):
         d = comp[comp.classifier == clf].reset_index(drop=True)
         labels = d.gan_arm + " − " + d.baseline
         y = np.arange(len(d))[::-1]
         for yi, (_, r) in zip(y, d.iterrows()):
             key = next((k for k in VERDICT_COLOURS if r.verdict.startswith(k)), "within")
-            colour = VERDICT_COLOURS[key]
+            shown.append(key)
             ci = 0.0 if pd.isna(r.ci95) else r.ci95
-            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt="o", color=colour, capsize=3,
-                        label=key)
+            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt="o", color=VERDICT_COLOURS[key],
+                        capsize=3)
         ax.axvline(0, color="k", lw=1)
         ax.set_yticks(y, labels)
         ax.set_title(clf)
-        ax.set_xlabel(f"difference in {metric} (mean, 95% interval over seeds)")
-    handles, names = axes.flat[0].get_legend_handles_labels()
-    for ax in axes.flat[1:]:
-        h, n = ax.get_legend_handles_labels()
-        handles, names = handles + h, names + n
-    unique = dict(zip(names, handles))
-    fig.legend(unique.values(), unique.keys(), loc="upper center", ncol=len(unique),
-               bbox_to_anchor=(0.5, 1.02), fontsize=8, frameon=False)
-    fig.suptitle(title or "Paired differences: right of zero, the first arm scores higher",
-                 y=1.08)
-    fig.tight_layout()
+        ax.set_xlabel(f"difference in {metric}")
+    verdicts = [k for k in VERDICT_COLOURS if k in shown]
+    handles = [plt.Line2D([], [], marker="o", ls="none", markersize=8, color=VERDICT_COLOURS[k])
+               for k in verdicts]
+    fig.legend(handles, verdicts, loc="outside lower center", ncol=len(verdicts),
+               frameon=False, title="verdict")
+    fig.suptitle(title or "Paired differences, mean and 95% interval over seeds: right of zero, "
+                 "the first arm scores higher")
     plt.show()

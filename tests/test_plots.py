@@ -41,6 +41,22 @@ def test_forest_plot_marks_withheld_comparisons():
     assert [t.get_text() for t in plt.gcf().legends[0].get_texts()] == ["not conclusive"]
 
 
+def test_forest_plot_legend_sits_under_the_panels_clear_of_the_title():
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55, 0.52], "smote": [0.9, 0.92, 0.91],
+                             "dcgan_minority": [0.8, 0.81, 0.83]}, clf)
+                   for clf in ("small_cnn", "seed_mlp")])
+    plt.close("all")
+    plots.forest(report.comparisons(m))
+    fig = plt.gcf()
+    fig.canvas.draw()  # constrained layout places everything when the figure is drawn
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in fig.axes:  # below each panel's x label, not floating above its title
+        assert legend.y1 <= ax.get_tightbbox(renderer).y0
+    assert not legend.overlaps(fig._suptitle.get_window_extent(renderer))
+    assert all(h.get_markersize() >= 8 for h in fig.legends[0].legend_handles)
+
+
 def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
     m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55], "smote": [0.9, 0.92],
                              "upper_bound": [0.97, 0.98]}, clf)
@@ -189,6 +205,9 @@ def test_each_score_panel_shows_its_own_metric_s_points_and_means(monkeypatch):
         for colour, x, y in means:  # each mean sits on its own arm's and classifier's points
             own = [px for c, px, py in points if c == colour and abs(py - y) < 0.2]
             assert len(own) == 2 and np.isclose(np.mean(own), x)
+    # the legend's keys at full colour and size, not the faded seed points'
+    assert all(h.get_alpha() in (None, 1) and h.get_markersize() >= 8
+               for h in figures[0].legends[0].legend_handles)
 
 
 def test_each_tstr_panel_has_its_own_classifier_s_real_band(monkeypatch):
@@ -249,3 +268,23 @@ def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch
     texts = [t.get_text() for t in legends[0].get_texts()]
     assert {"real", "augmentation", "real_plus_cgan", "small_cnn"} <= set(texts)
     assert legends[0].get_texts()[0].get_fontsize() >= plt.rcParams["font.size"] * 0.9
+
+
+def test_training_curves_keep_one_legend_clear_of_the_lines(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    arms = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation",
+            "dcgan_minority", "cgan_all_classes", "upper_bound")
+    history = pd.DataFrame([{"arm": arm, "classifier": clf, "seed": 0, "step": step,
+                             "val_loss": 1 / step + i, "val_accuracy": 1 - 1 / step}
+                            for i, arm in enumerate(arms) for clf in ("small_cnn", "seed_mlp")
+                            for step in (10, 20)])
+    plt.close("all")
+    plots.training_curves(history)
+    fig = plt.gcf()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert len(legends) == 1
+    box = legends[0].get_window_extent(renderer)
+    assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes)
+    assert set(arms) <= {t.get_text() for t in legends[0].get_texts()}
