@@ -119,6 +119,9 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
                 f"({best['mean']:.3f}, {int(best['seeds'])} seed(s)).")
         c = comp[comp.classifier == clf] if len(comp) else comp
         withheld = c[c.verdict.str.startswith("not conclusive")] if len(c) else c
+        if len(withheld) and best["arm"] in set(withheld.gan_arm):
+            # A poor generator's win is no more a finding about GANs than its loss would be.
+            text += " Its comparisons are withheld, so its top place is no finding about GANs."
         c = c.drop(withheld.index) if len(c) else c
         if len(c):
             won = c[c.verdict.str.startswith("better")]
@@ -130,8 +133,8 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
                 text += " No GAN arm beats a baseline beyond the spread here."
         if len(withheld):
             text += (f" {len(withheld)} comparison(s) are withheld: their generator (or the "
-                     f"oracle that measures it) fails a validity check, and a GAN arm that "
-                     f"loses with a poor generator says nothing about GANs.")
+                     f"oracle that measures it) fails a validity check, and a GAN arm with a "
+                     f"poor generator says nothing about GANs, whether it wins or loses.")
         out.append(text)
     return out
 

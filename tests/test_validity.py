@@ -318,3 +318,17 @@ def test_the_banner_is_red_when_a_check_fails_green_when_all_pass_and_escapes_it
     assert "#a11" in red and "#1a6b2a" not in red
     assert "#1a6b2a" in green and "#a11" not in green
     assert "needs &lt;= 2.0 [a &amp; b]" in red and "<= 2.0" not in red
+
+
+def test_a_best_arm_whose_comparisons_are_withheld_is_no_finding_about_gans():
+    """A generator below the stated quality whose arm scores highest: the verdict names the
+    top place and says it counts for nothing, as a loss would."""
+    m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.6, 0.61, 0.6],
+                     "dcgan_minority": [0.7, 0.71, 0.72]})
+    poor = validity.Check("Fréchet distance / real-vs-real", "dcgan_minority", 2.3, "<= 2.0",
+                          False, "")
+    (text,) = report.verdicts(m, checks=[poor])
+    assert "best training set on minority_f1 is **dcgan_minority**" in text
+    assert "its top place is no finding about GANs" in text
+    (text,) = report.verdicts(m)  # the same numbers with every check passed
+    assert "no finding" not in text and "2 are better beyond the seed-to-seed spread" in text
