@@ -214,16 +214,25 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
 
 
 def training_curves(history):
-    """Validation loss and accuracy by optimizer step of each evaluation classifier."""
+    """Loss and accuracy on the real validation split by optimizer step of each evaluation
+    classifier: a row of panels per classifier, so that no panel holds more lines than there
+    are arms."""
     cols = [c for c in ("val_loss", "val_accuracy") if c in history]
     if not cols:
         return
-    fig, axes = plt.subplots(1, len(cols), figsize=(5 * len(cols), 3.2), squeeze=False)
-    for ax, col in zip(axes.flat, cols):
-        # One legend, beside the panels: a legend for eight arms inside a panel hides its lines.
-        sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
-                     markers=True, ax=ax, legend=ax is axes[0, -1])
-        ax.set_title(f"{col} (real validation split)")
+    classifiers = list(dict.fromkeys(history.classifier))
+    arms = list(dict.fromkeys(history.arm))
+    fig, axes = plt.subplots(len(classifiers), len(cols), figsize=(5 * len(cols),
+                                                                   3.2 * len(classifiers)),
+                             squeeze=False, sharex=True)
+    for row, clf in zip(axes, classifiers):
+        for ax, col in zip(row, cols):
+            # One legend, beside the panels: a legend for eight arms inside a panel hides
+            # its lines.
+            sns.lineplot(data=history[history.classifier == clf], x="step", y=col, hue="arm",
+                         hue_order=arms, marker="o", ax=ax, legend=ax is axes[0, -1])
+            ax.set_title(f"{clf}: {col.replace('_', ' ')}")
+            ax.set_ylabel("")
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     plt.show()

@@ -288,3 +288,9 @@ def test_training_curves_keep_one_legend_clear_of_the_lines(monkeypatch):
     box = legends[0].get_window_extent(renderer)
     assert not any(box.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes)
     assert set(arms) <= {t.get_text() for t in legends[0].get_texts()}
+    # a row per classifier: each panel holds one line per arm, not one per arm and classifier
+    assert [ax.get_title() for ax in fig.axes] == [
+        "small_cnn: val loss", "small_cnn: val accuracy", "seed_mlp: val loss",
+        "seed_mlp: val accuracy"]
+    assert all(len([line for line in ax.lines if len(line.get_xdata())]) == len(arms)
+               for ax in fig.axes)
