@@ -202,7 +202,7 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
                       dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
                       errorbar=("ci", 95), markers="d",
                       ax=ax, legend=False)
-    if g.legend is not None:  # its keys at full colour and size, not the faded seed points'
+    if g.legend is not None:  # its key at full colour and size; the seed points are faded
         for handle in g.legend.legend_handles:
             handle.set_alpha(1)
             handle.set_markersize(9)

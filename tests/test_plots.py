@@ -205,7 +205,7 @@ def test_each_score_panel_shows_its_own_metric_s_points_and_means(monkeypatch):
         for colour, x, y in means:  # each mean sits on its own arm's and classifier's points
             own = [px for c, px, py in points if c == colour and abs(py - y) < 0.2]
             assert len(own) == 2 and np.isclose(np.mean(own), x)
-    # the legend's keys at full colour and size, not the faded seed points'
+    # the legend's key at full colour and size, though the seed points are faded
     assert all(h.get_alpha() in (None, 1) and h.get_markersize() >= 8
                for h in figures[0].legends[0].legend_handles)
 
