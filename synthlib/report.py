@@ -27,17 +27,27 @@ def mean_sd(mean, sd=float("nan"), fmt=".3f"):
     return f"{mean:{fmt}}" + ("" if pd.isna(sd) else f"{PLUS_MINUS}{sd:{fmt}}")
 
 
-def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",)):
+WITHHELD_MARK = " †"
+WITHHELD_NOTE = ("† a GAN arm whose generator (or the oracle that measures it) fails a validity "
+                 "check: its comparisons are withheld, and its score is no finding about GANs")
+
+
+def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",),
+             withheld=()):
     """Mean ± std over seeds: training sets as rows, classifiers as columns, the best of each
-    column in bold (not counting the reference rows: the upper bound is no contender). A
-    pandas Styler; `.data` holds the strings."""
+    column in bold (not counting the reference rows: the upper bound is no contender), and
+    the arms in `withheld` marked † (WITHHELD_NOTE), so that a reader of the table alone does
+    not take a poor generator's top place for a finding. A pandas Styler; `.data` holds the
+    strings."""
     s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s = s[s.arm.isin(arms)]
     s["cell"] = [mean_sd(m, sd) for m, sd in zip(s["mean"], s["std"])]  # one seed: no spread
     order = [a for a in arms if a in set(s.arm)]
     strings = s.pivot(index="arm", columns="classifier", values="cell").reindex(order)
     means = s.pivot(index="arm", columns="classifier", values="mean").reindex(order)
-    return mark_best(strings, means.drop(index=[r for r in references if r in means.index]))
+    means = means.drop(index=[r for r in references if r in means.index])
+    label = {a: a + WITHHELD_MARK for a in withheld}
+    return mark_best(strings.rename(index=label), means.rename(index=label))
 
 
 def mark_best(strings, values):
@@ -229,7 +239,7 @@ def write_summary(run, metrics_df, checks):
     from synthlib import validity
 
     man = manifest(run)
-    caption, table = run.study.headline(metrics_df)
+    caption, table = run.study.headline(metrics_df, checks)
     conclusive, line = validity.headline(checks)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),

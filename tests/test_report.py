@@ -179,10 +179,30 @@ def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries
     assert "**Validity**: all 1 validity checks pass" in a
     assert "**Validity**: not conclusive: 1 of 1" in b
     for part in (a, b):
-        assert "Profile `smoke`, 1 seed(s)" in part and "| dcgan_minority |" in part
+        assert "Profile `smoke`, 1 seed(s)" in part
         assert "**0.710 ± 0.010**" in part  # the headline's best arm, in bold
+    # the failed oracle withholds the GAN arm's comparisons: the table marks it, and says why
+    assert "| dcgan_minority |" in a and "†" not in a
+    assert "| dcgan_minority † |" in b and report.WITHHELD_NOTE in b
     results.main(readme, reports)
     assert readme.read_text() == text
     plain = tmp_path / "PLAIN.md"
     plain.write_text("no markers\n")
     assert results.main(plain, reports) == 2 and plain.read_text() == "no markers\n"
+
+
+def test_augment_marks_every_arm_built_on_a_generator_that_fails_its_check():
+    """real_plus_cgan rests on the conditional GAN as much as cgan_all_classes does."""
+    from synthlib.studies import augment
+
+    m = metric_rows({"real": [0.9, 0.91], "augmentation": [0.92, 0.93],
+                     "dcgan_per_class": [0.88, 0.89], "cgan_all_classes": [0.8, 0.81],
+                     "real_plus_cgan": [0.95, 0.96]}, metric="accuracy")
+    poor = validity.Check("Fréchet distance / real-vs-real", "cgan_all_classes", 3.1,
+                          "<= 2.0", False, "")
+    caption, table = augment.headline(m, [poor])
+    assert list(table.data.index) == ["real", "augmentation", "dcgan_per_class",
+                                      "cgan_all_classes †", "real_plus_cgan †"]
+    assert table.best["small_cnn"] == "real_plus_cgan †" and report.WITHHELD_NOTE in caption
+    caption, table = augment.headline(m)
+    assert "†" not in caption + "".join(table.data.index)

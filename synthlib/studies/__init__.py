@@ -8,7 +8,7 @@
                      the oracle's class shares); writes metrics.csv
 and `show_<stage>(run, result)` for each, `show_classifiers(run)` (05's classifiers, or what
 scores the arms where there are none), `show_writeup(run, metrics)` and
-`headline(metrics)` for 06 and the index, and ABOUT: a paragraph per notebook.
+`headline(metrics, checks)` for 06 and the index, and ABOUT: a paragraph per notebook.
 
 - rebalance (seeds 000, 001): a minority class cut to a few images, rebalanced by GANs and
   classic baselines;
