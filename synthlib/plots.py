@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -385,7 +386,7 @@ def forest(comp, metric="minority_f1", title=None):
     # Constrained layout stacks the title, the legend and the panels without gaps or overlap,
     # however many rows the panels have.
     fig, axes = plt.subplots(1, len(classifiers), figsize=(5.2 * len(classifiers),
-                                                           0.32 * rows + 1.6),
+                                                           0.32 * rows + 2.0),
                              squeeze=False, layout="constrained")
     shown = []
     for ax, clf in zip(axes.flat, classifiers):
@@ -407,6 +408,9 @@ def forest(comp, metric="minority_f1", title=None):
                for k in verdicts]
     fig.legend(handles, verdicts, loc="outside lower center", ncol=len(verdicts),
                frameon=False, title="verdict")
-    fig.suptitle(title or "Paired differences, mean and 95% interval over seeds: right of zero, "
-                 "the first arm scores higher")
+    title = title or ("Paired differences (mean, 95% interval over seeds):\n"
+                      "right of zero, the first arm scores higher")
+    # About ten characters of the title to an inch: a single panel wraps it, not clips it.
+    width = int(10 * fig.get_figwidth())
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.split("\n")))
     plt.show()

@@ -57,6 +57,17 @@ def test_forest_plot_legend_sits_under_the_panels_clear_of_the_title():
     assert all(h.get_markersize() >= 8 for h in fig.legends[0].legend_handles)
 
 
+def test_a_single_panel_forest_plot_wraps_its_title_inside_the_figure():
+    m = metric_rows({"real": [0.9, 0.92], "cgan_all_classes": [0.8, 0.82]}, metric="accuracy")
+    plt.close("all")
+    plots.forest(report.paired_comparisons(m, "accuracy", ["cgan_all_classes"], ["real"]),
+                 metric="accuracy")
+    fig = plt.gcf()
+    fig.canvas.draw()
+    title = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+    assert title.x0 >= 0 and title.x1 <= fig.bbox.width
+
+
 def test_headline_marks_the_best_arm_per_classifier_but_not_the_upper_bound():
     m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55], "smote": [0.9, 0.92],
                              "upper_bound": [0.97, 0.98]}, clf)
