@@ -144,7 +144,26 @@ def to_html(notebook_path, html_path):
     # 05_evaluate's 72 fits would be 72 boxes), so that LOG_BOX caps the whole log.
     exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
-    write_text(html_path, body)
+    write_text(html_path, with_alt_text(body, nb))
+
+
+def with_alt_text(body, nb):
+    """Each figure's description (plots.describe, sent as its output's metadata) as its
+    image's alt text: the lab template writes none, and nbconvert fills in "No description has
+    been provided". The images are matched to the outputs in order; when their numbers differ
+    the page is left as it is rather than given wrong descriptions."""
+    from bs4 import BeautifulSoup
+
+    alts = [o.get("metadata", {}).get("image/png", {}).get("alt")
+            for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    soup = BeautifulSoup(body, features="html.parser")
+    images = soup.select(".jp-RenderedImage img")
+    if len(images) != len(alts) or not any(alts):
+        return body
+    for img, alt in zip(images, alts):
+        if alt:
+            img["alt"] = alt
+    return str(soup)
 
 
 RUNNING_DIR = BUILD_DIR / ".running"

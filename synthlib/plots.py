@@ -12,6 +12,26 @@ import seaborn as sns
 sns.set_theme(style="whitegrid", context="notebook")
 
 
+def describe(fig):
+    """A figure in words, for its image's alt text: its title and its panels' titles."""
+    titles = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
+    return "; ".join(dict.fromkeys(" ".join(t.split()) for t in titles if t.strip()))
+
+
+def _display():
+    """plt.show(). In a notebook the figure goes out with its description as metadata, which
+    the HTML reports give its image as alt text (pipeline.to_html), for readers who cannot
+    see it; elsewhere (tests, scripts) pyplot shows it as it would."""
+    fig = plt.gcf()
+    if "inline" not in plt.get_backend():
+        plt.show()
+        return
+    from IPython.display import display
+
+    display(fig, metadata={"image/png": {"alt": describe(fig)}})
+    plt.close(fig)
+
+
 def _show(image, ax):
     image = np.asarray(image)
     if image.dtype != np.uint8:
@@ -39,7 +59,7 @@ def sample_grid(images, title="", ncols=10, max_images=40, labels=None):
             ax.set_title(str(labels[i]), fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def grids_over_time(grids, title="Generator samples during training (same latent points)",
@@ -56,7 +76,7 @@ def grids_over_time(grids, title="Generator samples during training (same latent
                         ha="right", va="center", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def class_counts(table, title="Images per part and class group"):
@@ -66,7 +86,7 @@ def class_counts(table, title="Images per part and class group"):
                     aspect=2, col="seed" if table.seed.nunique() > 1 else None)
     g.set(yscale="log")
     g.figure.suptitle(title, y=1.03)
-    plt.show()
+    _display()
 
 
 LOSSES = ("d_loss", "g_loss", "d_real", "d_fake", "loss", "reconstruction_loss", "kl_loss")
@@ -86,7 +106,7 @@ def loss_curves(results, title="Training curves (mean over each chunk of steps; 
                     facet_kws={"sharey": False})
     g.set_titles("{col_name}")
     g.figure.suptitle(title, y=1.03)
-    plt.show()
+    _display()
 
 
 def grids_by_generator(results, seed, max_over_time=4):
@@ -141,7 +161,7 @@ def confidence_histogram(proba_by_name, target_class, threshold, title=""):
     ax.set_title(title or f"Confidence that an image is a {target_class}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def confidence_by_generator(labels, seed, target_class, threshold):
@@ -182,7 +202,7 @@ def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, class
         ax.tick_params(axis="y", labelrotation=0)
     fig.suptitle("Confusion matrices on the real test split")
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
@@ -211,7 +231,7 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     g.set_titles("{col_name}")
     g.figure.subplots_adjust(wspace=0.2)  # else one panel's 1 runs into the next one's 0
     g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
-    plt.show()
+    _display()
 
 
 def training_curves(history):
@@ -236,7 +256,7 @@ def training_curves(history):
             ax.set_ylabel("")
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def samples_per_class(images, labels, per_class=8, title="Real images, one row per class",
@@ -254,7 +274,7 @@ def samples_per_class(images, labels, per_class=8, title="Real images, one row p
                         transform=axes[r, 0].transAxes, ha="right", va="center")
     fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def rows_of_images(rows, title="", per_row=8):
@@ -271,7 +291,7 @@ def rows_of_images(rows, title="", per_row=8):
                         va="center", fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def step_curves(history):
@@ -295,7 +315,7 @@ def step_curves(history):
         ax.set_axis_off()
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
-    plt.show()
+    _display()
 
 
 def accuracy_by_step(d, metric="accuracy"):
@@ -315,7 +335,7 @@ def accuracy_by_step(d, metric="accuracy"):
         ax.set_ylabel(f"test {metric}")
         ax.set_xlabel("GAN training steps")
     g.figure.suptitle("Train on synthetic, test on real (dashed: trained on real)", y=1.04)
-    plt.show()
+    _display()
 
 
 def shares(d, varied_class):
@@ -340,7 +360,7 @@ def shares(d, varied_class):
         ax.set_ylim(0, 1)
     g.figure.suptitle("Generated class shares (points) against training shares (black bars)",
                       y=1.04)
-    plt.show()
+    _display()
 
 
 def quality_curves(table, thresholds, path=None):
@@ -369,7 +389,7 @@ def quality_curves(table, thresholds, path=None):
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
     else:
-        plt.show()
+        _display()
 
 
 VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#b42318", "within": "#555555",
@@ -413,4 +433,4 @@ def forest(comp, metric="minority_f1", title=None):
     # About ten characters of the title to an inch: a single panel wraps it, not clips it.
     width = int(10 * fig.get_figwidth())
     fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.split("\n")))
-    plt.show()
+    _display()

@@ -59,6 +59,10 @@ def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
     assert "minority_f1" in writeup
     # the smoke profile's budgets are far from convergence: the write-up and the index say so
     assert "Not conclusive" in writeup and "Validity checks" in writeup
+    # every figure is described by its titles for a reader who cannot see it
+    for name in pipeline.NOTEBOOKS:
+        assert "No description has been provided" not in (reports / f"{name}.html").read_text()
+    assert 'alt="Scores on the real test split (each point is one seed); minority_f1' in writeup
     assert "Not conclusive" in (reports.parent / "index.html").read_text()
 
 
@@ -233,3 +237,27 @@ def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_pat
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "2"
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
     assert pipeline.threads_used(None) == cores
+
+
+def test_report_images_take_their_figures_descriptions_as_alt_text(tmp_path):
+    """In order, as the outputs came; a page whose images do not match its outputs one for one
+    keeps nbconvert's own text rather than a wrong description."""
+    import base64
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()
+    figure = [nbformat.v4.new_output("display_data", data={"image/png": png},
+                                     metadata={"image/png": {"alt": f"figure {i}"}})
+              for i in (1, 2)]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# A page"),
+        nbformat.v4.new_code_cell("plots.a()", outputs=[figure[0]]),
+        nbformat.v4.new_code_cell("plots.b()", outputs=[figure[1]])])
+    nbformat.write(nb, tmp_path / "page.ipynb")
+    pipeline.to_html(tmp_path / "page.ipynb", tmp_path / "page.html")
+    html = (tmp_path / "page.html").read_text()
+    assert html.index('alt="figure 1"') < html.index('alt="figure 2"')
+    assert "No description has been provided" not in html
+    body = html.replace('alt="figure 2"', "")
+    assert pipeline.with_alt_text(body, nbformat.v4.new_notebook(cells=nb.cells[:2])) == body

@@ -305,3 +305,13 @@ def test_training_curves_keep_one_legend_clear_of_the_lines(monkeypatch):
         "seed_mlp: val accuracy"]
     assert all(len([line for line in ax.lines if len(line.get_xdata())]) == len(arms)
                for ax in fig.axes)
+
+
+def test_a_figure_is_described_by_its_title_and_its_panels_titles():
+    fig, axes = plt.subplots(1, 3)
+    fig.suptitle("Paired differences:\nright of zero, higher")
+    for ax, t in zip(axes, ("small_cnn", "seed_mlp", "small_cnn")):
+        ax.set_title(t)
+    assert plots.describe(fig) == "Paired differences: right of zero, higher; small_cnn; seed_mlp"
+    plt.close("all")
+    assert plots.describe(plt.figure()) == ""
