@@ -50,6 +50,19 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     return mark_best(strings.rename(index=label), means.rename(index=label))
 
 
+def marked_headline(caption, metrics_df, checks, generator_of, **headline_kw):
+    """(caption, headline table) with each arm of `generator_of` (arm -> the generator it
+    rests on) marked † where its generator or the oracle fails a check, as `gate` withholds
+    its comparisons; the caption then says what the mark means."""
+    from synthlib import validity
+
+    withheld = [a for a, g in generator_of.items() if a in set(metrics_df.arm)
+                and not validity.conclusive_for(checks, g, "oracle")]
+    if withheld:
+        caption += "; " + WITHHELD_NOTE
+    return caption, headline(metrics_df, withheld=withheld, **headline_kw)
+
+
 def mark_best(strings, values):
     """A Styler of `strings` with the highest of `values` in each column in bold; `.best`
     maps each column to its best row (for the Markdown copy)."""

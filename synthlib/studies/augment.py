@@ -206,14 +206,10 @@ def headline(metrics_df, checks_=()):
     checks withhold is marked in the table."""
     from synthlib import report
 
-    withheld = [a for a, g in GENERATOR_OF.items() if a in set(metrics_df.arm)
-                and not validity.conclusive_for(checks_, g, "oracle")]
-    caption = ("Test accuracy on the real test split (mean ± std over seeds; training sets as "
-               "rows, classifiers as columns; the best per classifier in bold)")
-    if withheld:
-        caption += "; " + report.WITHHELD_NOTE
-    return caption, report.headline(metrics_df, "accuracy", arms=list(ARM_TEXT),
-                                    references=(), withheld=withheld)
+    return report.marked_headline(
+        "Test accuracy on the real test split (mean ± std over seeds; training sets as rows, "
+        "classifiers as columns; the best per classifier in bold)", metrics_df, checks_,
+        GENERATOR_OF, metric="accuracy", arms=list(ARM_TEXT), references=())
 
 
 def show_evaluate(run, result):

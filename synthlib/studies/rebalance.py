@@ -463,16 +463,12 @@ def show_evaluate(run, result):
 def headline(metrics_df, checks_=()):
     """(caption, table) for the write-up and the index; a GAN arm whose comparisons the
     checks withhold is marked in the table."""
-    from synthlib import report, validity
+    from synthlib import report
 
-    withheld = [a for a in GENERATORS if a in set(metrics_df.arm)
-                and not validity.conclusive_for(checks_, a, "oracle")]
-    caption = ("Minority F1 on the real test split (mean ± std over seeds; training sets as "
-               "rows, classifiers as columns; the best training set per classifier in bold, "
-               "the upper bound aside)")
-    if withheld:
-        caption += "; " + report.WITHHELD_NOTE
-    return caption, report.headline(metrics_df, withheld=withheld)
+    return report.marked_headline(
+        "Minority F1 on the real test split (mean ± std over seeds; training sets as rows, "
+        "classifiers as columns; the best training set per classifier in bold, the upper "
+        "bound aside)", metrics_df, checks_, {g: g for g in GENERATORS})
 
 
 def checks(run, metrics_df):
