@@ -61,6 +61,10 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@$(PY) -m synthlib.data || echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml
+	@# The pinned numpy, pandas, scikit-learn and keras need Python 3.11: say so before pip fails.
+	@test -x $(PY) || $(PYTHON_BASE) -c 'import sys; sys.version_info >= (3, 11) or sys.exit(\
+	  "make setup needs Python 3.11 or later; $(PYTHON_BASE) is " + sys.version.split()[0]\
+	  + ": PYTHON_BASE=python3.12 make setup (or another 3.11+) picks another")'
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt

@@ -333,7 +333,11 @@ def test_every_classifier_evaluated_needs_a_step_budget():
         cfg.validate()
     cfg = config.Config(experiment="x", evaluate=config.EvaluateConfig(
         steps={"small_cnn": 5}, classifiers=["small_cnn"]))
-    assert cfg.validate().evaluate.arms == list(config.ARMS)  # empty arms: every arm
+    # empty arms: the study's own, the DiffAugment arms only by name
+    assert cfg.validate().evaluate.arms == [
+        "imbalanced", "class_weight", "random_oversampling", "smote", "augmentation",
+        "dcgan_minority", "cgan_all_classes", "upper_bound"]
+    assert set(cfg.generators()) == {"dcgan_minority", "cgan_all_classes"}
 
 
 def test_tstr_trains_its_generator_to_the_last_snapshot(tmp_path):
