@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,10 @@ def _check(ok, key, value, why):
         raise ConfigError(f"{key} = {value!r}: {why}")
 
 
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
+
+
 @dataclass
 class DataConfig:
     # mnist | digits (scikit-learn's, tiny) | fashion_mnist | cifar10 (online) | npz | idx |
@@ -91,15 +96,22 @@ class DataConfig:
         if self.dataset in PATH_DATASETS:
             _check(bool(self.path), "data.path", self.path,
                    f"dataset {self.dataset!r} needs a path")
+        else:  # else the file would be ignored, and the run use another dataset than meant
+            _check(not self.path, "data.path", self.path,
+                   f"dataset {self.dataset!r} reads no path; for a file or folder, set "
+                   f"data.dataset to one of {', '.join(PATH_DATASETS)}")
         _check(self.max_images >= 0, "data.max_images", self.max_images, "must be >= 0")
-        _check(self.image_size == 0 or (8 <= self.image_size <= 256
+        # A multiple of 4 for the GANs; 12 or more for the small CNN's two conv-pool blocks.
+        _check(self.image_size == 0 or (12 <= self.image_size <= 256
                                         and self.image_size % 4 == 0),
-               "data.image_size", self.image_size, "must be 0 or a multiple of 4 in [8, 256]")
+               "data.image_size", self.image_size, "must be 0 or a multiple of 4 in [12, 256]")
         _check(self.channels in (0, 1, 3), "data.channels", self.channels, "must be 0, 1 or 3")
         for c in self.classes:
             _check(isinstance(c, int) and c >= 0, "data.classes", c, "labels are integers >= 0")
         _check(len(set(self.classes)) == len(self.classes), "data.classes", self.classes,
                "repeated class")
+        _check(len(self.classes) != 1, "data.classes", self.classes,
+               "one class leaves nothing to classify: name two or more, or none for all")
 
 
 @dataclass
@@ -191,6 +203,9 @@ class GanConfig:
         _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
         _check(self.mode_seeking_weight >= 0, "gan.mode_seeking_weight",
                self.mode_seeking_weight, "must be >= 0")
+        _check(self.mode_seeking_weight == 0 or self.batch_size >= 2, "gan.batch_size",
+               self.batch_size, "the mode-seeking term compares the images of a batch in "
+               "pairs: it needs batches of 2 or more")
         _check(self.rotation_weight >= 0, "gan.rotation_weight", self.rotation_weight,
                "must be >= 0")
 
@@ -330,8 +345,9 @@ class BiasConfig:
         _check(len(self.varied_counts) >= 1, "bias.varied_counts", self.varied_counts,
                "must list at least one count")
         for v in self.varied_counts:
-            _check(isinstance(v, int) and v >= 1, "bias.varied_counts", v,
-                   "counts are integers >= 1")
+            _check(_is_int(v) and v >= 1, "bias.varied_counts", v, "counts are integers >= 1")
+        _check(len(set(self.varied_counts)) == len(self.varied_counts), "bias.varied_counts",
+               self.varied_counts, "repeated count")
 
 
 @dataclass
@@ -368,6 +384,8 @@ class EvaluateConfig:
             for c in name:
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
                        + _did_you_mean(str(c), choices))
+            # a name twice would put its rows twice in metrics.csv, and count its seeds twice
+            _check(len(set(name)) == len(name), key, name, "named twice")
         _check(self.tstr_classifier in CLASSIFIERS, "evaluate.tstr_classifier",
                self.tstr_classifier, f"unknown; choose from {', '.join(CLASSIFIERS)}")
         _check(self.chunks >= 2 and self.chunks % 2 == 0, "evaluate.chunks", self.chunks,
@@ -428,11 +446,14 @@ class Config:
     def validate_values(self):
         """Each value on its own (the checks that do not depend on another section)."""
         _check(bool(self.experiment), "experiment", self.experiment, "must be named")
+        _check(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", str(self.experiment)) is not None,
+               "experiment", self.experiment, "names folders under build/ and reports/: "
+               "letters, digits, _ . - only")
         _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
                f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
-            _check(isinstance(s, int) and s >= 0, "seeds", s, "seeds are integers >= 0")
+            _check(_is_int(s) and s >= 0, "seeds", s, "seeds are integers >= 0")
         _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
         names = STUDY_GENERATORS.get(self.study, ())
         for g in self.gan.generator_steps:
@@ -623,11 +644,21 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
                           f"({what}{where})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
+    if "profile" in raw:  # the command line chooses it; in the file it would be ignored
+        raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
+                          f"(make report PROFILE=full, or the notebooks' `profile`), not in "
+                          f"the params file; per-profile settings go under profiles:")
     own_profiles = raw.pop("profiles", None) or {}
-    for name in own_profiles:
+    if not isinstance(own_profiles, dict):
+        raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "
+                          f"to settings, e.g. profiles: {{full: {{gan: {{steps: 3500}}}}}}")
+    for name, settings in own_profiles.items():
         if name not in PROFILES:
             raise ConfigError(f"profiles.{name} = ...: unknown profile; choose one of "
                               f"{', '.join(PROFILES_ORDER)}" + _did_you_mean(str(name), PROFILES))
+        if not isinstance(settings, dict) and settings is not None:
+            raise ConfigError(f"profiles.{name} = {settings!r}: expected a mapping of "
+                              f"settings, e.g. {{gan: {{steps: 3500}}}}")
     raw.setdefault("experiment", path.stem)
     # Check every value the file writes, the body's and each profile's, before a profile can
     # overwrite it: a typo or an impossible value stays an error in every profile.

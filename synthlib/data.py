@@ -83,12 +83,14 @@ def _as_images(x, y, where):
 
 
 def check_gan_shape(image_shape):
-    """The GANs' generators start at a quarter of the side and double it twice
-    (synthlib/networks.py): refuse, before any work, images they cannot draw."""
+    """The GANs' generators start at a quarter of the side and double it twice, and the small
+    CNN's two conv-pool blocks need a side of 10 or more (synthlib/networks.py): refuse,
+    before any work, images they cannot draw or read."""
     h, w = image_shape[:2]
-    if h != w or h % 4:
+    if h != w or h % 4 or h < 12:
         raise DataError(f"images are {h}x{w}: the GANs draw square images whose side is a "
-                        f"multiple of 4; set data.image_size (28 or 32, say) to resize them")
+                        f"multiple of 4, and the small CNN needs 12 or more; set "
+                        f"data.image_size (28 or 32, say) to resize them")
 
 
 # ---- path-based formats -------------------------------------------------------------------
@@ -400,8 +402,13 @@ def load(data_cfg):
     if data_cfg.max_images and data_cfg.max_images < len(y):
         from sklearn.model_selection import train_test_split
 
-        keep, _ = train_test_split(np.arange(len(y)), train_size=data_cfg.max_images,
-                                   stratify=y, random_state=0)
+        try:
+            keep, _ = train_test_split(np.arange(len(y)), train_size=data_cfg.max_images,
+                                       stratify=y, random_state=0)
+        except ValueError as e:  # too few images (or too few left out) for every class
+            raise DataError(f"data.max_images = {data_cfg.max_images}: cannot keep every one "
+                            f"of {len(np.unique(y))} classes in a stratified sample of "
+                            f"{len(y)} images ({e}); 0 keeps them all") from None
         keep = np.sort(keep)
         x, y = x[keep], y[keep]
         source += f"; stratified subsample of {len(y)} images"

@@ -202,6 +202,10 @@ def test_max_images_is_a_stratified_fixed_subsample():
     assert len(a.y) == 500 and np.array_equal(a.x, b.x)
     assert set(a.classes.tolist()) == set(range(10))
     assert "subsample of 500" in a.source
+    # fewer images than classes: one line, not scikit-learn's traceback
+    with pytest.raises(data.DataError, match=r"data.max_images = 5: cannot keep every one of "
+                                             r"10 classes"):
+        data.load(DataConfig(dataset="digits", max_images=5))
 
 
 def test_npz_images_are_checked_and_floats_rounded_to_pixels(tmp_path):

@@ -291,7 +291,7 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     monkeypatch.setattr(classifiers, "fit", spy_fit)
     monkeypatch.setattr(classifiers, "predict_proba", spy_predict)
     cfg = Config(experiment="e").validate()
-    cfg.evaluate.classifiers = ["seed_mlp"]
+    cfg.evaluate.arms, cfg.evaluate.classifiers = list(ARMS), ["seed_mlp"]
     rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
     assert list(dict.fromkeys(r["arm"] for r in rows)) == list(ARMS) + ["upper_bound:half_budget"]
     for arm, (x, y, val) in zip(ARMS, seen_fit):

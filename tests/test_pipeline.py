@@ -6,6 +6,7 @@ import os
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from conftest import DIGITS_PARAMS, make_image_folder, write_params
@@ -122,13 +123,21 @@ def test_missing_data_stops_the_command_with_one_line(tmp_path, capsys):
     assert err.startswith("error: exp.yaml: ") and "gone.npz" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("size,shown", [((30, 30), "30x30"), ((28, 32), "32x28")])
+@pytest.mark.parametrize("size,shown", [((30, 30), "30x30"), ((28, 32), "32x28"),
+                                        ((8, 8), "8x8")])
 def test_images_the_gans_cannot_draw_stop_the_check_with_one_line(tmp_path, capsys, size,
                                                                   shown):
-    """Images the GANs cannot draw (a side not a multiple of 4, or not square) are refused by
-    `make check`, and so before 01, rather than in 02 from inside the networks."""
-    make_image_folder(tmp_path / "fruit", per_class=10, sizes=(size,))
-    p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit}}\n")
+    """Images the GANs cannot draw (a side not a multiple of 4, or not square) or the small
+    CNN cannot read (a side under 12) are refused by `make check`, and so before 01, rather
+    than in 02 or 04 from inside the networks."""
+    if min(size) >= 16:
+        make_image_folder(tmp_path / "fruit", per_class=10, sizes=(size,))
+        p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit}}\n")
+    else:  # too small to draw a fruit in: an npz of 8x8 digits, as scikit-learn ships them
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        np.savez(tmp_path / "small.npz", x=(d.images * 15).astype(np.uint8), y=d.target)
+        p = write_params(tmp_path, f"data: {{dataset: npz, path: {tmp_path}/small.npz}}\n")
     assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 2
     err = capsys.readouterr().err
     assert f"images are {shown}" in err and "data.image_size" in err and "Traceback" not in err

@@ -4,12 +4,14 @@ Reads reports/*/summary.json (written by each experiment's 06_writeup) and repla
 between the README's results markers with each experiment's headline table, its validity
 line, and the run's date, commit and profile.
 
-    python -m synthlib.tools.results        (make results)
+    python -m synthlib.tools.results [--reports DIR]        (make results)
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
@@ -45,4 +47,7 @@ def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reports", type=Path, default=REPORTS_DIR,
+                        help="the reports folder to read (default: %(default)s)")
+    sys.exit(main(reports_dir=parser.parse_args().reports))
