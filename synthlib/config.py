@@ -441,6 +441,10 @@ class Config:
         for c in self.evaluate.classifiers + [self.evaluate.tstr_classifier]:
             _check(c in self.evaluate.steps, "evaluate.steps", self.evaluate.steps,
                    f"names no step budget for classifier {c!r}")
+            # each chunk is at least one step, so more chunks than steps would add steps
+            _check(self.evaluate.chunks <= self.evaluate.steps[c], "evaluate.chunks",
+                   self.evaluate.chunks, f"more chunks than the {self.evaluate.steps[c]} "
+                   f"steps of classifier {c!r}")
         return self
 
     def validate_values(self):

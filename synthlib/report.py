@@ -50,6 +50,12 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     return mark_best(strings.rename(index=label), means.rename(index=label))
 
 
+def over_seeds(metrics_df):
+    """What a table's cells are, for its caption: a mean and spread only where seeds vary."""
+    return ("mean ± std over seeds" if metrics_df.seed.nunique() > 1
+            else "one seed, so no spread")
+
+
 def marked_headline(caption, metrics_df, checks, generator_of, **headline_kw):
     """(caption, headline table) with each arm of `generator_of` (arm -> the generator it
     rests on) marked † where its generator or the oracle fails a check, as `gate` withholds
@@ -146,7 +152,14 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             # A poor generator's win is no more a finding about GANs than its loss would be.
             text += " Its comparisons are withheld, so its top place is no finding about GANs."
         c = c.drop(withheld.index) if len(c) else c
-        if len(c):
+        unmeasured = c[c.verdict.str.startswith("single seed")] if len(c) else c
+        if len(c) and len(unmeasured) == len(c):
+            # One seed gives differences but no spread to weigh them by: say them, claim none.
+            text += (" With one seed there is no spread to weigh the GAN arms' differences "
+                     "by: " + "; ".join(f"{r.gan_arm} {r.mean_difference:+.3f} against "
+                                        f"{r.baseline}" for r in c.itertuples())
+                     + ". They describe this run; only more seeds can make them a finding.")
+        elif len(c):
             won = c[c.verdict.str.startswith("better")]
             lost = c[c.verdict.str.startswith("worse")]
             text += (f" Of {len(c)} GAN-vs-baseline comparisons, {len(won)} are better beyond "

@@ -40,5 +40,6 @@ def html(fragment):
 
 
 def collapsed(summary, df):
-    """A table folded under a one-line summary, opened with a click (long tables)."""
-    display(HTML(f"<details><summary>{summary}</summary>{df.to_html()}</details>"))
+    """A table folded under a one-line summary, opened with a click (long tables); a cell
+    with no value (one seed: no interval) reads as a dash, as in `table`."""
+    display(HTML(f"<details><summary>{summary}</summary>{df.to_html(na_rep='—')}</details>"))

@@ -81,6 +81,12 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     assert report.comparisons(better).verdict.tolist() == ["better, beyond the spread"]
     single = metric_rows({"imbalanced": [0.5], "dcgan_minority": [0.6]})
     assert report.comparisons(single).verdict.tolist() == ["single seed: no spread measured"]
+    # one seed: the differences are said, and no claim is made either way
+    text = report.verdicts(single)[0]
+    assert "With one seed there is no spread to weigh" in text
+    assert "dcgan_minority +0.100 against imbalanced" in text and "beyond" not in text
+    assert report.over_seeds(single) == "one seed, so no spread"
+    assert report.over_seeds(m) == "mean ± std over seeds"
 
 
 def test_mean_ci_matches_a_t_interval():

@@ -59,6 +59,9 @@ def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
     assert "minority_f1" in writeup
     # the smoke profile's budgets are far from convergence: the write-up and the index say so
     assert "Not conclusive" in writeup and "Validity checks" in writeup
+    # the TSTR table says what its rows are, and that its generator failed
+    assert "(TRTR: the <code>imbalanced</code> arm" in writeup
+    assert "Its generator fails a validity check, so these rows describe" in writeup
     # every figure is described by its titles for a reader who cannot see it
     for name in pipeline.NOTEBOOKS:
         assert "No description has been provided" not in (reports / f"{name}.html").read_text()

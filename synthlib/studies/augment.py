@@ -207,21 +207,22 @@ def headline(metrics_df, checks_=()):
     from synthlib import report
 
     return report.marked_headline(
-        "Test accuracy on the real test split (mean ± std over seeds; training sets as rows, "
-        "classifiers as columns; the best per classifier in bold)", metrics_df, checks_,
+        f"Test accuracy on the real test split ({report.over_seeds(metrics_df)}; training "
+        "sets as rows, classifiers as columns; the best per classifier in bold)", metrics_df,
+        checks_,
         GENERATOR_OF, metric="accuracy", arms=list(ARM_TEXT), references=())
 
 
 def show_evaluate(run, result):
     metrics_df, confusions, history = result
+    from synthlib import report
+
     _, table = headline(metrics_df)
-    show.heading("Test accuracy (mean ± std over seeds)")
+    show.heading(f"Test accuracy ({report.over_seeds(metrics_df)})")
     show.table(table)
     show.heading("Loss and accuracy by optimizer step")
     show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")
     plots.step_curves(history)
-    from synthlib import report
-
     show.heading("All scores (mean over seeds)")
     d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
     show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",

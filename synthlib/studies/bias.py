@@ -245,7 +245,7 @@ def headline(metrics_df, checks_=()):
         agg = m.groupby(["model", "varied count"])["value"].agg(["mean", "std"])
         t[metric] = [report.mean_sd(r["mean"], r["std"])
                      for _, r in agg.reindex(t.index).iterrows()]
-    return ("Class shares of the generated images, per class: mean ± std over seeds "
+    return (f"Class shares of the generated images, per class: {report.over_seeds(metrics_df)} "
             "(training share in brackets); absolute error and KL divergence against the "
             "training mix", t)
 

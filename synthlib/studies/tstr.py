@@ -173,7 +173,7 @@ def headline(metrics_df, checks_=()):
     for clf, g in real.groupby("classifier"):
         t.loc[t.index.get_level_values(0) == clf, "real"] = cell(g["value"])
     return ("Test accuracy on the real test split by generator training length (GAN steps; "
-            "mean ± std over seeds), beside the same classifier trained on real images", t)
+            f"{report.over_seeds(d)}), beside the same classifier trained on real images", t)
 
 
 def show_evaluate(run, result):
