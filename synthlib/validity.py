@@ -45,6 +45,14 @@ def spread(values, floor):
     return max(sd, floor)
 
 
+def _within(values, floor):
+    """A check's tolerance and what it is, for its threshold column: the seeds' spread, or
+    the floor where that is smaller or there is one seed."""
+    tol = spread(values, floor)
+    measured = len(values) > 1 and tol > floor
+    return tol, f"{tol:.3f} ({'seed spread' if measured else 'validity.spread_floor'})"
+
+
 def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced"):
     """Per classifier: the anchor (all real data) beats `below` (no repair) beyond the seed
     spread, and no other arm beats the anchor beyond it. If either fails, the evaluator is the
@@ -55,21 +63,21 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
         low = _seed_values(df, below, clf, metric)
         if len(low):
             diff = (top - low).dropna()
-            tol = spread(diff, cfg.spread_floor)
+            tol, within = _within(diff, cfg.spread_floor)
             out.append(Check(f"{anchor} beats {below} on {metric}", clf, float(diff.mean()),
-                             f"> {tol:.3f} (seed spread)", bool(diff.mean() > tol),
+                             f"> {within}", bool(diff.mean() > tol),
                              f"{top.mean():.3f} vs {low.mean():.3f}"))
-        worst, worst_arm, worst_tol = -np.inf, "", 0.0
+        worst, worst_arm, worst_tol, worst_within = -np.inf, "", 0.0, ""
         for arm in arms:
             if arm in (anchor, below):
                 continue
             diff = (_seed_values(df, arm, clf, metric) - top).dropna()
-            tol = spread(diff, cfg.spread_floor)
+            tol, within = _within(diff, cfg.spread_floor)
             if len(diff) and diff.mean() - tol > worst - worst_tol:
-                worst, worst_arm, worst_tol = float(diff.mean()), arm, tol
+                worst, worst_arm, worst_tol, worst_within = float(diff.mean()), arm, tol, within
         if worst_arm:
             out.append(Check(f"no arm beats {anchor} on {metric}", clf, worst,
-                             f"<= {worst_tol:.3f} (seed spread)", bool(worst <= worst_tol),
+                             f"<= {worst_within}", bool(worst <= worst_tol),
                              f"closest: {worst_arm}, {worst:+.3f} against {anchor}"))
     return out
 
@@ -82,9 +90,9 @@ def convergence_checks(df, metric, cfg, anchor="upper_bound"):
         full = _seed_values(df, anchor, clf, metric)
         half = _seed_values(df, anchor + HALF, clf, metric)
         gap = float(abs(full.mean() - half.mean()))
-        tol = spread(full, cfg.spread_floor)
+        tol, within = _within(full, cfg.spread_floor)
         out.append(Check(f"{anchor} converged: {metric} at half the steps", clf, gap,
-                         f"<= {tol:.3f} (seed spread)", bool(gap <= tol),
+                         f"<= {within}", bool(gap <= tol),
                          f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
     return out
 
@@ -140,7 +148,8 @@ def generator_checks(df, generators, cfg):
                       if len(per_seed) > 1 else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.1f} vs {ref.mean():.1f} for real images{spread}"
+                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images (means "
+                             f"over seeds){spread}"
                              f"{bound}"))
     return out
 

@@ -99,6 +99,7 @@ def test_the_frechet_check_shows_each_seeds_ratio():
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.measured == pytest.approx(2.25) and not check.passed
     assert "per seed: 2.00x, 3.00x, 2.00x" in check.detail
+    assert check.detail.startswith("30 vs 13.3 for real images (means over seeds)")
     (one,) = validity.generator_checks(quality[quality.seed == 0], ["dcgan_minority"],
                                        config.ValidityConfig())
     assert one.passed and "per seed" not in one.detail
@@ -269,6 +270,15 @@ def test_convergence_is_half_the_steps_within_the_full_fits_seed_spread(full, ha
                                            config.ValidityConfig(spread_floor=floor))
     assert check.passed == converged
     assert check.measured == pytest.approx(abs(sum(full) / len(full) - sum(half) / len(half)))
+    # the tolerance says whether the seeds measured it or the floor set it
+    assert check.threshold.endswith("(seed spread)" if len(set(full)) > 1 and floor < 0.05
+                                    else "(validity.spread_floor)")
+
+
+def test_one_seed_s_tolerance_is_the_floor_and_says_so():
+    rows = metric_rows({"upper_bound": [0.9], "upper_bound:half_budget": [0.895]})
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig())
+    assert check.passed and check.threshold == "<= 0.010 (validity.spread_floor)"
 
 
 def test_the_generator_checks_read_the_oracle_s_rows_alone_and_pass_on_the_threshold():

@@ -293,8 +293,9 @@ def show_writeup(run, metrics_df, checks_=()):
         lines.append(f"**{best}** follows the training shares more closely here.")
     else:
         lines.append("Not conclusive: " + validity.failing_for(checks_, *names)
-                     + ". A generator below the stated quality reproduces the shares badly "
-                     "for reasons of its own training, so no model is called the better one.")
+                     + ". How closely a generator below the stated quality follows the "
+                     "shares, well or badly, says more about its training than about its kind "
+                     "of model, so no model is called the better one.")
     d = shares_long(metrics_df)
     varied = d[(d["class"] == str(run.cfg.bias.varied_class))]
     for model, g in varied.groupby("model"):
