@@ -208,9 +208,9 @@ def headline(metrics_df, checks_=()):
 
     return report.marked_headline(
         f"Test accuracy on the real test split ({report.over_seeds(metrics_df)}; training "
-        "sets as rows, classifiers as columns; the best per classifier in bold)", metrics_df,
-        checks_,
-        GENERATOR_OF, metric="accuracy", arms=list(ARM_TEXT), references=())
+        "sets as rows, classifiers as columns; the best per classifier in bold)",
+        metrics_df, checks_, GENERATOR_OF, metric="accuracy", arms=list(ARM_TEXT),
+        references=())
 
 
 def show_evaluate(run, result):
