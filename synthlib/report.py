@@ -209,6 +209,22 @@ def tstr_table(metrics_df):
     return scores_table(metrics_df, arms=("TRTR", "TSTR", "TRSTR"))
 
 
+# What quality_table's rows mean, for a reader of the write-up.
+QUALITY_LEGEND = (
+    "*label_agreement*: share of the images the oracle calls the class asked for; "
+    "*mean_confidence*: its mean top probability; *rejection_rate*: share it calls another "
+    "class or is less sure of than `label.threshold`. *frechet_distance* and *kid* (kernel "
+    "inception distance, an unbiased squared MMD): how far the images lie from the real "
+    "training-split minority images in the oracle's penultimate features, lower is closer, in "
+    "those features' squared units, so to be read against the real reference beside them. "
+    "*classifier_score*: the Inception Score with the oracle as classifier. "
+    "*nn_distance_median*: median pixel distance (images in [0, 1]) to the nearest image the "
+    "generator learnt from; *near_duplicate_share*: share nearer than `quality.near_duplicate` "
+    "times the real images' median (memorisation). *training_images_frechet*: the Fréchet "
+    "distance a copy of those training images scores. Each is the mean over seeds (the "
+    "synthetic images' also over `quality.draws` draws of as many images as the reference).")
+
+
 def quality_table(metrics_df):
     """Generator quality next to its real-vs-real reference (mean over seeds)."""
     d = metrics_df[(metrics_df.classifier == "oracle") & (metrics_df.arm != "real_test")]

@@ -62,6 +62,7 @@ def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
     # the TSTR table says what its rows are, and that its generator failed
     assert "(TRTR: the <code>imbalanced</code> arm" in writeup
     assert "Its generator fails a validity check, so these rows describe" in writeup
+    assert "<em>kid</em> (kernel inception distance" in writeup  # the quality table's legend
     # every figure is described by its titles for a reader who cannot see it
     for name in pipeline.NOTEBOOKS:
         assert "No description has been provided" not in (reports / f"{name}.html").read_text()
