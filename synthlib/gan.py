@@ -287,6 +287,12 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
         bad = [s for s in snapshots if s % per]
         if bad:
             raise ValueError(f"snapshots {bad} are not multiples of gan.log_every = {per}")
+        # a snapshot past the last step would never be written, and a later stage would find
+        # no file: in tstr, gan.steps follows tstr.snapshots
+        late = [s for s in snapshots if s > gan_cfg.steps]
+        if late:
+            raise ValueError(f"snapshots {late} come after gan.steps = {gan_cfg.steps}: "
+                             "training stops before them (tstr trains to max(tstr.snapshots))")
         callbacks.insert(0, Snapshots(snapshots, per))
     kind = f"conditional {gan_cfg.architecture} ({n_classes} classes)" if n_classes else \
         gan_cfg.architecture

@@ -31,6 +31,21 @@ def test_interrupted_classifier_training_resumes(monkeypatch, tmp_path, digits, 
     assert np.array_equal(resumed.proba, halfway.proba)
 
 
+def test_held_out_scores_are_recorded_never_used(digits):
+    """The test split's curves and the validation scores are read after each chunk; neither
+    may change what is trained (no early stopping, no best-chunk restore): the weights equal
+    those of a fit with no test split and validation labels scrambled."""
+    x, y = digits.x[:300], digits.y[:300]
+    held, rng = (digits.x[300:400], digits.y[300:400]), np.random.default_rng(0)
+    scored, history = classifiers.fit("small_cnn", x, y, 10, 12, 32, 0, chunks=3,
+                                      validation=held, curves_on=held)
+    blind, _ = classifiers.fit("small_cnn", x, y, 10, 12, 32, 0, chunks=3,
+                               validation=(held[0], rng.permutation(held[1])))
+    assert {"test_accuracy", "val_accuracy"} <= set(history.columns) and len(history) == 3
+    assert int(scored.optimizer.iterations) == int(blind.optimizer.iterations) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(scored.get_weights(), blind.get_weights()))
+
+
 def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,
                                                            digits_split):
     cfg = config.Config(experiment="t")

@@ -39,6 +39,13 @@ def test_train_records_history_and_grids_and_saves(tmp_path, digits):
     assert not np.array_equal(a, gan.sample(loaded, 7, seed=2))
 
 
+def test_a_snapshot_training_never_reaches_is_refused_before_training(tmp_path, digits):
+    with pytest.raises(ValueError, match=r"snapshots \[4\] come after gan.steps = 2"):
+        gan.train(digits.x[:12], tiny_cfg(), 0, snapshots={2: tmp_path / "a.keras",
+                                                           4: tmp_path / "b.keras"})
+    assert not list(tmp_path.iterdir())
+
+
 def test_training_is_deterministic_for_a_seed(digits):
     cfg = tiny_cfg()
     a = gan.sample(gan.train(digits.x[:12], cfg, 3)[0].generator, 4, seed=0)

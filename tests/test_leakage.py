@@ -275,12 +275,13 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
                  for i, name in enumerate(GENERATORS)}
     all_synth = set().union(*(rows_of(x) for x in synthetic.values()))
     test = rows_of(digits.x[digits_split.test])
-    seen_fit, seen_predict = [], []
+    seen_fit, seen_predict, seen_callback = [], [], []
 
     def spy_fit(name, x, y, n_classes, steps, batch_size, seed, validation=None, **kw):
         seen_fit.append((x, y, validation[0]))
         model = FakeModel(2, 0)
         for callback in kw.get("callbacks", ()):  # the upper bound's half-budget scores
+            seen_callback.append(callback.x)
             callback.proba = model(callback.x)
         return model, pd.DataFrame({"step": [steps]})
     real_predict = classifiers.predict_proba
@@ -301,8 +302,11 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
             assert rows_of(synthetic[arm]) <= rows_of(x) and y[-40:].tolist() == [1] * 40
         else:
             assert not rows_of(x) & all_synth, arm
+    # every arm trained and scored once, so that the loops above checked them all
+    assert len(seen_fit) == len(seen_predict) == len(ARMS) and len(seen_callback) == 1
     for x in seen_predict:  # everything scored is the real test split, unchanged
         assert np.array_equal(x, digits.x[digits_split.test])
+    assert np.array_equal(seen_callback[0], classifiers.to_float(digits.x[digits_split.test]))
 
 
 def test_resampling_baselines_only_use_the_imbalanced_set(monkeypatch, digits, digits_split):

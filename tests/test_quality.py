@@ -65,6 +65,25 @@ def test_compare_reads_the_real_distance_to_the_training_images_from_held_out_re
     assert synth_q["training_images_frechet"] > 0
 
 
+def test_a_generator_before_and_after_a_filter_is_read_against_one_real_reference(
+        monkeypatch):
+    """The same seed and held-out set, synthetic sets of other sizes (a filter keeps part of
+    the generator's output): the real reference is the same images, so that the two readings
+    differ only by the synthetic side."""
+    flat_features(monkeypatch)
+    synthetic, heldout, pool, training = four_sets()
+    calls = []
+    monkeypatch.setattr(quality, "measure_set", lambda x, *a: calls.append(x) or {
+        "images": len(x), "frechet_distance": 1.0})
+    references = []
+    for kept in (synthetic, synthetic[:60]):
+        quality.compare(kept, heldout, pool, training, None, 5, 0.5,
+                        QualityConfig(samples=30, draws=3), seed=0)
+        references.append(calls[-1])
+    assert len(references[0]) == 30 and np.array_equal(references[0], references[1])
+    assert rows_of(references[0]) <= rows_of(heldout)
+
+
 def test_compare_sets_reads_agreement_on_each_draw_s_own_labels(monkeypatch):
     flat_features(monkeypatch)
     rng = np.random.default_rng(0)

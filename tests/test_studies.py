@@ -212,6 +212,46 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     assert "more closely" not in text
 
 
+def test_bias_oracle_learns_from_train_and_its_reference_is_held_out(monkeypatch, tmp_path):
+    """04: the oracle that reads the class shares learns from the training split; each
+    generator's real reference is validation images (never test ones), and its real pool is
+    the generator's own training mix."""
+    from types import SimpleNamespace
+
+    from synthlib import quality
+
+    class Uniform:
+        optimizer = SimpleNamespace(iterations=3)
+
+        def __call__(self, x, training=False):
+            return np.full((len(x), 3), 1 / 3, "float32")
+
+    run = Run(os.path.join(ROOT, "tests", "params", "digits_bias.yaml"), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.study.prepare(run)
+    ds = run.data()
+    for seed in run.seeds:
+        for model in run.cfg.evaluate.arms:
+            for v in run.cfg.bias.varied_counts:
+                common.save_npz(run.path("generated.npz", seed, f"{model}_mix{v}"),
+                                images=ds.x[:12])
+    trained_on, compared = [], []
+    monkeypatch.setattr(common, "train_oracle", lambda run, ds, split, seed, on: (
+        trained_on.append(on) or (Uniform(), None, 0.9)))
+    monkeypatch.setattr(quality, "compare_sets", lambda *a, **k: compared.append((a, k)) or (
+        {"frechet_distance": 2.0}, {"frechet_distance": 1.0}))
+    run.study.label(run)
+    assert trained_on == ["train"] * len(run.seeds)
+    per_seed = len(run.cfg.evaluate.arms) * len(run.cfg.bias.varied_counts)
+    assert len(compared) == per_seed * len(run.seeds)
+    for i, ((oracle, synthetic, reference, pool, *_), _) in enumerate(compared):
+        seed = run.seeds[i // per_seed]  # label's order: seed, mix, model
+        split, mixes = run.split(seed), list(bias.mixes(run, seed).values())
+        assert rows_of(reference) <= rows_of(ds.x[split.validation])
+        assert not rows_of(reference) & (rows_of(ds.x[split.test]) - rows_of(ds.x[split.train]))
+        assert np.array_equal(pool, ds.x[mixes[i % per_seed // len(run.cfg.evaluate.arms)]])
+
+
 def test_kl_divergence():
     assert bias.kl_divergence([0.5, 0.5], [0.5, 0.5]) == 0
     assert bias.kl_divergence([0.5, 0.5], [1.0, 0.0]) > 2  # a class never generated
@@ -232,11 +272,12 @@ def test_the_bias_reference_is_held_out_real_in_the_mix_s_shares():
 
 
 def _spy(monkeypatch):
+    """Records what each generator would be trained on; trains none."""
     seen = []
 
     def spy(run, seed, name, images, labels=None, **kw):
         seen.append((seed, name, images, labels))
-        raise StopIteration
+        return pd.DataFrame({"step": []}), {}
     monkeypatch.setattr(common, "train_generator", spy)
     return seen
 
@@ -247,19 +288,27 @@ def test_generators_see_only_the_scenarios_training_images(monkeypatch, tmp_path
                                                            study):
     run = Run(os.path.join(ROOT, "tests", "params", params), "smoke",
               build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    if study == "tstr":  # a scenario smaller than the training split, as in the experiment
+        run.cfg.imbalance.per_class = 40
     run.study.prepare(run)
     seen = _spy(monkeypatch)
-    with pytest.raises(StopIteration):
-        run.study.train(run)
-    seed, name, images, labels = seen[0]
-    ds, split = run.data(), run.split(seed)
-    allowed = split.imbalanced if study == "tstr" else bias.mixes(run, seed)[
-        run.cfg.bias.varied_counts[0]]
-    assert np.array_equal(images, ds.x[allowed])
-    held_out = rows_of(ds.x[np.concatenate([split.test, split.validation])])
-    train_rows = rows_of(ds.x[split.train])
-    assert rows_of(images) <= train_rows
-    assert not rows_of(images) & (held_out - train_rows)
+    run.study.train(run)
+    ds = run.data()
+    per_seed = 1 if study == "tstr" else len(run.cfg.bias.varied_counts) * len(
+        run.cfg.evaluate.arms)
+    assert len(seen) == per_seed * len(run.seeds)
+    for seed, name, images, labels in seen:
+        split = run.split(seed)
+        if study == "tstr":
+            assert len(split.imbalanced) < len(split.train)
+            allowed = split.imbalanced
+        else:
+            allowed = bias.mixes(run, seed)[int(name.rsplit("_mix", 1)[1])]
+        assert np.array_equal(images, ds.x[allowed]), name
+        held_out = rows_of(ds.x[np.concatenate([split.test, split.validation])])
+        train_rows = rows_of(ds.x[split.train])
+        assert rows_of(images) <= train_rows
+        assert not rows_of(images) & (held_out - train_rows)
 
 
 def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_params,
@@ -267,8 +316,7 @@ def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_pa
     run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     run.study.prepare(run)
     seen = _spy(monkeypatch)
-    with pytest.raises(StopIteration):
-        run.study.train(run)
+    run.study.train(run)
     seed, name, images, labels = seen[0]
     ds, split = run.data(), run.split(seed)
     assert name == "dcgan_class0"
