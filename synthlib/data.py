@@ -84,8 +84,8 @@ def _as_images(x, y, where):
 
 def check_gan_shape(image_shape):
     """The GANs' generators start at a quarter of the side and double it twice, and the small
-    CNN's two conv-pool blocks need a side of 10 or more (synthlib/networks.py): refuse,
-    before any work, images they cannot draw or read."""
+    CNN's two conv-pool blocks need a side of 10 or more (synthlib/networks.py), so 12 is the
+    least side both allow: refuse, before any work, images they cannot draw or read."""
     h, w = image_shape[:2]
     if h != w or h % 4 or h < 12:
         raise DataError(f"images are {h}x{w}: the GANs draw square images whose side is a "

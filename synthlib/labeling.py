@@ -21,7 +21,7 @@ def n_classes(y):
 
 
 def train_oracle(ds, split, cfg, seed, keep=None):
-    """10-class (all classes) oracle on the full real training split, for `label.oracle_steps`
+    """All-class oracle on the full real training split, for `label.oracle_steps`
     steps; validation is watched, never used to pick a checkpoint; the test split is not
     touched here. With `keep` (a .keras path) it is trained once and kept there
     (classifiers.fit_kept)."""

@@ -41,8 +41,13 @@ class Run:
 
     def describe(self):
         """One paragraph naming the run and, once 01 has run, its data source and counts."""
+        ev, study = self.cfg.evaluate, self.cfg.study
+        # what this run trains of what the study's pages describe
         text = (f"experiment {self.experiment} ({self.params_file}), profile {self.cfg.profile}, "
-                f"seeds {self.seeds}")
+                f"seeds {self.seeds}\n" + (f"generators {ev.arms}" if study == "bias" else
+                                           f"arms {ev.arms}; classifiers {ev.classifiers}"))
+        if study == "rebalance":
+            text += f"; TSTR table {'on' if ev.tstr else 'off'}"
         if (self.dir / "data.json").exists():
             d = self.load_json("data.json")
             text += (f"\ndata: {d['source']}; {d['images']} images; per class "

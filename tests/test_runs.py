@@ -258,3 +258,15 @@ def test_02_shows_one_pair_of_networks_per_kind_of_generator(tmp_path):
     assert len(conditional) == 2  # the conditional GAN's generator and discriminator
     for net in conditional:  # each embeds the labels' three classes
         assert {layer.input_dim for layer in net.layers if hasattr(layer, "input_dim")} == {3}
+
+
+def test_each_notebook_names_what_this_run_trains(tmp_path):
+    """The pages describe every arm a study has; the header under them names this run's."""
+    run = _run(tmp_path, DIGITS_PARAMS)
+    run.cfg.evaluate.arms, run.cfg.evaluate.classifiers = ["imbalanced", "smote"], ["seed_mlp"]
+    run.cfg.evaluate.tstr = False
+    assert ("arms ['imbalanced', 'smote']; classifiers ['seed_mlp']; TSTR table off"
+            in run.describe())
+    bias_run = _run(tmp_path, os.path.join(ROOT, "tests", "params", "digits_bias.yaml"))
+    assert "generators ['dcgan', 'vae']" in bias_run.describe()
+    assert "classifiers" not in bias_run.describe()

@@ -40,7 +40,8 @@ ABOUT = {
     "04": "The measuring oracle, trained on the real training split, says how often it agrees "
           "with the class each synthetic image was generated for. It measures only: every "
           "synthetic image keeps the label its generator gave it.",
-    "05": "The same classifier on each training set (`evaluate.arms`):\n\n"
+    "05": "The same classifier on each training set the run names (`evaluate.arms`, from "
+          "these):\n\n"
           + "\n".join(f"* `{a}`: {t};" for a, t in ARM_TEXT.items())
           + "\n\nValidation and test loss and accuracy are recorded along the way, as the seed "
           "plotted them; nothing is chosen by them. The final scores are on the real test "

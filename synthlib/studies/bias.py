@@ -1,6 +1,6 @@
 """Study `bias` (seed 004): does a generator reproduce the class shares of its training mix?
 
-Three classes (data.classes): all at `bias.fixed_count` training images except
+The classes of data.classes (three in the seed): all at `bias.fixed_count` training images except
 `bias.varied_class`, which takes each of `bias.varied_counts` in turn: one training mix per
 count. An unconditional DCGAN and a VAE whose decoder is the same network are trained on each
 mix; the measuring oracle (trained on the real training split, measures only) classifies the
@@ -169,10 +169,10 @@ def evaluate(run):
     rows_ = []
     for (seed, model, v), g in shares.groupby(["seed", "model", "varied_count"]):
         arm = f"{model}@{v}"
-        # every image rejected: no shares to compare (NaN, shown as such), never a fake 0
         gen, tr = g["generated_share"].to_numpy(), g["training_share"].to_numpy()
         scores = {f"generated_share_{c}": s for c, s in zip(g["class"], gen)}
         scores.update({f"training_share_{c}": s for c, s in zip(g["class"], tr)})
+        # every image rejected: no shares to compare (NaN, shown as such), never a fake 0
         none = bool(np.isnan(gen).all())
         scores.update({"abs_error": float("nan") if none else float(np.mean(np.abs(gen - tr))),
                        "kl_divergence": float("nan") if none else kl_divergence(tr, gen),

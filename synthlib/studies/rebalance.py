@@ -95,7 +95,8 @@ def n_needed(ds, split):
 
 def generate(run):
     """Minority images to balance, from every generator; and, for the TSTR table, a
-    class-balanced all-class set from the conditional GAN. Returns {(seed, generator): images}."""
+    class-balanced all-class set from the conditional GAN (tstr.npz). Returns {(seed, generator):
+    (minority images, None)}, the form 03's table and grids read (no labels: all minority)."""
     from synthlib import gan, selection
 
     ds = run.data()
@@ -345,7 +346,7 @@ ABOUT = {
     "03": "Each seed's saved generators are reloaded from `generator.keras` and sampled until "
           "the imbalanced training set would be balanced (times `generate.oversample`, which "
           "leaves room for a filter); the conditional GAN is asked for the minority label. For "
-          "the TSTR table it also draws a class-balanced set of every class. With "
+          "the TSTR table (`evaluate.tstr`) it also draws a class-balanced set of every class. With "
           "`generate.select_from` above 1, each unconditional GAN's image is one of that many "
           "drawn, chosen by kernel herding towards the kept minority images' mean in the GAN's "
           "own discriminator's features (`synthlib.selection`): the discriminator learnt from "
@@ -368,9 +369,10 @@ ABOUT = {
           "the oracle as classifier; memorisation is the pixel distance from each image to its "
           "nearest image in the generator's kept minority training set "
           "(`near_duplicate_share`: closer than `quality.near_duplicate` x the real median).",
-    "05": "Each evaluation classifier (`evaluate.classifiers`: the seed notebook's MLP with its "
-          "16-1-2 bottleneck, and a small CNN) is trained on each training-set variant "
-          "(`evaluate.arms`), with the same split per seed:\n\n"
+    "05": "Each evaluation classifier the run names (`evaluate.classifiers`: `seed_mlp`, the "
+          "seed notebook's MLP with its 16-1-2 bottleneck, and `small_cnn`) is trained on each "
+          "training-set variant it names (`evaluate.arms`, from those below), with the same "
+          "split per seed:\n\n"
           "* `imbalanced` (no rebalancing) and `class_weight` (inverse-frequency loss "
           "weights);\n"
           "* `random_oversampling` and `smote` (imbalanced-learn, on the imbalanced training "
@@ -382,10 +384,10 @@ ABOUT = {
           "from each generator of `02_train_gan`;\n"
           "* `upper_bound`: the real training split before the minority was cut.\n\n"
           "All are scored once on the **real** test split, which holds no synthetic image. "
-          "Validation curves use the real validation split. The TSTR table trains one "
-          "classifier on real data (TRTR: the `imbalanced` arm's training set, so that arm's "
-          "fit where it ran), on the conditional GAN's synthetic images only (TSTR) and on "
-          "both (TRSTR).",
+          "Validation curves use the real validation split. Where `evaluate.tstr` is on, the "
+          "TSTR table trains one classifier on real data (TRTR: the `imbalanced` arm's "
+          "training set, so that arm's fit where it ran), on the conditional GAN's synthetic "
+          "images only (TSTR) and on both (TRSTR).",
 }
 
 
