@@ -14,6 +14,8 @@ ROOT = Path(os.environ.get("SYNTHLIB_ROOT", Path(__file__).resolve().parents[1])
 DATA_DIR = Path(os.environ.get("SYNTHLIB_DATA", ROOT / "data"))
 BUILD_DIR = ROOT / "build"
 REPORTS_DIR = ROOT / "reports"
+_UMASK = os.umask(0o022)  # read once (os.umask only reads by setting), then put back
+os.umask(_UMASK)
 
 
 def resolve(path):
@@ -35,6 +37,9 @@ def atomic_path(target):
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp makes the file private (0600): give it the mode any new file gets here, so
+        # that shared reports and caches stay readable to whom the umask allows
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

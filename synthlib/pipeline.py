@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -340,6 +341,10 @@ def main(argv=None):
     sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
                                  "bench, make rescore)")
     args = p.parse_args(argv)
+    # A kill (SIGTERM) or a closed terminal (SIGHUP) takes Ctrl-C's way out, which shuts the
+    # notebook's kernel and its workers down rather than leaving them training on unseen
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
     try:
         return _run(args)
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the run: no tracebacks, and

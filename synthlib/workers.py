@@ -23,9 +23,17 @@ from pathlib import Path
 
 def one_thread():
     """In a worker, before TensorFlow starts its thread pools (a user's own
-    TF_NUM_INTRAOP_THREADS stands)."""
+    TF_NUM_INTRAOP_THREADS stands). The worker also ends with the process that started it: a
+    kernel killed outright would otherwise leave its workers training on, unseen."""
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+    try:  # Linux: prctl(PR_SET_PDEATHSIG, SIGTERM)
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _call(fn, args):
@@ -90,10 +98,11 @@ def run(fn, jobs, slots=None, announce=_printed):
     """fn(*job) for every job (fn a module-level function, jobs picklable), on up to slots()
     single-thread workers at once (slots: free_cores, asked again before each job starts);
     results in job order. `announce(i, text)` is told when job i is done, with what it
-    printed. With one job, most() == 0 or a GPU (which one process should own) every job runs
-    here, in order, printing as it goes."""
+    printed. A lone job runs on a worker too: on this process's threads its result would
+    depend on how many jobs were left (a resumed stage may have one). With most() == 0 or a
+    GPU (which one process should own) every job runs here, in order, printing as it goes."""
     jobs = list(jobs)
-    if len(jobs) <= 1 or most() == 0 or _gpu():
+    if not jobs or most() == 0 or _gpu():
         return [fn(*job) for job in jobs]
     results, slots = [None] * len(jobs), slots or free_cores
     pool = cf.ProcessPoolExecutor(most(), initializer=one_thread,

@@ -4,6 +4,9 @@ import fcntl
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -173,3 +176,16 @@ def test_make_s_jobs_cap_the_chains_a_stage_shares_the_cores_with(tmp_path, monk
     finally:
         for fd in held:
             os.close(fd)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_or_a_closed_terminal_takes_ctrl_c_s_way_out(sig):
+    """So that a stage shuts its kernel and workers down, as on Ctrl-C, rather than die
+    leaving them to train on."""
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "synthlib.pipeline", "quiet"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc.stdin.write("ready\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "ready\n"  # in its loop, the handlers set
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 130

@@ -20,6 +20,13 @@ def _run(tmp_path, params=DIGITS_PARAMS):
     return Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
 
 
+def test_written_files_get_the_mode_of_any_new_file(monkeypatch, tmp_path):
+    """Reports and caches are shared: not the private mode of a temporary file."""
+    monkeypatch.setattr(paths, "_UMASK", 0o027)
+    paths.write_text(tmp_path / "report.html", "x")
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o640
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     """An interrupted write must never leave a truncated file under the real name, nor litter
     the folder; a finished one replaces the file whole."""

@@ -120,16 +120,25 @@ def test_workers_follow_the_cores_the_setting_and_the_chains(monkeypatch):
     assert workers.free_cores() == 1
 
 
-@pytest.mark.parametrize("setting, jobs", [("0", 3), ("2", 1)])
-def test_no_workers_or_one_job_run_here_printing_as_they_go(monkeypatch, tmp_path, capsys,
-                                                           setting, jobs):
-    monkeypatch.setenv("SYNTHLIB_WORKERS", setting)
+def test_with_no_workers_jobs_run_here_printing_as_they_go(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "0")
     said = []
-    out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(jobs)],
+    out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(3)],
                       announce=lambda i, text: said.append(text))
     assert {pid for pid, *_ in out} == {os.getpid()}
-    assert capsys.readouterr().out == "".join(f"job{i} ran\n" for i in range(jobs))
+    assert capsys.readouterr().out == "".join(f"job{i} ran\n" for i in range(3))
     assert not said
+
+
+def test_a_lone_job_runs_on_one_thread_as_it_would_beside_others(monkeypatch, tmp_path):
+    """A resumed stage may have one training left: it must learn what it would have learnt
+    beside the others, on a worker of one thread, not on this process's threads."""
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
+    said = []
+    [(pid, threads, _, _)] = workers.run(meet, [(tmp_path, "alone")],
+                                         announce=lambda i, text: said.append(text))
+    assert pid != os.getpid() and threads == os.environ.get("TF_NUM_INTRAOP_THREADS", "1")
+    assert said == ["alone ran\n"]
 
 
 def test_on_a_gpu_every_job_runs_here(monkeypatch, tmp_path):
