@@ -1,7 +1,7 @@
 """Study `bias` (seed 004): does a generator reproduce the class shares of its training mix?
 
-The classes of data.classes (three in the seed): all at `bias.fixed_count` training images except
-`bias.varied_class`, which takes each of `bias.varied_counts` in turn: one training mix per
+The classes of data.classes (three in the seed): all at `bias.fixed_count` training images
+except `bias.varied_class`, which takes each of `bias.varied_counts` in turn: one training mix per
 count. An unconditional DCGAN and a VAE whose decoder is the same network are trained on each
 mix; the measuring oracle (trained on the real training split, measures only) classifies the
 generated images, rejecting those below `label.threshold` confidence. The class shares of the
