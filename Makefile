@@ -14,6 +14,8 @@ PY := $(VENV)/bin/python
 PROFILE ?= quick
 EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 EXP ?= $(EXPERIMENTS)
+# a params file's path names its experiment too (EXP=params/five_minority.yaml)
+override EXP := $(basename $(notdir $(EXP)))
 # An experiment is a params file: a name without one stops here, naming those there are,
 # rather than as a missing notebook deep inside a chain.
 UNKNOWN_EXP := $(filter-out $(EXPERIMENTS),$(EXP))
