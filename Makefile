@@ -119,7 +119,8 @@ report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/
 	@echo "reports: $(CURDIR)/reports/index.html"
 
 chain-%:
-	@$(PY) -m synthlib.pipeline chain -- $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
+	@$(PY) -m synthlib.pipeline chain --lock build/$*/$(PROFILE) -- \
+	  $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)

@@ -117,12 +117,12 @@ def saved_result(fit):
             "history": pd.DataFrame(saved["result"]["history"])}
 
 
-def fit_and_score(fit, progress=""):
+def fit_and_score(fit):
     """Train and score one Fit (run_fits has looked for it finished). Returns {"scores",
     "half_budget" (scores or None), "confusion", "history"}."""
     from synthlib import classifiers
 
-    print(f"{progress}{fit.about()}", flush=True)
+    print(fit.about(), flush=True)
     x, y = fit.train
     (x_val, y_val), (x_test, y_test) = fit.held_out
     cfg, name = fit.eval_cfg, fit.classifier
@@ -169,8 +169,7 @@ def run_fits(fits):
         else:
             print(f"{f.about()}\n  finished earlier: reused", flush=True)
     todo = sorted(first.values())
-    jobs = [(fits[i], f"[{k + 1}/{len(todo)}] ") for k, i in enumerate(todo)]
-    for i, r in zip(todo, workers.run(fit_and_score, jobs)):
+    for i, r in zip(todo, workers.run(fit_and_score, [(fits[i],) for i in todo])):
         results[i] = r
     for i, f in enumerate(fits):
         if results[i] is None:  # identical to fit first[f.key], trained above

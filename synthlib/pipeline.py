@@ -202,9 +202,52 @@ def running_chains(directory=RUNNING_DIR):
     return n
 
 
-def run_chain(command, directory=RUNNING_DIR):
+class Busy(RuntimeError):
+    pass
+
+
+HELD = "SYNTHLIB_RUN_LOCK"  # the build folder whose lock a chain holds for its stages
+
+
+@contextlib.contextmanager
+def one_run_in(build):
+    """One run at a time in a build folder: two would train the same generators and fits and
+    write the same files. A lock held while the run lasts (a killed run's goes with it); a
+    second run stops at once, naming the first. A chain holds the lock for all its stages
+    (HELD tells them so), so that no other run slips in between two of them."""
+    build = Path(build).resolve()
+    if os.environ.get(HELD) == str(build):
+        yield
+        return
+    build.mkdir(parents=True, exist_ok=True)
+    fd = os.open(build / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        where = build.relative_to(ROOT) if build.is_relative_to(ROOT) else build
+        raise Busy(f"another run is under way in {where} (pid {pid}): wait for it to end, or "
+                   f"stop it, then run this again") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def run_chain(command, directory=RUNNING_DIR, build=None):
     """Run `command` (make's chain of one experiment's stages) holding a slot in `directory`,
-    so that each of its stages knows how many chains share the cores; its exit status."""
+    so that each of its stages knows how many chains share the cores, and the lock of its
+    `build` folder, if named (one_run_in); its exit status."""
+    if build is None:
+        return _run_chain(command, directory)
+    with one_run_in(build):
+        return _run_chain(command, directory, {HELD: str(Path(build).resolve())})
+
+
+def _run_chain(command, directory, env=None):
     import subprocess
 
     directory = Path(directory)
@@ -217,7 +260,7 @@ def run_chain(command, directory=RUNNING_DIR):
     os.replace(tmp, slot)
     try:
         # close_fds=False: make's jobserver reaches the sub-make through inherited descriptors
-        return subprocess.call(command, close_fds=False)
+        return subprocess.call(command, close_fds=False, env={**os.environ, **(env or {})})
     finally:
         slot.unlink(missing_ok=True)
         os.close(fd)
@@ -267,9 +310,6 @@ def threads_used(share):
 
 
 def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=None, jobs=1):
-    import nbformat
-    import papermill
-
     if name not in NOTEBOOKS:
         raise config.ConfigError(f"stage = {name!r}: unknown; choose one of "
                                  f"{', '.join(NOTEBOOKS)}")
@@ -278,7 +318,31 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     else:
         cfg = config.load(params_file, profile)
     build, reports = _dirs(cfg, build_dir, reports_dir)
+    with one_run_in(build):
+        _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs)
+
+
+# What a stage leaves in reports/<experiment>/ besides its page
+REPORT_FILES = {"05_evaluate": ("metrics.csv",), "06_writeup": ("summary.json",)}
+
+
+def clear_from(name, reports):
+    """A stage that starts again makes every page from its own on stale: they go, so that
+    reports/<experiment>/ never mixes a new run's first pages with an old run's last ones (a
+    rerun cut short would), and the index leaves the experiment out until 06 is done."""
+    for later in NOTEBOOKS[NOTEBOOKS.index(name):]:
+        for f in (f"{later}.html", *REPORT_FILES.get(later, ())):
+            (reports / f).unlink(missing_ok=True)
+
+
+def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
+    import nbformat
+    import papermill
+
     build.mkdir(parents=True, exist_ok=True)
+    for stale in build.glob(f".{name}.*.tmp.ipynb"):  # a killed run's (atomic_path's) temporary
+        stale.unlink(missing_ok=True)
+    clear_from(name, reports)
     out = build / f"{name}.ipynb"
     failed = build / f"{name}.failed.ipynb"
     parameters = {"params_file": str(params_file), "profile": profile,
@@ -336,6 +400,8 @@ def main(argv=None):
                            help="chains make runs at once (make -jN): they share the cores")
     chain = sub.add_parser("chain", help="run a command (make's chain of one experiment's "
                                          "stages) holding a slot: its stages share the cores")
+    chain.add_argument("--lock", default=None,
+                       help="the chain's build folder: no other run may start in it meanwhile")
     chain.add_argument("cmd", nargs=argparse.REMAINDER)
     sub.add_parser("index")
     sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
@@ -359,7 +425,12 @@ def main(argv=None):
 
 def _run(args):
     if args.command == "chain":
-        return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
+        try:
+            return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd,
+                             build=args.lock)
+        except Busy as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if args.command == "quiet":
         for line in sys.stdin:
             if not NOISE.match(line):
@@ -380,7 +451,7 @@ def _run(args):
         else:
             from synthlib.report import write_index
             write_index(REPORTS_DIR)
-    except (config.ConfigError, data.DataError, StageFailed) as e:  # ImbalanceError too
+    except (config.ConfigError, data.DataError, StageFailed, Busy) as e:  # ImbalanceError too
         print(f"error: {Path(args.params).name + ': ' if hasattr(args, 'params') else ''}{e}",
               file=sys.stderr)
         return 2

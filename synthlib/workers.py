@@ -8,8 +8,9 @@ on what else ran. The number of workers in use is read again before each trainin
 stage that began beside another experiment's chain takes the freed core once that chain ends.
 
 Workers are spawned (never forked: TensorFlow's threads do not survive a fork) and import
-TensorFlow once; a training's printed lines come back with its result and are printed whole,
-so that two trainings' log lines never interleave.
+TensorFlow once. A training's printed lines reach the stage as they are printed, each whole and
+headed by the training's label, so that two trainings side by side can be told apart and a
+long one is never silent.
 """
 from __future__ import annotations
 
@@ -36,11 +37,45 @@ def one_thread():
         pass
 
 
-def _call(fn, args):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = fn(*args)
-    return result, out.getvalue()
+_lines = None  # in a worker: where its printed lines go (the stage's SimpleQueue)
+
+
+def _start(lines):
+    global _lines
+    _lines = lines
+    one_thread()
+
+
+class _Relay(io.TextIOBase):
+    """A worker's stdout during one job: each whole line goes to the stage with the job's label
+    in front. A SimpleQueue's put has reached the pipe when it returns, so every line of a job
+    is there before its result."""
+
+    def __init__(self, label):
+        super().__init__()
+        self.label, self.part = label, ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        *whole, self.part = (self.part + text).split("\n")
+        for line in whole:
+            _lines.put(f"{self.label} {line}")
+        return len(text)
+
+    def end(self):
+        if self.part:
+            self.write("\n")
+
+
+def _call(fn, args, label):
+    relay = _Relay(label)
+    try:
+        with contextlib.redirect_stdout(relay):
+            return fn(*args)
+    finally:
+        relay.end()
 
 
 def most():
@@ -90,23 +125,32 @@ def device():
     return f"CPU: {names[0] if names else platform.machine()}, {os.cpu_count()} cores"
 
 
-def _printed(i, text):
-    print(text, end="", flush=True)
+def _said(line):
+    print(line, flush=True)
 
 
-def run(fn, jobs, slots=None, announce=_printed):
+def run(fn, jobs, labels=None, slots=None, say=_said):
     """fn(*job) for every job (fn a module-level function, jobs picklable), on up to slots()
     single-thread workers at once (slots: free_cores, asked again before each job starts);
-    results in job order. `announce(i, text)` is told when job i is done, with what it
-    printed. A lone job runs on a worker too: on this process's threads its result would
-    depend on how many jobs were left (a resumed stage may have one). With most() == 0 or a
-    GPU (which one process should own) every job runs here, in order, printing as it goes."""
+    results in job order. Each line job i prints is passed on as it comes, `labels[i]` in
+    front (default "[i+1/n]"), to `say` (default: print). A lone job runs on a worker too: on
+    this process's threads its result would depend on how many jobs were left (a resumed
+    stage may have one). With most() == 0 or a GPU (which one process should own) every job
+    runs here, in order, printing as it goes."""
     jobs = list(jobs)
     if not jobs or most() == 0 or _gpu():
         return [fn(*job) for job in jobs]
+    labels = labels or [f"[{i + 1}/{len(jobs)}]" for i in range(len(jobs))]
     results, slots = [None] * len(jobs), slots or free_cores
-    pool = cf.ProcessPoolExecutor(most(), initializer=one_thread,
-                                  mp_context=multiprocessing.get_context("spawn"))
+    spawn = multiprocessing.get_context("spawn")
+    lines = spawn.SimpleQueue()
+    pool = cf.ProcessPoolExecutor(most(), initializer=_start, initargs=(lines,),
+                                  mp_context=spawn)
+
+    def relay():
+        while not lines.empty():
+            say(lines.get())
+
     running, todo = {}, iter(enumerate(jobs))
     try:
         while True:
@@ -114,18 +158,18 @@ def run(fn, jobs, slots=None, announce=_printed):
                 i, job = next(todo, (None, None))
                 if job is None:
                     break
-                running[pool.submit(_call, fn, job)] = i
+                running[pool.submit(_call, fn, job, labels[i])] = i
             if not running:
                 break
-            finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            finished, _ = cf.wait(running, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            relay()
             for f in finished:
-                i = running.pop(f)
-                results[i], text = f.result()
-                announce(i, text)
+                results[running.pop(f)] = f.result()
     except BaseException:
         for p in list(getattr(pool, "_processes", {}).values()):
             p.terminate()  # a fit's checkpoint lets a rerun resume it
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+    lines.close()
     return results

@@ -189,3 +189,70 @@ def test_a_kill_or_a_closed_terminal_takes_ctrl_c_s_way_out(sig):
     assert proc.stdout.readline() == "ready\n"  # in its loop, the handlers set
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == 130
+
+
+def _fake_papermill(monkeypatch, ran):
+    import papermill
+
+    def executed(src, dst, **kw):
+        ran.append(os.path.basename(src))
+        nbformat.write(nbformat.v4.new_notebook(), dst)
+    monkeypatch.setattr(papermill, "execute_notebook", executed)
+
+
+def test_a_second_run_in_a_build_folder_stops_at_once_naming_the_first(tmp_path, monkeypatch,
+                                                                      capsys):
+    ran = []
+    _fake_papermill(monkeypatch, ran)
+    b, r = tmp_path / "b", tmp_path / "r"
+    stage = ["stage", "02_train_gan", "--params", str(DIGITS_PARAMS), "--profile", "smoke",
+             "--build-dir", str(b), "--reports-dir", str(r)]
+    with pipeline.one_run_in(b):
+        assert pipeline.main(stage) == 2
+        err = capsys.readouterr().err
+        assert f"another run is under way in {b} (pid {os.getpid()})" in err, err
+        assert "Traceback" not in err and not ran
+    assert pipeline.main(stage) == 0 and ran == ["02_train_gan.ipynb"]  # the lock went with it
+
+
+def test_a_chain_holds_its_folder_for_its_own_stages_alone(tmp_path, monkeypatch):
+    b = tmp_path / "b"
+    child = [sys.executable, "-c", "import os, sys; from synthlib import pipeline\n"
+             f"with pipeline.one_run_in({str(b)!r}): sys.exit(7)"]
+    assert pipeline.run_chain(child, tmp_path / "slots", build=b) == 7  # its stages run
+    with pipeline.one_run_in(b):  # another run's chain does not start
+        with pytest.raises(pipeline.Busy, match="another run is under way"):
+            pipeline.run_chain(child, tmp_path / "slots", build=b)
+    monkeypatch.setenv(pipeline.HELD, str(tmp_path / "elsewhere"))  # another folder's chain
+    with pipeline.one_run_in(b):
+        with pytest.raises(pipeline.Busy):
+            with pipeline.one_run_in(b):
+                pass
+
+
+def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monkeypatch):
+    """So that reports/<experiment>/ never mixes a new run's pages with an old run's, as a
+    rerun cut short would leave it; and a killed run's temporary notebook goes too."""
+    ran = []
+    _fake_papermill(monkeypatch, ran)
+    b, r = tmp_path / "b", tmp_path / "r"
+    r.mkdir()
+    b.mkdir()
+    for name in pipeline.NOTEBOOKS:
+        (r / f"{name}.html").write_text("old")
+    for f in ("metrics.csv", "summary.json"):
+        (r / f).write_text("old")
+    (b / ".03_generate.abc123.tmp.ipynb").write_text("{}")
+    (b / ".04_label.abc123.tmp.ipynb").write_text("{}")  # another stage's: not this one's
+    original = pipeline.to_html
+
+    def to_html(nb, html):  # the later pages are gone by the time the stage runs
+        assert sorted(p.name for p in r.iterdir()) == ["01_imbalance.html", "02_train_gan.html"]
+        original(nb, html)
+    monkeypatch.setattr(pipeline, "to_html", to_html)
+    pipeline.run_stage("03_generate", DIGITS_PARAMS, "smoke", b, r)
+    assert sorted(p.name for p in r.iterdir()) == [
+        "01_imbalance.html", "02_train_gan.html", "03_generate.html"]
+    assert (r / "01_imbalance.html").read_text() == "old"
+    assert not (b / ".03_generate.abc123.tmp.ipynb").exists()
+    assert (b / ".04_label.abc123.tmp.ipynb").exists()

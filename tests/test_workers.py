@@ -35,20 +35,20 @@ def test_jobs_run_on_as_many_workers_as_free_cores(monkeypatch, tmp_path):
         (tmp_path / folder).mkdir()
     said = []
     one = workers.run(meet, [(tmp_path / "one", f"job{i}") for i in range(3)],
-                      slots=lambda: 1, announce=lambda i, text: said.append((i, text)))
+                      slots=lambda: 1, say=said.append)
     assert {pid for pid, *_ in one}.isdisjoint({os.getpid()})  # on workers, not here
     assert {threads for _, threads, *_ in one} == {"1"}  # each on one thread
     assert [ended for *_, ended, _ in one] == [[], ["job0"], ["job0", "job1"]]
-    assert sorted(said) == [(i, f"job{i} ran\n") for i in range(3)]
+    assert said == [f"[{i + 1}/3] job{i} ran" for i in range(3)]
     two = workers.run(meet, [(tmp_path / "two", "a", ("b",)), (tmp_path / "two", "b", ("a",))],
-                      slots=lambda: 2, announce=lambda i, text: None)
+                      slots=lambda: 2, say=lambda line: None)
     assert [met for *_, met in two] == [True, True]
     # a core freed while the jobs run is taken for the next job
     free = iter([1, 1] + [2] * 100)
     later = workers.run(meet, [(tmp_path / "later", "first"),
                                (tmp_path / "later", "second", ("third",)),
                                (tmp_path / "later", "third", ("second",))],
-                        slots=lambda: next(free), announce=lambda i, text: None)
+                        slots=lambda: next(free), say=lambda line: None)
     assert later[1][2] == ["first"] and later[1][3] and later[2][3]
 
 
@@ -124,7 +124,7 @@ def test_with_no_workers_jobs_run_here_printing_as_they_go(monkeypatch, tmp_path
     monkeypatch.setenv("SYNTHLIB_WORKERS", "0")
     said = []
     out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(3)],
-                      announce=lambda i, text: said.append(text))
+                      say=said.append)
     assert {pid for pid, *_ in out} == {os.getpid()}
     assert capsys.readouterr().out == "".join(f"job{i} ran\n" for i in range(3))
     assert not said
@@ -135,10 +135,10 @@ def test_a_lone_job_runs_on_one_thread_as_it_would_beside_others(monkeypatch, tm
     beside the others, on a worker of one thread, not on this process's threads."""
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     said = []
-    [(pid, threads, _, _)] = workers.run(meet, [(tmp_path, "alone")],
-                                         announce=lambda i, text: said.append(text))
+    [(pid, threads, _, _)] = workers.run(meet, [(tmp_path, "alone")], ["[alone]"],
+                                         say=said.append)
     assert pid != os.getpid() and threads == os.environ.get("TF_NUM_INTRAOP_THREADS", "1")
-    assert said == ["alone ran\n"]
+    assert said == ["[alone] alone ran"]
 
 
 def test_on_a_gpu_every_job_runs_here(monkeypatch, tmp_path):
@@ -147,14 +147,44 @@ def test_on_a_gpu_every_job_runs_here(monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     monkeypatch.setattr(workers, "_gpu", lambda: True)
     out = workers.run(meet, [(tmp_path, f"job{i}") for i in range(3)],
-                      announce=lambda i, text: None)
+                      say=lambda line: None)
     assert {pid for pid, *_ in out} == {os.getpid()}
+
+
+def talk(folder, name, go_on):
+    """A job that prints a line, then waits (half a minute at most) for the file `go_on`,
+    prints a last line without its newline and returns its name and whether the file came."""
+    print(f"{name} started", flush=True)
+    deadline = time.monotonic() + 30
+    while not (came := (Path(folder) / go_on).exists()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print(f"{name} ends", end="")
+    return name, came
+
+
+def test_a_job_s_lines_arrive_while_it_runs_each_headed_by_its_label(monkeypatch, tmp_path):
+    """A long training is never silent: its first line reaches the stage before it ends (the
+    job waits for a file that only the line's arrival writes), each line whole, with its
+    label, and a last line without a newline is passed on too."""
+    monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
+    said = []
+
+    def say(line):
+        said.append(line)
+        if line.endswith("started"):
+            (tmp_path / f"{line.split()[0]}.go").touch()
+
+    out = workers.run(talk, [(tmp_path, "a", "[a].go"), (tmp_path, "b", "[b].go")],
+                      ["[a]", "[b]"], slots=lambda: 2, say=say)
+    assert out == [("a", True), ("b", True)]
+    assert sorted(said) == ["[a] a ends", "[a] a started", "[b] b ends", "[b] b started"]
+    assert said.index("[a] a started") < said.index("[a] a ends")
 
 
 def test_a_job_starts_even_when_no_core_is_free(monkeypatch, tmp_path):
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     out = workers.run(meet, [(tmp_path, "a"), (tmp_path, "b")], slots=lambda: 0,
-                      announce=lambda i, text: None)
+                      say=lambda line: None)
     assert [ended for *_, ended, _ in out] == [[], ["a"]]
 
 

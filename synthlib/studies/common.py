@@ -101,14 +101,16 @@ class Generator:
 def train_all(run, generators):
     """Train (or reuse) each generator; {(seed, name): (history, sample grids)}. Generators are
     independent: those not yet trained train side by side on single-thread worker processes,
-    as many at once as the stage has cores (synthlib/workers.py); each prints its lines when
-    it finishes."""
+    as many at once as the stage has cores (synthlib/workers.py), each line they print headed
+    by the generator's seed and name."""
     from synthlib import workers
 
     done = [_saved(run, g)[3] for g in generators]
     out = {i: _train_one(run, g) for i, g in enumerate(generators) if done[i]}  # read back
     todo = [i for i in range(len(generators)) if not done[i]]
-    out.update(zip(todo, workers.run(_train_one, [(run, generators[i]) for i in todo])))
+    out.update(zip(todo, workers.run(_train_one, [(run, generators[i]) for i in todo],
+                                     [f"[seed {generators[i].seed} {generators[i].name}]"
+                                      for i in todo])))
     return {(g.seed, g.name): out[i] for i, g in enumerate(generators)}
 
 
@@ -283,8 +285,9 @@ def show_classifiers(run, n_classes=None):
     show.text(
         "The fits are independent: they run side by side on worker processes, each on one "
         "thread (so a score does not depend on what else ran), as many at once as this stage "
-        "has cores. Each fit prints its lines when it finishes: one for the fit (arm, "
-        "classifier, training images, steps), then a log line per chunk of steps.")
+        "has cores. Each fit prints a line for the fit (arm, classifier, training images, "
+        "steps), then a log line per chunk of steps, each headed by the fit's number, [k/n], "
+        "so that fits side by side can be told apart.")
 
 
 def label_rows(run):
