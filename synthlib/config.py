@@ -47,7 +47,7 @@ STUDY_ARMS = {
     # seed 002: the same CNN on real, augmented and synthetic training sets
     "augment": ("real", "augmentation", "dcgan_per_class", "cgan_all_classes",
                 "real_plus_cgan"),
-    "tstr": ("real", "synthetic_gan_labels", "synthetic_oracle_labels"),
+    "tstr": ("real", "synthetic_gan_labels", "synthetic_labeller_labels"),
     "bias": ("dcgan", "vae"),  # the generative models compared
 }
 # The arms a study runs when its params file names none (`evaluate.arms` empty). rebalance

@@ -332,23 +332,33 @@ def mnist_sources(data_dir=None):
     ]
 
 
+class _Absent(DataError):
+    pass
+
+
 def _missing(path):
-    raise DataError(f"{path}: not present")
+    raise _Absent(f"{path}: not present")
 
 
 def load_mnist(data_dir=None, verbose=True):
-    tried = []
+    tried, unreadable = [], []
     for what, loader in mnist_sources(data_dir):
         try:
             x, y, source = loader()
         except DataError as e:
             tried.append(f"{what}: {e}")
+            if not isinstance(e, _Absent):
+                unreadable.append(str(e))
             continue
         except Exception as e:  # an offline keras download raises whatever urllib raises
             tried.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
             continue
         if verbose and tried:
             print(f"MNIST from {what}")
+        # a cache that is there but cannot be read is passed over, never quietly: it may be
+        # the dataset the run was meant to have (the full MNIST in place of the 10k fallback)
+        for e in unreadable if verbose else ():
+            print(f"warning: passed over {e}; delete or replace it")
         return x, y, source
     raise DataError("MNIST is not available. Tried: " + "; ".join(tried)
                     + ". Put mnist.npz (x_train, y_train, x_test, y_test) in data/, "

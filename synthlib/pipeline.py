@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import resource
+import shutil
 import signal
 import sys
 import time
@@ -226,9 +227,8 @@ def one_run_in(build):
     except BlockingIOError:
         pid = os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        where = build.relative_to(ROOT) if build.is_relative_to(ROOT) else build
-        raise Busy(f"another run is under way in {where} (pid {pid}): wait for it to end, or "
-                   f"stop it, then run this again") from None
+        raise Busy(f"another run is under way in {_shown(build)} (pid {pid}): wait for it to "
+                   f"end, or stop it, then run this again") from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -237,14 +237,26 @@ def one_run_in(build):
         os.close(fd)
 
 
-def run_chain(command, directory=RUNNING_DIR, build=None):
+def run_chain(command, directory=RUNNING_DIR, build=None, reports=None):
     """Run `command` (make's chain of one experiment's stages) holding a slot in `directory`,
     so that each of its stages knows how many chains share the cores, and the lock of its
-    `build` folder, if named (one_run_in); its exit status."""
+    `build` folder, if named (one_run_in); once it has succeeded, `reports` (if named) is
+    brought up to date from `build` (publish). Its exit status."""
     if build is None:
         return _run_chain(command, directory)
     with one_run_in(build):
-        return _run_chain(command, directory, {HELD: str(Path(build).resolve())})
+        status = _run_chain(command, directory, {HELD: str(Path(build).resolve())})
+        if status == 0 and reports is not None:
+            n = publish(Path(build).resolve(), Path(reports).resolve())
+            if n:
+                print(f"{_shown(reports)}: {n} page(s) and file(s) from {_shown(build)} in "
+                      f"place of another run's", flush=True)
+        return status
+
+
+def _shown(path):
+    path = Path(path).resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _run_chain(command, directory, env=None):
@@ -326,13 +338,34 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
 REPORT_FILES = {"05_evaluate": ("metrics.csv",), "06_writeup": ("summary.json",)}
 
 
-def clear_from(name, reports):
+def clear_from(name, reports, build):
     """A stage that starts again makes every page from its own on stale: they go, so that
     reports/<experiment>/ never mixes a new run's first pages with an old run's last ones (a
     rerun cut short would), and the index leaves the experiment out until 06 is done."""
     for later in NOTEBOOKS[NOTEBOOKS.index(name):]:
+        (build / f"{later}.html").unlink(missing_ok=True)
         for f in (f"{later}.html", *REPORT_FILES.get(later, ())):
             (reports / f).unlink(missing_ok=True)
+
+
+def publish(build, reports):
+    """reports/<experiment>/ as the finished stages in `build` have it: make skips stages that
+    are up to date, so the pages there may be another profile's, or an older run's; each page
+    and file that differs from the build's copy is copied back. The number copied."""
+    copied = 0
+    for name in NOTEBOOKS:
+        page, notebook = build / f"{name}.html", build / f"{name}.ipynb"
+        if notebook.exists() and not page.exists():  # a build from before pages were kept
+            to_html(notebook, page)
+        for f in (f"{name}.html", *REPORT_FILES.get(name, ())):
+            source, target = build / f, reports / f
+            if notebook.exists() and source.exists() and not (
+                    target.exists() and target.read_bytes() == source.read_bytes()):
+                reports.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as tmp:
+                    shutil.copyfile(source, tmp)
+                copied += 1
+    return copied
 
 
 def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
@@ -342,7 +375,7 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
     build.mkdir(parents=True, exist_ok=True)
     for stale in build.glob(f".{name}.*.tmp.ipynb"):  # a killed run's (atomic_path's) temporary
         stale.unlink(missing_ok=True)
-    clear_from(name, reports)
+    clear_from(name, reports, build)
     out = build / f"{name}.ipynb"
     failed = build / f"{name}.failed.ipynb"
     parameters = {"params_file": str(params_file), "profile": profile,
@@ -366,7 +399,9 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
             raise StageFailed(f"{name} failed: {e.ename}: {first} (executed notebook kept at "
                               f"{where})") from None
         nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
-        to_html(tmp, reports / f"{name}.html")
+        to_html(tmp, build / f"{name}.html")  # the build's copy, which publish brings back
+        with atomic_path(reports / f"{name}.html") as page:
+            shutil.copyfile(build / f"{name}.html", page)
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
@@ -402,6 +437,9 @@ def main(argv=None):
                                          "stages) holding a slot: its stages share the cores")
     chain.add_argument("--lock", default=None,
                        help="the chain's build folder: no other run may start in it meanwhile")
+    chain.add_argument("--publish", default=None,
+                       help="the experiment's reports folder, brought up to date from the "
+                            "build folder once the chain has succeeded")
     chain.add_argument("cmd", nargs=argparse.REMAINDER)
     sub.add_parser("index")
     sub.add_parser("quiet", help="stdin to stdout without TensorFlow's start-up noise (make "
@@ -427,7 +465,7 @@ def _run(args):
     if args.command == "chain":
         try:
             return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd,
-                             build=args.lock)
+                             build=args.lock, reports=args.publish)
         except Busy as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

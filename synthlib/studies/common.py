@@ -212,7 +212,7 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
         print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
     else:
         files["generator.key"].unlink(missing_ok=True)
-        print(f"seed {seed} {name}", flush=True)
+        print(f"seed {seed} {name}: generator {key}, training", flush=True)
         backup = run.path(f"gan_backup_{key}", seed, name)
         if model == "vae":
             trained, history, grids = vae.train(images, gan_cfg, seed, backup_dir=backup)
@@ -322,14 +322,21 @@ def write_history(run, histories):
     return history
 
 
-def train_oracle(run, ds, split, seed, on="train"):
-    """The oracle: small_cnn on the real training split (`on="train"`, measures only) or on
-    the scenario's own training set (`on="imbalanced"`, may label training data)."""
+# What each role learns from: the measuring oracle the whole real training split (so it only
+# measures), the tstr study's labeller the scenario's own training set (so it may label data
+# that is trained on)
+LEARNS_FROM = {"oracle": "train", "labeller": "imbalanced"}
+
+
+def train_reader(run, ds, split, seed, role="oracle"):
+    """A classifier that reads images, small_cnn, kept as seed<k>/<role>.keras: the measuring
+    `oracle` or the tstr study's `labeller` (LEARNS_FROM). (rebalance's oracle and filter:
+    synthlib/labeling.py.) Returns (model, history, test accuracy)."""
     from synthlib import classifiers
 
+    on = LEARNS_FROM[role]
     idx = getattr(split, on)
     classes = ds.classes
-    role = "oracle" if on == "train" else "labeller"
     print(f"{role}: small_cnn on {len(idx)} real images ({on}), "
           f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(

@@ -32,7 +32,7 @@ ABOUT = {
           "images are, snapshot by snapshot.",
     "05": "The same classifier trained on: `real` (the real training set), "
           "`synthetic_gan_labels@<step>` (synthetic images only, labelled by the class the GAN "
-          "was asked for) and `synthetic_oracle_labels@<step>` (the same images, labelled by "
+          "was asked for) and `synthetic_labeller_labels@<step>` (the same images, labelled by "
           "the labeller). Every one is scored on the real test split.",
 }
 
@@ -82,21 +82,21 @@ def label(run):
     rows, accuracy = [], []
     for seed in run.seeds:
         split = run.split(seed)
-        labeller, _, acc = common.train_oracle(run, ds, split, seed, on="imbalanced")
+        labeller, _, acc = common.train_reader(run, ds, split, seed, "labeller")
         accuracy.append({"seed": seed, "labeller_test_accuracy": acc,
                          "labeller_steps": int(labeller.optimizer.iterations)})
         for step in run.cfg.tstr.snapshots:
             d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
             proba = classifiers.predict_proba(labeller, d["images"])
-            oracle_labels = ds.classes[proba.argmax(1)]
+            labeller_labels = ds.classes[proba.argmax(1)]
             # A file of its own: stage 03's images stay as 03 wrote them, so that 04 can run
             # again on them (after an interruption, or an edit to its notebook) as often as needed.
             common.save_npz(run.path(f"tstr_step{step}_labels.npz", seed),
-                            oracle_labels=oracle_labels)
+                            labeller_labels=labeller_labels)
             for c in ds.classes:
                 mine = d["labels"] == c
                 rows.append({"seed": seed, "step": step, "class": int(c),
-                             "agreement": float(np.mean(oracle_labels[mine] == c)),
+                             "agreement": float(np.mean(labeller_labels[mine] == c)),
                              "mean_confidence": float(proba[mine].max(1).mean())})
     summary = pd.DataFrame(rows)
     run.save_json("label_summary.json", {"rows": summary.to_dict("records"),
@@ -116,9 +116,9 @@ def evaluate(run):
             d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
             if "synthetic_gan_labels" in run.cfg.evaluate.arms:
                 sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
-            if "synthetic_oracle_labels" in run.cfg.evaluate.arms:
+            if "synthetic_labeller_labels" in run.cfg.evaluate.arms:
                 labels = common.load_npz(run.path(f"tstr_step{step}_labels.npz", seed))
-                sets[f"synthetic_oracle_labels@{step}"] = (d["images"], labels["oracle_labels"])
+                sets[f"synthetic_labeller_labels@{step}"] = (d["images"], labels["labeller_labels"])
         fits += common.set_fits(run, seed, split, ds, sets)
     rows_, confusions, histories = common.fit_rows(run, fits)
     for a in run.load_json("label_summary.json")["accuracy"]:
@@ -194,7 +194,7 @@ def show_evaluate(run, result):
 
 def checks(run, metrics_df):
     """The write-up's validity checks: the labeller's accuracy (it labels the
-    `synthetic_oracle_labels` sets); per classifier, the real arm's accuracy and convergence.
+    `synthetic_labeller_labels` sets); per classifier, the real arm's accuracy and convergence.
     The snapshots' quality is what the study measures, so no threshold applies to it."""
     from synthlib import validity
 
@@ -222,7 +222,7 @@ def show_writeup(run, metrics_df, checks_=()):
                          f"no verdict is drawn from this classifier's numbers.")
             continue
         if not validity.conclusive_for(checks_, "labeller"):
-            g = g[g.source != "synthetic_oracle_labels"]
+            g = g[g.source != "synthetic_labeller_labels"]
             lines.append("The labeller fails its check: the sets it labelled are left out "
                          "of the verdict.")
         real = g[g.source == "real"]["value"].mean()
