@@ -244,10 +244,11 @@ def run_chain(command, directory=RUNNING_DIR, build=None, reports=None):
     brought up to date from `build` (publish). Its exit status."""
     if build is None:
         return _run_chain(command, directory)
+    build = Path(build).resolve()
     with one_run_in(build):
-        status = _run_chain(command, directory, {HELD: str(Path(build).resolve())})
+        status = _run_chain(command, directory, {HELD: str(build)})
         if status == 0 and reports is not None:
-            n = publish(Path(build).resolve(), Path(reports).resolve())
+            n = publish(build, Path(reports).resolve())
             if n:
                 print(f"{_shown(reports)}: {n} page(s) and file(s) from {_shown(build)} in "
                       f"place of another run's", flush=True)
@@ -355,17 +356,22 @@ def publish(build, reports):
     copied = 0
     for name in NOTEBOOKS:
         page, notebook = build / f"{name}.html", build / f"{name}.ipynb"
-        if notebook.exists() and not page.exists():  # a build from before pages were kept
+        if not notebook.exists():  # not finished: its stage clears its pages when it runs
+            continue
+        if not page.exists():  # a build from before pages were kept
             to_html(notebook, page)
         for f in (f"{name}.html", *REPORT_FILES.get(name, ())):
             source, target = build / f, reports / f
-            if notebook.exists() and source.exists() and not (
-                    target.exists() and target.read_bytes() == source.read_bytes()):
-                reports.mkdir(parents=True, exist_ok=True)
-                with atomic_path(target) as tmp:
-                    shutil.copyfile(source, tmp)
+            if source.exists() and not (target.exists()
+                                        and target.read_bytes() == source.read_bytes()):
+                _copy(source, target)
                 copied += 1
     return copied
+
+
+def _copy(source, target):
+    with atomic_path(target) as tmp:  # makes target's folder
+        shutil.copyfile(source, tmp)
 
 
 def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
@@ -400,8 +406,7 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
                               f"{where})") from None
         nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
         to_html(tmp, build / f"{name}.html")  # the build's copy, which publish brings back
-        with atomic_path(reports / f"{name}.html") as page:
-            shutil.copyfile(build / f"{name}.html", page)
+        _copy(build / f"{name}.html", reports / f"{name}.html")
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux

@@ -292,8 +292,9 @@ def write_summary(run, metrics_df, checks):
                "headline_html": (table.to_html() if hasattr(table, "data")
                                  else table.to_html(classes="headline")),
                "headline_markdown": markdown_table(table)}
+    text = json.dumps(summary, indent=2)
     for target in (run.path("summary.json"), run.reports / "summary.json"):  # publish's copy
-        write_text(target, json.dumps(summary, indent=2))
+        write_text(target, text)
     write_index(run.reports.parent)
     return summary
 
