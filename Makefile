@@ -53,7 +53,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  experiments: $(EXPERIMENTS)   profiles: smoke quick (default) full"
 
-setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST (GPU=1: TensorFlow's CUDA build)
+setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST (MNIST=full: all 70,000 digits; GPU=1: TensorFlow's CUDA build)
 	@# The CUDA build goes in when the venv is made: say so rather than keep the CPU one quietly.
 	@if [ "$(GPU)" = 1 ] && $(PY) -m pip show -q tensorflow-cpu 2>/dev/null; then \
 	  echo "GPU=1: this .venv has TensorFlow's CPU build; rm -rf $(VENV), then make setup GPU=1"; \
@@ -63,7 +63,8 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@# diff works without the venv activated.
 	@git config diff.jupyternotebook.command "$(CURDIR)/$(VENV)/bin/git-nbdiffdriver diff"
 	@git config merge.jupyternotebook.driver "$(CURDIR)/$(VENV)/bin/git-nbmergedriver merge %O %A %B %L %P"
-	@$(PY) -m synthlib.data || echo "(make report needs MNIST; see README: Data)"
+	@$(PY) -m synthlib.data $(if $(filter full,$(MNIST)),--full) || \
+	  echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@# The pinned numpy, pandas, scikit-learn and keras need Python 3.11: say so before pip fails.

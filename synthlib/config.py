@@ -279,7 +279,7 @@ class QualityConfig:
 class LabelConfig:
     # The measuring oracle and the filter train for a fixed number of optimizer steps (batch
     # evaluate.batch_size), enough that the oracle converges: about 98% on MNIST's real test
-    # split when it learns the full 7,000-image training split of the offline 10,000.
+    # split when it learns the default profile's 7,000-image training split.
     oracle_steps: int = 3000
     threshold: float = 0.5  # oracle confidence below this counts as a rejection (measured only)
     filter: bool = False  # drop synthetic images the filter does not call minority
@@ -510,8 +510,8 @@ PROFILES = {
         "evaluate": {"steps": 20, "chunks": 2},
         "quality": {"samples": 50},
     },
-    "quick": {  # the default: two seeds on 10,000 images (all of the offline MNIST, a
-        # stratified sample of the 70,000 where keras' download works)
+    "quick": {  # the default: two seeds on 10,000 images (a stratified sample of MNIST's
+        # 70,000; all of the 10k fallback where only it could be fetched)
         "seeds": [0, 1],
         "data": {"max_images": 10000},
         # make bench: by 2,000 steps the minority DCGAN's and the conditional GAN's minority

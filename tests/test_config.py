@@ -289,6 +289,16 @@ def test_setup_gpu_swaps_in_tensorflow_s_cuda_build_at_the_pinned_version():
     assert not any("cuda" in line or "uninstall" in line for line in dry_run())
 
 
+def test_setup_mnist_full_asks_for_all_70000_digits():
+    def fetch_line(*args):
+        out = subprocess.run(["make", "-n", "setup", *args], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return next(line for line in out.stdout.splitlines() if "-m synthlib.data" in line)
+    assert "synthlib.data --full" in fetch_line("MNIST=full")
+    assert "--full" not in fetch_line()
+
+
 def test_a_dataset_put_in_the_data_folder_starts_each_chain_again(tmp_path):
     """01 depends on MNIST's caches as on its params file: the full MNIST put in data/ after a
     run on the 10k fallback must not leave that run's reports standing as up to date."""

@@ -193,7 +193,7 @@ def speed(args):
 
 def classifier_precision(steps=None):
     """Does bfloat16 hold an evaluation classifier's accuracy? The small CNN trained as
-    `evaluate` trains it (its step budget, batch and seed 0) on the 10,000 digits' training
+    `evaluate` trains it (its step budget, batch and seed 0) on the full profile's training
     split in each precision, scored on their validation split (the test split stays unseen):
     accuracy and wall seconds."""
     from synthlib import data, imbalance
