@@ -24,7 +24,7 @@ CHECK_EXP = $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
-# MNIST's caches (synthlib/data.py): the full MNIST put in data/ in place of the 10k fallback
+# MNIST's caches (synthlib/mnist.py): the full MNIST put in data/ in place of the 10k fallback
 # starts every experiment again from 01, as an edited params file does
 DATA_FILES := $(wildcard $(or $(SYNTHLIB_DATA),data)/*.npz $(HOME)/.keras/datasets/mnist.npz)
 TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' requirements.txt)
@@ -63,7 +63,7 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@# diff works without the venv activated.
 	@git config diff.jupyternotebook.command "$(CURDIR)/$(VENV)/bin/git-nbdiffdriver diff"
 	@git config merge.jupyternotebook.driver "$(CURDIR)/$(VENV)/bin/git-nbmergedriver merge %O %A %B %L %P"
-	@$(PY) -m synthlib.data $(if $(filter full,$(MNIST)),--full) || \
+	@$(PY) -m synthlib.mnist $(if $(filter full,$(MNIST)),--full) || \
 	  echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml

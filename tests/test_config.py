@@ -294,8 +294,8 @@ def test_setup_mnist_full_asks_for_all_70000_digits():
         out = subprocess.run(["make", "-n", "setup", *args], cwd=ROOT, capture_output=True,
                              text=True, timeout=60)
         assert out.returncode == 0, out.stderr
-        return next(line for line in out.stdout.splitlines() if "-m synthlib.data" in line)
-    assert "synthlib.data --full" in fetch_line("MNIST=full")
+        return next(line for line in out.stdout.splitlines() if "-m synthlib.mnist" in line)
+    assert "synthlib.mnist --full" in fetch_line("MNIST=full")
     assert "--full" not in fetch_line()
 
 
