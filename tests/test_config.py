@@ -230,6 +230,11 @@ def test_unknown_arm_suggests_the_closest():
         config.EvaluateConfig(arms=["smoot"]).validate()
 
 
+def test_a_renamed_arm_names_its_new_name():
+    with pytest.raises(config.ConfigError, match=r"\(renamed: now 'synthetic_labeller_labels'\)"):
+        config.EvaluateConfig(arms=["real", "synthetic_oracle_labels"]).validate("tstr")
+
+
 def test_unknown_profile_and_missing_file(tmp_path):
     with pytest.raises(config.ConfigError, match="profile = 'quik': unknown profile"):
         config.load(DIGITS_PARAMS, "quik")
