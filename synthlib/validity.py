@@ -146,9 +146,14 @@ def generator_checks(df, generators, cfg):
                         / ref_rows.groupby("seed")["value"].mean()).dropna()
             spread = (f"; per seed: {', '.join(f'{r:.2f}x' for r in per_seed)}"
                       if len(per_seed) > 1 else "")
+            # the same bar is stricter at a larger n: both distances carry the covariances'
+            # sampling error, which shrinks as n grows (docs/generator_quality.md)
+            n = q[(q.arm == f"{g}:real") & (q.metric == "n")]["value"]
+            at = (f" at n = {int(n.min())}" + (f" to {int(n.max())}" if n.max() > n.min() else "")
+                  if len(n) else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images (means "
+                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} (means "
                              f"over seeds){spread}"
                              f"{bound}"))
     return out

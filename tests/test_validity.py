@@ -105,6 +105,20 @@ def test_the_frechet_check_shows_each_seeds_ratio():
     assert one.passed and "per seed" not in one.detail
 
 
+def test_the_frechet_check_names_the_n_it_was_read_at():
+    """The same bar is stricter at a larger n, so the write-up says which n it judged."""
+    quality = pd.concat([
+        metric_rows({"dcgan_minority": [20.0, 30.0], "dcgan_minority:real": [10.0, 10.0]},
+                    classifier="oracle", metric="frechet_distance"),
+        metric_rows({"dcgan_minority": [87, 87], "dcgan_minority:real": [87, 87]},
+                    classifier="oracle", metric="n")])
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.detail.startswith("25 vs 10 for real images at n = 87 (means over seeds)")
+    quality.loc[(quality.metric == "n") & (quality.seed == 1), "value"] = 120
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert "for real images at n = 87 to 120 (means" in check.detail
+
+
 def test_a_run_with_no_check_is_not_conclusive():
     ok, line = validity.headline([])
     assert not ok and line.startswith("not conclusive")

@@ -301,7 +301,7 @@ def label_rows(run):
                     {"accuracy": a["oracle_test_accuracy"], "optimizer_steps": a["oracle_steps"]})
     for q in summary.get("quality", []):
         arm = q["generator"] + (":real" if q["images"] == "real" else "")
-        measures = {k: v for k, v in q.items() if k not in ("seed", "generator", "images", "n")}
+        measures = {k: v for k, v in q.items() if k not in ("seed", "generator", "images")}
         out += rows(run.experiment, arm, "oracle", q["seed"], measures)
     return out
 

@@ -290,10 +290,12 @@ def label_rows(run):
             for who, arm in (("quality_synthetic", name),
                              ("quality_before_filter", f"{name}:generated"),
                              ("quality_real_reference", f"{name}:real")):
-                if summary.get(who) is not None:
+                q = summary.get(who)
+                if q is not None:
+                    # n: the images each side was read at, on which the Fréchet ratio depends
                     rows += metrics.rows(run.experiment, arm, "oracle", seed,
-                                         {m: summary[who][m] for m in QUALITY_METRICS
-                                          if m in summary[who]})
+                                         {"n" if m == "images" else m: q[m]
+                                          for m in ("images", *QUALITY_METRICS) if m in q})
         oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
             "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
