@@ -1,10 +1,8 @@
 """Experiment parameters: one validated object per stage, every default in this file.
 
-A `params/<experiment>.yaml` states only what differs from these defaults. Sizes come from a
-profile (smoke, quick, full): the built-in ones below, then the YAML's own `profiles:` section.
-Merge order, later wins: defaults, YAML body, built-in profile, YAML `profiles.<profile>`.
-A body value that the quick or full profile would replace is an error that says where to write
-it (smoke replaces sizes by design: it proves the wiring).
+A `params/<experiment>.yaml` states only what differs from these defaults; synthlib/params.py
+reads it (`params.load`), applying a profile: the sizes in `PROFILES` below, then the file's own
+`profiles:` section.
 """
 from __future__ import annotations
 
@@ -12,15 +10,8 @@ import dataclasses
 import difflib
 import hashlib
 import json
-import math
 import re
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import yaml
-
-from synthlib.paths import ROOT
 
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
@@ -40,6 +31,8 @@ GENERATORS = {  # name -> (conditional on all classes?, DiffAugment?)
 }
 CLASSIC_ARMS = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation")
 ARMS = CLASSIC_ARMS + tuple(GENERATORS) + ("upper_bound",)
+# Arms of earlier versions: its labels came from the labeller, never the measuring oracle.
+RENAMED_ARMS = {"synthetic_oracle_labels": "synthetic_labeller_labels"}
 # Each study is one module in synthlib/studies/ behind the same six notebooks.
 STUDIES = ("rebalance", "augment", "tstr", "bias")
 STUDY_ARMS = {
@@ -74,6 +67,12 @@ def _check(ok, key, value, why):
         raise ConfigError(f"{key} = {value!r}: {why}")
 
 
+def did_you_mean(word, choices):
+    """' (did you mean ...?)' for the closest of `choices`, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
 
@@ -92,7 +91,7 @@ class DataConfig:
     def validate(self):
         _check(self.dataset in DATASETS, "data.dataset", self.dataset,
                f"unknown dataset; choose one of {', '.join(DATASETS)}"
-               + _did_you_mean(str(self.dataset), DATASETS))
+               + did_you_mean(str(self.dataset), DATASETS))
         if self.dataset in PATH_DATASETS:
             _check(bool(self.path), "data.path", self.path,
                    f"dataset {self.dataset!r} needs a path")
@@ -383,7 +382,7 @@ class EvaluateConfig:
             _check(len(name) > 0, key, name, "must name at least one")
             for c in name:
                 hint = (f" (renamed: now {RENAMED_ARMS[c]!r})"
-                        if RENAMED_ARMS.get(c) in choices else _did_you_mean(str(c), choices))
+                        if RENAMED_ARMS.get(c) in choices else did_you_mean(str(c), choices))
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
                        + hint)
             # a name twice would put its rows twice in metrics.csv, and count its seeds twice
@@ -395,7 +394,7 @@ class EvaluateConfig:
         for c, v in self.steps.items():
             _check(c in CLASSIFIERS, "evaluate.steps", c,
                    f"unknown classifier; choose from {', '.join(CLASSIFIERS)}"
-                   + _did_you_mean(str(c), CLASSIFIERS))
+                   + did_you_mean(str(c), CLASSIFIERS))
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"evaluate.steps.{c}", v, "must be an integer >= 1")
         _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
@@ -456,7 +455,7 @@ class Config:
                "experiment", self.experiment, "names folders under build/ and reports/: "
                "letters, digits, _ . - only")
         _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
-               f"{', '.join(STUDIES)}" + _did_you_mean(str(self.study), STUDIES))
+               f"{', '.join(STUDIES)}" + did_you_mean(str(self.study), STUDIES))
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
             _check(_is_int(s) and s >= 0, "seeds", s, "seeds are integers >= 0")
@@ -465,7 +464,7 @@ class Config:
         for g in self.gan.generator_steps:
             _check(g in names, "gan.generator_steps", g,
                    f"no such generator in study {self.study!r}; "
-                   + (f"choose from {', '.join(names)}" + _did_you_mean(str(g), names) if names
+                   + (f"choose from {', '.join(names)}" + did_you_mean(str(g), names) if names
                       else "it trains its generator to its last snapshot (tstr.snapshots)"))
         for f in dataclasses.fields(self):
             sub = getattr(self, f.name)
@@ -526,163 +525,3 @@ PROFILES = {
         "gan": {"steps": 2000, "log_every": 500, "batch_size": 64},
     },
 }
-
-
-# Keys of earlier versions, and what replaced them.
-RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
-# Arms of earlier versions: its labels came from the labeller, never the measuring oracle.
-RENAMED_ARMS = {"synthetic_oracle_labels": "synthetic_labeller_labels"}
-
-
-def _did_you_mean(word, choices):
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _coerce(value, typ, key):
-    """YAML and papermill hand over strings for some numbers ("1e-4"): accept what is exact."""
-    origin = typing.get_origin(typ) or typ
-    if origin is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
-            return value.lower() in ("true", "yes")
-    elif origin is int:
-        if isinstance(value, bool):
-            pass
-        elif isinstance(value, int):
-            return value
-        elif isinstance(value, float) and value.is_integer():
-            return int(value)
-        elif isinstance(value, str):
-            try:
-                return _coerce(float(value), int, key)
-            except (ValueError, ConfigError):
-                pass
-    elif origin is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if math.isfinite(value):
-                return float(value)
-        elif isinstance(value, str):
-            try:
-                return _coerce(float(value), float, key)
-            except ValueError:
-                pass
-    elif origin is str:
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            return str(value) if value is not None else ""
-    elif origin is list:
-        if isinstance(value, list):
-            return value
-        if isinstance(value, (str, int)):
-            return [value]
-    elif origin is dict:  # the step budgets by name: evaluate.steps, gan.generator_steps
-        if isinstance(value, dict):
-            return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
-        if key.endswith("evaluate.steps"):  # one number sets every classifier
-            return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
-    raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
-
-
-def _apply(obj, overrides, prefix=""):
-    if not isinstance(overrides, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'params'} = {overrides!r}: expected a mapping")
-    hints = typing.get_type_hints(type(obj))
-    names = [f.name for f in dataclasses.fields(obj)]
-    for key, value in overrides.items():
-        full = f"{prefix}{key}"
-        if key not in names:
-            if key in RENAMED and RENAMED[key] in names:
-                raise ConfigError(f"{full} = {value!r}: unknown key; training budgets are "
-                                  f"optimizer steps now, the same for every arm: use "
-                                  f"{prefix}{RENAMED[key]}")
-            raise ConfigError(f"{full} = {value!r}: unknown key" + _did_you_mean(str(key), names))
-        current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
-            _apply(current, value if value is not None else {}, prefix=f"{full}.")
-        elif isinstance(current, dict) and isinstance(value, dict):  # name only what changes
-            setattr(obj, key, {**current, **_coerce(value, hints[key], full)})
-        else:
-            setattr(obj, key, _coerce(value, hints[key], full))
-
-
-def _merge(base, over):
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def _leaves(d, prefix=""):
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            yield from _leaves(v, f"{prefix}{k}.")
-        else:
-            yield f"{prefix}{k}", v
-
-
-def _check_sizes_are_not_replaced(body, profile, own_profile):
-    """A size the file's body sets and the built-in profile would replace unseen (a GAN's
-    steps, the seeds) is an error naming the place that does set it."""
-    if profile == "smoke":
-        return
-    body, own = dict(_leaves(body)), dict(_leaves(own_profile))
-    for key, value in _leaves(PROFILES[profile]):
-        if key in body and key not in own and body[key] != value:
-            raise ConfigError(f"{key} = {body[key]!r}: the {profile} profile sets {key} "
-                              f"({value!r}); write it under profiles.{profile} to change it")
-
-
-def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
-    """Read a params YAML, apply the profile, validate; raise ConfigError with one line."""
-    path = Path(params_file)
-    if not path.is_absolute():
-        path = ROOT / path
-    if profile not in PROFILES:
-        raise ConfigError(f"profile = {profile!r}: unknown profile; choose one of "
-                          f"{', '.join(PROFILES_ORDER)}" + _did_you_mean(str(profile), PROFILES))
-    if not path.is_file():
-        raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"params_file = {str(params_file)!r}: not valid YAML "
-                          f"({what}{where})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
-    if "profile" in raw:  # the command line chooses it; in the file it would be ignored
-        raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
-                          f"(make report PROFILE=full, or the notebooks' `profile`), not in "
-                          f"the params file; per-profile settings go under profiles:")
-    own_profiles = raw.pop("profiles", None) or {}
-    if not isinstance(own_profiles, dict):
-        raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "
-                          f"to settings, e.g. profiles: {{full: {{gan: {{steps: 3500}}}}}}")
-    for name, settings in own_profiles.items():
-        if name not in PROFILES:
-            raise ConfigError(f"profiles.{name} = ...: unknown profile; choose one of "
-                              f"{', '.join(PROFILES_ORDER)}" + _did_you_mean(str(name), PROFILES))
-        if not isinstance(settings, dict) and settings is not None:
-            raise ConfigError(f"profiles.{name} = {settings!r}: expected a mapping of "
-                              f"settings, e.g. {{gan: {{steps: 3500}}}}")
-    raw.setdefault("experiment", path.stem)
-    # Check every value the file writes, the body's and each profile's, before a profile can
-    # overwrite it: a typo or an impossible value stays an error in every profile.
-    parts = [(raw, "")] + [(v or {}, f"profiles.{k}.") for k, v in own_profiles.items()]
-    for part, prefix in parts:
-        written = Config(experiment=raw["experiment"], study=raw.get("study", "rebalance"))
-        _apply(written, part, prefix)
-        try:
-            written.validate_values()
-        except ConfigError as e:
-            raise ConfigError(f"{prefix}{e}") from None
-    _check_sizes_are_not_replaced(raw, profile, own_profiles.get(profile) or {})
-    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
-    merged = _merge(merged, overrides or {})
-    merged["profile"] = profile
-    cfg = Config()
-    _apply(cfg, merged)
-    return cfg.validate()

@@ -26,7 +26,7 @@ from pathlib import Path
 # per stage for a format no notebook holds. Without the module, jsonschema skips that check.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from synthlib import config, data  # noqa: E402  (scikit-learn loads only where a stage needs it)
+from synthlib import config, data, params  # noqa: E402  (scikit-learn loads only where a stage needs it)
 from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, atomic_path, resolve, write_text
 
 NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_evaluate",
@@ -37,7 +37,7 @@ def check(params_file, profile):
     """Everything that can be wrong before any training: parameters, data, class, fraction."""
     import importlib
 
-    cfg = config.load(params_file, profile)
+    cfg = params.load(params_file, profile)
     ds = data.load(cfg.data)
     data.check_gan_shape(ds.x.shape[1:])
     importlib.import_module(f"synthlib.studies.{cfg.study}").check(cfg, ds)
@@ -329,7 +329,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     if name == NOTEBOOKS[0]:
         cfg, _ = check(params_file, profile)
     else:
-        cfg = config.load(params_file, profile)
+        cfg = params.load(params_file, profile)
     build, reports = _dirs(cfg, build_dir, reports_dir)
     with one_run_in(build):
         _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs)

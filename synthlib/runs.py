@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthlib import config, data
+from synthlib import config, data, params
 from synthlib.imbalance import Split
 from synthlib.paths import BUILD_DIR, REPORTS_DIR, resolve, write_text
 
@@ -16,7 +16,7 @@ class Run:
     def __init__(self, params_file, profile=config.DEFAULT_PROFILE, build_dir="",
                  reports_dir=""):
         self.params_file = str(params_file)
-        self.cfg = config.load(params_file, profile)
+        self.cfg = params.load(params_file, profile)
         exp = self.cfg.experiment
         self.dir = resolve(build_dir) if build_dir else BUILD_DIR / exp / profile
         self.reports = resolve(reports_dir) if reports_dir else REPORTS_DIR / exp

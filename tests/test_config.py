@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from conftest import DIGITS_PARAMS, ROOT, write_params
-from synthlib import config, pipeline
+from synthlib import config, params, pipeline
 from synthlib.data import DataError
 from synthlib.imbalance import ImbalanceError
 
 
 def load_text(tmp_path, text, profile="quick"):
-    return config.load(write_params(tmp_path, text), profile)
+    return params.load(write_params(tmp_path, text), profile)
 
 
 def test_every_params_file_is_valid_in_every_profile():
@@ -22,7 +22,7 @@ def test_every_params_file_is_valid_in_every_profile():
     assert files
     for f in files:
         for profile in config.PROFILES:
-            cfg = config.load(f, profile)
+            cfg = params.load(f, profile)
             assert cfg.profile == profile
 
 
@@ -237,9 +237,9 @@ def test_a_renamed_arm_names_its_new_name():
 
 def test_unknown_profile_and_missing_file(tmp_path):
     with pytest.raises(config.ConfigError, match="profile = 'quik': unknown profile"):
-        config.load(DIGITS_PARAMS, "quik")
+        params.load(DIGITS_PARAMS, "quik")
     with pytest.raises(config.ConfigError, match="no such file"):
-        config.load(tmp_path / "nope.yaml")
+        params.load(tmp_path / "nope.yaml")
 
 
 def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
@@ -412,5 +412,5 @@ def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):
 
 
 def test_overrides_win_over_the_profile():
-    cfg = config.load(DIGITS_PARAMS, "quick", overrides={"gan": {"steps": 30}, "seeds": [7]})
+    cfg = params.load(DIGITS_PARAMS, "quick", overrides={"gan": {"steps": 30}, "seeds": [7]})
     assert cfg.gan.steps == 30 and cfg.seeds == [7]

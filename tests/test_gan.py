@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import config, gan, progress
+from synthlib import config, gan, params, progress
 
 
 def tiny_cfg(**kw):
@@ -262,7 +262,7 @@ def test_conditional_generators_sample_in_inference_mode_whatever_train_batch(di
 
 def test_batch_statistics_follow_the_generate_setting():
     from synthlib.studies import common
-    cfg = config.load("params/five_minority.yaml", "quick")
+    cfg = params.load("params/five_minority.yaml", "quick")
     assert common.train_batch(cfg) == cfg.gan.batch_size
     cfg.generate.batch_statistics = False
     assert common.train_batch(cfg) is None

@@ -95,7 +95,7 @@ def test_smoke_run_gan_and_test_split_are_clean(smoke_run):
     """The run's own artefacts: the test split holds no synthetic image, and the generator
     was trained on as many images as were kept (its training set is the kept minority)."""
     build, _ = smoke_run
-    from synthlib.config import load
+    from synthlib.params import load
     from synthlib.data import load as load_data
     cfg = load(DIGITS_PARAMS, "smoke")
     ds = load_data(cfg.data)

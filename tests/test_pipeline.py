@@ -148,9 +148,9 @@ def test_images_the_gans_cannot_draw_stop_the_check_with_one_line(tmp_path, caps
 
 
 def test_default_directories_are_by_experiment_and_profile():
-    from synthlib import config
+    from synthlib import params
 
-    cfg = config.load(DIGITS_PARAMS, "smoke")
+    cfg = params.load(DIGITS_PARAMS, "smoke")
     build, reports = pipeline._dirs(cfg, "", "")
     assert build == pipeline.BUILD_DIR / "digits_smoke" / "smoke"
     assert reports == pipeline.REPORTS_DIR / "digits_smoke"

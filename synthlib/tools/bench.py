@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from synthlib import classifiers, config, gan, networks, plots, workers
+from synthlib import classifiers, config, gan, networks, params, plots, workers
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 
@@ -198,7 +198,7 @@ def classifier_precision(steps=None):
     accuracy and wall seconds."""
     from synthlib import data, imbalance
 
-    cfg = config.load(ROOT / "params" / "five_minority.yaml", "full")
+    cfg = params.load(ROOT / "params" / "five_minority.yaml", "full")
     ds = data.load(cfg.data)
     sp = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, 0)
     steps = steps or cfg.evaluate.steps_for("small_cnn")

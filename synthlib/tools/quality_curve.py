@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, config, data, gan, imbalance, quality
+from synthlib import classifiers, data, gan, imbalance, params, quality
 from synthlib.studies import common
 
 DRAWS = 4
@@ -27,8 +27,8 @@ DRAWS = 4
 class Scenario:
     """The data, split and oracle every curve is measured with."""
 
-    def __init__(self, params="params/five_minority.yaml", seed=0, oracle_steps=None):
-        cfg = config.load(params, "full")
+    def __init__(self, params_file="params/five_minority.yaml", seed=0, oracle_steps=None):
+        cfg = params.load(params_file, "full")
         self.cfg = cfg
         self.ds = data.load(cfg.data)
         self.split = imbalance.make_split(self.ds.y, cfg.split, cfg.imbalance, seed)

@@ -1,0 +1,175 @@
+"""Reading a `params/<experiment>.yaml` into a validated `config.Config`.
+
+A params file states only what differs from the defaults in synthlib/config.py. Sizes come
+from a profile (smoke, quick, full): the built-in ones (`config.PROFILES`), then the file's own
+`profiles:` section. Merge order, later wins: defaults, YAML body, built-in profile, YAML
+`profiles.<profile>`. A body value that the quick or full profile would replace is an error that
+says where to write it (smoke replaces sizes by design: it proves the wiring). Every mistake
+is one `ConfigError` line naming the key and the value, never a trace from deep inside a stage.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from pathlib import Path
+
+import yaml
+
+from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER, Config,
+                             ConfigError, did_you_mean)
+from synthlib.paths import ROOT
+
+# Keys of earlier versions, and what replaced them.
+RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
+
+
+
+
+def _coerce(value, typ, key):
+    """YAML and papermill hand over strings for some numbers ("1e-4"): accept what is exact."""
+    origin = typing.get_origin(typ) or typ
+    if origin is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+            return value.lower() in ("true", "yes")
+    elif origin is int:
+        if isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            return value
+        elif isinstance(value, float) and value.is_integer():
+            return int(value)
+        elif isinstance(value, str):
+            try:
+                return _coerce(float(value), int, key)
+            except (ValueError, ConfigError):
+                pass
+    elif origin is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value)
+        elif isinstance(value, str):
+            try:
+                return _coerce(float(value), float, key)
+            except ValueError:
+                pass
+    elif origin is str:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value) if value is not None else ""
+    elif origin is list:
+        if isinstance(value, list):
+            return value
+        if isinstance(value, (str, int)):
+            return [value]
+    elif origin is dict:  # the step budgets by name: evaluate.steps, gan.generator_steps
+        if isinstance(value, dict):
+            return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
+        if key.endswith("evaluate.steps"):  # one number sets every classifier
+            return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
+    raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
+
+
+def _apply(obj, overrides, prefix=""):
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'params'} = {overrides!r}: expected a mapping")
+    hints = typing.get_type_hints(type(obj))
+    names = [f.name for f in dataclasses.fields(obj)]
+    for key, value in overrides.items():
+        full = f"{prefix}{key}"
+        if key not in names:
+            if key in RENAMED and RENAMED[key] in names:
+                raise ConfigError(f"{full} = {value!r}: unknown key; training budgets are "
+                                  f"optimizer steps now, the same for every arm: use "
+                                  f"{prefix}{RENAMED[key]}")
+            raise ConfigError(f"{full} = {value!r}: unknown key" + did_you_mean(str(key), names))
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            _apply(current, value if value is not None else {}, prefix=f"{full}.")
+        elif isinstance(current, dict) and isinstance(value, dict):  # name only what changes
+            setattr(obj, key, {**current, **_coerce(value, hints[key], full)})
+        else:
+            setattr(obj, key, _coerce(value, hints[key], full))
+
+
+def _merge(base, over):
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _leaves(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            yield from _leaves(v, f"{prefix}{k}.")
+        else:
+            yield f"{prefix}{k}", v
+
+
+def _check_sizes_are_not_replaced(body, profile, own_profile):
+    """A size the file's body sets and the built-in profile would replace unseen (a GAN's
+    steps, the seeds) is an error naming the place that does set it."""
+    if profile == "smoke":
+        return
+    body, own = dict(_leaves(body)), dict(_leaves(own_profile))
+    for key, value in _leaves(PROFILES[profile]):
+        if key in body and key not in own and body[key] != value:
+            raise ConfigError(f"{key} = {body[key]!r}: the {profile} profile sets {key} "
+                              f"({value!r}); write it under profiles.{profile} to change it")
+
+
+def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
+    """Read a params YAML, apply the profile, validate; raise ConfigError with one line."""
+    path = Path(params_file)
+    if not path.is_absolute():
+        path = ROOT / path
+    if profile not in PROFILES:
+        raise ConfigError(f"profile = {profile!r}: unknown profile; choose one of "
+                          f"{', '.join(PROFILES_ORDER)}" + did_you_mean(str(profile), PROFILES))
+    if not path.is_file():
+        raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"params_file = {str(params_file)!r}: not valid YAML "
+                          f"({what}{where})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
+    if "profile" in raw:  # the command line chooses it; in the file it would be ignored
+        raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
+                          f"(make report PROFILE=full, or the notebooks' `profile`), not in "
+                          f"the params file; per-profile settings go under profiles:")
+    own_profiles = raw.pop("profiles", None) or {}
+    if not isinstance(own_profiles, dict):
+        raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "
+                          f"to settings, e.g. profiles: {{full: {{gan: {{steps: 3500}}}}}}")
+    for name, settings in own_profiles.items():
+        if name not in PROFILES:
+            raise ConfigError(f"profiles.{name} = ...: unknown profile; choose one of "
+                              f"{', '.join(PROFILES_ORDER)}" + did_you_mean(str(name), PROFILES))
+        if not isinstance(settings, dict) and settings is not None:
+            raise ConfigError(f"profiles.{name} = {settings!r}: expected a mapping of "
+                              f"settings, e.g. {{gan: {{steps: 3500}}}}")
+    raw.setdefault("experiment", path.stem)
+    # Check every value the file writes, the body's and each profile's, before a profile can
+    # overwrite it: a typo or an impossible value stays an error in every profile.
+    parts = [(raw, "")] + [(v or {}, f"profiles.{k}.") for k, v in own_profiles.items()]
+    for part, prefix in parts:
+        written = Config(experiment=raw["experiment"], study=raw.get("study", "rebalance"))
+        _apply(written, part, prefix)
+        try:
+            written.validate_values()
+        except ConfigError as e:
+            raise ConfigError(f"{prefix}{e}") from None
+    _check_sizes_are_not_replaced(raw, profile, own_profiles.get(profile) or {})
+    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
+    merged = _merge(merged, overrides or {})
+    merged["profile"] = profile
+    cfg = Config()
+    _apply(cfg, merged)
+    return cfg.validate()
