@@ -221,8 +221,10 @@ QUALITY_LEGEND = (
     "*nn_distance_median*: median pixel distance (images in [0, 1]) to the nearest image the "
     "generator learnt from; *near_duplicate_share*: share nearer than `quality.near_duplicate` "
     "times the real images' median (memorisation). *training_images_frechet*: the Fréchet "
-    "distance a copy of those training images scores. Each is the mean over seeds (the "
-    "synthetic images' also over `quality.draws` draws of as many images as the reference).")
+    "distance a copy of those training images scores. *n*: the images each side was read at; "
+    "the Fréchet distance depends on it (at a larger n the same generator reads further from "
+    "its reference), so compare ratios at one n. Each is the mean over seeds (the synthetic "
+    "images' also over `quality.draws` draws of as many images as the reference).")
 
 
 def quality_table(metrics_df):
@@ -234,8 +236,12 @@ def quality_table(metrics_df):
     images = {"": "synthetic", "real": "real (reference)",
               "generated": "synthetic, as generated (before the filter or herding)"}
     d = d.assign(generator=name, images=[images[k] for k in kind])
-    return d.pivot_table(index=["generator", "images"], columns="metric", values="value",
-                         aggfunc="mean", sort=False).round(4)
+    t = d.pivot_table(index=["generator", "images"], columns="metric", values="value",
+                      aggfunc="mean", sort=False).round(4)
+    if "n" in t:  # a count reads 87, not 87.0000 (splits that differ by seed may average 87.5)
+        t["n"] = pd.Series([int(v) if float(v).is_integer() else round(v, 1) for v in t["n"]],
+                           index=t.index, dtype=object)
+    return t
 
 
 def _git_commit():

@@ -82,6 +82,17 @@ def test_quality_table_averages_over_seeds():
                                ("cgan_all_classes", "real (reference)"): 12.0}
 
 
+def test_quality_table_shows_n_as_a_count():
+    q = pd.concat([
+        metric_rows({"dcgan_minority": [87, 87], "dcgan_minority:real": [87, 88]},
+                    classifier="oracle", metric="n"),
+        metric_rows({"dcgan_minority": [20.0, 40.0], "dcgan_minority:real": [10.0, 14.0]},
+                    classifier="oracle", metric="frechet_distance")])
+    table = report.quality_table(q)
+    assert table["n"].tolist() == [87, 87.5]
+    assert "<td>87</td>" in table.T._repr_html_()
+
+
 def _recorded_run(tmp_path, name="a"):
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b" / name,
               reports_dir=tmp_path / "reports" / name)
