@@ -295,9 +295,16 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     cfg.evaluate.arms, cfg.evaluate.classifiers = list(ARMS), ["seed_mlp"]
     rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
     assert list(dict.fromkeys(r["arm"] for r in rows)) == list(ARMS) + ["upper_bound:half_budget"]
+    validation = rows_of(digits.x[digits_split.validation])
+    dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
+                           digits_split.kept_minority)
+    dropped = rows_of(digits.x[dropped]) - rows_of(digits.x[digits_split.imbalanced])
+    assert dropped  # so that the check below can fail
     for arm, (x, y, val) in zip(ARMS, seen_fit):
-        assert not rows_of(val) & all_synth  # validation: real only
+        assert rows_of(val) == validation and not rows_of(val) & test, arm  # the real split
         assert not rows_of(x) & test, arm  # no test image in any training set
+        if arm != "upper_bound":  # only the upper bound has the minority images dropped
+            assert not rows_of(x) & dropped, arm
         if arm in GENERATORS:
             assert rows_of(synthetic[arm]) <= rows_of(x) and y[-40:].tolist() == [1] * 40
         else:

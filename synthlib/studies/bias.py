@@ -21,7 +21,9 @@ from synthlib.studies import common
 ABOUT = {
     "01": "**Study `bias`** (seed 004): controlled class mixes. Every class of `data.classes` "
           "has `bias.fixed_count` training images except `bias.varied_class`, which has each "
-          "of `bias.varied_counts` in turn.",
+          "of `bias.varied_counts` in turn. Within a seed the fixed classes' images are the "
+          "same in every mix, and a smaller count of the varied class is part of a larger one: "
+          "the mixes differ by that count alone.",
     "02": "For every seed and mix: an unconditional DCGAN and a VAE (keras.io's recipe; its "
           "decoder is the DCGAN's generator, so both generators have the same capacity), "
           "each trained on the mix alone, without labels.",
@@ -41,12 +43,26 @@ def _counts(cfg, classes):
                 for c in classes} for v in cfg.bias.varied_counts}
 
 
+def draw_mixes(cfg, y, pool, classes, seed):
+    """{varied count: the mix's indices into `pool`'s images}, one draw per seed: every mix has
+    the same images of the fixed classes, and a smaller count of the varied class is the start
+    of a larger one's, so that the mixes differ by the varied class's count alone rather than
+    also by which images they drew."""
+    rng = np.random.default_rng(seed)
+    counts = _counts(cfg, classes)
+    order = {}
+    for c in counts[max(counts)]:
+        key = "bias.varied_counts" if c == cfg.bias.varied_class else "bias.fixed_count"
+        most = max(m[c] for m in counts.values())
+        order[c] = rng.permutation(imbalance.take_per_class(y, pool, {c: most}, seed, key))
+    return {v: np.sort(np.concatenate([order[c][:n] for c, n in m.items()]))
+            for v, m in counts.items()}
+
+
 def check(cfg, ds):
     for seed in cfg.seeds:
         train, _, _ = imbalance.stratified_split(ds.y, cfg.split, seed)
-        for v, counts in _counts(cfg, ds.classes).items():
-            key = "bias.varied_counts" if v > cfg.bias.fixed_count else "bias.fixed_count"
-            imbalance.take_per_class(ds.y, train, counts, seed, key)
+        draw_mixes(cfg, ds.y, train, ds.classes, seed)
 
 
 def prepare(run):
@@ -57,9 +73,8 @@ def prepare(run):
         split = imbalance.make_plain_split(ds.y, run.cfg.split, seed)
         split.save(run.path("split.npz", seed))
         splits[seed] = split
-        for v, counts in _counts(run.cfg, ds.classes).items():
-            key = "bias.varied_counts" if v > run.cfg.bias.fixed_count else "bias.fixed_count"
-            mixes[(seed, v)] = imbalance.take_per_class(ds.y, split.train, counts, seed + v, key)
+        for v, idx in draw_mixes(run.cfg, ds.y, split.train, ds.classes, seed).items():
+            mixes[(seed, v)] = idx
         common.save_npz(run.path("mixes.npz", seed),
                         **{f"mix{v}": mixes[(seed, v)] for v in run.cfg.bias.varied_counts})
     return ds, splits, mixes
