@@ -413,7 +413,9 @@ class Config:
     description: str = ""
     study: str = "rebalance"  # rebalance | augment | tstr | bias: see synthlib/studies/
     profile: str = DEFAULT_PROFILE
-    seeds: list = field(default_factory=lambda: [0])  # each seed: its own split, subsample, GAN
+    # each seed: its own split, kept minority images, GAN and classifier initialisation (the
+    # sample of data.max_images is one for every seed: seeds vary the scenario, not the data)
+    seeds: list = field(default_factory=lambda: [0])
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     imbalance: ImbalanceConfig = field(default_factory=ImbalanceConfig)

@@ -33,12 +33,13 @@ WITHHELD_NOTE = ("† a GAN arm whose generator (or the oracle that measures it)
 
 
 def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",),
-             withheld=()):
+             withheld=(), unmarked=()):
     """Mean ± std over seeds: training sets as rows, classifiers as columns, the best of each
-    column in bold (not counting the reference rows: the upper bound is no contender), and
-    the arms in `withheld` marked † (WITHHELD_NOTE), so that a reader of the table alone does
-    not take a poor generator's top place for a finding. A pandas Styler; `.data` holds the
-    strings."""
+    column in bold (not counting the reference rows: the upper bound is no contender; no bold
+    in the `unmarked` columns, whose classifier fails a validity check), and the arms in
+    `withheld` marked † (WITHHELD_NOTE), so that a reader of the table alone does not take a
+    poor generator's top place, or an unconverged classifier's, for a finding. A pandas
+    Styler; `.data` holds the strings."""
     s = metrics.summary(metrics_df[metrics_df.classifier != "oracle"], metric)
     s = s[s.arm.isin(arms)]
     s["cell"] = [mean_sd(m, sd) for m, sd in zip(s["mean"], s["std"])]  # one seed: no spread
@@ -47,7 +48,8 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     means = s.pivot(index="arm", columns="classifier", values="mean").reindex(order)
     means = means.drop(index=[r for r in references if r in means.index])
     label = {a: a + WITHHELD_MARK for a in withheld}
-    return mark_best(strings.rename(index=label), means.rename(index=label))
+    return mark_best(strings.rename(index=label),
+                     means.rename(index=label).drop(columns=list(unmarked), errors="ignore"))
 
 
 def over_seeds(metrics_df):
@@ -56,23 +58,35 @@ def over_seeds(metrics_df):
             else "one seed, so no spread")
 
 
+UNMARKED_NOTE = "no training set in bold for a classifier whose validity checks fail"
+
+
 def marked_headline(caption, metrics_df, checks, generator_of, **headline_kw):
     """(caption, headline table) with each arm of `generator_of` (arm -> the generator it
     rests on) marked † where its generator or the oracle fails a check, as `gate` withholds
-    its comparisons; the caption then says what the mark means."""
+    its comparisons, and no best arm in bold for a classifier that fails a check; the caption
+    then says what the marks mean."""
     from synthlib import validity
 
     withheld = [a for a, g in generator_of.items() if a in set(metrics_df.arm)
                 and not validity.conclusive_for(checks, g, "oracle")]
+    unmarked = [c for c in metrics_df.classifier.unique() if c != "oracle"
+                and not validity.conclusive_for(checks, c)]
     if withheld:
         caption += "; " + WITHHELD_NOTE
-    return caption, headline(metrics_df, withheld=withheld, **headline_kw)
+    if unmarked:
+        caption += "; " + UNMARKED_NOTE
+    return caption, headline(metrics_df, withheld=withheld, unmarked=unmarked, **headline_kw)
 
 
-def mark_best(strings, values):
-    """A Styler of `strings` with the highest of `values` in each column in bold; `.best`
-    maps each column to its best row (for the Markdown copy)."""
-    best = values.idxmax()
+def mark_best(strings, values, decimals=3):
+    """A Styler of `strings` with the highest of `values` in each column of `values` in bold,
+    where one row is highest as the table shows them (to `decimals`: a tie has no best);
+    `.best` maps each such column to its best row (for the Markdown copy)."""
+    rounded = values.round(decimals)
+    best = pd.Series({c: rounded[c].idxmax() for c in rounded.columns
+                      if rounded[c].notna().any() and (rounded[c] == rounded[c].max()).sum() == 1},
+                     dtype=object)
 
     def bold(column):
         return ["font-weight: bold" if i == best.get(column.name) else "" for i in column.index]
@@ -288,12 +302,12 @@ def write_summary(run, metrics_df, checks):
 
     man = manifest(run)
     caption, table = run.study.headline(metrics_df, checks)
-    conclusive, line = validity.headline(checks)
+    conclusive, line = validity.headline(checks, len(run.seeds))
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
                "data_source": man["data_source"], "date": man["date"],
                "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
-               "validity_html": validity.banner_html(checks),
+               "validity_html": validity.banner_html(checks, len(run.seeds)),
                "headline_caption": caption,
                "headline_html": (table.to_html() if hasattr(table, "data")
                                  else table.to_html(classes="headline")),

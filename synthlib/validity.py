@@ -188,20 +188,26 @@ def describe(check):
             f"[{check.detail}]")
 
 
-def headline(checks):
-    """(conclusive, one line): "not conclusive: <which check, by how much>" or a pass."""
+ONE_SEED = ("on one seed: each tolerance is validity.spread_floor rather than a measured "
+            "spread, and no difference between arms is tested")
+
+
+def headline(checks, seeds=None):
+    """(conclusive, one line): "not conclusive: <which check, by how much>" or a pass, which
+    says so when it rests on one seed (`seeds`: how many the run has)."""
     bad = failed(checks)
     if not checks:
         return False, "not conclusive: no validity check could be computed from this run"
     if not bad:
-        return True, f"all {len(checks)} validity checks pass"
+        return True, f"all {len(checks)} validity checks pass" + (
+            f", {ONE_SEED}" if seeds == 1 else "")
     return False, (f"not conclusive: {len(bad)} of {len(checks)} validity checks fail: "
                    + "; ".join(describe(c) for c in bad))
 
 
-def banner_html(checks):
+def banner_html(checks, seeds=None):
     """The banner at the top of a write-up and of its index entry."""
-    ok, line = headline(checks)
+    ok, line = headline(checks, seeds)
     colour, background = ("#1a6b2a", "#eaf6ec") if ok else ("#a11", "#fdecea")
     if ok:
         title, items = "Conclusive: " + line, []

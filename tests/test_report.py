@@ -71,6 +71,29 @@ def test_counts_are_a_table_of_their_own_and_shown_whole():
     assert counts["optimizer_steps"].tolist() == ["2,000", "2,500\u00a0±\u00a0707"]
 
 
+def _bold(styled):
+    return sorted(k for k, v in styled._compute().ctx.items() if ("font-weight", "bold") in v)
+
+
+def test_no_best_arm_in_bold_for_a_classifier_that_fails_a_check_nor_on_a_tie():
+    from synthlib.studies import rebalance
+
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.55], "smote": [0.9, 0.92],
+                                "upper_bound": [0.97, 0.98]}, clf)
+                   for clf in ("small_cnn", "seed_mlp")])
+    unconverged = validity.Check("upper bound converged", "seed_mlp", 0.2, "<= 0.02", False, "")
+    caption, styled = rebalance.headline(m, [unconverged])
+    assert _bold(styled) == [(1, 1)]  # smote for small_cnn (the second column) alone
+    assert styled.best.to_dict() == {"small_cnn": "smote"} and report.UNMARKED_NOTE in caption
+    everything = validity.Check("evaluators checked", "all", 0.0, "", False, "")
+    caption, styled = rebalance.headline(m, [everything])
+    assert _bold(styled) == [] and "**" not in report.markdown_table(styled)
+    assert report.UNMARKED_NOTE not in rebalance.headline(m)[0]
+    # 0.9004 and 0.9001 both read 0.900: the table names no winner between them
+    tie = metric_rows({"imbalanced": [0.9004], "smote": [0.9001]})
+    assert _bold(report.headline(tie)) == [] and report.headline(tie).best.empty
+
+
 def test_quality_table_averages_over_seeds():
     q = pd.concat([
         metric_rows({"cgan_all_classes": [20.0, 40.0], "cgan_all_classes:real": [10.0, 14.0]},

@@ -218,6 +218,11 @@ def test_a_converged_tiny_run_passes_its_checks(studies):
     [sentence] = report.verdicts(metrics_df, checks=checks)
     assert "not conclusive" not in sentence and "best training set" in sentence
     assert "Conclusive" in validity.banner_html(checks)
+    # one seed passes too, and says what that pass rests on
+    assert validity.headline(checks, seeds=1) == (
+        True, f"all {len(checks)} validity checks pass, {validity.ONE_SEED}")
+    assert validity.ONE_SEED in validity.banner_html(checks, seeds=1)
+    assert validity.headline(checks, seeds=2)[1] == f"all {len(checks)} validity checks pass"
 
 
 def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
