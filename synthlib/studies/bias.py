@@ -44,7 +44,7 @@ def _counts(cfg, classes):
 
 
 def draw_mixes(cfg, y, pool, classes, seed):
-    """{varied count: the mix's indices into `pool`'s images}, one draw per seed: every mix has
+    """{varied count: the mix's image indices, drawn from `pool`}, one draw per seed: every mix has
     the same images of the fixed classes, and a smaller count of the varied class is the start
     of a larger one's, so that the mixes differ by the varied class's count alone rather than
     also by which images they drew."""
