@@ -272,8 +272,25 @@ def _run_chain(command, directory, env=None):
     slot = tmp.with_suffix(".lock")
     os.replace(tmp, slot)
     try:
-        # close_fds=False: make's jobserver reaches the sub-make through inherited descriptors
-        return subprocess.call(command, close_fds=False, env={**os.environ, **(env or {})})
+        # close_fds=False: make's jobserver reaches the sub-make through inherited descriptors.
+        # Its own process group, so that an interruption reaches its stage once, from here
+        # (below), whether it came as Ctrl-C to the terminal's group or as a kill of make.
+        proc = subprocess.Popen(command, close_fds=False, env={**os.environ, **(env or {})},
+                                stdin=subprocess.DEVNULL, process_group=0)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            # As SIGTERM, which make passes on to its stage (SIGINT it would not, and a run
+            # started in the background ignores SIGINT), which takes Ctrl-C's way out: the
+            # kernel and its workers shut down. Then wait, however often interrupted, so that
+            # the build folder's lock is let go only once nothing of the run is left in it.
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            while True:
+                with contextlib.suppress(KeyboardInterrupt):
+                    proc.wait()
+                    break
+            raise
     finally:
         slot.unlink(missing_ok=True)
         os.close(fd)
@@ -451,13 +468,13 @@ def main(argv=None):
                                  "bench, make rescore)")
     args = p.parse_args(argv)
     # A kill (SIGTERM) or a closed terminal (SIGHUP) takes Ctrl-C's way out, which shuts the
-    # notebook's kernel and its workers down rather than leaving them training on unseen
+    # notebook's kernel and its workers down rather than leaving them training unseen
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)
     try:
         return _run(args)
-    except KeyboardInterrupt:  # Ctrl-C reaches every process of the run: no tracebacks, and
-        # one line from each stage that was running
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the run (a chain passes it on
+        # to its stages): no tracebacks, and one line from each stage that was running
         logging.getLogger("asyncio").disabled = True  # the cut-short cell's task, reported
         if args.command == "stage":
             print(f"{Path(args.params).stem}/{args.name}: interrupted. Finished generators and "

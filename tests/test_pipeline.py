@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -190,6 +191,43 @@ def test_a_kill_or_a_closed_terminal_takes_ctrl_c_s_way_out(sig):
     assert proc.stdout.readline() == "ready\n"  # in its loop, the handlers set
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == 130
+
+
+# make's part in a chain, as make takes a SIGTERM: passed on to its stage, which takes a
+# moment to shut its kernel down, then done
+STAGE_LIKE = """
+import signal, sys, time
+def stopped(sig, frame):
+    open(sys.argv[1], "a").write(f"stopped by {signal.Signals(sig).name}\\n")
+    time.sleep(1)
+    open(sys.argv[1], "a").write("shut down\\n")
+    sys.exit(130)
+signal.signal(signal.SIGTERM, stopped)
+open(sys.argv[1], "a").write("ready\\n")
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_an_interrupted_chain_stops_its_stage_once_and_waits_for_it_before_letting_go(tmp_path,
+                                                                                      sig):
+    """Ctrl-C, a kill of make, a closed terminal: the stage is told once, whatever reached the
+    chain, and the build folder's lock is held until it has shut down, so that no stage goes on
+    training unseen beside the next run."""
+    b, log = tmp_path / "b", tmp_path / "log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "synthlib.pipeline", "chain", "--lock", str(b), "--",
+         sys.executable, "-c", STAGE_LIKE, str(log)],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+    for _ in range(600):
+        if log.exists() and "ready" in log.read_text():
+            break
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 130
+    assert log.read_text() == "ready\nstopped by SIGTERM\nshut down\n"
+    with pipeline.one_run_in(b):  # let go
+        pass
 
 
 def _fake_papermill(monkeypatch, ran):
