@@ -133,8 +133,9 @@ rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPO
 	$(CHECK_EXP)
 	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) $(if $(ARMS),--arms $(ARMS)) 2>&1 | $(QUIET) || exit 1; done
 
-results: $(STAMP) ## write README's Results section from reports/*/summary.json
-	$(PY) -m synthlib.tools.results
+# The README's Results are a full run's: PROFILE names another only when given.
+results: $(STAMP) ## write README's Results from reports/*/summary.json, once every experiment is reported at PROFILE=full
+	$(PY) -m synthlib.tools.results $(if $(filter command line,$(origin PROFILE)),--profile $(PROFILE))
 
 index: $(STAMP) ## rebuild reports/index.html from the finished experiments
 	$(PY) -m synthlib.pipeline index

@@ -12,6 +12,7 @@ from pathlib import Path
 # synthlib is installed editable, so the package sits in the repository it came from.
 ROOT = Path(os.environ.get("SYNTHLIB_ROOT", Path(__file__).resolve().parents[1]))
 DATA_DIR = Path(os.environ.get("SYNTHLIB_DATA", ROOT / "data"))
+PARAMS_DIR = ROOT / "params"  # one YAML file per experiment
 BUILD_DIR = ROOT / "build"
 REPORTS_DIR = ROOT / "reports"
 _UMASK = os.umask(0o022)  # read once (os.umask only reads by setting), then put back

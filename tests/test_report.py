@@ -1,6 +1,7 @@
 """The numbers and words of the write-up (synthlib.report) on tiny made-up metrics: each
 table's cells, the verdicts, the manifest, and the index page a reader opens first."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -205,7 +206,7 @@ def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries
     head, tail = "# synthlib\n\nIntro.\n", "\n## After\n\nKept.\n"
     readme = tmp_path / "README.md"
     readme.write_text(f"{head}{results.START}\nold: 0.123\n{results.END}{tail}")
-    assert results.main(readme, reports) == 0
+    assert results.main(readme, reports, "smoke", ["a", "b"]) == 0
     text = readme.read_text()
     assert text.startswith(head + results.START) and text.endswith(results.END + tail)
     assert "0.123" not in text
@@ -218,11 +219,36 @@ def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries
     # the failed oracle withholds the GAN arm's comparisons: the table marks it, and says why
     assert "| dcgan_minority |" in a and "†" not in a
     assert "| dcgan_minority † |" in b and report.WITHHELD_NOTE in b
-    results.main(readme, reports)
+    results.main(readme, reports, "smoke", ["a", "b"])
     assert readme.read_text() == text
     plain = tmp_path / "PLAIN.md"
     plain.write_text("no markers\n")
-    assert results.main(plain, reports) == 2 and plain.read_text() == "no markers\n"
+    assert results.main(plain, reports, "smoke", ["a", "b"]) == 2
+    assert plain.read_text() == "no markers\n"
+
+
+def test_make_results_writes_only_one_profile_s_run_of_every_experiment(tmp_path, capsys):
+    """The README's Results are the full run's: the pages a smoke run, or a run of one
+    experiment, leaves in reports/ do not replace them."""
+    from synthlib.tools import results
+
+    reports = tmp_path / "reports"
+    m = metric_rows({"imbalanced": [0.5], "upper_bound": [0.9]})
+    checks = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    report.write_summary(_recorded_run(tmp_path, "a"), m, checks)  # at profile smoke
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{results.START}\nthe full run\n{results.END}\n")
+    before = readme.read_text()
+    assert results.main(readme, reports, "full", ["a", "b"]) == 2
+    err = capsys.readouterr().err
+    assert "a: reported at profile smoke, not full (make report EXP=a PROFILE=full)" in err
+    assert "b: not reported (make report EXP=b PROFILE=full)" in err
+    assert results.main(readme, reports, "smoke", ["a", "b"]) == 2  # b is still missing
+    assert readme.read_text() == before
+    assert results.main(readme, reports, "smoke", ["a"]) == 0
+    # by default, every experiment in params/
+    assert [w.split(":")[0] for w in results.not_at("full", tmp_path / "none")] == sorted(
+        p.stem for p in (Path(results.__file__).parents[2] / "params").glob("*.yaml"))
 
 
 def test_augment_marks_every_arm_built_on_a_generator_that_fails_its_check():

@@ -2,9 +2,11 @@
 
 Reads reports/*/summary.json (written by each experiment's 06_writeup) and replaces what lies
 between the README's results markers with each experiment's headline table, its validity
-line, and the run's date, commit and profile.
+line, and the run's date, commit and profile. The section is the record of one profile's run
+of every experiment (full, unless told otherwise): with an experiment missing, or reported at
+another profile (a smoke run leaves its pages in reports/ too), nothing is written.
 
-    python -m synthlib.tools.results [--reports DIR]        (make results)
+    python -m synthlib.tools.results [--reports DIR] [--profile P]   (make results [PROFILE=P])
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from synthlib.paths import REPORTS_DIR, ROOT, write_text
+from synthlib.paths import PARAMS_DIR, REPORTS_DIR, ROOT, write_text
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -34,10 +36,31 @@ def section(reports_dir=REPORTS_DIR):
             "from the run named beside it.\n\n" + "\n".join(parts))
 
 
-def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR):
+def not_at(profile, reports_dir=REPORTS_DIR, experiments=None):
+    """What keeps reports_dir from being one `profile` run of every experiment: a line each."""
+    if experiments is None:
+        experiments = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+    wrong = []
+    for e in experiments:
+        path = reports_dir / e / "summary.json"
+        if not path.exists():
+            wrong.append(f"{e}: not reported (make report EXP={e} PROFILE={profile})")
+        elif (found := json.loads(path.read_text())["profile"]) != profile:
+            wrong.append(f"{e}: reported at profile {found}, not {profile} "
+                         f"(make report EXP={e} PROFILE={profile})")
+    return wrong
+
+
+def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR, profile="full", experiments=None):
     text = readme.read_text()
     if START not in text or END not in text:
         print(f"{readme}: no {START} ... {END} markers", file=sys.stderr)
+        return 2
+    if wrong := not_at(profile, reports_dir, experiments):
+        print(f"{readme}: Results left as they were: they are one {profile}-profile run of "
+              f"every experiment, and {reports_dir} is not:\n  " + "\n  ".join(wrong)
+              + f"\n(make results PROFILE=<profile> writes another profile's complete run)",
+              file=sys.stderr)
         return 2
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
@@ -50,4 +73,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", type=Path, default=REPORTS_DIR,
                         help="the reports folder to read (default: %(default)s)")
-    sys.exit(main(reports_dir=parser.parse_args().reports))
+    parser.add_argument("--profile", default="full",
+                        help="the profile every experiment must be reported at "
+                             "(default: %(default)s)")
+    args = parser.parse_args()
+    sys.exit(main(reports_dir=args.reports, profile=args.profile))
