@@ -15,6 +15,10 @@ DATA_DIR = Path(os.environ.get("SYNTHLIB_DATA", ROOT / "data"))
 PARAMS_DIR = ROOT / "params"  # one YAML file per experiment
 BUILD_DIR = ROOT / "build"
 REPORTS_DIR = ROOT / "reports"
+# The stages, in order: notebooks/<stage>.ipynb, and build/<experiment>/<profile>/<stage>.ipynb
+# once it has finished.
+NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_evaluate",
+             "06_writeup")
 _UMASK = os.umask(0o022)  # read once (os.umask only reads by setting), then put back
 os.umask(_UMASK)
 

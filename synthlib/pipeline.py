@@ -27,10 +27,8 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from synthlib import config, data, params  # noqa: E402  (scikit-learn loads only where a stage needs it)
-from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, atomic_path, resolve, write_text
-
-NOTEBOOKS = ("01_imbalance", "02_train_gan", "03_generate", "04_label", "05_evaluate",
-             "06_writeup")
+from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path, resolve,
+                            write_text)
 
 
 def check(params_file, profile):

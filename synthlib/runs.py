@@ -9,7 +9,11 @@ import numpy as np
 
 from synthlib import config, data, params
 from synthlib.imbalance import Split
-from synthlib.paths import BUILD_DIR, REPORTS_DIR, resolve, write_text
+from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, resolve, write_text
+
+
+class RunError(data.DataError):
+    """A file an earlier stage makes is not there: that stage has not run."""
 
 
 class Run:
@@ -77,13 +81,35 @@ class Run:
         return self._data
 
     def split(self, seed):
-        return Split.load(self.path("split.npz", seed))
+        return Split.load(self._made("split.npz", seed))
 
     def save_json(self, name, obj, seed=None, generator=None):
         write_text(self.path(name, seed, generator), json.dumps(obj, indent=2, default=_plain))
 
     def load_json(self, name, seed=None, generator=None):
-        return json.loads(self.path(name, seed, generator).read_text())
+        return json.loads(self._made(name, seed, generator).read_text())
+
+    def _made(self, name, seed=None, generator=None):
+        """The path of a file an earlier stage makes, or one line on why it is not there: in
+        JupyterLab, a notebook opened at a profile whose stages have not run (the
+        parameters cell says quick, the last run was smoke)."""
+        path = self.path(name, seed, generator)
+        if path.exists():
+            return path
+        done = [n for n in NOTEBOOKS if (self.dir / f"{n}.ipynb").exists()]
+        ran = sorted(f.parent.name for f in self.dir.parent.glob("*/01_imbalance.ipynb")
+                     if f.parent != self.dir)
+        profile = self.cfg.profile
+        raise RunError(
+            f"{_shown(path)}: not made yet: {self.experiment} at profile {profile} has "
+            + (f"finished {', '.join(done)} only" if done else "not been run")
+            + (f" (finished here at profile {', '.join(ran)}: set profile = \"{ran[0]}\" in "
+               f"the parameters cell)" if ran and not done else "")
+            + f". Run `make report EXP={self.experiment} PROFILE={profile}` first.")
+
+
+def _shown(path):
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _plain(o):

@@ -277,3 +277,25 @@ def test_each_notebook_names_what_this_run_trains(tmp_path):
     bias_run = _run(tmp_path, os.path.join(ROOT, "tests", "params", "digits_bias.yaml"))
     assert "generators ['dcgan', 'vae']" in bias_run.describe()
     assert "classifiers" not in bias_run.describe()
+
+
+def test_a_notebook_opened_at_a_profile_that_has_not_run_says_so_in_one_line(tmp_path):
+    """In JupyterLab the parameters cell says quick while the last run was smoke: the first
+    file an earlier stage makes names the profile, what did run, and the command."""
+    smoke = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "exp" / "smoke",
+                reports_dir=tmp_path / "r")
+    (smoke.dir / "01_imbalance.ipynb").write_text("{}")
+    quick = Run(DIGITS_PARAMS, "quick", build_dir=tmp_path / "exp" / "quick",
+                reports_dir=tmp_path / "r")
+    with pytest.raises(runs.RunError) as e:
+        quick.split(0)
+    message = str(e.value)
+    assert "\n" not in message
+    assert f"{quick.dir / 'seed0' / 'split.npz'}: not made yet" in message
+    assert (f"{quick.experiment} at profile quick has not been run (finished here at profile "
+            f"smoke: set profile = \"smoke\" in the parameters cell)") in message
+    assert f"make report EXP={quick.experiment} PROFILE=quick" in message
+    (quick.dir / "01_imbalance.ipynb").write_text("{}")
+    with pytest.raises(runs.RunError, match="has finished 01_imbalance only"):
+        quick.load_json("label_summary.json")
+    assert isinstance(e.value, data.DataError)  # the pipeline's one-line errors
