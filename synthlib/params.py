@@ -61,6 +61,10 @@ def _coerce(value, typ, key):
     elif origin is list:
         if isinstance(value, list):
             return value
+        if key.split(".")[-1] == "seeds" and not isinstance(value, bool):
+            # `seeds: 3` reads as well as three seeds as the seed numbered 3
+            raise ConfigError(f"{key} = {value!r}: expected a list of seeds, e.g. [0, 1, 2] "
+                              f"for three seeds, or [{value}] for that seed alone")
         if isinstance(value, (str, int)):
             return [value]
     elif origin is dict:  # the step budgets by name: evaluate.steps, gan.generator_steps

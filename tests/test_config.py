@@ -195,6 +195,10 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be >= 1"),
     ('experiment: ""\n', "experiment = '': must be named"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
+    # three seeds, or the seed numbered 3?
+    ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
+                                        "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
+                                        "alone"),
     ("seeds: [0, -1]\n", "seeds = -1: seeds are integers >= 0"),
     ("seeds: [0, 0]\n", "seeds = [0, 0]: repeated seed"),
     # numbers are taken as written only where exact
@@ -404,11 +408,11 @@ def test_a_rebalance_run_trains_the_generators_its_arms_use(tmp_path):
 
 def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):
     cfg = load_text(tmp_path, 'label: {filter: "yes"}\ngenerate: {batch_statistics: "no"}\n'
-                              'evaluate: {tstr: "False"}\nquality: {samples: "2e2"}\n'
-                              "profiles: {quick: {seeds: 3}}\n")
+                              'evaluate: {tstr: "False", arms: smote}\n'
+                              'quality: {samples: "2e2"}\n')
     assert cfg.label.filter is True and cfg.generate.batch_statistics is False
     assert cfg.evaluate.tstr is False and cfg.quality.samples == 200
-    assert cfg.seeds == [3]  # one seed written as a number
+    assert cfg.evaluate.arms == ["smote"]  # one name for a list of one
 
 
 def test_overrides_win_over_the_profile():
