@@ -16,11 +16,18 @@ EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
 EXP ?= $(EXPERIMENTS)
 # a params file's path names its experiment too (EXP=params/five_minority.yaml)
 override EXP := $(basename $(notdir $(EXP)))
-# An experiment is a params file: a name without one stops here, naming those there are,
-# rather than as a missing notebook deep inside a chain.
+# An experiment is a params file, a profile one of config.PROFILES: anything else stops here,
+# naming those there are, rather than as a missing notebook deep inside a chain.
+PROFILES := smoke quick full
 UNKNOWN_EXP := $(filter-out $(EXPERIMENTS),$(EXP))
-CHECK_EXP = $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
-  params/$(firstword $(UNKNOWN_EXP)).yaml; the experiments are: $(EXPERIMENTS)))
+COMMA := ,
+CHECK_EXP = $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(EXPERIMENTS)))\
+  $(if $(findstring $(COMMA),$(EXP)),$(error EXP=$(EXP): separate experiments with spaces, \
+  EXP="$(subst $(COMMA), ,$(EXP))"))\
+  $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
+  params/$(firstword $(UNKNOWN_EXP)).yaml; the experiments are: $(EXPERIMENTS)))$(CHECK_PROFILE)
+CHECK_PROFILE = $(if $(filter-out 1,$(words $(PROFILE)))$(filter-out $(PROFILES),$(PROFILE)),\
+  $(error PROFILE=$(PROFILE): no such profile; the profiles are: $(PROFILES)))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
@@ -135,6 +142,7 @@ rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPO
 
 # The README's Results are a full run's: PROFILE names another only when given.
 results: $(STAMP) ## write README's Results from reports/*/summary.json, once every experiment is reported at PROFILE=full
+	$(CHECK_PROFILE)
 	$(PY) -m synthlib.tools.results $(if $(filter command line,$(origin PROFILE)),--profile $(PROFILE))
 
 index: $(STAMP) ## rebuild reports/index.html from the finished experiments

@@ -280,6 +280,27 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
            "bias_dcgan_vs_vae five_minority" in out.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["EXP="], "EXP is empty; the experiments are: bias_dcgan_vs_vae five_minority"),
+    (["EXP=five_minority,bias_dcgan_vs_vae"], "EXP=five_minority,bias_dcgan_vs_vae: separate "
+     'experiments with spaces, EXP="five_minority bias_dcgan_vs_vae"'),
+    (["PROFILE=fast"], "PROFILE=fast: no such profile; the profiles are: smoke quick full"),
+    (["PROFILE=quick full"], "PROFILE=quick full: no such profile"),
+])
+def test_an_empty_or_comma_separated_exp_or_an_unknown_profile_stops_make_first(args, message):
+    """Before any chain starts: not make's usage text for -j0, nor a lock folder per chain."""
+    out = subprocess.run(["make", "-n", "report", *args], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert "chain-" not in out.stdout
+
+
+def test_make_knows_the_profiles_config_has():
+    makefile = (Path(ROOT) / "Makefile").read_text()
+    assert re.search(r"^PROFILES := (.*)$", makefile, re.M).group(1).split() == list(
+        config.PROFILES_ORDER)
+
+
 def test_setup_gpu_swaps_in_tensorflow_s_cuda_build_at_the_pinned_version():
     requirements = (Path(ROOT) / "requirements.txt").read_text()
     pinned = re.search(r"^tensorflow-cpu==([\d.]+)", requirements, re.M).group(1)
