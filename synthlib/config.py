@@ -506,7 +506,8 @@ class Config:
 # file) hold in every profile but smoke, and every write-up checks its own validity
 # (synthlib/validity.py).
 PROFILES = {
-    "smoke": {  # about a minute: proves the wiring; its write-up says "not conclusive"
+    "smoke": {  # about 3 minutes for all four experiments: proves the wiring; its write-ups
+        # say "not conclusive", and that this is expected
         "data": {"max_images": 1500},
         "gan": {"steps": 20, "log_every": 10, "batch_size": 16},
         "label": {"oracle_steps": 20, "filter_steps": 20},

@@ -302,12 +302,12 @@ def write_summary(run, metrics_df, checks):
 
     man = manifest(run)
     caption, table = run.study.headline(metrics_df, checks)
-    conclusive, line = validity.headline(checks, len(run.seeds))
+    conclusive, line = validity.headline(checks, len(run.seeds), run.cfg.profile)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
                "data_source": man["data_source"], "date": man["date"],
                "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
-               "validity_html": validity.banner_html(checks, len(run.seeds)),
+               "validity_html": validity.banner_html(checks, len(run.seeds), run.cfg.profile),
                "headline_caption": caption,
                "headline_html": (table.to_html() if hasattr(table, "data")
                                  else table.to_html(classes="headline")),

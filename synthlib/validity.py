@@ -192,9 +192,14 @@ ONE_SEED = ("on one seed: each tolerance is validity.spread_floor rather than a 
             "spread, and no difference between arms is tested")
 
 
-def headline(checks, seeds=None):
+SMOKE = ("expected of the smoke profile, whose tiny budgets prove the wiring and nothing "
+         "more: the quick or full profile gives numbers")
+
+
+def headline(checks, seeds=None, profile=None):
     """(conclusive, one line): "not conclusive: <which check, by how much>" or a pass, which
-    says so when it rests on one seed (`seeds`: how many the run has)."""
+    says so when it rests on one seed (`seeds`: how many the run has). A smoke run's failures
+    say that they are expected."""
     bad = failed(checks)
     if not checks:
         return False, "not conclusive: no validity check could be computed from this run"
@@ -202,12 +207,13 @@ def headline(checks, seeds=None):
         return True, f"all {len(checks)} validity checks pass" + (
             f", {ONE_SEED}" if seeds == 1 else "")
     return False, (f"not conclusive: {len(bad)} of {len(checks)} validity checks fail: "
-                   + "; ".join(describe(c) for c in bad))
+                   + "; ".join(describe(c) for c in bad)
+                   + (f" ({SMOKE})" if profile == "smoke" else ""))
 
 
-def banner_html(checks, seeds=None):
+def banner_html(checks, seeds=None, profile=None):
     """The banner at the top of a write-up and of its index entry."""
-    ok, line = headline(checks, seeds)
+    ok, line = headline(checks, seeds, profile)
     colour, background = ("#1a6b2a", "#eaf6ec") if ok else ("#a11", "#fdecea")
     if ok:
         title, items = "Conclusive: " + line, []
@@ -216,6 +222,8 @@ def banner_html(checks, seeds=None):
     else:
         title = f"Not conclusive: {len(failed(checks))} of {len(checks)} validity checks fail"
         items = [describe(c) for c in failed(checks)]
+    if not ok and profile == "smoke":
+        title += f" ({SMOKE})"
     body = "".join(f"<li>{html.escape(i)}</li>" for i in items)
     return (f'<div class="validity" style="border:2px solid {colour};background:{background};'
             f'padding:.5em 1em;margin:.5em 0;border-radius:4px"><strong style="color:{colour}">'

@@ -225,6 +225,17 @@ def test_a_converged_tiny_run_passes_its_checks(studies):
     assert validity.headline(checks, seeds=2)[1] == f"all {len(checks)} validity checks pass"
 
 
+def test_a_smoke_run_s_failures_say_they_are_expected():
+    checks = [validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")]
+    ok, line = validity.headline(checks, 1, "smoke")
+    assert not ok and line.startswith("not conclusive: 1 of 1") and line.endswith(
+        f"({validity.SMOKE})")
+    assert validity.SMOKE in validity.banner_html(checks, 1, "smoke")
+    for profile in ("quick", "full"):
+        assert validity.SMOKE not in validity.headline(checks, 1, profile)[1]
+        assert validity.SMOKE not in validity.banner_html(checks, 1, profile)
+
+
 def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
     """One seed measures no spread: the floor stands in, so that one lucky fit cannot pass a
     check by a hair."""
