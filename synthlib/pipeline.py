@@ -503,6 +503,9 @@ def _run(args):
             cfg, ds = check(args.params, args.profile)
             print(f"{cfg.experiment} ({args.profile}): parameters valid; {len(ds.y)} images "
                   f"from {ds.source}")
+            if ds.class_names:  # what imbalance.minority_class and data.classes number
+                print("classes: " + ", ".join(f"{k} {v}" for k, v in
+                                              sorted(ds.class_names.items()) if k in ds.y))
         elif args.command == "stage":
             run_stage(args.name, args.params, args.profile, args.build_dir, args.reports_dir,
                       echo=Echo(prefix), jobs=args.jobs)

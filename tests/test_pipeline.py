@@ -128,6 +128,17 @@ def test_missing_data_stops_the_command_with_one_line(tmp_path, capsys):
     assert err.startswith("error: exp.yaml: ") and "gone.npz" in err and "Traceback" not in err
 
 
+def test_check_numbers_a_folder_s_classes_as_the_params_file_names_them(tmp_path, capsys):
+    """Sub-folders in name order: apple 0, kiwi 1, plum 2; minority_class takes the number."""
+    make_image_folder(tmp_path / "fruit", per_class=10, sizes=((32, 32),))
+    p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit, classes: "
+                               f"[0, 2]}}\nimbalance: {{minority_class: 2, kept_fraction: 0.5}}"
+                               f"\n")
+    assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 0, \
+        capsys.readouterr().err
+    assert "classes: 0 apple, 2 plum\n" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("size,shown", [((30, 30), "30x30"), ((28, 32), "32x28"),
                                         ((8, 8), "8x8")])
 def test_images_the_gans_cannot_draw_stop_the_check_with_one_line(tmp_path, capsys, size,
