@@ -50,14 +50,17 @@ def _dirs(cfg, build_dir, reports_dir):
 
 # A text output longer than LOG_BOX (05_evaluate's log of 72 fits, 02's of each generator)
 # scrolls in its own box on screen rather than push the figures and tables a few thousand
-# pixels down; printed (reports are handed in), every line is on paper.
+# pixels down; printed (reports are handed in), every line is on paper. A long line wraps
+# between words, where JupyterLab's style breaks it anywhere ("profi/le").
 LOG_BOX = "32em"
+TEXT_OUTPUT = ".jp-RenderedText.jp-OutputArea-output > pre"
 OFFLINE_TEMPLATE = (
     "{%- extends 'index.html.j2' -%}"
     "{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}"
     "{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}"
-    "{%- block html_head_css -%}<style>@media screen { .jp-RenderedText.jp-OutputArea-output"
-    f" > pre {{ max-height: {LOG_BOX}; overflow-y: auto; }} }}</style>"
+    f"{{%- block html_head_css -%}}<style>{TEXT_OUTPUT} {{ word-break: normal; "
+    f"overflow-wrap: anywhere; }} @media screen {{ {TEXT_OUTPUT} {{ max-height: {LOG_BOX}; "
+    "overflow-y: auto; } }</style>"
     "{%- endblock html_head_css -%}")
 
 

@@ -24,15 +24,22 @@ def table(df):
     words, so that a table of long metric names fits the page (`label_agreement` still reads,
     and is found by a search, as written; `recall_0` and `small_cnn` stay whole), and a cell
     with no value (a real reference has no training-image distance; no filter, no filter
-    accuracy) reads as a dash rather than NaN or None; a Styler keeps its own HTML."""
+    accuracy) reads as a dash rather than NaN or None; a Styler keeps its own HTML. Row numbers
+    (an unnamed 0..n-1 index) say nothing, and are left out; a meaningful index is kept."""
     if not isinstance(df, pd.DataFrame):
         display(df)
         return
+    numbered = isinstance(df.index, pd.RangeIndex) and df.index.name is None
+    shown = df.to_html(notebook=True, index=not numbered,
+                       max_rows=pd.get_option("display.max_rows"),
+                       max_cols=pd.get_option("display.max_columns"),
+                       show_dimensions=pd.get_option("display.show_dimensions"))
     html = re.sub(r"(<th\b[^>]*>)(.*?)(</th>)",
                   lambda m: m.group(1) + _WORD_BREAK.sub("_<wbr>", m.group(2)) + m.group(3),
-                  df._repr_html_(), flags=re.S)
+                  shown, flags=re.S)
     html = re.sub(r"<td>(NaN|None|NaT|&lt;NA&gt;)</td>", "<td>—</td>", html)
-    display({"text/html": html, "text/plain": repr(df)}, raw=True)
+    plain = df.to_string(index=False) if numbered else repr(df)
+    display({"text/html": html, "text/plain": plain}, raw=True)
 
 
 def html(fragment):

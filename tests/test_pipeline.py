@@ -78,6 +78,8 @@ def test_a_long_log_scrolls_in_its_own_box_on_screen_and_prints_whole(tmp_path):
     browser_check.run_chromium(browser_check.CHROMIUM, [f"--print-to-pdf={pdf}",
                                "--no-pdf-header-footer", page.as_uri()], tmp_path)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes())) >= 4  # on paper, whole
+    # a long line wraps between words, not anywhere as JupyterLab's style has it
+    assert f"{pipeline.TEXT_OUTPUT} {{ word-break: normal;" in page.read_text()
 
 
 def test_a_stage_runs_its_notebook_with_its_directories_and_records_its_time(tmp_path):

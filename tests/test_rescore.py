@@ -162,6 +162,7 @@ def test_compare_sets_the_report_s_small_cnn_minority_f1_beside_the_rescoring(ru
     assert list(table.index) == ["imbalanced", "smote"]
     assert table.loc["imbalanced"].tolist() == pytest.approx([0.7, 0.55, 0.15, 11])
     assert table.loc["smote", "difference"] == pytest.approx(-0.05)
+    assert table["steps"].dtype.kind == "i"  # printed as 11, not 11.000
 
 
 def test_main_writes_the_comparison_and_skips_studies_without_classic_arms(

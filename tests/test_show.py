@@ -35,4 +35,19 @@ def test_missing_values_read_as_a_dash_in_html_only(monkeypatch):
     assert html.count("<td>—</td>") == 5
     assert "NaN" not in html.replace("NaN_a", "") and "None" not in html
     assert "&lt;NA&gt;" not in html and "<td>NaN_a</td>" in html  # a value that starts so stays
-    assert shown[0]["text/plain"] == repr(df)
+    assert shown[0]["text/plain"] == df.to_string(index=False)
+
+
+def test_row_numbers_are_left_out_and_a_meaningful_index_kept(monkeypatch):
+    shown = []
+    monkeypatch.setattr(show, "display", lambda obj, raw=False: shown.append(obj))
+    checks = pd.DataFrame({"check": ["oracle accuracy", "converged"], "passed": ["pass", "FAIL"]})
+    show.table(checks.sort_values("passed").reset_index(drop=True))
+    html = shown[0]["text/html"]
+    assert "<th>0</th>" not in html and "<th>1</th>" not in html and "<th></th>" not in html
+    assert "<td>oracle accuracy</td>" in html
+    assert not shown[0]["text/plain"].splitlines()[1].lstrip().startswith("0")
+    show.table(checks.set_index("check"))
+    assert "<th>oracle accuracy</th>" in shown[1]["text/html"]
+    show.table(pd.DataFrame({"f1": [0.9, 0.8]}, index=pd.RangeIndex(2, name="seed")))
+    assert "<th>seed</th>" in shown[2]["text/html"] and "<th>0</th>" in shown[2]["text/html"]

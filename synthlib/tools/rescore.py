@@ -156,6 +156,7 @@ def compare(run, rescored, classifier="small_cnn"):
     table = (rescored.groupby("arm", sort=False)[["rescored", "steps"]].mean()
              .join(own.groupby("arm")["value"].mean().rename("report")))
     table["difference"] = table["report"] - table["rescored"]
+    table["steps"] = table["steps"].round().astype(int)  # a count, not a score to 3 decimals
     return table[["report", "rescored", "difference", "steps"]]
 
 
