@@ -59,7 +59,7 @@ def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR, profile="full", exp
     if wrong := not_at(profile, reports_dir, experiments):
         print(f"{readme}: Results left as they were: they are one {profile}-profile run of "
               f"every experiment, and {reports_dir} is not:\n  " + "\n  ".join(wrong)
-              + f"\n(make results PROFILE=<profile> writes another profile's complete run)",
+              + "\n(make results PROFILE=<profile> writes another profile's complete run)",
               file=sys.stderr)
         return 2
     head, rest = text.split(START, 1)
