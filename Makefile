@@ -27,7 +27,8 @@ CHECK_EXP = $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(E
   EXP="$(subst $(COMMA), ,$(EXP))"))\
   $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
   params/$(firstword $(UNKNOWN_EXP)).yaml; the experiments are: $(EXPERIMENTS)))$(CHECK_PROFILE)
-CHECK_PROFILE = $(if $(filter-out 1,$(words $(PROFILE)))$(filter-out $(PROFILES),$(PROFILE)),\
+CHECK_PROFILE_OK := $(and $(filter 1,$(words $(PROFILE))),$(filter $(PROFILES),$(PROFILE)))
+CHECK_PROFILE = $(if $(CHECK_PROFILE_OK),,\
   $(error PROFILE=$(PROFILE): no such profile; the profiles are: $(PROFILES)))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
@@ -114,7 +115,9 @@ build/$(1)/$(PROFILE)/$(2).ipynb: notebooks/$(2).ipynb $(if $(3),build/$(1)/$(PR
 endef
 STAGE_PAIRS := 01_imbalance: 02_train_gan:01_imbalance 03_generate:02_train_gan \
   04_label:03_generate 05_evaluate:04_label 06_writeup:05_evaluate
-$(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call STAGE_RULE,$(e),$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p)))))))
+# (none for a PROFILE that CHECK_PROFILE refuses: "smoke quick" would define each rule twice)
+$(if $(CHECK_PROFILE_OK),$(foreach e,$(EXPERIMENTS),$(foreach p,$(STAGE_PAIRS),$(eval $(call \
+  STAGE_RULE,$(e),$(word 1,$(subst :, ,$(p))),$(word 2,$(subst :, ,$(p))))))))
 
 # Chains start longest first, so that the shorter ones share the other core rather than one
 # long chain running alone at the end (the default profile at 9a61a7f: five_minority 1,036 s,
@@ -149,8 +152,8 @@ results: $(STAMP) ## write README's Results from reports/*/summary.json, once ev
 index: $(STAMP) ## rebuild reports/index.html from the finished experiments
 	$(PY) -m synthlib.pipeline index
 
-clean-reports: ## delete reports/ output (keeps trained models under build/)
+clean-reports: ## delete the experiments' reports (keeps trained models under build/, and make bench's reports/bench*)
 	rm -rf reports/*/ reports/index.html
 
-clean: clean-reports ## delete every generated file (build/, reports/), keep data/ and .venv
+clean: clean-reports ## delete build/ and the experiments' reports (keeps data/, .venv and make bench's reports/bench*)
 	rm -rf build

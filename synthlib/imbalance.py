@@ -54,13 +54,17 @@ class Split:
                                             "kept_minority")})
 
 
-def make_split(y, split_cfg, imbalance_cfg, seed):
+def make_split(y, split_cfg, imbalance_cfg, seed, class_names=None):
+    """`class_names` (label -> name, where the source names its classes) only for the error
+    that names the classes there are."""
     y = np.asarray(y)
     minority = imbalance_cfg.minority_class
     classes = np.unique(y)
     if minority not in classes:
+        shown = (f"{c} {class_names[c]}" if class_names and c in class_names else str(c)
+                 for c in classes)
         raise ImbalanceError(f"imbalance.minority_class = {minority}: not a class of this "
-                             f"dataset (classes: {', '.join(map(str, classes))})")
+                             f"dataset (classes: {', '.join(shown)})")
     train, validation, test = stratified_split(y, split_cfg, seed)
 
     minority_train = train[y[train] == minority]

@@ -126,7 +126,7 @@ def sources(data_dir=None, full=False):
     def cached(path):
         def read():
             if not path.exists():
-                raise DataError(f"{path}: not present")
+                raise DataError("not present")
             try:
                 return load_npz(path)
             except DataError as e:

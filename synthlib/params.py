@@ -87,7 +87,9 @@ def _apply(obj, overrides, prefix=""):
                 raise ConfigError(f"{full} = {value!r}: unknown key; training budgets are "
                                   f"optimizer steps now, the same for every arm: use "
                                   f"{prefix}{RENAMED[key]}")
-            raise ConfigError(f"{full} = {value!r}: unknown key" + did_you_mean(str(key), names))
+            # at the top: the file's `profiles:` section, never `profile` (the command's)
+            keys = names if prefix else [n for n in names if n != "profile"] + ["profiles"]
+            raise ConfigError(f"{full} = {value!r}: unknown key" + did_you_mean(str(key), keys))
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             _apply(current, value if value is not None else {}, prefix=f"{full}.")
@@ -148,6 +150,12 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
                           f"(make report PROFILE=full, or the notebooks' `profile`), not in "
                           f"the params file; per-profile settings go under profiles:")
+    if "experiment" in raw and raw["experiment"] != path.stem:
+        # make, the build folder and reports/ know an experiment by its file's name: another
+        # name here would run into, and clear, that other experiment's folders
+        raise ConfigError(f"experiment = {raw['experiment']!r}: an experiment is named by its "
+                          f"params file ({path.stem}); rename the file to "
+                          f"{raw['experiment']}.yaml rather")
     own_profiles = raw.pop("profiles", None) or {}
     if not isinstance(own_profiles, dict):
         raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "

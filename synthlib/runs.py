@@ -59,11 +59,14 @@ class Run:
         return text
 
     def path(self, name, seed=None, generator=None):
+        """Where an artefact goes (its folder made)."""
+        path = self._where(name, seed, generator)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _where(self, name, seed=None, generator=None):
         base = self.dir if seed is None else self.dir / f"seed{seed}"
-        if generator:
-            base = base / generator
-        base.mkdir(parents=True, exist_ok=True)
-        return base / name
+        return (base / generator if generator else base) / name
 
     def data(self, fresh=False):
         """The dataset, checked against the one the split indices were made for (`fresh`:
@@ -81,19 +84,19 @@ class Run:
         return self._data
 
     def split(self, seed):
-        return Split.load(self._made("split.npz", seed))
+        return Split.load(self.made("split.npz", seed))
 
     def save_json(self, name, obj, seed=None, generator=None):
         write_text(self.path(name, seed, generator), json.dumps(obj, indent=2, default=_plain))
 
     def load_json(self, name, seed=None, generator=None):
-        return json.loads(self._made(name, seed, generator).read_text())
+        return json.loads(self.made(name, seed, generator).read_text())
 
-    def _made(self, name, seed=None, generator=None):
+    def made(self, name, seed=None, generator=None):
         """The path of a file an earlier stage makes, or one line on why it is not there: in
         JupyterLab, a notebook opened at a profile whose stages have not run (the
         parameters cell says quick, the last run was smoke)."""
-        path = self.path(name, seed, generator)
+        path = self._where(name, seed, generator)
         if path.exists():
             return path
         done = [n for n in NOTEBOOKS if (self.dir / f"{n}.ipynb").exists()]

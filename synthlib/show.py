@@ -29,7 +29,7 @@ def table(df):
     if not isinstance(df, pd.DataFrame):
         display(df)
         return
-    numbered = isinstance(df.index, pd.RangeIndex) and df.index.name is None
+    numbered = _numbered(df)
     shown = df.to_html(notebook=True, index=not numbered,
                        max_rows=pd.get_option("display.max_rows"),
                        max_cols=pd.get_option("display.max_columns"),
@@ -48,5 +48,12 @@ def html(fragment):
 
 def collapsed(summary, df):
     """A table folded under a one-line summary, opened with a click (long tables); a cell
-    with no value (one seed: no interval) reads as a dash, as in `table`."""
-    display(HTML(f"<details><summary>{summary}</summary>{df.to_html(na_rep='—')}</details>"))
+    with no value (one seed: no interval) reads as a dash, and row numbers are left out, as
+    in `table`."""
+    folded = df.to_html(na_rep="—", index=not _numbered(df))
+    display(HTML(f"<details><summary>{summary}</summary>{folded}</details>"))
+
+
+def _numbered(df):
+    """Only row numbers for an index (0..n-1, unnamed): they say nothing."""
+    return isinstance(df.index, pd.RangeIndex) and df.index.name is None

@@ -130,7 +130,10 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {quick: {seeds: [true]}}\n", "profiles.quick.seeds = True: seeds are integers"),
     ("gan: {mode_seeking_weight: 0.05}\nprofiles: {quick: {gan: {batch_size: 1}}}\n",
      "gan.batch_size = 1: the mode-seeking term compares the images of a batch in pairs"),
-    ("experiment: ../elsewhere\n", "experiment = '../elsewhere': names folders under build/"),
+    # make knows it by the file's name: another would run into, and clear, that one's folders
+    ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "
+                                    "its params file (exp); rename the file to "
+                                    "five_minority.yaml rather"),
     ("profile: full\n", "profile = 'full': chosen when the run starts (make report "
                         "PROFILE=full"),
     ("profiles: [quick]\n", "profiles = ['quick']: expected a mapping of profile names"),
@@ -193,8 +196,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {chunks: 10000}\n", "evaluate.chunks = 10000: more chunks than the 8000 "
                                     "steps of classifier 'seed_mlp'"),
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be >= 1"),
-    ('experiment: ""\n', "experiment = '': must be named"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
+    ("profiles_x: 1\n", "profiles_x = 1: unknown key (did you mean 'profiles'?)"),
     # three seeds, or the seed numbered 3?
     ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
                                         "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
@@ -425,6 +428,13 @@ def test_a_rebalance_run_trains_the_generators_its_arms_use(tmp_path):
     cfg = load_text(tmp_path, "evaluate: {arms: [imbalanced], tstr: true}\n")
     assert cfg.generators() == ["cgan_all_classes"]  # the TSTR table's
     assert load_text(tmp_path, "study: augment\n").generators() == []
+
+
+def test_an_experiment_is_named_by_its_params_file(tmp_path):
+    assert params.load(write_params(tmp_path, "experiment: exp\n"), "quick").experiment == "exp"
+    with pytest.raises(config.ConfigError, match="experiment = 'my exp': names folders under "
+                                                 "build/"):
+        params.load(write_params(tmp_path, "", name="my exp.yaml"), "quick")
 
 
 def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):

@@ -139,6 +139,10 @@ def test_check_numbers_a_folder_s_classes_as_the_params_file_names_them(tmp_path
     assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 0, \
         capsys.readouterr().err
     assert "classes: 0 apple, 2 plum\n" in capsys.readouterr().out
+    p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit}}\n"
+                               f"imbalance: {{minority_class: 3}}\n")
+    assert pipeline.main(["check", "--params", str(p), "--profile", "smoke"]) == 2
+    assert "(classes: 0 apple, 1 kiwi, 2 plum)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("size,shown", [((30, 30), "30x30"), ((28, 32), "32x28"),

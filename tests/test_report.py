@@ -246,6 +246,10 @@ def test_make_results_writes_only_one_profile_s_run_of_every_experiment(tmp_path
     assert results.main(readme, reports, "smoke", ["a", "b"]) == 2  # b is still missing
     assert readme.read_text() == before
     assert results.main(readme, reports, "smoke", ["a"]) == 0
+    # a reports folder whose params file has gone is left out
+    report.write_summary(_recorded_run(tmp_path, "gone"), m, checks)
+    assert results.main(readme, reports, "smoke", ["a"]) == 0
+    assert readme.read_text().count("\n### ") == 1
     # by default, every experiment in params/
     assert [w.split(":")[0] for w in results.not_at("full", tmp_path / "none")] == sorted(
         p.stem for p in (Path(results.__file__).parents[2] / "params").glob("*.yaml"))

@@ -295,6 +295,9 @@ def test_a_notebook_opened_at_a_profile_that_has_not_run_says_so_in_one_line(tmp
     assert (f"{quick.experiment} at profile quick has not been run (finished here at profile "
             f"smoke: set profile = \"smoke\" in the parameters cell)") in message
     assert f"make report EXP={quick.experiment} PROFILE=quick" in message
+    assert not (quick.dir / "seed0").exists()  # nothing made by looking
+    with pytest.raises(runs.RunError, match="metrics.csv: not made yet"):  # 06's first read
+        quick.made("metrics.csv")
     (quick.dir / "01_imbalance.ipynb").write_text("{}")
     with pytest.raises(runs.RunError, match="has finished 01_imbalance only"):
         quick.load_json("label_summary.json")

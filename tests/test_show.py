@@ -51,3 +51,13 @@ def test_row_numbers_are_left_out_and_a_meaningful_index_kept(monkeypatch):
     assert "<th>oracle accuracy</th>" in shown[1]["text/html"]
     show.table(pd.DataFrame({"f1": [0.9, 0.8]}, index=pd.RangeIndex(2, name="seed")))
     assert "<th>seed</th>" in shown[2]["text/html"] and "<th>0</th>" in shown[2]["text/html"]
+
+
+def test_a_folded_table_leaves_out_row_numbers_too(monkeypatch):
+    shown = []
+    monkeypatch.setattr(show, "display", lambda obj, raw=False: shown.append(obj))
+    show.collapsed("The same comparisons as a table",
+                   pd.DataFrame({"gan_arm": ["dcgan_minority"], "ci95": [float("nan")]}))
+    html = shown[0].data
+    assert "<summary>The same comparisons as a table</summary>" in html
+    assert "<th>0</th>" not in html and "<td>—</td>" in html

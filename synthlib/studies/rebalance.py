@@ -27,7 +27,8 @@ def prepare(run):
     common.record_data(run, ds)
     splits = {}
     for seed in run.seeds:
-        split = imbalance.make_split(ds.y, run.cfg.split, run.cfg.imbalance, seed)
+        split = imbalance.make_split(ds.y, run.cfg.split, run.cfg.imbalance, seed,
+                                     ds.class_names)
         split.save(run.path("split.npz", seed))
         splits[seed] = split
     return ds, splits
@@ -396,7 +397,7 @@ ABOUT = {
 def check(cfg, ds):
     """What 01 would refuse, before any work: the split and the imbalance for every seed."""
     for seed in cfg.seeds:
-        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed)
+        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
 
 
 def show_prepare(run, result):

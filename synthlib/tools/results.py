@@ -20,9 +20,18 @@ from synthlib.paths import PARAMS_DIR, REPORTS_DIR, ROOT, write_text
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def section(reports_dir=REPORTS_DIR):
+def experiments_in_params():
+    return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+
+
+def section(reports_dir=REPORTS_DIR, experiments=None):
+    """The experiments' headlines, in name order: those of params/ (a reports folder whose
+    params file has gone is not one of them)."""
     parts = []
-    for path in sorted(reports_dir.glob("*/summary.json")):
+    for e in experiments_in_params() if experiments is None else sorted(experiments):
+        path = reports_dir / e / "summary.json"
+        if not path.exists():
+            continue
         s = json.loads(path.read_text())
         parts.append(
             f"### {s['experiment']}\n\n"
@@ -39,7 +48,7 @@ def section(reports_dir=REPORTS_DIR):
 def not_at(profile, reports_dir=REPORTS_DIR, experiments=None):
     """What keeps reports_dir from being one `profile` run of every experiment: a line each."""
     if experiments is None:
-        experiments = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+        experiments = experiments_in_params()
     wrong = []
     for e in experiments:
         path = reports_dir / e / "summary.json"
@@ -64,7 +73,7 @@ def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR, profile="full", exp
         return 2
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    write_text(readme, f"{head}{START}\n{section(reports_dir)}{END}{tail}")
+    write_text(readme, f"{head}{START}\n{section(reports_dir, experiments)}{END}{tail}")
     print(f"{readme}: results section written from {reports_dir}")
     return 0
 
