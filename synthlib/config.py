@@ -61,6 +61,9 @@ STUDY_GENERATORS = {
 class ConfigError(ValueError):
     """A parameter is wrong; the message is one line naming the key and the value."""
 
+    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
+        return [f"{type(self).__name__}: {self}"]
+
 
 def _check(ok, key, value, why):
     if not ok:

@@ -23,7 +23,11 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 class DataError(RuntimeError):
-    """The data could not be loaded; the message is one line naming the file or the options."""
+    """The data could not be loaded; the message is one line naming the file or the options
+    (RunError: a file an earlier stage makes is not there)."""
+
+    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass

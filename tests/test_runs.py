@@ -302,3 +302,12 @@ def test_a_notebook_opened_at_a_profile_that_has_not_run_says_so_in_one_line(tmp
     with pytest.raises(runs.RunError, match="has finished 01_imbalance only"):
         quick.load_json("label_summary.json")
     assert isinstance(e.value, data.DataError)  # the pipeline's one-line errors
+    # and one line in a notebook too: IPython shows what this hook gives, not a traceback
+    assert e.value._render_traceback_() == [f"RunError: {message}"]
+
+
+def test_a_parameter_error_is_one_line_in_a_notebook_too():
+    from synthlib import config
+
+    e = config.ConfigError("gan.steps = -1: must be >= 1")
+    assert e._render_traceback_() == ["ConfigError: gan.steps = -1: must be >= 1"]
