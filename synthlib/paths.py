@@ -23,6 +23,12 @@ _UMASK = os.umask(0o022)  # read once (os.umask only reads by setting), then put
 os.umask(_UMASK)
 
 
+def shown(path):
+    """A path as a message shows it: relative to the repository root where it lies inside."""
+    path = Path(path).resolve()
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def resolve(path):
     """A path relative to the repository root (notebooks run from notebooks/ in JupyterLab)."""
     p = Path(path)

@@ -28,7 +28,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 from synthlib import config, data, params  # noqa: E402  (scikit-learn loads only where a stage needs it)
 from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path, resolve,
-                            write_text)
+                            shown, write_text)
 
 
 def check(params_file, profile):
@@ -228,7 +228,7 @@ def one_run_in(build):
     except BlockingIOError:
         pid = os.pread(fd, 20, 0).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        raise Busy(f"another run is under way in {_shown(build)} (pid {pid}): wait for it to "
+        raise Busy(f"another run is under way in {shown(build)} (pid {pid}): wait for it to "
                    f"end, or stop it, then run this again") from None
     try:
         os.ftruncate(fd, 0)
@@ -251,14 +251,9 @@ def run_chain(command, directory=RUNNING_DIR, build=None, reports=None):
         if status == 0 and reports is not None:
             n = publish(build, Path(reports).resolve())
             if n:
-                print(f"{_shown(reports)}: {n} page(s) and file(s) from {_shown(build)} in "
+                print(f"{shown(reports)}: {n} page(s) and file(s) from {shown(build)} in "
                       f"place of another run's", flush=True)
         return status
-
-
-def _shown(path):
-    path = Path(path).resolve()
-    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _run_chain(command, directory, env=None):
@@ -418,10 +413,9 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
                     stderr_file=echo, cwd=str(ROOT / "notebooks"))
         except papermill.PapermillExecutionError as e:
             os.replace(tmp, failed)
-            where = failed.relative_to(ROOT) if failed.is_relative_to(ROOT) else failed
             first = e.evalue.splitlines()[0] if e.evalue else ""
             raise StageFailed(f"{name} failed: {e.ename}: {first} (executed notebook kept at "
-                              f"{where})") from None
+                              f"{shown(failed)})") from None
         nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
         to_html(tmp, build / f"{name}.html")  # the build's copy, which publish brings back
         _copy(build / f"{name}.html", reports / f"{name}.html")

@@ -59,6 +59,9 @@ def over_seeds(metrics_df):
 
 
 UNMARKED_NOTE = "no training set in bold for a classifier whose validity checks fail"
+# 05's scores, shown before any check has run
+JUDGED_IN_06 = ("Which training set did best, and whether that is a finding, is for 06: it "
+                "checks the classifiers and generators first.")
 
 
 def marked_headline(caption, metrics_df, checks, generator_of, **headline_kw):

@@ -9,7 +9,7 @@ import numpy as np
 
 from synthlib import config, data, params
 from synthlib.imbalance import Split
-from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, resolve, write_text
+from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, resolve, shown, write_text
 
 
 class RunError(data.DataError):
@@ -104,15 +104,11 @@ class Run:
                      if f.parent != self.dir)
         profile = self.cfg.profile
         raise RunError(
-            f"{_shown(path)}: not made yet: {self.experiment} at profile {profile} has "
+            f"{shown(path)}: not made yet: {self.experiment} at profile {profile} has "
             + (f"finished {', '.join(done)} only" if done else "not been run")
             + (f" (finished here at profile {', '.join(ran)}: set profile = \"{ran[0]}\" in "
                f"the parameters cell)" if ran and not done else "")
             + f". Run `make report EXP={self.experiment} PROFILE={profile}` first.")
-
-
-def _shown(path):
-    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _plain(o):

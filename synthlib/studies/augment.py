@@ -220,8 +220,7 @@ def show_evaluate(run, result):
 
     _, table = headline(metrics_df)
     show.heading(f"Test accuracy ({report.over_seeds(metrics_df)})")
-    show.text("Which training set did best, and whether that is a finding, is for 06: it "
-              "checks the classifiers and generators first.")
+    show.text(report.JUDGED_IN_06)
     show.table(table.data)
     show.heading("Loss and accuracy by optimizer step")
     show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")

@@ -447,8 +447,7 @@ def show_evaluate(run, result):
     metrics_df, confusions, history = result
     arms = metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)]
     show.heading(f"Minority F1 ({report.over_seeds(metrics_df)})")
-    show.text("Which training set did best, and whether that is a finding, is for 06: it "
-              "checks the classifiers and generators first.")
+    show.text(report.JUDGED_IN_06)
     show.table(report.headline(metrics_df).data)
     show.heading(f"All metrics ({report.over_seeds(metrics_df)})")
     show.table(report.scores_table(metrics_df))
