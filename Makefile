@@ -105,7 +105,7 @@ check-reports: ## open every report in headless Chromium, offline: no error outp
 
 check: $(STAMP) ## validate the parameters and data of EXP without training anything
 	$(CHECK_EXP)
-	@for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) || exit 1; done
+	@set -o pipefail; for e in $(EXP); do $(PY) -m synthlib.pipeline check --params params/$$e.yaml --profile $(PROFILE) 2>&1 | $(QUIET) || exit 1; done
 
 # One chain of stages per experiment: build/<exp>/<profile>/NN.ipynb exists only when the stage
 # finished (the driver writes a temporary notebook and renames it on success).
@@ -142,7 +142,7 @@ bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, genera
 
 rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers; GENERATORS=1 also reads the generators' images, ARMS=none only those
 	$(CHECK_EXP)
-	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(GENERATORS),--generators) $(if $(ARMS),--arms $(ARMS)) 2>&1 | $(QUIET) || exit 1; done
+	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(filter 1,$(GENERATORS)),--generators) $(if $(ARMS),--arms $(ARMS)) 2>&1 | $(QUIET) || exit 1; done
 
 # The README's Results are a full run's: PROFILE names another only when given.
 results: $(STAMP) ## write README's Results from reports/*/summary.json, once every experiment is reported at PROFILE=full

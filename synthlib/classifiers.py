@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from synthlib import compiled, networks
+from synthlib import compiled, networks, progress
 from synthlib.gan import FIXED_PIPELINE
 from synthlib.paths import atomic_path, code_digest, write_text
 from synthlib.progress import LogLine, checkpoints, drop_backup, steps_done
@@ -142,7 +142,7 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
 def _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw):
     """What a trained classifier depends on: its data, its settings and the code it is made
     by (a fix to a network or to training reaches every kept model)."""
-    h = hashlib.sha256(code_digest(sys.modules[__name__], compiled, networks).encode())
+    h = hashlib.sha256(code_digest(sys.modules[__name__], compiled, networks, progress).encode())
     validation = kw.get("validation") or ()
     for a in (x, y, *validation):
         h.update(np.ascontiguousarray(a).tobytes())

@@ -56,6 +56,22 @@ STUDY_GENERATORS = {
     "tstr": (),
     "bias": ("dcgan", "vae"),  # one per mix
 }
+# Settings that only some studies read (a key, or a whole section): written in another
+# study's params file they would change nothing, without a word, so params.load refuses them.
+STUDY_SETTINGS = {
+    "imbalance.minority_class": ("rebalance",),
+    "imbalance.kept_fraction": ("rebalance",),
+    "imbalance.per_class": ("augment", "tstr"),
+    "generate.oversample": ("rebalance",),
+    "generate.select_from": ("rebalance",),
+    "generate.per_class": ("augment", "tstr", "bias"),
+    "label.filter": ("rebalance",),
+    "label.filter_steps": ("rebalance",),
+    "label.filter_threshold": ("rebalance",),
+    "validity.real_accuracy": ("augment", "tstr"),
+    "tstr": ("tstr",),
+    "bias": ("bias",),
+}
 
 
 class ConfigError(ValueError):
@@ -76,6 +92,11 @@ def did_you_mean(word, choices):
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _check_choice(value, choices, key, what=""):
+    _check(value in choices, key, value, f"{what}{'; ' if what else ''}choose one of "
+           f"{', '.join(choices)}" + did_you_mean(str(value), choices))
+
+
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
 
@@ -92,9 +113,7 @@ class DataConfig:
     max_images: int = 0  # 0 keeps all; otherwise a stratified subsample, for fast profiles
 
     def validate(self):
-        _check(self.dataset in DATASETS, "data.dataset", self.dataset,
-               f"unknown dataset; choose one of {', '.join(DATASETS)}"
-               + did_you_mean(str(self.dataset), DATASETS))
+        _check_choice(self.dataset, DATASETS, "data.dataset", "unknown dataset")
         if self.dataset in PATH_DATASETS:
             _check(bool(self.path), "data.path", self.path,
                    f"dataset {self.dataset!r} needs a path")
@@ -180,12 +199,10 @@ class GanConfig:
     precision: str = "float32"
 
     def validate(self):
-        _check(self.architecture in GAN_ARCHITECTURES, "gan.architecture", self.architecture,
-               f"unknown architecture; choose one of {', '.join(GAN_ARCHITECTURES)}")
-        _check(self.precision in PRECISIONS, "gan.precision", self.precision,
-               f"choose one of {', '.join(PRECISIONS)}")
-        _check(self.optimizer in OPTIMIZERS, "gan.optimizer", self.optimizer,
-               f"choose one of {', '.join(OPTIMIZERS)}")
+        _check_choice(self.architecture, GAN_ARCHITECTURES, "gan.architecture",
+                      "unknown architecture")
+        _check_choice(self.precision, PRECISIONS, "gan.precision")
+        _check_choice(self.optimizer, OPTIMIZERS, "gan.optimizer")
         for k in ("latent_dim", "batch_size", "steps", "log_every"):
             _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
         for g, v in self.generator_steps.items():
@@ -390,8 +407,7 @@ class EvaluateConfig:
                        + hint)
             # a name twice would put its rows twice in metrics.csv, and count its seeds twice
             _check(len(set(name)) == len(name), key, name, "named twice")
-        _check(self.tstr_classifier in CLASSIFIERS, "evaluate.tstr_classifier",
-               self.tstr_classifier, f"unknown; choose from {', '.join(CLASSIFIERS)}")
+        _check_choice(self.tstr_classifier, CLASSIFIERS, "evaluate.tstr_classifier", "unknown")
         _check(self.chunks >= 2 and self.chunks % 2 == 0, "evaluate.chunks", self.chunks,
                "must be an even number >= 2 (the convergence check scores the half-way point)")
         for c, v in self.steps.items():
@@ -401,8 +417,7 @@ class EvaluateConfig:
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"evaluate.steps.{c}", v, "must be an integer >= 1")
         _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
-        _check(self.precision in PRECISIONS, "evaluate.precision", self.precision,
-               f"choose one of {', '.join(PRECISIONS)}")
+        _check_choice(self.precision, PRECISIONS, "evaluate.precision")
 
     def steps_for(self, classifier):
         """Optimizer steps of one fit of `classifier`: its budget rounded up to whole chunks."""
@@ -459,8 +474,7 @@ class Config:
         _check(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", str(self.experiment)) is not None,
                "experiment", self.experiment, "names folders under build/ and reports/: "
                "letters, digits, _ . - only")
-        _check(self.study in STUDIES, "study", self.study, f"unknown study; choose one of "
-               f"{', '.join(STUDIES)}" + did_you_mean(str(self.study), STUDIES))
+        _check_choice(self.study, STUDIES, "study", "unknown study")
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
             _check(_is_int(s) and s >= 0, "seeds", s, "seeds are integers >= 0")

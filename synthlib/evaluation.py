@@ -217,9 +217,9 @@ def _finished(done, key):
 def _code_digest():
     """The code a fit's numbers come from: a finished fit is reused only while it is the same,
     so that a fix to a network, the training step or a metric reaches every score."""
-    from synthlib import compiled, networks
+    from synthlib import compiled, networks, progress
 
-    return code_digest(classifiers, compiled, metrics, networks, sys.modules[__name__])
+    return code_digest(classifiers, compiled, metrics, networks, progress, sys.modules[__name__])
 
 
 def _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, *flags):

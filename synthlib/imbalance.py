@@ -91,8 +91,14 @@ def stratified_split(y, split_cfg, seed):
         validation, test = train_test_split(
             rest, test_size=split_cfg.test_fraction / held_out, stratify=y[rest],
             random_state=seed)
-    except ValueError as e:
-        raise ImbalanceError(f"split: cannot stratify {len(y)} images ({e})") from None
+    except ValueError:  # scikit-learn's words count classes in its own, second, split
+        labels, counts = np.unique(y, return_counts=True)
+        raise ImbalanceError(
+            f"split: {len(y)} images of {len(labels)} classes (the fewest: {counts.min()} of "
+            f"class {labels[counts.argmin()]}) are too few for every class to have images in "
+            f"validation ({split_cfg.validation_fraction:.0%}) and test "
+            f"({split_cfg.test_fraction:.0%}): more images per class, or larger "
+            f"split.validation_fraction and split.test_fraction") from None
     return np.sort(train), np.sort(validation), np.sort(test)
 
 

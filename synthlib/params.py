@@ -16,14 +16,29 @@ from pathlib import Path
 
 import yaml
 
-from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER, Config,
-                             ConfigError, did_you_mean)
+from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER,
+                             STUDY_SETTINGS, Config, ConfigError, did_you_mean)
 from synthlib.paths import ROOT
 
 # Keys of earlier versions, and what replaced them.
 RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
+# What names or shapes the experiment as a whole: one value for every profile.
+NOT_PER_PROFILE = ("experiment", "study", "profiles", "profile")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping, where PyYAML keeps the last: a
+    second `gan:` block at the end of a file would drop the first one's settings unseen."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(f"{key} = ...: written twice in the same section (line "
+                                  f"{key_node.start_mark.line + 1}); write it once")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _coerce(value, typ, key):
@@ -114,6 +129,16 @@ def _leaves(d, prefix=""):
             yield f"{prefix}{k}", v
 
 
+def _check_study_reads(part, prefix, study):
+    for key, value in _leaves(part):
+        for setting, studies in STUDY_SETTINGS.items():
+            if (key == setting or key.startswith(setting + ".")) and study not in studies:
+                raise ConfigError(
+                    f"{prefix}{key} = {value!r}: read by the {' and '.join(studies)} "
+                    f"stud{'ies' if len(studies) > 1 else 'y'} only, and this experiment's "
+                    f"study is {study}: it would change nothing")
+
+
 def _check_sizes_are_not_replaced(body, profile, own_profile):
     """A size the file's body sets and the built-in profile would replace unseen (a GAN's
     steps, the seeds) is an error naming the place that does set it."""
@@ -137,7 +162,7 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     if not path.is_file():
         raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.load(path.read_text(), Loader=_Loader) or {}
     except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -167,6 +192,10 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         if not isinstance(settings, dict) and settings is not None:
             raise ConfigError(f"profiles.{name} = {settings!r}: expected a mapping of "
                               f"settings, e.g. {{gan: {{steps: 3500}}}}")
+        for key in NOT_PER_PROFILE:
+            if key in (settings or {}):  # `experiment` here would run in another's folders
+                raise ConfigError(f"profiles.{name}.{key} = {settings[key]!r}: the same for "
+                                  f"every profile; set it at the top of the file, if at all")
     raw.setdefault("experiment", path.stem)
     # Check every value the file writes, the body's and each profile's, before a profile can
     # overwrite it: a typo or an impossible value stays an error in every profile.
@@ -178,10 +207,18 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
             written.validate_values()
         except ConfigError as e:
             raise ConfigError(f"{prefix}{e}") from None
+        _check_study_reads(part, prefix, written.study)
     _check_sizes_are_not_replaced(raw, profile, own_profiles.get(profile) or {})
     merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
     merged = _merge(merged, overrides or {})
     merged["profile"] = profile
     cfg = Config()
     _apply(cfg, merged)
-    return cfg.validate()
+    try:
+        return cfg.validate()
+    except ConfigError as e:  # a value set under profiles: say so, as for the checks above
+        key = str(e).split(" = ")[0]
+        own = dict(_leaves(own_profiles.get(profile) or {}))
+        if key in own and key not in dict(_leaves(overrides or {})):
+            raise ConfigError(f"profiles.{profile}.{e}") from None
+        raise

@@ -30,8 +30,9 @@ def shown(path):
 
 
 def resolve(path):
-    """A path relative to the repository root (notebooks run from notebooks/ in JupyterLab)."""
-    p = Path(path)
+    """A path relative to the repository root (notebooks run from notebooks/ in JupyterLab);
+    ~ is the home folder, as in a shell."""
+    p = Path(path).expanduser()
     return p if p.is_absolute() else ROOT / p
 
 

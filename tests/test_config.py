@@ -129,7 +129,33 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "bias.varied_counts = [50, 50]: repeated count"),
     ("profiles: {quick: {seeds: [true]}}\n", "profiles.quick.seeds = True: seeds are integers"),
     ("gan: {mode_seeking_weight: 0.05}\nprofiles: {quick: {gan: {batch_size: 1}}}\n",
-     "gan.batch_size = 1: the mode-seeking term compares the images of a batch in pairs"),
+     "profiles.quick.gan.batch_size = 1: the mode-seeking term compares the images of a "
+     "batch in pairs"),
+    # the quick profile's log_every (500) with a step count the file's own quick section sets
+    ("profiles: {quick: {gan: {steps: 700}}}\n",
+     "profiles.quick.gan.steps = 700: must be a multiple of gan.log_every (500)"),
+    # PyYAML keeps the last of two: the first block's settings would be lost unseen
+    ("gan: {steps: 10}\nseeds: [0]\ngan: {r1_weight: 1}\n",
+     "gan = ...: written twice in the same section (line 3)"),
+    ("gan:\n  r1_weight: 1\n  r1_weight: 2\n", "r1_weight = ...: written twice"),
+    # one experiment, one study, whatever the profile
+    ("profiles: {smoke: {experiment: five_minority}}\n",
+     "profiles.smoke.experiment = 'five_minority': the same for every profile"),
+    ("profiles: {full: {study: tstr}}\n", "profiles.full.study = 'tstr': the same for every"),
+    ("profiles: {smoke: {profiles: {}}}\n", "profiles.smoke.profiles = {}: the same for every"),
+    # a setting another study reads would change nothing here
+    ("study: augment\nimbalance: {kept_fraction: 0.02}\n",
+     "imbalance.kept_fraction = 0.02: read by the rebalance study only, and this experiment's "
+     "study is augment: it would change nothing"),
+    ("imbalance: {per_class: 100}\n", "imbalance.per_class = 100: read by the augment and "
+     "tstr studies only, and this experiment's study is rebalance"),
+    ("profiles: {smoke: {tstr: {snapshots: [10, 20]}}}\n",
+     "profiles.smoke.tstr.snapshots = [10, 20]: read by the tstr study only"),
+    ("study: tstr\nbias: {varied_class: 3}\n", "bias.varied_class = 3: read by the bias study"),
+    ("study: bias\ndata: {classes: [0, 1]}\nlabel: {filter: true}\n",
+     "label.filter = True: read by the rebalance study only"),
+    ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "
+     "architecture; choose one of light_dcgan, seed_dcgan (did you mean 'light_dcgan'?)"),
     # make knows it by the file's name: another would run into, and clear, that one's folders
     ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "
                                     "its params file (exp); rename the file to "
@@ -254,7 +280,7 @@ def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
     with pytest.raises(ImbalanceError, match=r"imbalance.minority_class = 12: not a class"):
         pipeline.check(p, "smoke")
     p = write_params(tmp_path, f"data: {{dataset: npz, path: {tmp_path}/missing.npz}}\n")
-    with pytest.raises(DataError, match="missing.npz: no such file"):
+    with pytest.raises(DataError, match="missing.npz': nothing there$"):
         pipeline.check(p, "smoke")
     p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {kept_fraction: 0.001}\n")
     with pytest.raises(ImbalanceError, match=r"kept_fraction = 0.001: keeps 0 of the"):
@@ -331,6 +357,15 @@ def test_setup_mnist_full_asks_for_all_70000_digits():
     assert "synthlib.mnist --full" in fetch_line("MNIST=full")
     assert "--full" not in fetch_line()
 
+
+
+@pytest.mark.parametrize("value, on", [("", False), ("0", False), ("1", True)])
+def test_rescore_reads_the_generators_only_with_generators_1(value, on):
+    """GENERATORS=0 means off, as GPU=0 does for setup: not any non-empty value."""
+    out = subprocess.run(["make", "-n", "rescore", "EXP=five_minority", f"GENERATORS={value}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ("--generators" in out.stdout) == on
 
 def test_a_dataset_put_in_the_data_folder_starts_each_chain_again(tmp_path):
     """01 depends on MNIST's caches as on its params file: the full MNIST put in data/ after a

@@ -89,18 +89,26 @@ def test_idx_errors(tmp_path, digits):
 
 @pytest.mark.parametrize("name, hint", [("fashion_mnist", "apt install dataset-fashion-mnist"),
                                         ("cifar10", None)])
-def test_a_keras_download_that_fails_offline_is_one_line(monkeypatch, tmp_path, name, hint):
+def test_a_keras_download_that_fails_offline_is_one_line(monkeypatch, tmp_path, capsys, name,
+                                                         hint):
+    """keras' own words say why (its Exception names the URL and the cause), and its
+    "Downloading data from" line, printed before it tries, is not left above the error."""
     import keras
 
     def offline():
-        raise OSError("[Errno -3] Temporary failure in name resolution")
+        print("Downloading data from https://storage.googleapis.com/x.gz")
+        raise Exception("URL fetch failure on https://storage.googleapis.com/x.gz: None -- "
+                        "[Errno -3] Temporary failure\n in name resolution")
     monkeypatch.setattr(getattr(keras.datasets, name), "load_data", offline)
     monkeypatch.setattr(data, "FASHION_DIR", tmp_path / "absent")
     with pytest.raises(DataError) as e:
         data.load(config.DataConfig(dataset=name))
-    assert str(e.value).startswith(f"data.dataset = {name!r}: keras could not download it "
-                                   "(OSError)")
+    assert str(e.value).startswith(
+        f"data.dataset = {name!r}: keras could not download it (URL fetch failure on "
+        "https://storage.googleapis.com/x.gz: None -- [Errno -3] Temporary failure in name "
+        "resolution)")
     assert (hint in str(e.value)) if hint else "offline, use" not in str(e.value)
+    assert "\n" not in str(e.value) and "Downloading" not in capsys.readouterr().out
 
 
 def test_max_images_is_a_stratified_fixed_subsample():

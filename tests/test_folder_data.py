@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from conftest import idx_bytes, make_image_folder
-from synthlib import data
+from synthlib import data, paths
 from synthlib.config import DataConfig
 from synthlib.data import DataError
 
@@ -27,6 +27,16 @@ def test_folder_to_grey(tmp_path):
     root = make_image_folder(tmp_path / "fruit", per_class=2)
     x, *_ = data.load_image_folder(root, image_size=12, channels=1)
     assert x.shape == (6, 12, 12, 1)
+
+
+def test_a_missing_data_path_names_the_key_and_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(DataError) as e:
+        data.load(DataConfig(dataset="folder", path="data/nope"))
+    assert str(e.value) == (f"data.path = 'data/nope': nothing there ({paths.ROOT}/data/nope: "
+                            "a relative path is read from the repository root)")
+    make_image_folder(tmp_path / "fruit", per_class=2)  # ~ is the home folder, as in a shell
+    assert len(data.load(DataConfig(dataset="folder", path="~/fruit", image_size=12)).y) == 6
 
 
 def test_folder_errors_name_the_file(tmp_path):

@@ -139,3 +139,13 @@ def test_counts_name_each_part_s_minority_and_majority():
     assert [rows[p]["minority"] for p in rows] == [14, 4, 2, 4]
     assert rows["imbalanced"]["majority"] == rows["train"]["majority"] > 0
     assert all(r["images"] == r["minority"] + r["majority"] for r in rows.values())
+
+
+def test_a_split_too_small_for_every_class_says_why_in_the_project_s_words():
+    y = np.array([0] * 10 + [1] * 2 + [2] * 10)
+    with pytest.raises(imbalance.ImbalanceError) as e:
+        imbalance.stratified_split(y, config.SplitConfig(), 0)
+    assert str(e.value) == (
+        "split: 22 images of 3 classes (the fewest: 2 of class 1) are too few for every class "
+        "to have images in validation (10%) and test (20%): more images per class, or larger "
+        "split.validation_fraction and split.test_fraction")

@@ -296,7 +296,7 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     b.mkdir()
     for name in pipeline.NOTEBOOKS:
         (r / f"{name}.html").write_text("old")
-    for f in ("metrics.csv", "summary.json"):
+    for f in ("metrics.csv", "summary.json", "rescore_5_epochs.csv", "rescore_generators.csv"):
         (r / f).write_text("old")
     (b / ".03_generate.abc123.tmp.ipynb").write_text("{}")
     for name in ("02_train_gan", "05_evaluate"):  # the build's copies of the pages
@@ -318,6 +318,18 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     assert (b / ".04_label.abc123.tmp.ipynb").exists()
 
 
+
+def test_make_rescore_s_tables_stay_while_only_the_write_up_runs_again(tmp_path, monkeypatch):
+    """They re-score what 01-05 made: a new write-up leaves them true, a new 05 does not."""
+    _fake_papermill(monkeypatch, [])
+    b, r = tmp_path / "b", tmp_path / "r"
+    r.mkdir()
+    (r / "rescore_5_epochs.csv").write_text("old")
+    pipeline.run_stage("06_writeup", DIGITS_PARAMS, "smoke", b, r)
+    assert (r / "rescore_5_epochs.csv").exists()
+    pipeline.run_stage("05_evaluate", DIGITS_PARAMS, "smoke", b, r)
+    assert not (r / "rescore_5_epochs.csv").exists()
+
 def _finished_build(b, text):
     for name in pipeline.NOTEBOOKS:
         (b / f"{name}.ipynb").write_text("{}")
@@ -333,7 +345,8 @@ def test_a_chain_whose_stages_were_up_to_date_puts_its_own_pages_back(tmp_path, 
     b.mkdir(parents=True)
     r.mkdir()
     _finished_build(b, "quick")
-    for f in ("01_imbalance.html", "05_evaluate.html", "metrics.csv", "summary.json"):
+    for f in ("01_imbalance.html", "05_evaluate.html", "metrics.csv", "summary.json",
+              "rescore_5_epochs.csv"):  # make rescore's, of the smoke run
         (r / f).write_text("smoke")
     (b / "06_writeup.html").unlink()  # a build from before the pages were kept beside it
     monkeypatch.setattr(pipeline, "to_html",
@@ -345,6 +358,7 @@ def test_a_chain_whose_stages_were_up_to_date_puts_its_own_pages_back(tmp_path, 
     assert (r / "06_writeup.html").read_text() == "06_writeup rendered"
     assert (r / "metrics.csv").read_text() == "metrics.csv quick"
     assert (r / "summary.json").read_text() == "summary.json quick"
+    assert not (r / "rescore_5_epochs.csv").exists()
     assert pipeline.publish(b, r) == 0  # nothing left to copy
 
 

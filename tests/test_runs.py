@@ -85,6 +85,29 @@ def test_the_code_digest_follows_what_the_code_does_not_its_comments(tmp_path):
     assert digest(plain, "x = 1\n") != digest(plain, "x = 2\n") != digest(plain)
 
 
+
+@pytest.mark.parametrize("module", ["compiled", "progress", "networks"])
+def test_every_key_follows_the_training_loop_and_its_callbacks(tmp_path, monkeypatch, module):
+    """A kept generator, classifier or fit is trained by compiled.fit with progress's callbacks
+    (checkpoints, random states): an edit to either retrains it, as one to a network does."""
+    import importlib
+
+    from synthlib import classifiers, evaluation
+
+    x, y = np.zeros((4, 8, 8, 1), "uint8"), np.array([0, 1, 0, 1])
+    keys = (common._code_digest,
+            lambda: classifiers._fit_key("small_cnn", x, y, 2, 10, 4, 0, {}),
+            lambda: (evaluation._code_digest.cache_clear(), evaluation._code_digest())[1])
+    before = [key() for key in keys]
+    edited = tmp_path / f"{module}.py"
+    edited.write_text("# edited\n")
+    monkeypatch.setattr(importlib.import_module(f"synthlib.{module}"), "__file__", str(edited))
+    try:
+        assert all(key() != b for key, b in zip(keys, before))
+    finally:
+        monkeypatch.undo()
+        evaluation._code_digest.cache_clear()
+
 def test_relative_paths_are_read_from_the_repository_root():
     """Notebooks run from notebooks/: a relative --build-dir must not land there."""
     assert paths.resolve("build/x") == paths.ROOT / "build" / "x"

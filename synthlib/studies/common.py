@@ -79,9 +79,11 @@ def encode(y, classes):
 
 
 def _code_digest():
-    from synthlib import gan, networks, vae
+    # the training loop (compiled) and its callbacks (progress: checkpoints, random states)
+    # shape a generator as much as its networks do
+    from synthlib import compiled, gan, networks, progress, vae
 
-    return code_digest(gan, networks, vae)
+    return code_digest(compiled, gan, networks, progress, vae)
 
 
 @dataclass
