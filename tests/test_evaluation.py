@@ -137,3 +137,19 @@ def test_identical_fits_in_one_run_train_once_and_each_keeps_its_file(monkeypatc
     assert len(calls) == 1 and results[0]["scores"] == results[1]["scores"]
     assert (tmp_path / "imbalanced__seed_mlp.json").exists()
     assert (tmp_path / "TRTR__seed_mlp.json").exists()
+
+
+def test_each_fit_trains_with_its_own_seed(monkeypatch, digits, digits_split):
+    seen = []
+
+    def fit(name, x, y, n_classes, steps, batch_size, seed, **kw):
+        seen.append(seed)
+        raise RuntimeError("seen")
+    monkeypatch.setattr(classifiers, "fit", fit)
+    cfg = config.Config(experiment="e").validate()
+    cfg.evaluate.arms, cfg.evaluate.classifiers = ["imbalanced"], ["seed_mlp"]
+    for seed in (3, 4):
+        (one,) = evaluation.seed_fits(cfg, digits, digits_split, {}, seed)
+        with pytest.raises(RuntimeError, match="seen"):
+            evaluation.fit_and_score(one)
+    assert seen == [3, 4]

@@ -149,3 +149,13 @@ def test_a_split_too_small_for_every_class_says_why_in_the_project_s_words():
         "split: 22 images of 3 classes (the fewest: 2 of class 1) are too few for every class "
         "to have images in validation (10%) and test (20%): more images per class, or larger "
         "split.validation_fraction and split.test_fraction")
+
+
+def test_the_kept_minority_images_follow_the_seed_on_the_same_split(monkeypatch, digits):
+    """The split alone differing by seed would hide a draw of the kept images that does not."""
+    fixed = imbalance.stratified_split(digits.y, config.SplitConfig(), 0)
+    monkeypatch.setattr(imbalance, "stratified_split", lambda *a: fixed)
+    cfg = config.ImbalanceConfig(minority_class=5, kept_fraction=0.2)
+    a, b = (imbalance.make_split(digits.y, config.SplitConfig(), cfg, s) for s in (0, 1))
+    assert np.array_equal(a.train, b.train)
+    assert not np.array_equal(a.kept_minority, b.kept_minority)

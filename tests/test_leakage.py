@@ -464,3 +464,19 @@ def test_04s_measures_reach_metrics_and_tables_under_their_own_names(monkeypatch
         {"filter_on_synthetic"} if filter_on else set())
     assert len(qual) == 2 + filter_on and touched.accepted.tolist() == [need]
     assert accuracy.oracle_test_accuracy.tolist() == pytest.approx([fives])
+
+
+def test_each_seed_s_generator_draws_its_own_noise(monkeypatch, tmp_path):
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.evaluate.arms, run.cfg.evaluate.tstr = ["imbalanced", "dcgan_minority"], False
+    run.cfg.seeds, run.cfg.generate.select_from = [0, 1], 1
+    rebalance.prepare(run)
+    seeds = []
+    monkeypatch.setattr(gan, "load_generator", lambda path: path)
+
+    def sample(generator, n, seed, **kw):
+        seeds.append(seed)
+        return np.zeros((n, 28, 28, 1), np.uint8)
+    monkeypatch.setattr(gan, "sample", sample)
+    rebalance.generate(run)
+    assert len(seeds) == 2 and len(set(seeds)) == 2

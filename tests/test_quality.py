@@ -160,3 +160,19 @@ def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
     assert all(len(a) == 25 and a.max() < 100 for a, _ in draws)
     assert len(reference) == 25 and reference.min() >= 100 and reference.max() < 200
     assert all(np.array_equal(b, pool.reshape(60, -1)) for _, b in measured)
+
+
+def test_frechet_distance_is_right_for_covariances_that_do_not_commute():
+    """Sets whose covariances are scaled or shifted copies of each other pass with formulas
+    that are wrong in general (sqrtm(A) sqrtm(B), or the diagonals alone): correlated ones
+    turned another way, against the closed form with sqrtm(sqrt(A) B sqrt(A))."""
+    from scipy import linalg
+
+    rng = np.random.default_rng(0)
+    a = rng.multivariate_normal([0, 0], [[1.0, 0.8], [0.8, 1.0]], size=4000)
+    b = rng.multivariate_normal([1, 0], [[2.0, -0.5], [-0.5, 0.5]], size=4000)
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(ca).real
+    expected = (np.sum((a.mean(0) - b.mean(0)) ** 2)
+                + np.trace(ca + cb - 2 * linalg.sqrtm(root @ cb @ root).real))
+    assert quality.frechet_distance(a, b) == pytest.approx(expected, rel=1e-4)

@@ -577,3 +577,15 @@ def test_augment_checks_each_classifier_s_real_arm_and_its_convergence(folder_pa
                       ("real-data arm's test accuracy", "small_cnn"): True,
                       ("real converged", "seed_mlp"): True,
                       ("real converged", "small_cnn"): False}
+
+
+def test_augment_withholds_every_gan_verdict_when_its_oracle_fails():
+    from synthlib import validity
+
+    m = metric_rows({"real": [0.9, 0.91, 0.9], "augmentation": [0.92, 0.93, 0.92],
+                     "dcgan_per_class": [0.8, 0.81, 0.8], "cgan_all_classes": [0.7, 0.72, 0.7],
+                     "real_plus_cgan": [0.95, 0.96, 0.95]}, metric="accuracy")
+    bad = validity.Check("oracle accuracy", "oracle", 0.5, ">= 0.98", False, "")
+    comparisons = augment.comparisons(m, checks_=[bad])
+    assert len(comparisons)
+    assert comparisons.verdict.str.startswith("not conclusive: oracle").all()

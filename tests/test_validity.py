@@ -372,3 +372,31 @@ def test_a_best_arm_whose_comparisons_are_withheld_is_no_finding_about_gans():
     assert "its top place is no finding about GANs" in text
     (text,) = report.verdicts(m)  # the same numbers with every check passed
     assert "no finding" not in text and "2 are better beyond the seed-to-seed spread" in text
+
+
+def test_convergence_fails_just_beyond_the_spread():
+    rows = metric_rows({"upper_bound": [0.80] * 3, "upper_bound:half_budget": [0.785] * 3})
+    (check,) = validity.convergence_checks(rows, "minority_f1",
+                                           config.ValidityConfig(spread_floor=0.01))
+    assert not check.passed
+
+
+@pytest.mark.parametrize("arm", ["smote", "dcgan_minority", "cgan_all_classes_diffaug"])
+def test_any_arm_beating_the_upper_bound_fails_the_check(arm):
+    """GAN arms included: a GAN arm above the upper bound is the evaluator's fault too."""
+    rows = metric_rows({"imbalanced": [0.5] * 3, "upper_bound": [0.8] * 3, arm: [0.95] * 3})
+    checks = validity.anchor_checks(rows, "minority_f1", ["imbalanced", arm, "upper_bound"],
+                                    config.ValidityConfig())
+    assert not {c.check: c for c in checks}["no arm beats upper_bound on minority_f1"].passed
+
+
+def test_generator_checks_read_the_mean_over_seeds_and_fail_just_past_the_bars():
+    q = pd.concat([
+        metric_rows({"dcgan_minority": [0.99, 0.90]}, classifier="oracle",
+                    metric="label_agreement"),
+        metric_rows({"dcgan_minority": [21.0, 21.0], "dcgan_minority:real": [10.0, 10.0]},
+                    classifier="oracle", metric="frechet_distance")])
+    agreement, frechet = validity.generator_checks(q, ["dcgan_minority"],
+                                                   config.ValidityConfig())
+    assert agreement.measured == pytest.approx(0.945) and not agreement.passed
+    assert frechet.measured == pytest.approx(2.1) and not frechet.passed
