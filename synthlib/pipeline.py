@@ -350,7 +350,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
 
 # What a stage leaves in reports/<experiment>/ besides its page
 REPORT_FILES = {"05_evaluate": ("metrics.csv",), "06_writeup": ("summary.json",)}
-RESCORES = "rescore_*.csv"  # make rescore's, of the run the folder shows
+RESCORES = "rescore_*.csv"  # make rescore's, in the build folder of the run they re-score
 
 
 def clear_from(name, reports, build):
@@ -359,7 +359,7 @@ def clear_from(name, reports, build):
     rerun cut short would), and the index leaves the experiment out until 06 is done. make
     rescore's tables go with any stage but the write-up: they re-score what 01-05 made."""
     if name != NOTEBOOKS[-1]:
-        for f in reports.glob(RESCORES):
+        for f in build.glob(RESCORES):
             f.unlink(missing_ok=True)
     for later in NOTEBOOKS[NOTEBOOKS.index(name):]:
         (build / f"{later}.html").unlink(missing_ok=True)
@@ -370,8 +370,7 @@ def clear_from(name, reports, build):
 def publish(build, reports):
     """reports/<experiment>/ as the finished stages in `build` have it: make skips stages that
     are up to date, so the pages there may be another profile's, or an older run's; each page
-    and file that differs from the build's copy is copied back, and then make rescore's
-    tables, which were of the run shown before, go. The number copied."""
+    and file that differs from the build's copy is copied back. The number copied."""
     copied = 0
     for name in NOTEBOOKS:
         page, notebook = build / f"{name}.html", build / f"{name}.ipynb"
@@ -385,9 +384,6 @@ def publish(build, reports):
                                         and target.read_bytes() == source.read_bytes()):
                 _copy(source, target)
                 copied += 1
-    if copied:
-        for f in reports.glob(RESCORES):
-            f.unlink(missing_ok=True)
     return copied
 
 

@@ -181,18 +181,19 @@ def test_main_writes_the_comparison_and_skips_studies_without_classic_arms(
         run.path("metrics.csv"), index=False)
     args = ["--params", DIGITS_PARAMS, "--profile", "smoke", "--epochs", "1"]
     assert rescore.main(args + ["--arms", "imbalanced"]) == 0
-    table = pd.read_csv(run.reports / "rescore_1_epochs.csv", index_col=0)
+    assert not list(run.reports.glob("rescore_*"))  # beside its run, in the build folder
+    table = pd.read_csv(run.dir / "rescore_1_epochs.csv", index_col=0)
     assert list(table.index) == ["imbalanced"] and table.loc["imbalanced", "report"] == 0.5
-    by_seed = pd.read_csv(run.reports / "rescore_1_epochs_by_seed.csv")
+    by_seed = pd.read_csv(run.dir / "rescore_1_epochs_by_seed.csv")
     assert list(by_seed.seed) == run.seeds
     assert "largest |report - rescored|" in capsys.readouterr().out
     # --steps: every arm that many updates, written under its own name
     assert rescore.main(args + ["--arms", "imbalanced", "--steps", "2"]) == 0
-    assert set(pd.read_csv(run.reports / "rescore_2_steps_by_seed.csv").steps) == {2}
+    assert set(pd.read_csv(run.dir / "rescore_2_steps_by_seed.csv").steps) == {2}
     # --arms none: nothing re-scored, nothing written
-    (run.reports / "rescore_1_epochs.csv").unlink()
+    (run.dir / "rescore_1_epochs.csv").unlink()
     assert rescore.main(args + ["--arms", "none"]) == 0
-    assert not (run.reports / "rescore_1_epochs.csv").exists()
+    assert not (run.dir / "rescore_1_epochs.csv").exists()
     # a study without classic arms says so and trains nothing
     assert rescore.main(["--params", f"{ROOT}/params/tstr_vs_training.yaml",
                          "--profile", "smoke"]) == 0

@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from synthlib import paths  # noqa: E402
 from synthlib.config import ConfigError  # noqa: E402
 
 CLASSIC = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation",
@@ -189,19 +190,21 @@ def main(argv=None):
         return 2
     if args.generators:
         g = generator_quality(run)
-        g.to_csv(run.reports / "rescore_generators.csv")
+        g.to_csv(run.path("rescore_generators.csv"))  # beside the run it reads
         print(g.round(3).to_string())
+        print(f"written {paths.shown(run.path('rescore_generators.csv'))}")
     if not arms:
         return 0
     rescored = rescore(run, args.epochs, arms, steps=args.steps)
     table = compare(run, rescored)
     name = f"rescore_{args.steps}_steps" if args.steps else f"rescore_{args.epochs}_epochs"
-    out = run.reports / f"{name}.csv"
+    out = run.path(f"{name}.csv")
     table.to_csv(out)
     rescored.to_csv(out.with_name(f"{name}_by_seed.csv"), index=False)
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(table.to_string())
-    print(f"largest |report - rescored|: {table['difference'].abs().max():.3f}; written {out}")
+    print(f"largest |report - rescored|: {table['difference'].abs().max():.3f}; written "
+          f"{paths.shown(out)}")
     return 0
 
 
