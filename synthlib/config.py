@@ -69,6 +69,8 @@ STUDY_SETTINGS = {
     "label.filter_steps": ("rebalance",),
     "label.filter_threshold": ("rebalance",),
     "validity.real_accuracy": ("augment", "tstr"),
+    "evaluate.tstr": ("rebalance",),  # rebalance's TSTR table; the tstr study is one whole
+    "evaluate.tstr_classifier": ("rebalance",),
     "tstr": ("tstr",),
     "bias": ("bias",),
 }

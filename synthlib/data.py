@@ -241,14 +241,10 @@ def load_cifar10():
 
 
 def _keras_dataset(name, offline_hint):
-    import contextlib
-    import io
-
     import keras
 
-    try:  # keras announces each download on stdout before it tries: the error says it all
-        with contextlib.redirect_stdout(io.StringIO()):
-            (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
+    try:
+        (xa, ya), (xb, yb) = getattr(keras.datasets, name).load_data()
     except Exception as e:  # offline, keras raises whatever urllib raises
         hint = f"; offline, use {offline_hint}" if offline_hint else ""
         why = " ".join(str(e).split()) or type(e).__name__  # keras's names the URL and cause
@@ -264,8 +260,10 @@ def load(data_cfg):
     (stratified, fixed) if max_images is set."""
     names = None
     if data_cfg.path and not resolve(data_cfg.path).exists():
-        where = ("" if str(resolve(data_cfg.path)) == data_cfg.path else
-                 f" ({resolve(data_cfg.path)}: a relative path is read from the repository root)")
+        where = resolve(data_cfg.path)
+        where = ("" if str(where) == data_cfg.path else f" ({where})"
+                 if Path(data_cfg.path).expanduser().is_absolute() else
+                 f" ({where}: a relative path is read from the repository root)")
         raise DataError(f"data.path = {data_cfg.path!r}: nothing there{where}")
     if data_cfg.dataset == "mnist":
         from synthlib import mnist

@@ -33,7 +33,13 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: PyYAML merges it
+                continue
             key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:  # PyYAML's own error says where
+                continue
             if key in seen:
                 raise ConfigError(f"{key} = ...: written twice in the same section (line "
                                   f"{key_node.start_mark.line + 1}); write it once")
@@ -131,6 +137,8 @@ def _leaves(d, prefix=""):
 
 def _check_study_reads(part, prefix, study):
     for key, value in _leaves(part):
+        if value is None or value == {}:  # an empty section sets nothing
+            continue
         for setting, studies in STUDY_SETTINGS.items():
             if (key == setting or key.startswith(setting + ".")) and study not in studies:
                 raise ConfigError(
@@ -194,8 +202,10 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
                               f"settings, e.g. {{gan: {{steps: 3500}}}}")
         for key in NOT_PER_PROFILE:
             if key in (settings or {}):  # `experiment` here would run in another's folders
-                raise ConfigError(f"profiles.{name}.{key} = {settings[key]!r}: the same for "
-                                  f"every profile; set it at the top of the file, if at all")
+                where = ("chosen when the run starts (PROFILE=...)" if key == "profile" else
+                         "a section of the file's top level" if key == "profiles" else
+                         "the same for every profile; set it at the top of the file, if at all")
+                raise ConfigError(f"profiles.{name}.{key} = {settings[key]!r}: {where}")
     raw.setdefault("experiment", path.stem)
     # Check every value the file writes, the body's and each profile's, before a profile can
     # overwrite it: a typo or an impossible value stays an error in every profile.

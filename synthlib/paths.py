@@ -32,7 +32,11 @@ def shown(path):
 def resolve(path):
     """A path relative to the repository root (notebooks run from notebooks/ in JupyterLab);
     ~ is the home folder, as in a shell."""
-    p = Path(path).expanduser()
+    p = Path(path)
+    try:
+        p = p.expanduser()
+    except RuntimeError:  # ~user with no such user: left as written, and not found as such
+        pass
     return p if p.is_absolute() else ROOT / p
 
 

@@ -361,6 +361,12 @@ def clear_from(name, reports, build):
     if name != NOTEBOOKS[-1]:
         for f in build.glob(RESCORES):
             f.unlink(missing_ok=True)
+    times_file = build / "stage_times.json"  # the manifest 06 shows: no earlier run's times
+    if times_file.exists():
+        times = json.loads(times_file.read_text())
+        write_text(times_file, json.dumps({k: v for k, v in times.items()
+                                           if k not in NOTEBOOKS[NOTEBOOKS.index(name):]},
+                                          indent=2))
     for later in NOTEBOOKS[NOTEBOOKS.index(name):]:
         (build / f"{later}.html").unlink(missing_ok=True)
         for f in (f"{later}.html", *REPORT_FILES.get(later, ())):

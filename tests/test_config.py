@@ -58,6 +58,15 @@ def test_generator_steps_set_one_generator_s_budget(tmp_path):
     assert load_text(tmp_path, "study: augment\n").gan.generator_steps == {}
 
 
+def test_anchors_merge_keys_and_empty_sections_are_read_as_yaml_means_them(tmp_path):
+    """The loader that refuses a key written twice leaves YAML's own sharing alone: `<<:`
+    merges an anchored mapping, and a key written beside it overrides the merged one."""
+    cfg = load_text(tmp_path, "gan: &g {latent_dim: 32, r1_weight: 1}\nprofiles:\n"
+                              "  quick: {gan: {<<: *g, r1_weight: 0.5}}\n"
+                              "tstr:\nbias: {}\n")  # empty sections: nothing set, no error
+    assert cfg.gan.latent_dim == 32 and cfg.gan.r1_weight == 0.5
+
+
 def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     cfg = load_text(tmp_path, "gan: {d_learning_rate: 1e-4}\n")
     assert cfg.gan.d_learning_rate == pytest.approx(1e-4)
@@ -142,7 +151,13 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {smoke: {experiment: five_minority}}\n",
      "profiles.smoke.experiment = 'five_minority': the same for every profile"),
     ("profiles: {full: {study: tstr}}\n", "profiles.full.study = 'tstr': the same for every"),
-    ("profiles: {smoke: {profiles: {}}}\n", "profiles.smoke.profiles = {}: the same for every"),
+    ("profiles: {smoke: {profiles: {}}}\n",
+     "profiles.smoke.profiles = {}: a section of the file's top level"),
+    ("profiles: {full: {profile: full}}\n",
+     "profiles.full.profile = 'full': chosen when the run starts (PROFILE=...)"),
+    ("gan:\n  ? [a, b]\n  : 1\n", "params_file = "),  # PyYAML's words: an unhashable key
+    ("study: augment\nevaluate: {tstr: false}\n",
+     "evaluate.tstr = False: read by the rebalance study only"),
     # a setting another study reads would change nothing here
     ("study: augment\nimbalance: {kept_fraction: 0.02}\n",
      "imbalance.kept_fraction = 0.02: read by the rebalance study only, and this experiment's "

@@ -35,8 +35,13 @@ def test_a_missing_data_path_names_the_key_and_where_it_looked(tmp_path, monkeyp
         data.load(DataConfig(dataset="folder", path="data/nope"))
     assert str(e.value) == (f"data.path = 'data/nope': nothing there ({paths.ROOT}/data/nope: "
                             "a relative path is read from the repository root)")
-    make_image_folder(tmp_path / "fruit", per_class=2)  # ~ is the home folder, as in a shell
+    with pytest.raises(DataError) as e:  # ~ is the home folder, as in a shell
+        data.load(DataConfig(dataset="folder", path="~/fruit"))
+    assert str(e.value) == f"data.path = '~/fruit': nothing there ({tmp_path}/fruit)"
+    make_image_folder(tmp_path / "fruit", per_class=2)
     assert len(data.load(DataConfig(dataset="folder", path="~/fruit", image_size=12)).y) == 6
+    # ~user with no such user: not found as written, no traceback from expanduser
+    assert paths.resolve("~nosuchuser9/x") == paths.ROOT / "~nosuchuser9/x"
 
 
 def test_folder_errors_name_the_file(tmp_path):

@@ -301,6 +301,7 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     (b / ".03_generate.abc123.tmp.ipynb").write_text("{}")
     for f in ("rescore_5_epochs.csv", "rescore_generators.csv"):  # make rescore's, of 01-05
         (b / f).write_text("old")
+    (b / "stage_times.json").write_text(json.dumps(dict.fromkeys(pipeline.NOTEBOOKS, {})))
     for name in ("02_train_gan", "05_evaluate"):  # the build's copies of the pages
         (b / f"{name}.html").write_text("old")
     (b / ".04_label.abc123.tmp.ipynb").write_text("{}")  # another stage's: not this one's
@@ -319,6 +320,8 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     assert not (b / ".03_generate.abc123.tmp.ipynb").exists()
     assert (b / ".04_label.abc123.tmp.ipynb").exists()
     assert not list(b.glob("rescore_*"))
+    # 06's manifest shows this run's stages, none of an earlier run's that has not run again
+    assert list(json.loads((b / "stage_times.json").read_text())) == list(pipeline.NOTEBOOKS[:3])
 
 
 
