@@ -26,25 +26,21 @@ RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": 
 NOT_PER_PROFILE = ("experiment", "study", "profiles", "profile")
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML that refuses a key written twice in one mapping, where PyYAML keeps the last: a
-    second `gan:` block at the end of a file would drop the first one's settings unseen."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: PyYAML merges it
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                hash(key)
-            except TypeError:  # PyYAML's own error says where
-                continue
+def _refuse_keys_written_twice(node, prefix="", above=()):
+    """PyYAML keeps the last of a key written twice in one mapping: a second `gan:` block at
+    the end of a file would drop the first one's settings unseen. Read on the parsed tree, so
+    that the error can name the whole key; merge keys (`<<: *anchor`) are YAML's own sharing."""
+    if isinstance(node, yaml.MappingNode) and node not in above:  # an alias may hold itself
+        seen = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue  # merged, or a key PyYAML itself refuses, saying where
+            key, line = f"{prefix}{key_node.value}", key_node.start_mark.line + 1
             if key in seen:
-                raise ConfigError(f"{key} = ...: written twice in the same section (line "
-                                  f"{key_node.start_mark.line + 1}); write it once")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+                raise ConfigError(f"{key} = ...: written twice (lines {seen[key]} and {line}); "
+                                  f"write it once")
+            seen[key] = line
+            _refuse_keys_written_twice(value_node, f"{key}.", (*above, node))
 
 
 def _coerce(value, typ, key):
@@ -170,7 +166,9 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     if not path.is_file():
         raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
     try:
-        raw = yaml.load(path.read_text(), Loader=_Loader) or {}
+        text = path.read_text()
+        _refuse_keys_written_twice(yaml.compose(text, Loader=yaml.SafeLoader))
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

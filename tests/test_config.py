@@ -145,8 +145,9 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "profiles.quick.gan.steps = 700: must be a multiple of gan.log_every (500)"),
     # PyYAML keeps the last of two: the first block's settings would be lost unseen
     ("gan: {steps: 10}\nseeds: [0]\ngan: {r1_weight: 1}\n",
-     "gan = ...: written twice in the same section (line 3)"),
-    ("gan:\n  r1_weight: 1\n  r1_weight: 2\n", "r1_weight = ...: written twice"),
+     "gan = ...: written twice (lines 1 and 3); write it once"),
+    ("gan:\n  r1_weight: 1\n  r1_weight: 2\n", "gan.r1_weight = ...: written twice (lines 2 "
+     "and 3)"),
     # one experiment, one study, whatever the profile
     ("profiles: {smoke: {experiment: five_minority}}\n",
      "profiles.smoke.experiment = 'five_minority': the same for every profile"),
