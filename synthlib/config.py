@@ -85,7 +85,9 @@ class ConfigError(ValueError):
 
 def _check(ok, key, value, why):
     if not ok:
-        raise ConfigError(f"{key} = {value!r}: {why}")
+        error = ConfigError(f"{key} = {value!r}: {why}")
+        error.key = key  # params.load names where in the file the value was written
+        raise error
 
 
 def did_you_mean(word, choices):

@@ -261,10 +261,10 @@ def load(data_cfg):
     names = None
     if data_cfg.path and not resolve(data_cfg.path).exists():
         where = resolve(data_cfg.path)
-        where = ("" if str(where) == data_cfg.path else f" ({where})"
-                 if Path(data_cfg.path).expanduser().is_absolute() else
-                 f" ({where}: a relative path is read from the repository root)")
-        raise DataError(f"data.path = {data_cfg.path!r}: nothing there{where}")
+        if not Path(data_cfg.path).expanduser().is_absolute():
+            where = f"{where}: a relative path is read from the repository root"
+        shown = "" if str(where) == data_cfg.path else f" ({where})"
+        raise DataError(f"data.path = {data_cfg.path!r}: nothing there{shown}")
     if data_cfg.dataset == "mnist":
         from synthlib import mnist
 

@@ -225,7 +225,7 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     try:
         return cfg.validate()
     except ConfigError as e:  # a value set under profiles: say so, as for the checks above
-        key = str(e).split(" = ")[0]
+        key = getattr(e, "key", None)
         own = dict(_leaves(own_profiles.get(profile) or {}))
         if key in own and key not in dict(_leaves(overrides or {})):
             raise ConfigError(f"profiles.{profile}.{e}") from None

@@ -24,15 +24,18 @@ def experiments_in_params():
     return sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
 
 
+def _summary(reports_dir, experiment):
+    path = reports_dir / experiment / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def section(reports_dir=REPORTS_DIR, experiments=None):
     """The experiments' headlines, in name order: those of params/ (a reports folder whose
     params file has gone is not one of them)."""
     parts = []
     for e in experiments_in_params() if experiments is None else sorted(experiments):
-        path = reports_dir / e / "summary.json"
-        if not path.exists():
+        if (s := _summary(reports_dir, e)) is None:
             continue
-        s = json.loads(path.read_text())
         parts.append(
             f"### {s['experiment']}\n\n"
             f"Profile `{s['profile']}`, {s['seeds']} seed(s), run {s['date']} at commit "
@@ -51,10 +54,9 @@ def not_at(profile, reports_dir=REPORTS_DIR, experiments=None):
         experiments = experiments_in_params()
     wrong = []
     for e in experiments:
-        path = reports_dir / e / "summary.json"
-        if not path.exists():
+        if (s := _summary(reports_dir, e)) is None:
             wrong.append(f"{e}: not reported (make report EXP={e} PROFILE={profile})")
-        elif (found := json.loads(path.read_text())["profile"]) != profile:
+        elif (found := s["profile"]) != profile:
             wrong.append(f"{e}: reported at profile {found}, not {profile} "
                          f"(make report EXP={e} PROFILE={profile})")
     return wrong
