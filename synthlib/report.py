@@ -13,7 +13,7 @@ import pandas as pd
 
 from synthlib import metrics, workers
 from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
-from synthlib.paths import REPORTS_DIR, ROOT, write_text
+from synthlib.paths import REPORTS_DIR, ROOT, resolve, write_text
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas",
             "papermill", "nbconvert")
@@ -308,6 +308,7 @@ def write_summary(run, metrics_df, checks):
     conclusive, line = validity.headline(checks, len(run.seeds), run.cfg.profile)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
+               "params_file": run.params_file,
                "data_source": man["data_source"], "date": man["date"],
                "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
                "validity_html": validity.banner_html(checks, len(run.seeds), run.cfg.profile),
@@ -354,11 +355,15 @@ def write_index(reports_dir=REPORTS_DIR):
         exp = summary_file.parent.name
         pages = sorted(p.name for p in summary_file.parent.glob("[0-9][0-9]_*.html"))
         links = " · ".join(f'<a href="{exp}/{p}">{html.escape(p[:-5])}</a>' for p in pages)
+        # a report outlives its params file: say so, rather than list it as a live experiment
+        gone = ("params_file" in s and not resolve(s["params_file"]).exists())
+        orphan = (f"<br><b>its params file {html.escape(s['params_file'])} is gone</b> "
+                  f"(make clean-reports clears this report)" if gone else "")
         sections.append(
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
             f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
             f"{html.escape(s['profile'])}, {s['seeds']} seed(s), "
-            f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}</p>"
+            f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}{orphan}</p>"
             f"{s.get('validity_html', '')}"
             f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"

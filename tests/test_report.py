@@ -169,6 +169,22 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
         assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
 
 
+def test_the_index_says_when_a_report_s_params_file_is_gone(tmp_path):
+    """A report left after its params file was deleted is marked as such, not shown as live."""
+    m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
+    checks = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    params_copy = tmp_path / "kept.yaml"
+    params_copy.write_text(Path(DIGITS_PARAMS).read_text())
+    for name in ("live", "orphan"):
+        run = _recorded_run(tmp_path, name)
+        run.params_file = str(params_copy if name == "live" else tmp_path / "deleted.yaml")
+        report.write_summary(run, m, checks)
+    index = (tmp_path / "reports" / "index.html").read_text()
+    live, orphan = index.split("<h2>live</h2>")[1].split("<h2>orphan</h2>")
+    assert "is gone" not in live
+    assert "deleted.yaml is gone" in orphan and "make clean-reports" in orphan
+
+
 def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
     """A score taken half-way through a fit (arm `<arm>:half_budget`) is a convergence check,
     never a contender for the best training set."""
