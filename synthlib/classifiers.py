@@ -162,5 +162,9 @@ def predict_proba(model, images, batch_size=1000, already_float=False):
 
 
 def balanced_class_weight(y):
-    labels, counts = np.unique(y, return_counts=True)
-    return {int(k): float(len(y) / (len(labels) * c)) for k, c in zip(labels, counts)}
+    """scikit-learn's "balanced" class weights, as the mapping Keras' `class_weight` takes."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    labels = np.unique(y)
+    weights = compute_class_weight("balanced", classes=labels, y=y)
+    return {int(k): float(w) for k, w in zip(labels, weights)}

@@ -264,17 +264,3 @@ def tstr_fits(cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
     held_out = (validation_set(ds, split), test_set(ds, split))
     return [Fit(arm, cfg.evaluate.tstr_classifier, seed, train, held_out, 2, cfg.evaluate,
                 binary_score, workdir=workdir) for arm, train in sets.items()]
-
-
-def evaluate_seed(experiment, cfg, ds, split, synthetic, seed, workdir=None):
-    """Every classifier on every arm for one seed. Returns (tidy rows, confusion matrices,
-    per-chunk histories as one DataFrame). With a workdir, finished fits are kept and reused."""
-    fits = seed_fits(cfg, ds, split, synthetic, seed, workdir)
-    rows_, confusions, histories = fit_rows(experiment, fits, run_fits(fits))
-    return rows_, confusions, pd.concat(histories, ignore_index=True)
-
-
-def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
-    """The TSTR table's rows of one seed."""
-    fits = tstr_fits(cfg, ds, split, synthetic_x, synthetic_y, seed, workdir)
-    return fit_rows(experiment, fits, run_fits(fits))[0]

@@ -322,6 +322,10 @@ def load_generator(path):
     return keras.models.load_model(path, compile=False)
 
 
+# A saved generator says which prior it draws from by its name: this one's is N(0, 1).
+VAE_DECODER = "vae_decoder"
+
+
 def sample(generator, n, seed, batch_size=500, label=None, train_batch=None):
     """n images (uint8) from a trained generator, in batches, reproducible for a seed; a
     conditional generator needs the `label` to draw (an int, or an array of n labels).
@@ -333,7 +337,7 @@ def sample(generator, n, seed, batch_size=500, label=None, train_batch=None):
     Conditional generators and the VAE's decoder ignore it: asked for one class, or fed the
     prior rather than the encoder's codes, their batches would be unlike those of training."""
     conditional = len(generator.inputs) == 2
-    normal = generator.name == "vae_decoder"  # a VAE's prior is N(0, 1), the GANs' U(-1, 1)
+    normal = generator.name == VAE_DECODER  # a VAE's prior is N(0, 1), the GANs' U(-1, 1)
     if conditional and label is None:
         raise ValueError("a conditional generator needs a label to sample")
     as_trained = bool(train_batch) and not conditional and not normal

@@ -86,7 +86,7 @@ def _discriminator_head(inputs, features, n_classes, name="discriminator"):
     logit plus <embed(label), features>, and class logits from the same features for the
     auxiliary classifier loss (AC-GAN): the body sees the image alone, so neither head can
     read the class off the label."""
-    logit = layers.Dense(1, dtype="float32")(features)
+    logit = layers.Dense(1, dtype="float32", name="realness")(features)  # realness_layer
     if not n_classes:
         return keras.Model(inputs, logit, name=name)
     embedded = layers.Embedding(n_classes, features.shape[-1])(inputs[1])
@@ -169,8 +169,7 @@ def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0,
 def realness_layer(discriminator):
     """The discriminator's realness logit (a conditional one adds its projection to it); its
     input is the features every head reads."""
-    return next(layer for layer in discriminator.layers
-                if isinstance(layer, layers.Dense) and layer.units == 1)
+    return discriminator.get_layer("realness")
 
 
 def with_rotation_heads(discriminator):

@@ -13,6 +13,8 @@ from sklearn.neighbors import NearestNeighbors
 
 from synthlib import classifiers
 
+MIN_IMAGES = 3  # the fewest a Fréchet distance is computed from (a covariance needs some)
+
 
 def feature_model(oracle):
     return keras.Model(oracle.input, oracle.get_layer("features").output)
@@ -92,8 +94,8 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     """
     rng = np.random.default_rng(seed)
     n = min(quality_cfg.samples, len(real_heldout), len(synthetic))
-    if n < 3:
-        raise ValueError(f"quality: only {n} images to compare; need at least 3")
+    if n < MIN_IMAGES:
+        raise ValueError(f"quality: only {n} images to compare; need at least {MIN_IMAGES}")
     # the reference first: two image sets compared with the same seed and n (a generator's
     # output before and after a filter) share one real reference
     real = real_heldout[rng.choice(len(real_heldout), n, replace=False)]
@@ -134,8 +136,8 @@ def compare_sets(oracle, synthetic, real_heldout, real_pool, samples, seed,
     synthetic measures are the mean over up to `draws` disjoint draws of n."""
     rng = np.random.default_rng(seed)
     n = min(samples, len(real_heldout), len(synthetic))
-    if n < 3:
-        raise ValueError(f"quality: only {n} images to compare; need at least 3")
+    if n < MIN_IMAGES:
+        raise ValueError(f"quality: only {n} images to compare; need at least {MIN_IMAGES}")
     feats = feature_model(oracle)
     pool = features(feats, real_pool)
 

@@ -3,8 +3,9 @@
 keras.io's VAE example: an encoder to (z_mean, z_log_var), the reparameterisation trick, and a
 small `keras.Model` whose `train_step` minimises reconstruction + KL. The decoder IS the GAN
 preset's generator builder (same layers, same latent size), so the two models compare at
-matching generator capacity; the encoder mirrors the discriminator. Sampling draws z ~ N(0, 1),
-which `gan.sample` does for any model named `vae_decoder`.
+matching generator capacity; the encoder is two strided convolutions, as light_dcgan's
+discriminator, whatever the preset. Sampling draws z ~ N(0, 1), which `gan.sample` does for
+any model named `gan.VAE_DECODER`.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from keras import layers, ops
 
 from synthlib import compiled, gan, networks, progress
 
-DECODER_NAME = "vae_decoder"
+DECODER_NAME = gan.VAE_DECODER
 
 
 def build_encoder(image_shape, latent_dim):

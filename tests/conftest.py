@@ -114,3 +114,22 @@ def ctrl_c_after(monkeypatch, callback, chunk):
     with pytest.raises(KeyboardInterrupt):
         yield
     monkeypatch.setattr(callback, "on_epoch_end", original)
+
+
+def evaluate_seed(experiment, cfg, ds, split, synthetic, seed, workdir=None):
+    """Every classifier on every arm of one seed, as rebalance.evaluate runs them. Returns
+    (tidy rows, confusion matrices, per-chunk histories as one DataFrame)."""
+    from synthlib import evaluation
+
+    fits = evaluation.seed_fits(cfg, ds, split, synthetic, seed, workdir)
+    rows_, confusions, histories = evaluation.fit_rows(experiment, fits,
+                                                       evaluation.run_fits(fits))
+    return rows_, confusions, pd.concat(histories, ignore_index=True)
+
+
+def tstr_rows(experiment, cfg, ds, split, synthetic_x, synthetic_y, seed, workdir=None):
+    """The rebalance TSTR table's rows of one seed."""
+    from synthlib import evaluation
+
+    fits = evaluation.tstr_fits(cfg, ds, split, synthetic_x, synthetic_y, seed, workdir)
+    return evaluation.fit_rows(experiment, fits, evaluation.run_fits(fits))[0]

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from conftest import ctrl_c_after
+from conftest import ctrl_c_after, evaluate_seed, tstr_rows
 from synthlib import classifiers, config, evaluation, progress
 
 
@@ -55,20 +55,20 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     real_fit = classifiers.fit
     monkeypatch.setattr(evaluation.classifiers, "fit",
                         lambda *a, **k: calls.append(a[0]) or real_fit(*a, **k))
-    first = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
-    again = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    first = evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    again = evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 2 and first[0] == again[0]
     assert np.array_equal(first[1][("imbalanced", "seed_mlp", 0)],
                           again[1][("imbalanced", "seed_mlp", 0)])
     cfg.evaluate.steps = {"seed_mlp": 6}  # a different fit: trained again
-    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 4
     cfg.evaluate.precision = "mixed_bfloat16"  # so is one in another precision
-    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 6
     # and one by other code (a fix to a network, the training step or a metric)
     monkeypatch.setattr(evaluation, "_code_digest", lambda: "edited")
-    evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 8
 
 
@@ -83,10 +83,10 @@ def test_an_identical_fit_under_another_tag_is_reused(monkeypatch, tmp_path, dig
     real_fit = classifiers.fit
     monkeypatch.setattr(evaluation.classifiers, "fit",
                         lambda *a, **k: calls.append(a[0]) or real_fit(*a, **k))
-    rows = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)[0]
+    rows = evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)[0]
     synthetic_x = digits.x[digits_split.train][:40]
     synthetic_y = np.full(40, digits_split.minority_class)
-    tstr = evaluation.tstr_rows("t", cfg, digits, digits_split, synthetic_x, synthetic_y, 0,
+    tstr = tstr_rows("t", cfg, digits, digits_split, synthetic_x, synthetic_y, 0,
                                 workdir=tmp_path)
     assert len(calls) == 3  # imbalanced, then TSTR and TRSTR; TRTR is imbalanced's fit
     scores = {r["metric"]: r["value"] for r in rows if r["arm"] == "imbalanced"}

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS, rows_of
+from conftest import DIGITS_PARAMS, evaluate_seed, rows_of
 from synthlib import classifiers, evaluation, gan, labeling, quality
 from synthlib.studies import rebalance
 from synthlib.config import Config
@@ -200,9 +200,9 @@ def test_quality_is_that_of_the_images_the_arm_trains_on(monkeypatch, tmp_path, 
     if filter_on:
         assert (used == 255).all() and np.array_equal(measured[1], images)
         assert out["summary"]["quality_measured_on"] == "accepted by the filter"
-        assert out["summary"]["quality_before_filter"]["frechet_distance"] == images.mean()
+        assert out["summary"]["quality_as_generated"]["frechet_distance"] == images.mean()
     else:
-        assert len(measured) == 1 and out["summary"]["quality_before_filter"] is None
+        assert len(measured) == 1 and out["summary"]["quality_as_generated"] is None
 
 
 def test_before_and_after_the_filter_share_one_real_reference(monkeypatch, tmp_path):
@@ -263,7 +263,7 @@ def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(m
     assert np.array_equal(measured[1], pool[:need])
     assert out["quality_measured_on"] == "chosen by herding"
     assert "herding" in out["training_set_changed_by"]
-    assert out["quality_before_filter"]["frechet_distance"] == float(pool[:need].mean())
+    assert out["quality_as_generated"]["frechet_distance"] == float(pool[:need].mean())
 
 
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
@@ -293,7 +293,7 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     monkeypatch.setattr(classifiers, "predict_proba", spy_predict)
     cfg = Config(experiment="e").validate()
     cfg.evaluate.arms, cfg.evaluate.classifiers = list(ARMS), ["seed_mlp"]
-    rows, _, _ = evaluation.evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
+    rows, _, _ = evaluate_seed("e", cfg, digits, digits_split, synthetic, 0)
     assert list(dict.fromkeys(r["arm"] for r in rows)) == list(ARMS) + ["upper_bound:half_budget"]
     validation = rows_of(digits.x[digits_split.validation])
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],

@@ -24,7 +24,7 @@ def test_herding_tracks_the_target_mean():
 def tiny_discriminator():
     inputs = keras.Input((28, 28, 1))
     x = keras.layers.Dense(6, activation="relu")(keras.layers.Flatten()(inputs))
-    return keras.Model(inputs, keras.layers.Dense(1)(x))
+    return keras.Model(inputs, keras.layers.Dense(1, name="realness")(x))
 
 
 def test_select_takes_each_block_from_its_own_share_of_the_pool():
@@ -56,7 +56,7 @@ def test_select_weighs_each_feature_by_its_spread():
     differ from the pool in the small one, and herding still moves towards them in it."""
     inputs = keras.Input((28, 28, 1))
     features = keras.layers.Dense(2, use_bias=False)(keras.layers.Flatten()(inputs))
-    disc = keras.Model(inputs, keras.layers.Dense(1)(features))
+    disc = keras.Model(inputs, keras.layers.Dense(1, name="realness")(features))
     w = np.zeros((784, 2), "float32")
     columns = np.arange(784) % 28
     w[columns < 14, 0] = 1000.0 / 392  # the left half's mean, a thousand times over

@@ -97,12 +97,13 @@ def generate(run):
         split = run.split(seed)
         x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
         labels = np.repeat(ds.classes, n)
+        stream = {c: 1000 * seed + int(c) for c in ds.classes}  # one per seed and class
         sets = {}
         if "dcgan_per_class" in sources(run):
             sets["dcgan_per_class"] = np.concatenate([
                 gan.sample(gan.load_generator(run.path("generator.keras", seed,
                                                        f"dcgan_class{c}")),
-                           n, seed=10_000 + seed + int(c), batch_size=cfg.generate.batch_size,
+                           n, seed=10_000 + stream[c], batch_size=cfg.generate.batch_size,
                            train_batch=common.train_batch(cfg))
                 for c in ds.classes])
         if "cgan_all_classes" in sources(run):
@@ -111,7 +112,7 @@ def generate(run):
                 len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
                 label=labels)
         sets["augmentation"] = np.concatenate([
-            baselines.augment(x[y == c], n, cfg.augmentation, seed + int(c))
+            baselines.augment(x[y == c], n, cfg.augmentation, stream[c])
             for c in ds.classes])
         for source, images in sets.items():
             common.save_npz(run.path(f"{source}.npz", seed), images=images, labels=labels)

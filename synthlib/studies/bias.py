@@ -171,10 +171,10 @@ def label(run):
 def kl_divergence(p, q, eps=1e-3):
     """KL(p || q) with a small floor on q, so that a class the generator never produced gives
     a large, finite divergence."""
-    p, q = np.asarray(p, float), np.clip(np.asarray(q, float), eps, None)
-    q = q / q.sum()
-    mask = p > 0
-    return float(np.sum(p[mask] * np.log(p[mask] / q[mask])))
+    from scipy.special import rel_entr
+
+    q = np.clip(np.asarray(q, float), eps, None)
+    return float(np.sum(rel_entr(np.asarray(p, float), q / q.sum())))
 
 
 def evaluate(run):

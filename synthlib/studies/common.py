@@ -331,19 +331,20 @@ LEARNS_FROM = {"oracle": "train", "labeller": "imbalanced"}
 
 
 def train_reader(run, ds, split, seed, role="oracle"):
-    """A classifier that reads images, small_cnn, kept as seed<k>/<role>.keras: the measuring
-    `oracle` or the tstr study's `labeller` (LEARNS_FROM). (rebalance's oracle and filter:
-    synthlib/labeling.py.) Returns (model, history, test accuracy)."""
+    """A classifier that reads images (the oracle's network), kept as seed<k>/<role>.keras: the
+    measuring `oracle` or the tstr study's `labeller` (LEARNS_FROM). (rebalance's oracle and
+    filter: synthlib/labeling.py.) Returns (model, history, test accuracy)."""
     from synthlib import classifiers
+    from synthlib.labeling import ORACLE_ARCH
 
     on = LEARNS_FROM[role]
     idx = getattr(split, on)
     classes = ds.classes
-    print(f"{role}: small_cnn on {len(idx)} real images ({on}), "
+    print(f"{role}: {ORACLE_ARCH} on {len(idx)} real images ({on}), "
           f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
         run.path(f"{role}.keras", seed),
-        "small_cnn", ds.x[idx], encode(ds.y[idx], classes), len(classes),
+        ORACLE_ARCH, ds.x[idx], encode(ds.y[idx], classes), len(classes),
         run.cfg.label.oracle_steps, run.cfg.evaluate.batch_size, seed,
         chunks=run.cfg.evaluate.chunks,
         validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),

@@ -161,24 +161,10 @@ def label(run):
     for seed in run.seeds:
         split = run.split(seed)
         minority = split.minority_class
-        # both kept under seed<k>/: trained once, reused when 04 runs again
-        oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed,
-                                                       run.path("oracle.keras", seed))
-        # The filter is trained only where it decides something (label.filter).
-        filt, filter_history = (labeling.train_filter(ds, split, run.cfg, seed,
-                                                      run.path("filter.keras", seed))
-                                if cfg.filter else (None, None))
+        oracle, filt, accuracies = _readers(run, ds, split, seed)
         real_heldout = ds.x[split.validation][ds.y[split.validation] == minority]
         real_pool = ds.x[split.train][ds.y[split.train] == minority]
         oracle_real = classifiers.predict_proba(oracle, real_heldout)
-        accuracies = {"oracle_steps": int(oracle.optimizer.iterations),
-                      "filter_steps": int(filt.optimizer.iterations) if filt else 0,
-                      "oracle_test_accuracy": labeling.test_accuracy(oracle, ds, split),
-                      "oracle_validation_accuracy":
-                          float(oracle_history["val_accuracy"].iloc[-1]),
-                      "filter_test_accuracy":
-                          labeling.test_accuracy(filt, ds, split) if filt else None}
-        run.save_json("oracle.json", accuracies, seed)
         for name in run.cfg.generators():
             images, need = load_synthetic(run, seed, name)
             oracle_synth = classifiers.predict_proba(oracle, images)
@@ -201,7 +187,7 @@ def label(run):
             if herded:
                 touched_by = ("herding in the GAN's discriminator's features"
                               + (", then the " + touched_by if cfg.filter else ""))
-            sets = [used if len(used) >= 3 else images]
+            sets = [used if len(used) >= quality.MIN_IMAGES else images]
             if cfg.filter or herded:
                 sets.append(drawn if herded else images)
             quality_cfg = dataclasses.replace(
@@ -222,10 +208,11 @@ def label(run):
                 "filter_on_synthetic": labeling.measure(filter_synth, minority,
                                                         cfg.filter_threshold) if filt else None,
                 "quality_synthetic": synth_q, "quality_real_reference": real_q,
-                "quality_measured_on": ("accepted by the filter" if len(used) >= 3
-                                        else "generated (the filter accepted fewer than 3)")
-                if cfg.filter else "chosen by herding" if herded else "generated",
-                "quality_before_filter": generated_q,
+                "quality_measured_on": (
+                    ("accepted by the filter" if len(used) >= quality.MIN_IMAGES else
+                     f"generated (the filter accepted fewer than {quality.MIN_IMAGES})")
+                    if cfg.filter else "chosen by herding" if herded else "generated"),
+                "quality_as_generated": generated_q,
             }
             run.save_json("label_summary.json", summary, seed, name)
             common.save_npz(run.path("labels.npz", seed, name), oracle_proba=oracle_synth,
@@ -233,9 +220,28 @@ def label(run):
                             **({"filter_proba": filter_synth} if filt else {}))
             out[(seed, name)] = dict(summary=summary, oracle_proba=oracle_synth,
                                      oracle_real_proba=oracle_real, filter_proba=filter_synth,
-                                     accepted=accepted, oracle_history=oracle_history,
-                                     filter_history=filter_history)
+                                     accepted=accepted)
     return out
+
+
+def _readers(run, ds, split, seed):
+    """The measuring oracle and, where `label.filter` is on (the one place it decides
+    something), the filter: both kept under seed<k>/, trained once and reused when 04 runs
+    again. Returns (oracle, filter or None, their step counts and accuracies), the last also
+    saved as oracle.json."""
+    from synthlib import labeling
+
+    oracle, oracle_history = labeling.train_oracle(ds, split, run.cfg, seed,
+                                                   run.path("oracle.keras", seed))
+    filt = (labeling.train_filter(ds, split, run.cfg, seed, run.path("filter.keras", seed))[0]
+            if run.cfg.label.filter else None)
+    accuracies = {"oracle_steps": int(oracle.optimizer.iterations),
+                  "filter_steps": int(filt.optimizer.iterations) if filt else 0,
+                  "oracle_test_accuracy": labeling.test_accuracy(oracle, ds, split),
+                  "oracle_validation_accuracy": float(oracle_history["val_accuracy"].iloc[-1]),
+                  "filter_test_accuracy": labeling.test_accuracy(filt, ds, split) if filt else None}
+    run.save_json("oracle.json", accuracies, seed)
+    return oracle, filt, accuracies
 
 
 def accepted_synthetic(run, seed, name):
@@ -260,7 +266,7 @@ def label_tables(labels, filter_on):
             measured.append({"seed": seed, "generator": name, "measured": who, **m[who]})
         for who, images in (("quality_synthetic", "synthetic, " + m.get(
                 "quality_measured_on", "generated")),
-                            ("quality_before_filter", "synthetic, generated"),
+                            ("quality_as_generated", "synthetic, generated"),
                             ("quality_real_reference", "real (reference)")):
             if m.get(who) is not None:  # before the filter: only where a filter chose
                 qual.append({"seed": seed, "generator": name, "measured on": images,
@@ -289,7 +295,7 @@ def label_rows(run):
         for name in run.cfg.generators():
             summary = run.load_json("label_summary.json", seed, name)
             for who, arm in (("quality_synthetic", name),
-                             ("quality_before_filter", f"{name}:generated"),
+                             ("quality_as_generated", f"{name}:generated"),
                              ("quality_real_reference", f"{name}:real")):
                 q = summary.get(who)
                 if q is not None:
