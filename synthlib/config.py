@@ -508,12 +508,21 @@ class Config:
     def to_dict(self):
         return dataclasses.asdict(self)
 
-    def table(self):
-        """Every resolved value as (parameter, value) rows, for the reports."""
+    def table(self, section=None):
+        """Every resolved value this study reads, as (parameter, value) rows for the reports;
+        with `section` (e.g. "gan"), that section's alone. A setting only other studies read
+        (STUDY_SETTINGS) is left out: shown, it would look as if it changed something."""
         import pandas as pd
 
+        def read_here(key):
+            if section is not None and not key.startswith(section + "."):
+                return False
+            return all(self.study in studies for setting, studies in STUDY_SETTINGS.items()
+                       if key == setting or key.startswith(setting + "."))
+
         flat = pd.json_normalize(self.to_dict(), sep=".").iloc[0]
-        return pd.DataFrame({"parameter": flat.index, "value": [str(v) for v in flat.values]})
+        keys = [k for k in flat.index if read_here(k)]
+        return pd.DataFrame({"parameter": keys, "value": [str(flat[k]) for k in keys]})
 
     def digest(self):
         """A short hash of every resolved value: equal digests, equal runs."""

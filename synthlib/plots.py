@@ -1,6 +1,7 @@
 """Figures for the notebooks. Each function draws one figure and shows it."""
 from __future__ import annotations
 
+import hashlib
 import math
 import textwrap
 
@@ -134,19 +135,32 @@ def generated(result, seed, names=None, max_images=30):
                                                              "class")
 
 
-def training_images(generators, seed, names=None):
-    """What the first seed's generators learned from, one figure per distinct training set."""
-    seen = set()
+def training_images(generators, seed, names=None, per_set=40):
+    """What the first seed's generators learned from, each distinct training set once (a GAN
+    and its DiffAugment twin share theirs): a labelled set one row per class; one unlabelled
+    set as a grid, several as one row each. Images are drawn at random, not the first ones,
+    since a training set may be sorted by class."""
+    seen, unlabelled = set(), {}
+    rng = np.random.default_rng(0)
     for g in generators:
-        key = (len(g.images), g.labels is None)
-        if g.seed != seed or key in seen:
+        key = hashlib.sha256(np.ascontiguousarray(g.images).tobytes()).hexdigest()
+        if g.seed != seed or (key, g.labels is None) in seen:
             continue
-        seen.add(key)
+        seen.add((key, g.labels is None))
         if g.labels is None:
-            sample_grid(g.images, title=f"{g.name}: its real training images (seed {seed})")
+            unlabelled[f"{g.name} ({len(g.images)})"] = g.images[rng.permutation(len(g.images))]
         else:
             samples_per_class(g.images, g.labels, names=names,
                               title=f"{g.name}: its real training images (seed {seed})")
+    if len(unlabelled) == 1:
+        (name, images), = unlabelled.items()
+        sample_grid(images[:per_set], title=f"{name.split(' (')[0]}: "
+                    + (f"{per_set} of its {len(images)} real training images, at random"
+                       if len(images) > per_set else "its real training images")
+                    + f" (seed {seed})")
+    elif unlabelled:
+        rows_of_images(unlabelled, title="Each generator's real training images (how many), "
+                                         f"8 at random (seed {seed})")
 
 
 def confidence_histogram(proba_by_name, target_class, threshold, title=""):

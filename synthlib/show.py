@@ -19,21 +19,25 @@ def text(markdown):
 _WORD_BREAK = re.compile(r"(?<=[^\W_]{4})_(?=[^\W_]{4})")
 
 
-def table(df):
+def table(df, whole=False):
     """A table. In the HTML reports a column header may wrap after an underscore between two
     words, so that a table of long metric names fits the page (`label_agreement` still reads,
     and is found by a search, as written; `recall_0` and `small_cnn` stay whole), and a cell
     with no value (a real reference has no training-image distance; no filter, no filter
     accuracy) reads as a dash rather than NaN or None; a Styler keeps its own HTML. Row numbers
-    (an unnamed 0..n-1 index) say nothing, and are left out; a meaningful index is kept."""
+    (an unnamed 0..n-1 index) say nothing, and are left out; a meaningful index is kept.
+    `whole`: every row and all of each cell, where pandas would cut a long table to its first
+    and last few rows and a long text to its first 200 characters."""
     if not isinstance(df, pd.DataFrame):
         display(df)
         return
     numbered = _numbered(df)
-    shown = df.to_html(notebook=True, index=not numbered,
-                       max_rows=pd.get_option("display.max_rows"),
-                       max_cols=pd.get_option("display.max_columns"),
-                       show_dimensions=pd.get_option("display.show_dimensions"))
+    colwidth = None if whole else pd.get_option("display.max_colwidth")
+    with pd.option_context("display.max_colwidth", colwidth):
+        shown = df.to_html(notebook=True, index=not numbered,
+                           max_rows=None if whole else pd.get_option("display.max_rows"),
+                           max_cols=pd.get_option("display.max_columns"),
+                           show_dimensions=pd.get_option("display.show_dimensions"))
     html = re.sub(r"(<th\b[^>]*>)(.*?)(</th>)",
                   lambda m: m.group(1) + _WORD_BREAK.sub("_<wbr>", m.group(2)) + m.group(3),
                   shown, flags=re.S)

@@ -76,9 +76,13 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
             if len(diff) and diff.mean() - tol > worst - worst_tol:
                 worst, worst_arm, worst_tol, worst_within = float(diff.mean()), arm, tol, within
         if worst_arm:
+            # an anchor that learnt nothing is beaten by nothing: no evidence either way
+            learnt = bool(top.mean() > cfg.spread_floor)
             out.append(Check(f"no arm beats {anchor} on {metric}", clf, worst,
-                             f"<= {worst_within}", bool(worst <= worst_tol),
-                             f"closest: {worst_arm}, {worst:+.3f} against {anchor}"))
+                             f"<= {worst_within}", bool(worst <= worst_tol) and learnt,
+                             f"closest: {worst_arm}, {worst:+.3f} against {anchor}"
+                             + ("" if learnt else f" ({anchor} learnt nothing: "
+                                                  f"{top.mean():.3f})")))
     return out
 
 
@@ -91,9 +95,13 @@ def convergence_checks(df, metric, cfg, anchor="upper_bound"):
         half = _seed_values(df, anchor + HALF, clf, metric)
         gap = float(abs(full.mean() - half.mean()))
         tol, within = _within(full, cfg.spread_floor)
+        # a score of zero at both points is flat because nothing was learnt, not because the
+        # budget sufficed
+        learnt = bool(full.mean() > cfg.spread_floor)
         out.append(Check(f"{anchor} converged: {metric} at half the steps", clf, gap,
-                         f"<= {within}", bool(gap <= tol),
-                         f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
+                         f"<= {within}", bool(gap <= tol) and learnt,
+                         ("" if learnt else "learnt nothing: ")
+                         + f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
     return out
 
 

@@ -40,6 +40,12 @@ def one_thread():
 _lines = None  # in a worker: where its printed lines go (the stage's SimpleQueue)
 
 
+def tagged():
+    """Whether this process's printed lines reach the stage headed by the job's label (on a
+    worker): a line need not name the job again."""
+    return _lines is not None
+
+
 def _start(lines):
     global _lines
     _lines = lines

@@ -53,6 +53,13 @@ def test_the_html_hides_code_and_needs_no_network(tmp_path):
     assert "visible result" in html and "A title" in html
     assert "secret_call_into_synthlib" not in html
     assert not re.search(r"<script[^>]+src=\"https?://", html)  # no CDN scripts
+    assert "<title>n</title>" in html  # not nbconvert's "Notebook" on every page
+    nb.metadata["papermill"] = {"parameters": {"params_file": "params/five_minority.yaml",
+                                               "profile": "quick"}}
+    nbformat.write(nb, tmp_path / "02_train_gan.ipynb")
+    pipeline.to_html(tmp_path / "02_train_gan.ipynb", tmp_path / "02_train_gan.html")
+    assert ("<title>five_minority · 02_train_gan (quick)</title>"
+            in (tmp_path / "02_train_gan.html").read_text())
 
 
 @pytest.mark.skipif(not os.access(browser_check.CHROMIUM, os.X_OK),

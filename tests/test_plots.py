@@ -148,6 +148,19 @@ def test_each_distinct_training_set_of_the_seed_is_shown_once(monkeypatch):
         "dcgan_minority: its real training images (seed 0)"]
 
 
+def test_training_sets_of_one_size_are_told_apart_by_their_images(monkeypatch):
+    """Ten per-class DCGANs on 100 images each: ten rows, not the first class's set alone."""
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    sets = [G(name=f"dcgan_class{c}", images=np.full((100, 4, 4, 1), c / 10), labels=None,
+              seed=0) for c in range(10)]
+    plots.training_images(sets, 0)
+    (figure,) = figures
+    rows = [t.get_text() for ax in figure.axes for t in ax.texts]
+    assert rows == [f"dcgan_class{c} (100)" for c in range(10)]
+
+
 def test_confusion_matrices_of_one_seed_and_classifier(monkeypatch):
     figures = shown(monkeypatch)
     c = np.array([[5, 1], [2, 3]])

@@ -61,3 +61,19 @@ def test_a_folded_table_leaves_out_row_numbers_too(monkeypatch):
     html = shown[0].data
     assert "<summary>The same comparisons as a table</summary>" in html
     assert "<th>0</th>" not in html and "<td>—</td>" in html
+
+
+def test_a_whole_table_shows_every_row_and_all_of_each_cell(monkeypatch):
+    """01's "every resolved value": pandas would cut it to its first and last rows, and a
+    long description to 200 characters."""
+    shown_html = []
+    monkeypatch.setattr(show, "display", lambda obj, raw=False: shown_html.append(obj["text/html"]))
+    df = pd.DataFrame({"parameter": [f"p{i}" for i in range(80)],
+                       "value": ["x" * 300] + ["v"] * 79})
+    with pd.option_context("display.max_rows", 60, "display.max_colwidth", 200):
+        show.table(df)
+        show.table(df, whole=True)
+    cut, whole = shown_html
+    assert "p79" in cut and "p40" not in cut and "x" * 300 not in cut
+    assert all(f"p{i}<" in whole for i in range(80)) and "x" * 300 in whole
+

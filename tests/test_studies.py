@@ -199,6 +199,8 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     caption, table = run.study.headline(m)
     assert "training share in brackets" in caption
     assert table.shape[0] == 4 and "±" in table.iloc[0, 0]
+    # what the shares leave out is beside them: the images the oracle rejected
+    assert "rejection_rate" in table.columns and "rejection_rate" in caption
     # each generator's quality against held-out real images in its mix's shares
     fd = {c.scope for c in run.checks if c.check == "Fréchet distance / real-vs-real"}
     assert fd == {f"{model}_mix{v}" for model in ("dcgan", "vae") for v in (20, 60)}

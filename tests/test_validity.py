@@ -5,8 +5,8 @@ import os
 import pandas as pd
 import pytest
 
-from conftest import ROOT, metric_rows
-from synthlib import config, evaluation, report, validity
+from conftest import ROOT, evaluate_seed, metric_rows
+from synthlib import config, report, validity
 from synthlib.runs import Run
 
 VALID = os.path.join(ROOT, "tests", "params", "digits_valid.yaml")
@@ -17,7 +17,7 @@ def test_every_arm_gets_the_same_optimizer_steps_whatever_its_size(digits, digit
     cfg.evaluate.arms = ["imbalanced", "random_oversampling", "upper_bound"]
     cfg.evaluate.classifiers = ["seed_mlp", "small_cnn"]
     cfg.evaluate.steps, cfg.evaluate.chunks = {"seed_mlp": 8, "small_cnn": 4}, 2
-    rows, _, history = evaluation.evaluate_seed("t", cfg, digits, digits_split, {}, 0)
+    rows, _, history = evaluate_seed("t", cfg, digits, digits_split, {}, 0)
     d = pd.DataFrame(rows)
     fits = d[d.arm.isin(cfg.evaluate.arms)]
     size = fits[fits.metric == "training_images"].groupby("arm")["value"].first()
@@ -379,6 +379,20 @@ def test_convergence_fails_just_beyond_the_spread():
     (check,) = validity.convergence_checks(rows, "minority_f1",
                                            config.ValidityConfig(spread_floor=0.01))
     assert not check.passed
+
+
+def test_an_upper_bound_that_learnt_nothing_neither_converged_nor_stays_unbeaten():
+    """Flat at zero (a classifier that never names the minority) is no convergence, and an
+    anchor at zero that no arm beats is no evidence that the evaluator can learn the task."""
+    rows = metric_rows({"imbalanced": [0.0] * 2, "smote": [0.0] * 2, "upper_bound": [0.0] * 2,
+                        "upper_bound:half_budget": [0.0] * 2})
+    cfg = config.ValidityConfig()
+    (converged,) = validity.convergence_checks(rows, "minority_f1", cfg)
+    assert not converged.passed and converged.detail.startswith("learnt nothing")
+    unbeaten = {c.check: c for c in validity.anchor_checks(
+        rows, "minority_f1", ["imbalanced", "smote", "upper_bound"], cfg)}
+    assert not unbeaten["no arm beats upper_bound on minority_f1"].passed
+    assert "learnt nothing" in unbeaten["no arm beats upper_bound on minority_f1"].detail
 
 
 @pytest.mark.parametrize("arm", ["smote", "dcgan_minority", "cgan_all_classes_diffaug"])

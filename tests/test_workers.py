@@ -54,7 +54,8 @@ def test_jobs_run_on_as_many_workers_as_free_cores(monkeypatch, tmp_path):
 
 def test_scores_do_not_depend_on_how_many_fits_run_at_once(monkeypatch, tmp_path, digits,
                                                           digits_split):
-    from synthlib import config, evaluation
+    from conftest import evaluate_seed
+    from synthlib import config
 
     cfg = config.Config(experiment="t")
     cfg.evaluate.arms = ["imbalanced", "class_weight", "random_oversampling"]
@@ -64,7 +65,7 @@ def test_scores_do_not_depend_on_how_many_fits_run_at_once(monkeypatch, tmp_path
     for n in ("1", "2"):
         monkeypatch.setenv("SYNTHLIB_WORKERS", n)
         monkeypatch.setattr(workers, "free_cores", lambda: int(n))
-        rows, confusions, history = evaluation.evaluate_seed("t", cfg, digits, digits_split,
+        rows, confusions, history = evaluate_seed("t", cfg, digits, digits_split,
                                                              {}, 0, workdir=tmp_path / n)
         results[n] = rows, history.drop(columns=[c for c in history if "time" in c])
         assert len({r["arm"] for r in rows}) == 3 and len(list((tmp_path / n).glob("*.json")))

@@ -253,7 +253,7 @@ def headline(metrics_df, checks_=()):
         out.append({"model": model, "varied count": v, "class": c,
                     "cell": cell + f" ({tr[(model, v, c)]:.3f})"})
     t = pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
-    for metric in ("abs_error", "kl_divergence"):
+    for metric in ("abs_error", "kl_divergence", "rejection_rate"):
         m = metrics_df[metrics_df.metric == metric].copy()
         m[["model", "varied count"]] = m.arm.str.split("@", expand=True)
         m["varied count"] = pd.to_numeric(m["varied count"])
@@ -261,8 +261,10 @@ def headline(metrics_df, checks_=()):
         t[metric] = [report.mean_sd(r["mean"], r["std"])
                      for _, r in agg.reindex(t.index).iterrows()]
     return (f"Class shares of the generated images, per class: {report.over_seeds(metrics_df)} "
-            "(training share in brackets); absolute error and KL divergence against the "
-            "training mix, 0 where the shares match it", t)
+            "(training share in brackets), the images the oracle rejects (no class at "
+            "`label.threshold` or more: `rejection_rate`) left out; absolute error (mean over "
+            "classes) and KL divergence (nats; a class never generated counts as a share of "
+            "0.001) against the training mix, 0 where the shares match it", t)
 
 
 def show_evaluate(run, result):

@@ -206,15 +206,16 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
     training; a killed training resumes from its last chunk. `grid_label`: the class the
     sample grids show ("all": every class in turn); `source`: the name its step budget goes by
     (`gan.generator_steps`; "": `name`). Returns (history, grids)."""
-    from synthlib import gan, vae
+    from synthlib import gan, vae, workers
 
     gan_cfg, key, files, done = _saved(run, Generator(
         seed, name, images, labels, model, diffaugment, tuple(snapshots), grid_label, source))
+    who = "" if workers.tagged() else f"seed {seed} {name}: "  # a worker's tag names it
     if done:
-        print(f"seed {seed} {name}: generator {key} already trained, reused", flush=True)
+        print(f"{who}generator {key} already trained, reused", flush=True)
     else:
         files["generator.key"].unlink(missing_ok=True)
-        print(f"seed {seed} {name}: generator {key}, training", flush=True)
+        print(f"{who}generator {key}, training", flush=True)
         backup = run.path(f"gan_backup_{key}", seed, name)
         if model == "vae":
             trained, history, grids = vae.train(images, gan_cfg, seed, backup_dir=backup)
@@ -279,7 +280,7 @@ def show_classifiers(run, n_classes=None):
         "half the steps score within the seed spread.")
     cfg, ds = run.cfg.evaluate, run.data()
     n_classes = n_classes or len(ds.classes)
-    print(cfg)
+    show.table(run.cfg.table("evaluate"))
     for name in cfg.classifiers:
         print(f"{name}: {cfg.steps_for(name)} steps of {cfg.batch_size}, {n_classes} classes")
         networks.build_classifier(name, ds.x.shape[1:], n_classes).summary()
