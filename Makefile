@@ -13,7 +13,10 @@ PYTHON_BASE ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
-EXPERIMENTS := $(sort $(basename $(notdir $(wildcard params/*.yaml))))
+# (a name make cannot hold, with a space or a bracket, is refused below rather than split)
+EXPERIMENTS := $(sort $(shell ls params 2>/dev/null | sed -n 's/^\([A-Za-z0-9_.-]*\)\.yaml$$/\1/p'))
+ODD_PARAMS := $(shell ls params 2>/dev/null | grep '\.yaml$$' | grep -vxE '[A-Za-z0-9_.-]+\.yaml' \
+  | head -n 1)
 EXP ?= $(EXPERIMENTS)
 # a params file's path names its experiment too (EXP=params/five_minority.yaml)
 override EXP := $(basename $(notdir $(EXP)))
@@ -22,7 +25,9 @@ override EXP := $(basename $(notdir $(EXP)))
 PROFILES := smoke quick full
 UNKNOWN_EXP := $(filter-out $(EXPERIMENTS),$(EXP))
 COMMA := ,
-CHECK_EXP = $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(EXPERIMENTS)))\
+CHECK_EXP = $(if $(ODD_PARAMS),$(error params/$(ODD_PARAMS): an experiment's \
+  name is letters, digits, _ . - only; rename the file))\
+  $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(EXPERIMENTS)))\
   $(if $(findstring $(COMMA),$(EXP)),$(error EXP=$(EXP): separate experiments with spaces, \
   EXP="$(subst $(COMMA), ,$(EXP))"))\
   $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
@@ -30,6 +35,14 @@ CHECK_EXP = $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(E
 CHECK_PROFILE_OK := $(and $(filter 1,$(words $(PROFILE))),$(filter $(PROFILES),$(PROFILE)))
 CHECK_PROFILE = $(if $(CHECK_PROFILE_OK),,\
   $(error PROFILE=$(PROFILE): no such profile; the profiles are: $(PROFILES)))
+# A switch (GENERATORS=1, GPU=1) is 1 or off: "yes" would be off without a word.
+CHECK_FLAG = $(if $(filter-out 0 1,$($(1))),$(error $(1)=$($(1)): 1 turns it on; 0, or \
+  leaving it out, leaves it off))
+# setup's switches, checked before the venv is made
+$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(if $(filter-out full,$(MNIST)),\
+  $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000)))
+CHECK_JOBS = $(if $(shell [[ '$(JOBS)' =~ ^[1-9][0-9]*$$ ]] && echo ok),,\
+  $(error JOBS=$(JOBS): how many experiments run at once, 1 or more))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
@@ -127,7 +140,7 @@ LONGEST_FIRST := five_minority bias_dcgan_vs_vae tstr_vs_training gan_vs_augment
 CHAINS = $(filter $(EXP),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(EXP))
 
 report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/index.html
-	$(CHECK_EXP)
+	$(CHECK_EXP)$(CHECK_JOBS)
 	@$(MAKE) --no-print-directory $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS)) \
 	  $(addprefix chain-,$(CHAINS))
 	@$(PY) -m synthlib.pipeline index
@@ -141,7 +154,7 @@ bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, genera
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)
 
 rescore: $(STAMP) ## re-score EXP's classic arms with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers; GENERATORS=1 also reads the generators' images, ARMS=none only those
-	$(CHECK_EXP)
+	$(CHECK_EXP)$(call CHECK_FLAG,GENERATORS)
 	@set -o pipefail; for e in $(EXP); do PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.rescore --params params/$$e.yaml --profile $(PROFILE) --epochs $(or $(EPOCHS),5) --steps $(or $(STEPS),0) $(if $(filter 1,$(GENERATORS)),--generators) $(if $(ARMS),--arms $(ARMS)) 2>&1 | $(QUIET) || exit 1; done
 
 # The README's Results are a full run's: PROFILE names another only when given.

@@ -73,6 +73,18 @@ STUDY_SETTINGS = {
     "evaluate.tstr_classifier": ("rebalance",),
     "tstr": ("tstr",),
     "bias": ("bias",),
+    # what a study's generators and measures leave unread
+    "gan.steps": ("rebalance", "augment", "bias"),  # tstr trains to max(tstr.snapshots)
+    "gan.class_loss_weight": ("rebalance", "augment", "tstr"),  # bias's GANs are unconditional
+    "generate.batch_statistics": ("rebalance", "augment", "bias"),  # unconditional GANs only
+    "augmentation": ("rebalance", "augment"),
+    "quality": ("rebalance", "augment", "bias"),
+    "quality.near_duplicate": ("rebalance",),
+    "validity.frechet_ratio": ("rebalance", "augment", "bias"),
+    "validity.label_agreement": ("rebalance", "augment"),
+    "evaluate.classifiers": ("rebalance", "augment", "tstr"),  # bias trains no classifier
+    "evaluate.steps": ("rebalance", "augment", "tstr"),
+    "evaluate.precision": ("rebalance", "augment", "tstr"),
 }
 
 
@@ -132,7 +144,7 @@ class DataConfig:
                "data.image_size", self.image_size, "must be 0 or a multiple of 4 in [12, 256]")
         _check(self.channels in (0, 1, 3), "data.channels", self.channels, "must be 0, 1 or 3")
         for c in self.classes:
-            _check(isinstance(c, int) and c >= 0, "data.classes", c, "labels are integers >= 0")
+            _check(_is_int(c) and c >= 0, "data.classes", c, "labels are integers >= 0")
         _check(len(set(self.classes)) == len(self.classes), "data.classes", self.classes,
                "repeated class")
         _check(len(self.classes) != 1, "data.classes", self.classes,
@@ -349,7 +361,7 @@ class TstrConfig:
         _check(len(self.snapshots) >= 1, "tstr.snapshots", self.snapshots,
                "must list at least one step count")
         for v in self.snapshots:
-            _check(isinstance(v, int) and v >= 1, "tstr.snapshots", v,
+            _check(_is_int(v) and v >= 1, "tstr.snapshots", v,
                    "step counts are integers >= 1")
         _check(list(self.snapshots) == sorted(set(self.snapshots)), "tstr.snapshots",
                self.snapshots, "must be increasing")
@@ -470,6 +482,10 @@ class Config:
             _check(self.evaluate.chunks <= self.evaluate.steps[c], "evaluate.chunks",
                    self.evaluate.chunks, f"more chunks than the {self.evaluate.steps[c]} "
                    f"steps of classifier {c!r}")
+        for k in ("oracle_steps", "filter_steps"):  # the oracle and filter train in chunks too
+            _check(self.evaluate.chunks <= getattr(self.label, k), "evaluate.chunks",
+                   self.evaluate.chunks, f"more chunks than label.{k} "
+                   f"({getattr(self.label, k)})")
         return self
 
     def validate_values(self):
@@ -481,7 +497,9 @@ class Config:
         _check_choice(self.study, STUDIES, "study", "unknown study")
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
-            _check(_is_int(s) and s >= 0, "seeds", s, "seeds are integers >= 0")
+            # numpy's and scikit-learn's seeds are 32-bit
+            _check(_is_int(s) and 0 <= s < 2**32, "seeds", s, "seeds are integers from 0 "
+                   "to 2**32 - 1")
         _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
         names = STUDY_GENERATORS.get(self.study, ())
         for g in self.gan.generator_steps:

@@ -19,6 +19,7 @@ import numpy as np
 from synthlib.paths import resolve
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+MAX_LABEL = 1000  # class numbers 0..999: a conditional GAN's label embedding has max(y) + 1 rows
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 
 
@@ -64,14 +65,30 @@ def _as_images(x, y, where):
     if len(x) == 0:
         raise DataError(f"{where}: holds no images")
     if x.dtype != np.uint8:
+        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+            raise DataError(f"{where}: images must be numbers, got {x.dtype}")
         x = np.asarray(x, dtype=np.float64)
+        # anything else would be clipped into 0..255 without a word
+        if not np.isfinite(x).all() or x.min() < 0 or x.max() > 255:
+            raise DataError(f"{where}: pixel values must be finite and in 0..255 (or 0..1), "
+                            f"got {np.nanmin(x):g} to {np.nanmax(x):g}"
+                            + ("" if np.isfinite(x).all() else " and NaN or inf"))
         if x.max() <= 1.0:  # [0, 1] floats, as the npm package stores them
             x = x * 255.0
         x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
+            or y.dtype == bool):
+        raise DataError(f"{where}: labels must be class numbers, got {y.dtype} "
+                        "(map names to 0, 1, 2, ...)")
     if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
+        if not (np.isfinite(y).all() and np.all(np.equal(np.mod(y, 1), 0))):
             raise DataError(f"{where}: labels must be integers")
-    return x, y.astype(np.int64)
+    y = y.astype(np.int64)
+    # a label is a class number: the conditional GANs embed labels 0..max(y)
+    if y.min() < 0 or y.max() >= MAX_LABEL:
+        raise DataError(f"{where}: labels must be class numbers from 0 to {MAX_LABEL - 1}, "
+                        f"got {y.min()} to {y.max()}")
+    return x, y
 
 
 def check_gan_shape(image_shape):
@@ -90,8 +107,14 @@ def check_gan_shape(image_shape):
 def load_npz(path):
     """An npz with `x` and `y`, or keras' `x_train, y_train, x_test, y_test` (concatenated)."""
     path = resolve(path)
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not an npz file (data.dataset: folder or idx "
+                        f"reads folders)")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
+    if path.suffix == ".npy":
+        raise DataError(f"{path}: an .npy file holds one array; save images and labels "
+                        f"together with np.savez(path, x=images, y=labels)")
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = set(f.files)
@@ -107,7 +130,12 @@ def load_npz(path):
             source = str(f["source"]) if "source" in keys else f"npz file {path}"
     except DataError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+    except ValueError as e:
+        if "Object arrays" in str(e):  # never unpickled: a data file could run code
+            raise DataError(f"{path}: holds Python objects (object arrays); save numbers: "
+                            f"uint8 or float images, integer labels") from None
+        raise DataError(f"{path}: corrupt or truncated npz file (ValueError)") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path}: corrupt or truncated npz file ({type(e).__name__})") from None
     return _as_images(x, y, path) + (source,)
 
@@ -305,6 +333,9 @@ def load(data_cfg):
         keep = np.isin(y, data_cfg.classes)
         x, y = x[keep], y[keep]
         source += f"; classes {list(data_cfg.classes)} only"
+    if len(np.unique(y)) < 2:
+        raise DataError(f"{name}: every image has the label {y[0]}; every study compares "
+                        f"classes, so it needs two or more")
     if data_cfg.max_images and data_cfg.max_images < len(y):
         from sklearn.model_selection import train_test_split
 

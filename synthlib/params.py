@@ -137,8 +137,10 @@ def _check_study_reads(part, prefix, study):
             continue
         for setting, studies in STUDY_SETTINGS.items():
             if (key == setting or key.startswith(setting + ".")) and study not in studies:
+                names = " and ".join([", ".join(studies[:-1]), studies[-1]] if len(studies) > 1
+                                     else studies)
                 raise ConfigError(
-                    f"{prefix}{key} = {value!r}: read by the {' and '.join(studies)} "
+                    f"{prefix}{key} = {value!r}: read by the {names} "
                     f"stud{'ies' if len(studies) > 1 else 'y'} only, and this experiment's "
                     f"study is {study}: it would change nothing")
 
@@ -169,6 +171,10 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         text = path.read_text()
         _refuse_keys_written_twice(yaml.compose(text, Loader=yaml.SafeLoader))
         raw = yaml.safe_load(text) or {}
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"params_file = {str(params_file)!r}: not UTF-8 text (byte "
+                          f"{e.object[e.start]:#04x} at offset {e.start}); save it as "
+                          f"UTF-8") from None
     except yaml.YAMLError as e:  # its message spans lines: keep what went wrong, and where
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

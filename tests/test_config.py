@@ -125,6 +125,21 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("data: {channels: 2}\n", "data.channels = 2: must be 0, 1 or 3"),
     ("data: {classes: [3, -1]}\n", "data.classes = -1: labels are integers >= 0"),
     ("data: {classes: [3, 3]}\n", "data.classes = [3, 3]: repeated class"),
+    ("data: {classes: [true, 2]}\n", "data.classes = True: labels are integers >= 0"),
+    ("study: tstr\ntstr: {snapshots: [true, 500]}\n", "tstr.snapshots = True: "),
+    ("seeds: [4294967296]\n", "seeds = 4294967296: seeds are integers from 0 to 2**32 - 1"),
+    ("evaluate: {chunks: 4}\nlabel: {oracle_steps: 2}\n",
+     "evaluate.chunks = 4: more chunks than label.oracle_steps (2)"),
+    # what a study's generators and measures leave unread
+    ("study: tstr\ngan: {steps: 3000}\n", "gan.steps = 3000: read by the rebalance, augment and "
+     "bias studies only, and this experiment's study is tstr"),
+    ("study: tstr\nquality: {samples: 100}\n", "quality.samples = 100: read by the rebalance"),
+    ("study: augment\nquality: {near_duplicate: 0.3}\n",
+     "quality.near_duplicate = 0.3: read by the rebalance study only"),
+    ("study: bias\ndata: {classes: [0, 1]}\nevaluate: {classifiers: [small_cnn]}\n",
+     "evaluate.classifiers = ['small_cnn']: read by the rebalance, augment and tstr"),
+    ("study: bias\ndata: {classes: [0, 1]}\naugmentation: {rotation: 5}\n",
+     "augmentation.rotation = 5: read by the rebalance and augment studies only"),
     ("data: {classes: [5]}\n", "data.classes = [5]: one class leaves nothing to classify"),
     ("data: {path: data/mine.npz}\n", "data.path = 'data/mine.npz': dataset 'mnist' reads no "
                                       "path; for a file or folder, set data.dataset to one of "
@@ -244,7 +259,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
                                         "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
                                         "alone"),
-    ("seeds: [0, -1]\n", "seeds = -1: seeds are integers >= 0"),
+    ("seeds: [0, -1]\n", "seeds = -1: seeds are integers from 0 to 2**32 - 1"),
     ("seeds: [0, 0]\n", "seeds = [0, 0]: repeated seed"),
     # numbers are taken as written only where exact
     ("gan: {latent_dim: 1.5}\n", "gan.latent_dim = 1.5: expected int"),
@@ -274,6 +289,46 @@ def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
     assert str(e.value).endswith(f": not valid YAML ({expected})")
 
 
+def test_a_params_file_that_is_not_utf8_says_so_in_one_line(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("description: café\n".encode("latin-1"))
+    with pytest.raises(config.ConfigError, match=r"not UTF-8 text \(byte 0xe9 at offset 16\); "
+                                                 r"save it as UTF-8$"):
+        params.load(path)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["report", "JOBS=0"], "JOBS=0: how many experiments run at once, 1 or more"),
+    (["report", "JOBS=two"], "JOBS=two: how many experiments run at once"),
+    (["setup", "GPU=yes"], "GPU=yes: 1 turns it on; 0, or leaving it out, leaves it off"),
+    (["setup", "MNIST=all"], "MNIST=all: full fetches all 70,000 digits"),
+    (["rescore", "EXP=five_minority", "GENERATORS=yes"], "GENERATORS=yes: 1 turns it on"),
+])
+def test_make_refuses_a_switch_or_a_count_it_would_misread(args, message):
+    out = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode != 0 and message in out.stderr
+
+
+def test_a_params_file_make_cannot_name_is_refused_rather_than_split(tmp_path):
+    """`params/my exp.yaml` would be two experiments to make, `my` and `exp`, and break every
+    `make report`."""
+    import shutil
+
+    clone = tmp_path / "repo"
+    (clone / "params").mkdir(parents=True)
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy(Path(ROOT) / name, clone)
+    (clone / ".venv").mkdir()
+    (clone / ".venv" / ".installed").touch()  # set up: make goes straight to the check
+    for name in ("five_minority.yaml", "my exp.yaml"):
+        (clone / "params" / name).write_text("seeds: [0]\n")
+    out = subprocess.run(["make", "-n", "check"], cwd=clone, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode != 0
+    assert "params/my exp.yaml: an experiment's name is letters, digits, _ . - only" in out.stderr
+
+
 def test_unknown_arm_suggests_the_closest():
     with pytest.raises(config.ConfigError, match=r"\(did you mean 'smote'\?\)"):
         config.EvaluateConfig(arms=["smoot"]).validate()
@@ -301,6 +356,16 @@ def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
     p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {kept_fraction: 0.001}\n")
     with pytest.raises(ImbalanceError, match=r"kept_fraction = 0.001: keeps 0 of the"):
         pipeline.check(p, "smoke")
+
+
+def test_check_stops_where_04_would_have_too_few_real_minority_images_to_measure_by(tmp_path):
+    """Found before the GANs train, not after; with no GAN arm nothing is measured by them."""
+    text = "data: {dataset: digits}\nsplit: {validation_fraction: 0.01}\n"
+    with pytest.raises(ImbalanceError, match=r"split.validation_fraction = 0.01: seed 0's "
+                                             r"validation split holds \d image\(s\) of class 5"):
+        pipeline.check(write_params(tmp_path, text), "smoke")
+    classic = text + "evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\n"
+    pipeline.check(write_params(tmp_path, classic), "smoke")
 
 
 def test_command_line_prints_one_line_and_no_traceback(tmp_path):

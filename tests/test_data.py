@@ -138,6 +138,38 @@ def test_npz_images_are_checked_and_floats_rounded_to_pixels(tmp_path):
     assert (x == 255).all() and y.dtype == np.int64 and y.tolist() == [1, 2]  # rounded, not cut
 
 
+@pytest.mark.parametrize("x, y, message", [
+    # pixels that clipping into 0..255 would change without a word
+    (np.full((2, 4, 4), -0.5), [0, 1], r"pixel values must be finite and in 0..255 .* -0.5"),
+    (np.full((2, 4, 4), 25400, np.int16), [0, 1], r"in 0..255 .* got 25400 to 25400"),
+    (np.full((2, 4, 4), np.nan), [0, 1], "NaN or inf"),
+    # labels that are no class numbers: names, negatives, or an embedding of 2e9 rows
+    (np.zeros((3, 4, 4), np.uint8), ["a", "b", "c"], "labels must be class numbers, got <U1"),
+    (np.zeros((3, 4, 4), np.uint8), [-1, 0, 1], "class numbers from 0 to 999, got -1 to 1"),
+    (np.zeros((2, 4, 4), np.uint8), [0, 2 * 10**9], "got 0 to 2000000000"),
+])
+def test_npz_pixels_and_labels_out_of_range_are_refused(tmp_path, x, y, message):
+    f = tmp_path / "d.npz"
+    np.savez(f, x=x, y=np.asarray(y))
+    with pytest.raises(DataError, match=message):
+        data.load_npz(f)
+
+
+def test_an_npy_a_folder_object_arrays_and_one_class_each_say_what_they_are(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((2, 4, 4), np.uint8))
+    with pytest.raises(DataError, match="an .npy file holds one array; .* np.savez"):
+        data.load_npz(tmp_path / "x.npy")
+    with pytest.raises(DataError, match="a folder, not an npz file"):
+        data.load_npz(tmp_path)
+    np.savez(tmp_path / "obj.npz", x=np.zeros((2, 4, 4), np.uint8),
+             y=np.array([0, 1], dtype=object))
+    with pytest.raises(DataError, match="holds Python objects"):
+        data.load_npz(tmp_path / "obj.npz")
+    np.savez(tmp_path / "one.npz", x=np.zeros((4, 12, 12), np.uint8), y=np.zeros(4, int))
+    with pytest.raises(DataError, match="every image has the label 0; .* two or more"):
+        data.load(config.DataConfig(dataset="npz", path=str(tmp_path / "one.npz")))
+
+
 def test_subsamples_keep_each_class_s_share_and_the_original_order():
     from synthlib.config import DataConfig
     full = data.load(DataConfig(dataset="digits"))

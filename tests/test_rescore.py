@@ -198,3 +198,12 @@ def test_main_writes_the_comparison_and_skips_studies_without_classic_arms(
     assert rescore.main(["--params", f"{ROOT}/params/tstr_vs_training.yaml",
                          "--profile", "smoke"]) == 0
     assert "has no classic arms to re-score; skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("count", [["--epochs", "0"], ["--epochs", "-3"], ["--steps", "-5"]])
+def test_a_count_that_would_train_nothing_or_forever_stops_at_once(count, capsys):
+    """EPOCHS=0 would print an untrained CNN's score as a re-scoring; STEPS=-5 never ended."""
+    with pytest.raises(SystemExit) as e:
+        rescore.main(["--params", DIGITS_PARAMS, "--profile", "smoke", *count])
+    assert e.value.code == 2
+    assert "EPOCHS must be 1 or more, and STEPS 0 (use EPOCHS) or more" in capsys.readouterr().err

@@ -401,9 +401,20 @@ ABOUT = {
 
 
 def check(cfg, ds):
-    """What 01 would refuse, before any work: the split and the imbalance for every seed."""
+    """What 01 would refuse, before any work: the split and the imbalance for every seed; and
+    what 04 would, after the GANs trained: too few real minority images to measure them by."""
     for seed in cfg.seeds:
-        imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
+        split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
+        if cfg.generators():
+            from synthlib.quality import MIN_IMAGES
+
+            held_out = int(np.sum(ds.y[split.validation] == split.minority_class))
+            if held_out < MIN_IMAGES:
+                raise imbalance.ImbalanceError(
+                    f"split.validation_fraction = {cfg.split.validation_fraction}: seed "
+                    f"{seed}'s validation split holds {held_out} image(s) of class "
+                    f"{split.minority_class}; each generator is measured against "
+                    f"{MIN_IMAGES} or more")
 
 
 def show_prepare(run, result):

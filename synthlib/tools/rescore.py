@@ -177,6 +177,9 @@ def main(argv=None):
     p.add_argument("--generators", action="store_true",
                    help="also read each generator's images with an independent classifier")
     args = p.parse_args(argv)
+    if args.epochs < 1 or args.steps < 0:  # 0 epochs would "re-score" an untrained CNN
+        p.error(f"EPOCHS={args.epochs}, STEPS={args.steps}: EPOCHS must be 1 or more, and "
+                f"STEPS 0 (use EPOCHS) or more")
     arms = [] if args.arms in ("", "none") else args.arms.split(",")
     try:
         run = Run(args.params, args.profile)
