@@ -37,7 +37,7 @@ def training_set(arm, ds, split, synthetic, cfg, seed):
         return (*baselines.smote(x, y, seed), None)
     if arm == "augmentation":
         extra = baselines.augment(x[y == 1], int(np.sum(y == 0) - np.sum(y == 1)),
-                                  cfg.augmentation, seed)
+                                  cfg.augmentation, seed, batch_size=cfg.generate.batch_size)
         return _with_minority(x, y, extra)
     if arm in GENERATORS:
         return _with_minority(x, y, synthetic[arm])

@@ -64,7 +64,8 @@ def sample_grid(images, title="", ncols=10, max_images=40, labels=None):
 
 
 def grids_over_time(grids, title="Generator samples during training (same latent points)",
-                    per_row=8, max_rows=6):
+                    per_row=8, max_rows=6, columns=None):
+    """`columns`: a heading per column (a conditional GAN's class for each)."""
     steps = sorted(grids)
     if len(steps) > max_rows:  # first, last and evenly spaced between
         steps = [steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, max_rows)]
@@ -75,6 +76,8 @@ def grids_over_time(grids, title="Generator samples during training (same latent
             _show(grids[step][c], axes[r, c])
         axes[r, 0].text(-0.2, 0.5, f"step {step}", transform=axes[r, 0].transAxes,
                         ha="right", va="center", fontsize=8)
+    for c, heading in enumerate(columns if columns is not None else []):
+        axes[0, c].set_title(str(heading), fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
     _display()
@@ -110,14 +113,27 @@ def loss_curves(results, title="Training curves (mean over each chunk of steps; 
     _display()
 
 
-def grids_by_generator(results, seed, max_over_time=4):
+def grids_by_generator(results, seed, generators=(), max_over_time=4):
     """Samples from the same latent points during training, first seed: over time for each
-    generator when there are few, else the last grid of each, one row per generator."""
+    generator when there are few, else the last grid of each, one row per generator.
+    `generators` (common.Generator) name the class a conditional GAN's grid shows: one for
+    all of it, or one per column."""
     mine = {g: grids for (s, g), (_, grids) in results.items() if s == seed}
+    known = {g.name: g for g in generators if g.seed == seed}
     if len(mine) <= max_over_time:
         for gen, grids in mine.items():
+            g, per_row, columns, drawn = known.get(gen), 8, None, ""
+            if g is not None and g.labels is not None:  # conditional: progress.SampleGrid
+                if isinstance(g.grid_label, str):  # "all": the classes in turn
+                    classes = np.unique(g.labels)
+                    per_row = min(len(classes), len(grids[max(grids)]))
+                    columns = np.resize(classes, per_row)
+                    drawn = ", one class per column"
+                else:
+                    drawn = f", class {g.grid_label}"
             grids_over_time(grids, title=f"{gen}, seed {seed}: samples during training "
-                                         "(same latent points)")
+                                         f"(same latent points{drawn})", per_row=per_row,
+                            columns=columns)
     else:
         rows_of_images({g: grids[max(grids)] for g, grids in mine.items()},
                        title=f"Seed {seed}, after training: one row per generator")
@@ -442,8 +458,12 @@ def forest(comp, metric="minority_f1", title=None):
                for k in verdicts]
     fig.legend(handles, verdicts, loc="outside lower center", ncol=len(verdicts),
                frameon=False, title="verdict")
-    title = title or ("Paired differences (mean, 95% interval over seeds):\n"
-                      "right of zero, the first arm scores higher")
+    # one seed has no spread, so no interval: the title says what the points are
+    spread = comp.ci95.notna().any() if "ci95" in comp else False
+    title = title or (("Paired differences (mean, 95% interval over seeds):\n" if spread else
+                       "Differences (one seed: no interval, and no verdict on the "
+                       "spread):\n")
+                      + "right of zero, the first arm scores higher")
     # About ten characters of the title to an inch: a single panel wraps it, not clips it.
     width = int(10 * fig.get_figwidth())
     fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.split("\n")))

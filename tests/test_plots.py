@@ -32,6 +32,14 @@ def test_forest_plot_shows_each_paired_difference_with_its_interval_and_zero():
     assert set(legend) == {"better", "worse"}  # better than imbalanced, worse than smote
 
 
+def test_forest_plot_of_one_seed_claims_no_interval():
+    comp = report.comparisons(metric_rows({"imbalanced": [0.5], "dcgan_minority": [0.8]}))
+    plt.close("all")
+    plots.forest(comp)
+    title = plt.gcf()._suptitle.get_text()
+    assert "one seed: no interval" in title and "95%" not in title
+
+
 def test_forest_plot_marks_withheld_comparisons():
     m = metric_rows({"imbalanced": [0.5, 0.55, 0.52], "dcgan_minority": [0.8, 0.81, 0.83]})
     bad = validity.Check("oracle label agreement", "dcgan_minority", 0.5, ">= 0.950", False, "")
@@ -134,6 +142,22 @@ def test_long_trainings_show_first_and_last_grids(monkeypatch):
     plots.grids_over_time(grids, max_rows=4)
     labels = [t.get_text() for ax in figures[0].axes for t in ax.texts]
     assert labels[0] == "step 100" and labels[-1] == "step 1000" and len(labels) == 4
+
+
+def test_a_conditional_gan_s_grid_names_its_class_or_one_per_column(monkeypatch):
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    grids = {10: np.zeros((16, 4, 4, 1)), 20: np.zeros((16, 4, 4, 1))}
+    labels = np.repeat(np.arange(10), 3)
+    plots.grids_by_generator(
+        {(0, "cgan_all_classes"): (None, grids), (0, "cgan_minority"): (None, grids)}, 0,
+        [G(name="cgan_all_classes", seed=0, labels=labels, grid_label="all"),
+         G(name="cgan_minority", seed=0, labels=labels, grid_label=5)])
+    every, five = figures
+    assert every._suptitle.get_text().endswith("one class per column)")
+    assert [ax.get_title() for ax in every.axes[:10]] == [str(c) for c in range(10)]
+    assert five._suptitle.get_text().endswith("(same latent points, class 5)")
 
 
 def test_each_distinct_training_set_of_the_seed_is_shown_once(monkeypatch):

@@ -493,7 +493,7 @@ def test_augment_draws_each_class_from_its_own_source(monkeypatch, folder_params
         return np.broadcast_to(value.astype(np.uint8)[:, None, None, None],
                                (n,) + ds.x.shape[1:]).copy()
 
-    def augment(images, count, cfg, seed):
+    def augment(images, count, cfg, seed, batch_size):
         augmented.append(images)
         return np.full((count,) + images.shape[1:], 200 + len(augmented) - 1, np.uint8)
     monkeypatch.setattr(gan, "sample", sample)

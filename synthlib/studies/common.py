@@ -275,9 +275,9 @@ def show_classifiers(run, n_classes=None):
         "Every fit takes the same number of optimizer steps (`evaluate.steps`, per "
         "classifier), whatever the size of its training set: with a fixed number of epochs an "
         "arm with twice the images would get twice the updates, and the table would measure "
-        "compute as much as data. The budget is large enough that the reference arm (all the "
-        "real data) has converged: it is also scored half-way, and the write-up checks that "
-        "half the steps score within the seed spread.")
+        "compute as much as data. The budget is sized for the reference arm (all the real "
+        "data) to converge in the quick and full profiles: it is also scored half-way, and "
+        "the write-up checks that half the steps score within the seed spread.")
     cfg, ds = run.cfg.evaluate, run.data()
     n_classes = n_classes or len(ds.classes)
     show.table(run.cfg.table("evaluate"))
@@ -329,6 +329,8 @@ def write_history(run, histories):
 # measures), the tstr study's labeller the scenario's own training set (so it may label data
 # that is trained on)
 LEARNS_FROM = {"oracle": "train", "labeller": "imbalanced"}
+LEARNS_FROM_TEXT = {"train": "the full training split",
+                    "imbalanced": "the training set the scenario has"}
 
 
 def train_reader(run, ds, split, seed, role="oracle"):
@@ -341,7 +343,7 @@ def train_reader(run, ds, split, seed, role="oracle"):
     on = LEARNS_FROM[role]
     idx = getattr(split, on)
     classes = ds.classes
-    print(f"{role}: {ORACLE_ARCH} on {len(idx)} real images ({on}), "
+    print(f"{role}: {ORACLE_ARCH} on {len(idx)} real images ({LEARNS_FROM_TEXT[on]}), "
           f"{run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
         run.path(f"{role}.keras", seed),

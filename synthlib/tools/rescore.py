@@ -22,10 +22,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from synthlib import paths  # noqa: E402
-from synthlib.config import ConfigError  # noqa: E402
+from synthlib.config import CLASSIC_ARMS, ConfigError  # noqa: E402
 
-CLASSIC = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation",
-           "upper_bound")
+CLASSIC = CLASSIC_ARMS + ("upper_bound",)
 
 
 def convnet(image_shape, n_classes=2):
