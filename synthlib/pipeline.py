@@ -302,8 +302,11 @@ def _run_chain(command, directory, env=None):
 # out with other weights, and every Fréchet ratio is read in its features (a copy of
 # five_minority's 30 kept 5s read 3.2x real-vs-real there, 2.8x with the one-thread oracle).
 # An instrument should not change with what else ran. So should a score: 05 trains each
-# evaluation classifier on one thread too, as many at once as it has cores (workers.py).
-PINNED_THREADS = {"04_label": (1, "in every run"),
+# evaluation classifier on one thread too, as many at once as it has cores (workers.py). And
+# so should the images: a generator's convolutions, summed on two threads, moved 22 pixels of
+# five_minority's smoke run by one grey level, and its Fréchet distance in the sixth digit.
+PINNED_THREADS = {"03_generate": (1, "in every run"),
+                  "04_label": (1, "in every run"),
                   "05_evaluate": (1, "per fit, in every run; one worker process per free core")}
 
 
@@ -372,10 +375,15 @@ def clear_from(name, reports, build):
         write_text(times_file, json.dumps({k: v for k, v in times.items()
                                            if k not in NOTEBOOKS[NOTEBOOKS.index(name):]},
                                           indent=2))
+    listed = (reports / "summary.json").exists()
     for later in NOTEBOOKS[NOTEBOOKS.index(name):]:
         (build / f"{later}.html").unlink(missing_ok=True)
         for f in (f"{later}.html", *REPORT_FILES.get(later, ())):
             (reports / f).unlink(missing_ok=True)
+    if listed and not (reports / "summary.json").exists():
+        from synthlib.report import write_index
+
+        write_index(reports.parent)  # now, not when the run ends: it may be cut short
 
 
 def publish(build, reports):
@@ -406,6 +414,7 @@ def _copy(source, target):
 def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
     import nbformat
     import papermill
+    from nbclient.exceptions import DeadKernelError
 
     build.mkdir(parents=True, exist_ok=True)
     for stale in build.glob(f".{name}.*.tmp.ipynb"):  # a killed run's (atomic_path's) temporary
@@ -432,6 +441,13 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
             first = e.evalue.splitlines()[0] if e.evalue else ""
             raise StageFailed(f"{name} failed: {e.ename}: {first} (executed notebook kept at "
                               f"{shown(failed)})") from None
+        except DeadKernelError:  # killed, or out of memory: what it printed is in its log
+            if tmp.exists():
+                os.replace(tmp, failed)
+            raise StageFailed(f"{name} failed: the notebook's kernel died (killed, or out of "
+                              f"memory; {shown(build / f'{name}.kernel.log')} has its last "
+                              f"words). Finished generators and fits are kept: run the same "
+                              f"command again") from None
         nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
         to_html(tmp, build / f"{name}.html")  # the build's copy, which publish brings back
         _copy(build / f"{name}.html", reports / f"{name}.html")

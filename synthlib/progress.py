@@ -101,8 +101,10 @@ def callbacks(gan_cfg, per, epochs, seed, backup_dir=None, label=None, normal=Fa
 def checkpoints(backup_dir):
     """Callbacks that keep a checkpoint in `backup_dir` after every chunk and resume from it:
     Keras's BackupAndRestore, written whole or not at all, and the random states it leaves out."""
-    return [WholeCheckpoint(str(Path(backup_dir) / "ckpt")),
-            SeedStates(Path(backup_dir) / "seed_states.npz")]
+    # the states first: a run killed between the two saves resumes from the older checkpoint,
+    # whose states are still kept; the other way round, the newer one would have none
+    return [SeedStates(Path(backup_dir) / "seed_states.npz"),
+            WholeCheckpoint(str(Path(backup_dir) / "ckpt"))]
 
 
 class WholeCheckpoint(keras.callbacks.BackupAndRestore):
@@ -148,9 +150,10 @@ def recover_checkpoint(folder):
 class SeedStates(keras.callbacks.Callback):
     """The states of the model's random-number generators (latent noise, DiffAugment,
     dropout), which Keras's checkpoint leaves out, kept after each chunk: a resumed training
-    draws the numbers the killed one would have drawn next. Goes after BackupAndRestore, whose
-    restored epoch it reads; the last two chunks' states are kept, because a run killed
-    between the two saves has a checkpoint one chunk older than the newest states."""
+    draws the numbers the killed one would have drawn next. Saved before the checkpoint, and
+    the last two chunks' states kept, because a run killed between the two saves has a
+    checkpoint one chunk older than the newest states; put back when the first chunk begins,
+    once BackupAndRestore has restored its epoch."""
 
     def __init__(self, path):
         super().__init__()
@@ -161,9 +164,12 @@ class SeedStates(keras.callbacks.Callback):
         return [v for v in self.model.variables if "seed_generator_state" in v.path]
 
     def on_train_begin(self, logs=None):
-        epoch = self.model._initial_epoch or 0
-        if not epoch:
+        self.resumed = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.resumed or not epoch:  # a fresh training, or past its first chunk
             return
+        self.resumed = True
         if f"{epoch}/0" not in self.kept and self._states():
             print("(the checkpoint has no random states: the resumed training draws other "
                   "numbers than an uninterrupted one would)", flush=True)

@@ -101,13 +101,16 @@ def test_diff_augment_keeps_shape_and_changes_images(digits):
     assert out.shape == x.shape and not np.allclose(out, x)
 
 
-@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("conditional, after", [
+    (False, progress.SampleGrid), (True, progress.SampleGrid),
+    (False, progress.SeedStates),  # between the random states' save and the checkpoint's
+])
 def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path, digits,
-                                                          capsys, conditional):
+                                                          capsys, conditional, after):
     cfg = tiny_cfg(steps=4)
     labels = digits.y[:12] if conditional else None
     whole, whole_history, _ = gan.train(digits.x[:12], cfg, 0, labels=labels)
-    with ctrl_c_after(monkeypatch, progress.SampleGrid, 1):
+    with ctrl_c_after(monkeypatch, after, 1):
         gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup", labels=labels)
     capsys.readouterr()
     model, history, grids = gan.train(digits.x[:12], cfg, 0, backup_dir=tmp_path / "backup",
@@ -115,6 +118,7 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     out = capsys.readouterr().out
     # killed during step 2's bookkeeping, before its checkpoint: step 1 is not trained again
     assert "resuming from the checkpoint after step 1" in out and "step      1/4" not in out
+    assert "has no random states" not in out
     assert int(model.g_optimizer.iterations) == 4 and int(model.d_optimizer.iterations) == 4
     assert list(history.step) == [1, 2, 3, 4] and sorted(grids) == [1, 2, 3, 4]  # curves kept
     assert not (tmp_path / "backup").exists()

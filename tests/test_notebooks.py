@@ -225,9 +225,9 @@ def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_pat
         assert threads == cores
     with pipeline.core_share(1, tmp_path) as threads:  # one chain at a time: TensorFlow decides
         assert threads is None and "TF_NUM_INTRAOP_THREADS" not in os.environ
-    # the oracle's stage, and each evaluation fit, run on one thread alone, beside other
-    # chains, and one at a time
-    for stage in ("04_label", "05_evaluate"):
+    # the images' stage, the oracle's, and each evaluation fit, run on one thread alone,
+    # beside other chains, and one at a time
+    for stage in ("03_generate", "04_label", "05_evaluate"):
         pinned = pipeline.PINNED_THREADS[stage][0]
         for jobs in (1, 2):
             with pipeline.core_share(jobs, tmp_path, pinned=pinned) as threads:

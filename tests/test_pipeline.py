@@ -278,6 +278,25 @@ def test_a_second_run_in_a_build_folder_stops_at_once_naming_the_first(tmp_path,
     assert pipeline.main(stage) == 0 and ran == ["02_train_gan.ipynb"]  # the lock went with it
 
 
+def test_a_kernel_that_dies_fails_its_stage_in_one_line_keeping_the_notebook(tmp_path,
+                                                                           monkeypatch, capsys):
+    """Killed, or out of memory: nbclient's DeadKernelError, not a traceback through papermill."""
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+
+    def died(src, dst, **kw):
+        nbformat.write(nbformat.v4.new_notebook(), dst)  # papermill saves as it goes
+        raise DeadKernelError("Kernel died")
+    monkeypatch.setattr(papermill, "execute_notebook", died)
+    b, r = tmp_path / "b", tmp_path / "r"
+    assert pipeline.main(["stage", "02_train_gan", "--params", str(DIGITS_PARAMS), "--profile",
+                          "smoke", "--build-dir", str(b), "--reports-dir", str(r)]) == 2
+    err = capsys.readouterr().err
+    assert "02_train_gan failed: the notebook's kernel died (killed, or out of memory" in err
+    assert "Traceback" not in err and (b / "02_train_gan.failed.ipynb").exists()
+    assert not (b / "02_train_gan.ipynb").exists()
+
+
 def test_a_chain_holds_its_folder_for_its_own_stages_alone(tmp_path, monkeypatch):
     b = tmp_path / "b"
     child = [sys.executable, "-c", "import os, sys; from synthlib import pipeline\n"
@@ -329,6 +348,8 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     assert not list(b.glob("rescore_*"))
     # 06's manifest shows this run's stages, none of an earlier run's that has not run again
     assert list(json.loads((b / "stage_times.json").read_text())) == list(pipeline.NOTEBOOKS[:3])
+    # the index lists the experiment no longer, at once: a run cut short leaves no dead links
+    assert "No experiment has been reported yet" in (tmp_path / "index.html").read_text()
 
 
 

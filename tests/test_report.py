@@ -1,6 +1,7 @@
 """The numbers and words of the write-up (synthlib.report) on tiny made-up metrics: each
 table's cells, the verdicts, the manifest, and the index page a reader opens first."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -286,3 +287,15 @@ def test_augment_marks_every_arm_built_on_a_generator_that_fails_its_check():
     assert table.best["small_cnn"] == "real_plus_cgan †" and report.WITHHELD_NOTE in caption
     caption, table = augment.headline(m)
     assert "†" not in caption + "".join(table.data.index)
+
+
+def test_a_marked_table_writes_the_same_html_each_time_and_ids_of_its_own():
+    """pandas gives each Styler random CSS ids: summary.json differed between identical runs,
+    and two headlines on one page (the index) must not share ids either."""
+    strings = pd.DataFrame({"small_cnn": ["0.5", "0.9"]}, index=["imbalanced", "smote"])
+    values = pd.DataFrame({"small_cnn": [0.5, 0.9]}, index=["imbalanced", "smote"])
+    first = report.mark_best(strings, values).to_html()
+    assert first == report.mark_best(strings, values).to_html()
+    other = report.mark_best(strings.iloc[::-1], values.iloc[::-1]).to_html()
+    assert re.search(r'id="T_(\w+?)_', first).group(1) != re.search(r'id="T_(\w+?)_',
+                                                                    other).group(1)
