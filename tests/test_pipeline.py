@@ -139,7 +139,7 @@ def test_missing_data_stops_the_command_with_one_line(tmp_path, capsys):
 
 def test_check_numbers_a_folder_s_classes_as_the_params_file_names_them(tmp_path, capsys):
     """Sub-folders in name order: apple 0, kiwi 1, plum 2; minority_class takes the number."""
-    make_image_folder(tmp_path / "fruit", per_class=10, sizes=((32, 32),))
+    make_image_folder(tmp_path / "fruit", per_class=40, sizes=((32, 32),))
     p = write_params(tmp_path, f"data: {{dataset: folder, path: {tmp_path}/fruit, classes: "
                                f"[0, 2]}}\nimbalance: {{minority_class: 2, kept_fraction: 0.5}}"
                                f"\n")
