@@ -14,9 +14,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
 # (a name make cannot hold, with a space or a bracket, is refused below rather than split)
-EXPERIMENTS := $(sort $(shell ls params 2>/dev/null | sed -n 's/^\([A-Za-z0-9_.-]*\)\.yaml$$/\1/p'))
-ODD_PARAMS := $(shell ls params 2>/dev/null | grep '\.yaml$$' | grep -vxE '[A-Za-z0-9_.-]+\.yaml' \
-  | head -n 1)
+# (one name a line, whatever the user's ls settings)
+PARAMS_FILES = cd params 2>/dev/null && for f in *.yaml; do [ -e "$$f" ] && echo "$$f"; done
+EXPERIMENTS := $(sort $(shell $(PARAMS_FILES) | sed -n 's/^\([A-Za-z0-9_.-]*\)\.yaml$$/\1/p'))
+ODD_PARAMS := $(shell $(PARAMS_FILES) | grep -vxE '[A-Za-z0-9_.-]+\.yaml' | head -n 1)
 EXP ?= $(EXPERIMENTS)
 # a params file's path names its experiment too (EXP=params/five_minority.yaml)
 override EXP := $(basename $(notdir $(EXP)))

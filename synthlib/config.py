@@ -113,6 +113,9 @@ def _check_choice(value, choices, key, what=""):
            f"{', '.join(choices)}" + did_you_mean(str(value), choices))
 
 
+MAX_SEED = 999_999
+
+
 def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
 
@@ -482,7 +485,8 @@ class Config:
             _check(self.evaluate.chunks <= self.evaluate.steps[c], "evaluate.chunks",
                    self.evaluate.chunks, f"more chunks than the {self.evaluate.steps[c]} "
                    f"steps of classifier {c!r}")
-        for k in ("oracle_steps", "filter_steps"):  # the oracle and filter train in chunks too
+        for k in ("oracle_steps",) + (("filter_steps",) if self.label.filter else ()):
+            # the oracle and the filter train in chunks too
             _check(self.evaluate.chunks <= getattr(self.label, k), "evaluate.chunks",
                    self.evaluate.chunks, f"more chunks than label.{k} "
                    f"({getattr(self.label, k)})")
@@ -497,9 +501,10 @@ class Config:
         _check_choice(self.study, STUDIES, "study", "unknown study")
         _check(len(self.seeds) >= 1, "seeds", self.seeds, "must list at least one seed")
         for s in self.seeds:
-            # numpy's and scikit-learn's seeds are 32-bit
-            _check(_is_int(s) and 0 <= s < 2**32, "seeds", s, "seeds are integers from 0 "
-                   "to 2**32 - 1")
+            # numpy's, scikit-learn's and Keras' seeds are 32-bit, and the studies offset
+            # theirs from the run's (1000 x seed + class, 10,000 + ...)
+            _check(_is_int(s) and 0 <= s <= MAX_SEED, "seeds", s, "seeds are integers from 0 "
+                   f"to {MAX_SEED:,}")
         _check(len(set(self.seeds)) == len(self.seeds), "seeds", self.seeds, "repeated seed")
         names = STUDY_GENERATORS.get(self.study, ())
         for g in self.gan.generator_steps:

@@ -65,7 +65,8 @@ def _as_images(x, y, where):
     if len(x) == 0:
         raise DataError(f"{where}: holds no images")
     if x.dtype != np.uint8:
-        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+                or x.dtype == bool):
             raise DataError(f"{where}: images must be numbers, got {x.dtype}")
         x = np.asarray(x, dtype=np.float64)
         # anything else would be clipped into 0..255 without a word
@@ -84,10 +85,9 @@ def _as_images(x, y, where):
         if not (np.isfinite(y).all() and np.all(np.equal(np.mod(y, 1), 0))):
             raise DataError(f"{where}: labels must be integers")
     y = y.astype(np.int64)
-    # a label is a class number: the conditional GANs embed labels 0..max(y)
-    if y.min() < 0 or y.max() >= MAX_LABEL:
-        raise DataError(f"{where}: labels must be class numbers from 0 to {MAX_LABEL - 1}, "
-                        f"got {y.min()} to {y.max()}")
+    if y.min() < 0:
+        raise DataError(f"{where}: labels must be class numbers from 0, got {y.min()} to "
+                        f"{y.max()}")
     return x, y
 
 
@@ -333,6 +333,10 @@ def load(data_cfg):
         keep = np.isin(y, data_cfg.classes)
         x, y = x[keep], y[keep]
         source += f"; classes {list(data_cfg.classes)} only"
+    # a label is a class number: a conditional GAN embeds labels 0..max(y), one row each
+    if y.max() >= MAX_LABEL:
+        raise DataError(f"{name}: labels must be class numbers from 0 to {MAX_LABEL - 1} "
+                        f"(after data.classes), got up to {y.max()}")
     if len(np.unique(y)) < 2:
         raise DataError(f"{name}: every image has the label {y[0]}; every study compares "
                         f"classes, so it needs two or more")

@@ -168,7 +168,7 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     if not path.is_file():
         raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")  # whatever the locale
         _refuse_keys_written_twice(yaml.compose(text, Loader=yaml.SafeLoader))
         raw = yaml.safe_load(text) or {}
     except UnicodeDecodeError as e:

@@ -442,12 +442,14 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
             raise StageFailed(f"{name} failed: {e.ename}: {first} (executed notebook kept at "
                               f"{shown(failed)})") from None
         except DeadKernelError:  # killed, or out of memory: what it printed is in its log
+            kept = ""
             if tmp.exists():
                 os.replace(tmp, failed)
+                kept = f"; executed notebook kept at {shown(failed)}"
             raise StageFailed(f"{name} failed: the notebook's kernel died (killed, or out of "
                               f"memory; {shown(build / f'{name}.kernel.log')} has its last "
-                              f"words). Finished generators and fits are kept: run the same "
-                              f"command again") from None
+                              f"words{kept}). Finished generators and fits are kept: run the "
+                              f"same command again") from None
         nbformat.write(clean(nbformat.read(tmp, as_version=4)), tmp)
         to_html(tmp, build / f"{name}.html")  # the build's copy, which publish brings back
         _copy(build / f"{name}.html", reports / f"{name}.html")

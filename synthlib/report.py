@@ -94,8 +94,8 @@ def mark_best(strings, values, decimals=3):
 
     def bold(column):
         return ["font-weight: bold" if i == best.get(column.name) else "" for i in column.index]
-    # its CSS ids from its content, not pandas' random ones: a rerun writes the same
-    # summary.json, and two tables on one page (the index) still have ids of their own
+    # its CSS ids from its content, not pandas' random ones: a rerun writes the same table
+    # HTML, and two different tables on one page (the index) have ids of their own
     uuid = hashlib.sha256((strings.to_csv() + best.to_json()).encode()).hexdigest()[:8]
     styler = strings.style.apply(bold, axis=0).set_uuid(uuid)
     styler.best = best

@@ -47,15 +47,20 @@ class Run:
         """One paragraph naming the run and, once 01 has run, its data source and counts."""
         ev, study = self.cfg.evaluate, self.cfg.study
         # what this run trains of what the study's pages describe
-        text = (f"experiment {self.experiment} ({self.params_file}), profile {self.cfg.profile}, "
-                f"seeds {self.seeds}\n" + (f"generators {ev.arms}" if study == "bias" else
-                                           f"arms {ev.arms}; classifiers {ev.classifiers}"))
+        listed = ", ".join
+        text = (f"experiment {self.experiment} ({shown(resolve(self.params_file))}), profile "
+                f"{self.cfg.profile}, seeds {listed(map(str, self.seeds))}\n"
+                + (f"generators: {listed(ev.arms)}" if study == "bias" else
+                   f"arms: {listed(ev.arms)}; classifiers: {listed(ev.classifiers)}"))
         if study == "rebalance":
             text += f"; TSTR table {'on' if ev.tstr else 'off'}"
         if (self.dir / "data.json").exists():
             d = self.load_json("data.json")
-            text += (f"\ndata: {d['source']}; {d['images']} images; per class "
-                     f"{d['class_counts']}")
+            counts = " ".join(f"{k}: {v}" for k, v in d["class_counts"].items())
+            # a subsample's source already ends in its count
+            size = "" if d["source"].endswith(f"{d['images']} images") else \
+                f"; {d['images']} images"
+            text += f"\ndata: {d['source']}{size}\nimages per class: {counts}"
         return text
 
     def path(self, name, seed=None, generator=None):

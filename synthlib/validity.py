@@ -76,8 +76,8 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
             if len(diff) and diff.mean() - tol > worst - worst_tol:
                 worst, worst_arm, worst_tol, worst_within = float(diff.mean()), arm, tol, within
         if worst_arm:
-            # an anchor that learnt nothing is beaten by nothing: no evidence either way
-            learnt = bool(top.mean() > cfg.spread_floor)
+            # an anchor at zero, which learnt nothing, is beaten by nothing: no evidence
+            learnt = bool(top.mean() > 0)
             out.append(Check(f"no arm beats {anchor} on {metric}", clf, worst,
                              f"<= {worst_within}", bool(worst <= worst_tol) and learnt,
                              f"closest: {worst_arm}, {worst:+.3f} against {anchor}"
@@ -95,12 +95,12 @@ def convergence_checks(df, metric, cfg, anchor="upper_bound"):
         half = _seed_values(df, anchor + HALF, clf, metric)
         gap = float(abs(full.mean() - half.mean()))
         tol, within = _within(full, cfg.spread_floor)
-        # a score of zero at both points is flat because nothing was learnt, not because the
-        # budget sufficed
-        learnt = bool(full.mean() > cfg.spread_floor)
+        # a score of zero at both points (a classifier that never names the class) is flat
+        # because nothing was learnt, not because the budget sufficed
+        learnt = bool(full.mean() > 0)
         out.append(Check(f"{anchor} converged: {metric} at half the steps", clf, gap,
                          f"<= {within}", bool(gap <= tol) and learnt,
-                         ("" if learnt else "learnt nothing: ")
+                         ("" if learnt else "learnt nothing, zero at both: ")
                          + f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
     return out
 

@@ -127,7 +127,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("data: {classes: [3, 3]}\n", "data.classes = [3, 3]: repeated class"),
     ("data: {classes: [true, 2]}\n", "data.classes = True: labels are integers >= 0"),
     ("study: tstr\ntstr: {snapshots: [true, 500]}\n", "tstr.snapshots = True: "),
-    ("seeds: [4294967296]\n", "seeds = 4294967296: seeds are integers from 0 to 2**32 - 1"),
+    ("seeds: [1000000]\n", "seeds = 1000000: seeds are integers from 0 to 999,999"),
     ("evaluate: {chunks: 4}\nlabel: {oracle_steps: 2}\n",
      "evaluate.chunks = 4: more chunks than label.oracle_steps (2)"),
     # what a study's generators and measures leave unread
@@ -259,7 +259,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
                                         "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
                                         "alone"),
-    ("seeds: [0, -1]\n", "seeds = -1: seeds are integers from 0 to 2**32 - 1"),
+    ("seeds: [0, -1]\n", "seeds = -1: seeds are integers from 0 to 999,999"),
     ("seeds: [0, 0]\n", "seeds = [0, 0]: repeated seed"),
     # numbers are taken as written only where exact
     ("gan: {latent_dim: 1.5}\n", "gan.latent_dim = 1.5: expected int"),
@@ -287,6 +287,14 @@ def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:
         load_text(tmp_path, text)
     assert str(e.value).endswith(f": not valid YAML ({expected})")
+
+
+def test_the_filter_s_steps_are_held_to_the_chunks_only_where_the_filter_trains(tmp_path):
+    text = ("label: {filter: %s}\n"  # smoke replaces the body's sizes; its own section stands
+            "profiles: {smoke: {evaluate: {chunks: 4}, label: {filter_steps: 2}}}\n")
+    params.load(write_params(tmp_path, text % "false"), "smoke")
+    with pytest.raises(config.ConfigError, match="more chunks than label.filter_steps"):
+        params.load(write_params(tmp_path, text % "true"), "smoke")
 
 
 def test_a_params_file_that_is_not_utf8_says_so_in_one_line(tmp_path):

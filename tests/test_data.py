@@ -143,16 +143,33 @@ def test_npz_images_are_checked_and_floats_rounded_to_pixels(tmp_path):
     (np.full((2, 4, 4), -0.5), [0, 1], r"pixel values must be finite and in 0..255 .* -0.5"),
     (np.full((2, 4, 4), 25400, np.int16), [0, 1], r"in 0..255 .* got 25400 to 25400"),
     (np.full((2, 4, 4), np.nan), [0, 1], "NaN or inf"),
-    # labels that are no class numbers: names, negatives, or an embedding of 2e9 rows
+    # labels that are no class numbers: names, negatives
     (np.zeros((3, 4, 4), np.uint8), ["a", "b", "c"], "labels must be class numbers, got <U1"),
-    (np.zeros((3, 4, 4), np.uint8), [-1, 0, 1], "class numbers from 0 to 999, got -1 to 1"),
-    (np.zeros((2, 4, 4), np.uint8), [0, 2 * 10**9], "got 0 to 2000000000"),
+    (np.zeros((3, 4, 4), np.uint8), [-1, 0, 1], "class numbers from 0, got -1 to 1"),
 ])
 def test_npz_pixels_and_labels_out_of_range_are_refused(tmp_path, x, y, message):
     f = tmp_path / "d.npz"
     np.savez(f, x=x, y=np.asarray(y))
     with pytest.raises(DataError, match=message):
         data.load_npz(f)
+
+
+def test_labels_past_999_are_refused_unless_data_classes_leaves_them_out(tmp_path):
+    """A conditional GAN embeds labels 0..max: 2e9 would be an embedding of 2e9 rows."""
+    f = tmp_path / "far.npz"
+    np.savez(f, x=np.zeros((6, 12, 12), np.uint8), y=np.array([0, 3, 2 * 10**9] * 2))
+    with pytest.raises(DataError, match=r"far: labels must be class numbers from 0 to 999 "
+                                        r"\(after data.classes\), got up to 2000000000"):
+        data.load(config.DataConfig(dataset="npz", path=str(f)))
+    ds = data.load(config.DataConfig(dataset="npz", path=str(f), classes=[0, 3]))
+    assert ds.classes.tolist() == [0, 3]
+
+
+def test_boolean_images_read_as_black_and_white(tmp_path):
+    f = tmp_path / "binary.npz"
+    np.savez(f, x=np.eye(4, dtype=bool)[None].repeat(2, 0), y=[0, 1])
+    x, _, _ = data.load_npz(f)
+    assert x.dtype == np.uint8 and set(np.unique(x)) == {0, 255}
 
 
 def test_an_npy_a_folder_object_arrays_and_one_class_each_say_what_they_are(tmp_path):

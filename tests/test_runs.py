@@ -147,7 +147,11 @@ def test_later_stages_refuse_data_that_changed_since_the_split(tmp_path):
     assert recorded["digest"] == ds.digest() and recorded["images"] == len(ds.y)
     assert recorded["class_counts"] == {str(k): v for k, v in ds.class_counts().items()}
     assert _run(tmp_path, TSTR_PARAMS).data().digest() == ds.digest()  # now it matches
-    assert f"data: {ds.source}; {len(ds.y)} images" in run.describe()
+    described = run.describe()
+    assert f"data: {ds.source}" in described and f"{len(ds.y)} images" in described
+    assert described.count(f"{len(ds.y)} images") == 1  # not again after a subsample's count
+    assert "images per class: " + " ".join(f"{k}: {v}" for k, v in
+                                           ds.class_counts().items()) in described
 
 
 def test_encode_indexes_into_the_sorted_classes():
@@ -295,10 +299,10 @@ def test_each_notebook_names_what_this_run_trains(tmp_path):
     run = _run(tmp_path, DIGITS_PARAMS)
     run.cfg.evaluate.arms, run.cfg.evaluate.classifiers = ["imbalanced", "smote"], ["seed_mlp"]
     run.cfg.evaluate.tstr = False
-    assert ("arms ['imbalanced', 'smote']; classifiers ['seed_mlp']; TSTR table off"
+    assert ("arms: imbalanced, smote; classifiers: seed_mlp; TSTR table off"
             in run.describe())
     bias_run = _run(tmp_path, os.path.join(ROOT, "tests", "params", "digits_bias.yaml"))
-    assert "generators ['dcgan', 'vae']" in bias_run.describe()
+    assert "generators: dcgan, vae" in bias_run.describe()
     assert "classifiers" not in bias_run.describe()
 
 
