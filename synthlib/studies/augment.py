@@ -26,7 +26,7 @@ ARM_TEXT = {
 }
 
 ABOUT = {
-    "01": "**Study `augment`** (seed 002): a small real training set "
+    "01": "**Study `augment`** (seed document 002): a small real training set "
           "(`imbalance.per_class` images per class); GAN images and classic augmentation "
           "compete as extra or replacement training data for the same CNN.",
     "02": "Per seed: one unconditional DCGAN **per class**, each trained only on that class's "

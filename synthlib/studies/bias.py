@@ -19,11 +19,11 @@ from synthlib import imbalance, plots, show
 from synthlib.studies import common
 
 ABOUT = {
-    "01": "**Study `bias`** (seed 004): controlled class mixes. Every class of `data.classes` "
-          "has `bias.fixed_count` training images except `bias.varied_class`, which has each "
-          "of `bias.varied_counts` in turn. Within a seed the fixed classes' images are the "
-          "same in every mix, and a smaller count of the varied class is part of a larger one: "
-          "the mixes differ by that count alone.",
+    "01": "**Study `bias`** (seed document 004): controlled class mixes. Every class of "
+          "`data.classes` has `bias.fixed_count` training images except `bias.varied_class`, "
+          "which has each of `bias.varied_counts` in turn. Within a seed the fixed classes' "
+          "images are the same in every mix, and a smaller count of the varied class is part "
+          "of a larger one: the mixes differ by that count alone.",
     "02": "For every seed and mix: an unconditional DCGAN and a VAE (keras.io's recipe; its "
           "decoder is the DCGAN's generator, so both generators have the same capacity), "
           "each trained on the mix alone, without labels.",

@@ -339,9 +339,9 @@ def evaluate(run):
 # ---- what the notebooks show ---------------------------------------------------------------
 
 ABOUT = {
-    "01": "**Study `rebalance`** (seeds 000 and 001): one minority class is thinned out to "
-          "`imbalance.kept_fraction` of its training images; GANs and classic baselines try to "
-          "repair the imbalance.",
+    "01": "**Study `rebalance`** (seed documents 000 and 001): one minority class is thinned "
+          "out to `imbalance.kept_fraction` of its training images; GANs and classic baselines "
+          "try to repair the imbalance.",
     "02": "Per seed, every generator the arms need (`evaluate.arms`), each a "
           "`synthlib.gan.DCGAN` (a `keras.Model` with its own `train_step`) on the networks "
           "named by `gan.architecture`:\n\n"

@@ -20,7 +20,7 @@ from synthlib import plots, show
 from synthlib.studies import common
 
 ABOUT = {
-    "01": "**Study `tstr`** (seed 003): train on synthetic, test on real, by generator "
+    "01": "**Study `tstr`** (seed document 003): train on synthetic, test on real, by generator "
           "training length.",
     "02": "One conditional GAN per seed on the real training set (class-balanced batches), "
           "its generator saved at each step count of `tstr.snapshots` (the seed's table used "
