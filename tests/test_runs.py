@@ -338,3 +338,17 @@ def test_a_parameter_error_is_one_line_in_a_notebook_too():
 
     e = config.ConfigError("gan.steps = -1: must be >= 1")
     assert e._render_traceback_() == ["ConfigError: gan.steps = -1: must be >= 1"]
+
+
+def test_01_names_the_classes_with_fewer_images_than_per_class_asks(tmp_path):
+    """Capped at what the training split holds, as the smoke profile needs: said, not silent."""
+    run = _run(tmp_path, TSTR_PARAMS)
+    run.cfg.imbalance.per_class = 130
+    ds, splits = common.plain_splits(run)
+    counts = {int(c): int(np.sum(ds.y[splits[0].train] == c)) for c in ds.classes}
+    few = [c for c, n in counts.items() if n < 130]
+    assert few  # digits' training split holds fewer than 130 of some classes
+    said = common.short_classes(run, ds, splits)
+    assert said.split(", ") == [f"class {c} {counts[c]} (seed 0)" for c in few]
+    run.cfg.imbalance.per_class = 10
+    assert common.short_classes(run, ds, common.plain_splits(run)[1]) == ""

@@ -59,6 +59,21 @@ def show_plain_splits(run, result):
     show.text("Images per class in each part: the training set used is drawn from the "
               "training split only.")
     show.table(plain_split_table(ds, splits))
+    short = short_classes(run, ds, splits)
+    if short:
+        show.text(f"Fewer than `imbalance.per_class` ({run.cfg.imbalance.per_class}) in the "
+                  f"training split, so all of them are used: {short}.")
+
+
+def short_classes(run, ds, splits):
+    """The classes a seed's training set has fewer of than `imbalance.per_class` asks, in
+    words ("" when none): the split caps them at what it holds."""
+    per_class, out = run.cfg.imbalance.per_class, []
+    for seed, sp in splits.items():
+        counts = {int(c): int(np.sum(ds.y[sp.imbalanced] == c)) for c in ds.classes}
+        out += [f"class {c} {n} (seed {seed})" for c, n in counts.items()
+                if per_class and n < per_class]
+    return ", ".join(out)
 
 
 def plain_split_table(ds, splits):
