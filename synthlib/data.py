@@ -70,10 +70,12 @@ def _as_images(x, y, where):
             raise DataError(f"{where}: images must be numbers, got {x.dtype}")
         x = np.asarray(x, dtype=np.float64)
         # anything else would be clipped into 0..255 without a word
-        if not np.isfinite(x).all() or x.min() < 0 or x.max() > 255:
+        finite = x[np.isfinite(x)]
+        if finite.size < x.size or finite.min() < 0 or finite.max() > 255:
             raise DataError(f"{where}: pixel values must be finite and in 0..255 (or 0..1), "
-                            f"got {np.nanmin(x):g} to {np.nanmax(x):g}"
-                            + ("" if np.isfinite(x).all() else " and NaN or inf"))
+                            + (f"got {finite.min():g} to {finite.max():g}" if finite.size
+                               else "got none") + ("" if finite.size == x.size
+                                                   else " and NaN or inf"))
         if x.max() <= 1.0:  # [0, 1] floats, as the npm package stores them
             x = x * 255.0
         x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
