@@ -231,7 +231,7 @@ def show_classifiers(run):
 def show_label(run, result):
     shares, accuracy = result
     show.heading("The oracle")
-    show.table(accuracy.round(4))
+    show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("Generated class shares (mean over seeds)")
     show.table(shares.pivot_table(index=["model", "varied_count"], columns="class",
                                   values=["generated_share", "training_share"]).round(3))

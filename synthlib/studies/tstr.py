@@ -149,7 +149,7 @@ show_classifiers = common.show_classifiers
 def show_label(run, result):
     summary, accuracy = result
     show.heading("The labeller")
-    show.table(accuracy.round(4))
+    show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("How often the labeller agrees with the GAN's label")
     show.text("Share of the images generated for a class that the labeller assigns to that "
               "class, by snapshot (mean over seeds).")
