@@ -114,6 +114,10 @@ def _check_choice(value, choices, key, what=""):
 
 
 MAX_SEED = 999_999
+# A typo's extra zeros in a batch or a latent code would exhaust memory before anything said
+# why (a latent code of 10^9 numbers is a 10^9-row weight matrix): these stop it at the check.
+MAX_BATCH = 65_536
+MAX_GENERATED_PER_CLASS = 100_000  # 10 classes of 28x28 images: about 0.8 GB of uint8
 
 
 def _is_int(v):
@@ -224,6 +228,9 @@ class GanConfig:
         _check_choice(self.optimizer, OPTIMIZERS, "gan.optimizer")
         for k in ("latent_dim", "batch_size", "steps", "log_every"):
             _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
+        for k in ("latent_dim", "batch_size"):
+            _check(getattr(self, k) <= MAX_BATCH, f"gan.{k}", getattr(self, k),
+                   f"must be at most {MAX_BATCH:,}")
         for g, v in self.generator_steps.items():
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"gan.generator_steps.{g}", v, "must be an integer >= 1")
@@ -274,12 +281,14 @@ class GenerateConfig:
     select_from: int = 1
 
     def validate(self):
-        _check(self.per_class >= 1, "generate.per_class", self.per_class, "must be >= 1")
+        _check(1 <= self.per_class <= MAX_GENERATED_PER_CLASS, "generate.per_class",
+               self.per_class, f"must be from 1 to {MAX_GENERATED_PER_CLASS:,}")
         _check(1 <= self.select_from <= 50, "generate.select_from", self.select_from,
                "must be in [1, 50]")
         _check(1 <= self.oversample <= 10, "generate.oversample", self.oversample,
                "must be in [1, 10]")
-        _check(self.batch_size >= 1, "generate.batch_size", self.batch_size, "must be >= 1")
+        _check(1 <= self.batch_size <= MAX_BATCH, "generate.batch_size", self.batch_size,
+               f"must be from 1 to {MAX_BATCH:,}")
 
 
 @dataclass
@@ -435,7 +444,8 @@ class EvaluateConfig:
                    + did_you_mean(str(c), CLASSIFIERS))
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"evaluate.steps.{c}", v, "must be an integer >= 1")
-        _check(self.batch_size >= 1, "evaluate.batch_size", self.batch_size, "must be >= 1")
+        _check(1 <= self.batch_size <= MAX_BATCH, "evaluate.batch_size", self.batch_size,
+               f"must be from 1 to {MAX_BATCH:,}")
         _check_choice(self.precision, PRECISIONS, "evaluate.precision")
 
     def steps_for(self, classifier):
