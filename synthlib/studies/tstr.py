@@ -29,7 +29,10 @@ ABOUT = {
     "04": "The **labeller** is a CNN trained on the real training set this study uses (and "
           "nothing else, so it may label training data). It labels every synthetic image; "
           "its agreement with the label the GAN was asked for measures how recognisable the "
-          "images are, snapshot by snapshot.",
+          "images are, snapshot by snapshot. It is the same network as 05's `real` arm, "
+          "trained on the same images with the same seed, so where `label.oracle_steps` and "
+          "`evaluate.steps` agree the two are one model and score alike: the write-up's "
+          "checks on each then read one classifier twice.",
     "05": "The same classifier trained on: `real` (the real training set), "
           "`synthetic_gan_labels@<step>` (synthetic images only, labelled by the class the GAN "
           "was asked for) and `synthetic_labeller_labels@<step>` (the same images, labelled by "
