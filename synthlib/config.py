@@ -88,6 +88,15 @@ STUDY_SETTINGS = {
 }
 
 
+def readers_elsewhere(study, key):
+    """The studies that read `key` (a dotted setting) when `study` is not among them, from the
+    first STUDY_SETTINGS entry that covers it (the key, or a section above it); else ()."""
+    for setting, studies in STUDY_SETTINGS.items():
+        if (key == setting or key.startswith(setting + ".")) and study not in studies:
+            return studies
+    return ()
+
+
 class ConfigError(ValueError):
     """A parameter is wrong; the message is one line naming the key and the value."""
 
@@ -547,14 +556,9 @@ class Config:
         (STUDY_SETTINGS) is left out: shown, it would look as if it changed something."""
         import pandas as pd
 
-        def read_here(key):
-            if section is not None and not key.startswith(section + "."):
-                return False
-            return all(self.study in studies for setting, studies in STUDY_SETTINGS.items()
-                       if key == setting or key.startswith(setting + "."))
-
         flat = pd.json_normalize(self.to_dict(), sep=".").iloc[0]
-        keys = [k for k in flat.index if read_here(k)]
+        keys = [k for k in flat.index if (section is None or k.startswith(section + "."))
+                and not readers_elsewhere(self.study, k)]
         return pd.DataFrame({"parameter": keys, "value": [str(flat[k]) for k in keys]})
 
     def digest(self):

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER,
-                             STUDY_SETTINGS, Config, ConfigError, did_you_mean)
+                             Config, ConfigError, did_you_mean, readers_elsewhere)
 from synthlib.paths import ROOT
 
 # Keys of earlier versions, and what replaced them.
@@ -135,14 +135,14 @@ def _check_study_reads(part, prefix, study):
     for key, value in _leaves(part):
         if value is None or value == {}:  # an empty section sets nothing
             continue
-        for setting, studies in STUDY_SETTINGS.items():
-            if (key == setting or key.startswith(setting + ".")) and study not in studies:
-                names = " and ".join([", ".join(studies[:-1]), studies[-1]] if len(studies) > 1
-                                     else studies)
-                raise ConfigError(
-                    f"{prefix}{key} = {value!r}: read by the {names} "
-                    f"stud{'ies' if len(studies) > 1 else 'y'} only, and this experiment's "
-                    f"study is {study}: it would change nothing")
+        studies = readers_elsewhere(study, key)
+        if studies:
+            names = " and ".join([", ".join(studies[:-1]), studies[-1]] if len(studies) > 1
+                                 else studies)
+            raise ConfigError(
+                f"{prefix}{key} = {value!r}: read by the {names} "
+                f"stud{'ies' if len(studies) > 1 else 'y'} only, and this experiment's "
+                f"study is {study}: it would change nothing")
 
 
 def _check_sizes_are_not_replaced(body, profile, own_profile):
