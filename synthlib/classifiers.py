@@ -80,13 +80,14 @@ def batches(x, y, batch_size, seed, class_weight=None):
             .batch(batch_size).prefetch(2).with_options(FIXED_PIPELINE))
 
 
-def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=10, validation=None,
+def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=None,
         class_weight=None, label="step", backup_dir=None, curves_on=None, callbacks=(),
         precision="float32"):
     """Train classifier `name` for `steps` optimizer steps (rounded up to whole chunks) of
     `batch_size`, whatever the size of (x, y); nothing is selected on held-out data. After each
     of `chunks` chunks: a log line, held-out scores (recorded only) and, with a backup_dir, a
-    checkpoint a killed run resumes from. `precision`: a Keras dtype policy (config.PRECISIONS).
+    checkpoint a killed run resumes from (the pipeline passes `evaluate.chunks`; one chunk is
+    a plain fit). `precision`: a Keras dtype policy (config.PRECISIONS).
     Returns (model, history per chunk as a DataFrame with the step count in `step`)."""
     keras.utils.set_random_seed(seed)
     image_shape = tuple(x.shape[1:])

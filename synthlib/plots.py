@@ -336,8 +336,11 @@ def step_curves(history):
     nrows = math.ceil(len(cols) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.2 * nrows), squeeze=False,
                              sharex=True)
+    # a line style per classifier only where there are several: one would add a legend
+    # section with a single entry
+    style = "classifier" if history["classifier"].nunique() > 1 else None
     for ax, col in zip(axes.flat, cols):
-        sns.lineplot(data=history, x="step", y=col, hue="arm", style="classifier",
+        sns.lineplot(data=history, x="step", y=col, hue="arm", style=style,
                      markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
         ax.set_ylabel("")

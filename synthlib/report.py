@@ -258,8 +258,8 @@ def quality_table(metrics_df):
               "generated": "synthetic, as generated (before the filter or herding)"}
     d = d.assign(generator=name, images=[images[k] for k in kind])
     t = d.pivot_table(index=["generator", "images"], columns="metric", values="value",
-                      aggfunc="mean", sort=False).round(4)
-    if "n" in t:  # a count reads 87, not 87.0000 (splits that differ by seed may average 87.5)
+                      aggfunc="mean", sort=False).round(3)
+    if "n" in t:  # a count reads 87, not 87.000 (splits that differ by seed may average 87.5)
         t["n"] = pd.Series([int(v) if float(v).is_integer() else round(v, 1) for v in t["n"]],
                            index=t.index, dtype=object)
     return t

@@ -314,8 +314,15 @@ def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
     assert len(legends) == 1
     texts = [t.get_text() for t in legends[0].get_texts()]
-    assert {"real", "augmentation", "real_plus_cgan", "small_cnn"} <= set(texts)
+    assert {"real", "augmentation", "real_plus_cgan"} <= set(texts)
     assert legends[0].get_texts()[0].get_fontsize() >= plt.rcParams["font.size"] * 0.9
+    # one classifier: no line style, and no legend section of a single entry for it
+    assert not {"classifier", "small_cnn"} & set(texts)
+    plt.close("all")
+    plots.step_curves(pd.concat([history, history.assign(classifier="seed_mlp")]))
+    texts = [t.get_text() for ax in plt.gcf().axes if ax.get_legend()
+             for t in ax.get_legend().get_texts()]
+    assert {"classifier", "small_cnn", "seed_mlp"} <= set(texts)
 
 
 def test_training_curves_keep_one_legend_clear_of_the_lines(monkeypatch):

@@ -190,7 +190,7 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     run, m = run_in_process(params, tmp_path)
     for model in ("dcgan", "vae"):
         for v in (20, 60):
-            d = m[m.arm == f"{model}@{v}"]
+            d = m[m.arm == f"{model}_mix{v}"]  # one name, as its generator's
             assert sorted(d.seed.unique()) == [0, 1]
             assert {"generated_share_0", "generated_share_1", "generated_share_7",
                     "training_share_1", "abs_error", "kl_divergence"} <= set(d.metric)
@@ -405,11 +405,12 @@ def test_bias_scores_each_mix_against_its_training_shares(tmp_path):
     run.save_json("label_summary.json", {"rows": rows, "accuracy": [], "quality": []})
     df, _ = bias.evaluate(run)
     score = lambda arm, m: df[(df.arm == arm) & (df.metric == m)].value.item()  # noqa: E731
-    assert score("dcgan@20", "abs_error") == pytest.approx((0.1 + 0.1 + 0.0) / 3)
-    assert score("dcgan@20", "kl_divergence") == pytest.approx(
+    assert score("dcgan_mix20", "abs_error") == pytest.approx((0.1 + 0.1 + 0.0) / 3)
+    assert score("dcgan_mix20", "kl_divergence") == pytest.approx(
         bias.kl_divergence([0.4, 0.2, 0.4], [0.5, 0.1, 0.4]))
-    assert np.isnan(score("vae@20", "abs_error")) and np.isnan(score("vae@20", "kl_divergence"))
-    assert score("vae@20", "rejection_rate") == 1.0
+    assert np.isnan(score("vae_mix20", "abs_error"))
+    assert np.isnan(score("vae_mix20", "kl_divergence"))
+    assert score("vae_mix20", "rejection_rate") == 1.0
 
 
 def test_tstr_headline_reads_each_snapshot_beside_real_per_classifier():

@@ -43,6 +43,14 @@ def _counts(cfg, classes):
                 for c in classes} for v in cfg.bias.varied_counts}
 
 
+# One name per generator and arm, in paths, metrics.csv and the reports: model and mix.
+MIX_NAME = r"(.+)_mix(\d+)"
+
+
+def mix_name(model, varied_count):
+    return f"{model}_mix{varied_count}"
+
+
 def draw_mixes(cfg, y, pool, classes, seed):
     """{varied count: the mix's image indices, drawn from `pool`}, one draw per seed: every mix has
     the same images of the fixed classes, and a smaller count of the varied class is the start
@@ -88,7 +96,7 @@ def mixes(run, seed):
 def generators(run):
     """Per seed and mix: an unconditional DCGAN and a VAE, on the mix's images, no labels."""
     ds = run.data()
-    return [common.Generator(seed, f"{model}_mix{v}", ds.x[idx], model=model, source=model)
+    return [common.Generator(seed, mix_name(model, v), ds.x[idx], model=model, source=model)
             for seed in run.seeds for v, idx in mixes(run, seed).items()
             for model in run.cfg.evaluate.arms]
 
@@ -106,7 +114,7 @@ def generate(run):
     for seed in run.seeds:
         for v in cfg.bias.varied_counts:
             for model in cfg.evaluate.arms:
-                name = f"{model}_mix{v}"
+                name = mix_name(model, v)
                 g = gan.load_generator(run.path("generator.keras", seed, name))
                 images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size,
                                     train_batch=common.train_batch(cfg))
@@ -145,7 +153,7 @@ def label(run):
             train_counts = pd.Series(ds.y[idx]).value_counts()
             reference = ds.x[_like_mix(ds, split.validation, idx, seed)]
             for model in cfg.evaluate.arms:
-                name = f"{model}_mix{v}"
+                name = mix_name(model, v)
                 images = common.load_npz(run.path("generated.npz", seed, name))["images"]
                 proba = classifiers.predict_proba(oracle, images)
                 accepted = proba.max(1) >= cfg.label.threshold
@@ -183,7 +191,7 @@ def evaluate(run):
     shares = pd.DataFrame(summary["rows"])
     rows_ = []
     for (seed, model, v), g in shares.groupby(["seed", "model", "varied_count"]):
-        arm = f"{model}@{v}"
+        arm = mix_name(model, v)
         gen, tr = g["generated_share"].to_numpy(), g["training_share"].to_numpy()
         scores = {f"generated_share_{c}": s for c, s in zip(g["class"], gen)}
         scores.update({f"training_share_{c}": s for c, s in zip(g["class"], tr)})
@@ -199,9 +207,9 @@ def evaluate(run):
 
 
 def shares_long(metrics_df):
-    d = metrics_df[metrics_df.metric.str.contains("_share_") & metrics_df.arm.str.contains("@")
-                   ].copy()
-    parts = d.arm.str.split("@", expand=True)
+    d = metrics_df[metrics_df.metric.str.contains("_share_")
+                   & metrics_df.arm.str.fullmatch(MIX_NAME)].copy()
+    parts = d.arm.str.extract(MIX_NAME)
     d["model"], d["varied_count"] = parts[0], pd.to_numeric(parts[1])
     d["kind"] = np.where(d.metric.str.startswith("generated"), "generated", "training")
     d["class"] = d.metric.str.rsplit("_", n=1).str[1]
@@ -255,7 +263,7 @@ def headline(metrics_df, checks_=()):
     t = pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
     for metric in ("abs_error", "kl_divergence", "rejection_rate"):
         m = metrics_df[metrics_df.metric == metric].copy()
-        m[["model", "varied count"]] = m.arm.str.split("@", expand=True)
+        m[["model", "varied count"]] = m.arm.str.extract(MIX_NAME)
         m["varied count"] = pd.to_numeric(m["varied count"])
         agg = m.groupby(["model", "varied count"])["value"].agg(["mean", "std"])
         t[metric] = [report.mean_sd(r["mean"], r["std"])
@@ -277,7 +285,7 @@ def show_evaluate(run, result):
 
 
 def _generator_names(run):
-    return [f"{m}_mix{v}" for m in run.cfg.evaluate.arms for v in run.cfg.bias.varied_counts]
+    return [mix_name(m, v) for m in run.cfg.evaluate.arms for v in run.cfg.bias.varied_counts]
 
 
 def checks(run, metrics_df):
@@ -300,7 +308,7 @@ def show_writeup(run, metrics_df, checks_=()):
     show.table(table)
     lines = []
     err = metrics_df[metrics_df.metric == "abs_error"].copy()
-    err["model"] = err.arm.str.split("@").str[0]
+    err["model"] = err.arm.str.extract(MIX_NAME)[0]
     by_model = err.groupby("model")["value"].mean()
     best = by_model.idxmin()
     lines.append("Mean absolute share error over every mix and seed: "

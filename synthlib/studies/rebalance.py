@@ -451,11 +451,11 @@ def show_label(run, labels):
     show.text("The oracle's accuracy on the real test split is reported once, after training; "
               "the test split played no part in training or choosing it.")
     show.table(accuracy.round(3))  # as the write-up reads it
-    show.table(measured.round(4))
+    show.table(measured.round(3))
     plots.confidence_by_generator(labels, run.seeds[0], run.cfg.imbalance.minority_class,
                                   run.cfg.label.threshold)
     show.heading("Generator quality against the real reference")
-    show.table(qual.round(4))
+    show.table(qual.round(3))
 
 
 def show_evaluate(run, result):

@@ -167,7 +167,7 @@ def speed(args):
     xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
     ys = np.random.default_rng(1).integers(0, 2, 4000)
     clf = {f"{name}, {precision}": images_per_second(
-        lambda n=name, p=precision: classifiers.fit(n, xs, ys, 2, 60, 64, 0, chunks=1,
+        lambda n=name, p=precision: classifiers.fit(n, xs, ys, 2, 60, 64, 0,
                                                     label="  step", precision=p),
         60 * 64, repeats=2)
         for name in ("seed_mlp", "small_cnn") for precision in config.PRECISIONS}
@@ -206,7 +206,7 @@ def classifier_precision(steps=None):
     for precision in config.PRECISIONS:
         start = time.perf_counter()
         model, _ = classifiers.fit("small_cnn", ds.x[sp.train], ds.y[sp.train], 10, steps,
-                                   cfg.evaluate.batch_size, 0, chunks=1, label="  step",
+                                   cfg.evaluate.batch_size, 0, label="  step",
                                    precision=precision)
         seconds = time.perf_counter() - start
         proba = classifiers.predict_proba(model, ds.x[sp.validation])
