@@ -32,6 +32,11 @@ class Check:
     detail: str  # by how much, in words
 
 
+def not_computed(check, scope, threshold, why):
+    """A check the run has no numbers for fails: an absent check would read as a pass."""
+    return Check(check, scope, float("nan"), threshold, False, f"not computed: {why}")
+
+
 def _seed_values(df, arm, classifier, metric):
     d = df[(df.arm == arm) & (df.classifier == classifier) & (df.metric == metric)]
     return d.set_index("seed")["value"].sort_index()
@@ -86,13 +91,18 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
     return out
 
 
-def convergence_checks(df, metric, cfg, anchor="upper_bound"):
+def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
     """Per classifier: the anchor's score half-way through its steps is within the seed spread
     of its score at the full budget; if not, the budget is too small."""
     out = []
-    for clf in sorted(set(df[df.arm == anchor + HALF].classifier)):
+    for clf in classifiers:
         full = _seed_values(df, anchor, clf, metric)
         half = _seed_values(df, anchor + HALF, clf, metric)
+        if not (len(full) and len(half)):
+            out.append(not_computed(f"{anchor} converged: {metric} at half the steps", clf,
+                                    "<= the seed spread", f"no {anchor} scores at "
+                                    + ("half the steps" if len(full) else "all the steps")))
+            continue
         gap = float(abs(full.mean() - half.mean()))
         tol, within = _within(full, cfg.spread_floor)
         # a score of zero at both points (a classifier that never names the class) is flat
@@ -109,7 +119,8 @@ def accuracy_check(df, arm, classifier, threshold, what, scope, metric="accuracy
     """The mean over seeds of `metric` for one arm and classifier, against a minimum."""
     v = df[(df.arm == arm) & (df.classifier == classifier) & (df.metric == metric)]["value"]
     if not len(v):
-        return []
+        return [not_computed(what, scope, f">= {threshold:.3f}",
+                             f"no {metric} of {arm} by {classifier} in this run")]
     m = float(v.mean())
     return [Check(what, scope, m, f">= {threshold:.3f}", bool(m >= threshold),
                   f"{m - threshold:+.3f} (range {v.min():.3f} to {v.max():.3f} over "
@@ -139,7 +150,12 @@ def generator_checks(df, generators, cfg):
         fd_rows = q[(q.arm == g) & (q.metric == "frechet_distance")]
         ref_rows = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]
         fd, ref = fd_rows["value"], ref_rows["value"]
-        if len(fd) and len(ref):
+        if not (len(fd) and len(ref)):
+            out.append(not_computed("Fréchet distance / real-vs-real", g,
+                                    f"<= {cfg.frechet_ratio:.1f}",
+                                    f"no Fréchet distance for {g}"
+                                    + ("" if len(ref) else " and its real reference")))
+        else:
             ratio = float(fd.mean() / max(ref.mean(), 1e-12))
             copies = q[(q.arm == g) & (q.metric == "training_images_frechet")]["value"]
             bound = (f"; a copy of its training images: {copies.mean() / ref.mean():.1f}x"
@@ -171,9 +187,13 @@ def table(checks):
     """The checks as a report table, failures first."""
     t = pd.DataFrame([asdict(c) for c in checks],
                      columns=["check", "scope", "measured", "threshold", "passed", "detail"])
-    t["measured"] = t["measured"].map(lambda v: f"{v:.3f}")
+    t["measured"] = t["measured"].map(_number)
     t["passed"] = t["passed"].map({True: "pass", False: "FAIL"})
     return t.sort_values("passed", kind="stable").reset_index(drop=True)
+
+
+def _number(v):
+    return "n/a" if np.isnan(v) else f"{v:.3f}"
 
 
 def failed(checks):
@@ -187,13 +207,13 @@ def conclusive_for(checks, *scopes):
 
 def failing_for(checks, *scopes):
     """The failed checks that speak for any of `scopes`, in words."""
-    return "; ".join(f"{c.check} ({c.scope}) {c.measured:.3f}, needs {c.threshold}"
+    return "; ".join(f"{c.check} ({c.scope}) {_number(c.measured)}, needs {c.threshold}"
                      for c in failed(checks) if c.scope in scopes + ("all",))
 
 
 def describe(check):
-    return (f"{check.check} ({check.scope}): {check.measured:.3f}, needs {check.threshold} "
-            f"[{check.detail}]")
+    return (f"{check.check} ({check.scope}): {_number(check.measured)}, needs "
+            f"{check.threshold} [{check.detail}]")
 
 
 ONE_SEED = ("on one seed: each tolerance is validity.spread_floor rather than a measured "

@@ -2,12 +2,15 @@
 whose own run fails a validity check says "not conclusive" and claims no winner."""
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import ROOT, evaluate_seed, metric_rows
 from synthlib import config, report, validity
 from synthlib.runs import Run
+
+CNN = ["small_cnn"]  # metric_rows' classifier
 
 VALID = os.path.join(ROOT, "tests", "params", "digits_valid.yaml")
 
@@ -36,12 +39,12 @@ def test_an_arm_beating_the_upper_bound_or_an_unconverged_one_fails():
                         "upper_bound": [0.97, 0.98, 0.97], "upper_bound:half_budget": [0.97] * 3})
     arms = ["imbalanced", "smote", "upper_bound"]
     checks = (validity.anchor_checks(good, "minority_f1", arms, cfg)
-              + validity.convergence_checks(good, "minority_f1", cfg))
+              + validity.convergence_checks(good, "minority_f1", cfg, CNN))
     assert len(checks) == 3 and all(c.passed for c in checks)
     bad = metric_rows({"imbalanced": [0.80, 0.82, 0.85], "smote": [0.90, 0.91, 0.92],
                        "upper_bound": [0.77, 0.78, 0.76], "upper_bound:half_budget": [0.6] * 3})
     checks = (validity.anchor_checks(bad, "minority_f1", arms, cfg)
-              + validity.convergence_checks(bad, "minority_f1", cfg))
+              + validity.convergence_checks(bad, "minority_f1", cfg, CNN))
     failed = {c.check: c for c in validity.failed(checks)}
     assert set(failed) == {"upper_bound beats imbalanced on minority_f1",
                            "no arm beats upper_bound on minority_f1",
@@ -138,7 +141,10 @@ def test_a_rebalance_run_without_the_upper_bound_draws_no_verdict(tmp_path):
                      "dcgan_minority": [0.8, 0.81, 0.82]}),
         metric_rows({"real_test": [0.99] * 3}, classifier="oracle", metric="accuracy")])
     checks = rebalance.checks(run, m)
-    (bad,) = validity.failed(checks)
+    # (and the generators' quality, which these rows leave out, fails as not computed)
+    bad, *quality = validity.failed(checks)
+    assert {c.scope for c in quality} == set(run.cfg.generators())
+    assert all(c.detail.startswith("not computed") for c in quality)
     assert bad.scope == "all" and not validity.conclusive_for(checks, "small_cnn")
     assert not validity.headline(checks)[0]
     comp = report.comparisons(m, checks=checks)
@@ -254,8 +260,31 @@ def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
     assert "over 2 seed(s)" in low.detail
     (exact,) = validity.oracle_check(rows(cfg.oracle_accuracy), cfg)
     assert exact.passed and exact.scope == "oracle"
-    # a classifier's own accuracy on real_test is no oracle's
-    assert validity.oracle_check(metric_rows({"real_test": [0.99]}, metric="accuracy"), cfg) == []
+    # a classifier's own accuracy on real_test is no oracle's: no oracle score, a failed check
+    (none,) = validity.oracle_check(metric_rows({"real_test": [0.99]}, metric="accuracy"), cfg)
+    assert not none.passed and none.detail.startswith("not computed")
+
+
+def test_a_check_the_run_has_no_numbers_for_fails_rather_than_vanishes():
+    """An arm left out of evaluate.arms, a generator whose measures were not written: the
+    write-up must not read "conclusive" for want of the numbers that could say otherwise."""
+    cfg = config.ValidityConfig()
+    m = metric_rows({"augmentation": [0.9, 0.91], "real_plus_cgan": [0.92, 0.93]},
+                    metric="accuracy")
+    (real,) = validity.accuracy_check(m, "real", "small_cnn", 0.9, "real-data arm", "small_cnn")
+    (conv,) = validity.convergence_checks(m, "accuracy", cfg, CNN, anchor="real")
+    (fd,) = validity.generator_checks(m, ["cgan_all_classes"], cfg)
+    checks = [real, conv, fd]
+    assert not any(c.passed for c in checks) and all(np.isnan(c.measured) for c in checks)
+    assert all(c.detail.startswith("not computed") for c in checks)
+    assert not validity.headline(checks, seeds=2)[0]
+    assert not validity.conclusive_for(checks, "small_cnn")
+    assert not validity.conclusive_for(checks, "cgan_all_classes")
+    assert "n/a" in validity.describe(fd) and set(validity.table(checks).measured) == {"n/a"}
+    # the half-way scores alone missing: named as such
+    half_missing = metric_rows({"real": [0.95, 0.96]}, metric="accuracy")
+    (conv,) = validity.convergence_checks(half_missing, "accuracy", cfg, CNN, anchor="real")
+    assert not conv.passed and "half the steps" in conv.detail
 
 
 def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
@@ -297,7 +326,7 @@ def test_convergence_is_half_the_steps_within_the_full_fits_seed_spread(full, ha
                                                                         converged):
     rows = metric_rows({"upper_bound": full, "upper_bound:half_budget": half})
     (check,) = validity.convergence_checks(rows, "minority_f1",
-                                           config.ValidityConfig(spread_floor=floor))
+                                           config.ValidityConfig(spread_floor=floor), CNN)
     assert check.passed == converged
     assert check.measured == pytest.approx(abs(sum(full) / len(full) - sum(half) / len(half)))
     # the tolerance says whether the seeds measured it or the floor set it
@@ -307,7 +336,7 @@ def test_convergence_is_half_the_steps_within_the_full_fits_seed_spread(full, ha
 
 def test_one_seed_s_tolerance_is_the_floor_and_says_so():
     rows = metric_rows({"upper_bound": [0.9], "upper_bound:half_budget": [0.895]})
-    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig())
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig(), CNN)
     assert check.passed and check.threshold == "<= 0.010 (validity.spread_floor)"
 
 
@@ -334,7 +363,7 @@ def test_the_generator_checks_read_the_oracle_s_rows_alone_and_pass_on_the_thres
 def test_convergence_is_checked_for_the_classifiers_that_scored_half_way_only():
     rows = pd.concat([metric_rows({"upper_bound": [0.9] * 2, "upper_bound:half_budget": [0.9] * 2}),
                       metric_rows({"upper_bound": [0.9] * 2}, classifier="seed_mlp")])
-    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig())
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig(), CNN)
     assert check.scope == "small_cnn" and check.passed
 
 
@@ -377,7 +406,7 @@ def test_a_best_arm_whose_comparisons_are_withheld_is_no_finding_about_gans():
 def test_convergence_fails_just_beyond_the_spread():
     rows = metric_rows({"upper_bound": [0.80] * 3, "upper_bound:half_budget": [0.785] * 3})
     (check,) = validity.convergence_checks(rows, "minority_f1",
-                                           config.ValidityConfig(spread_floor=0.01))
+                                           config.ValidityConfig(spread_floor=0.01), CNN)
     assert not check.passed
 
 
@@ -387,7 +416,7 @@ def test_an_upper_bound_that_learnt_nothing_neither_converged_nor_stays_unbeaten
     rows = metric_rows({"imbalanced": [0.0] * 2, "smote": [0.0] * 2, "upper_bound": [0.0] * 2,
                         "upper_bound:half_budget": [0.0] * 2})
     cfg = config.ValidityConfig()
-    (converged,) = validity.convergence_checks(rows, "minority_f1", cfg)
+    (converged,) = validity.convergence_checks(rows, "minority_f1", cfg, CNN)
     assert not converged.passed and converged.detail.startswith("learnt nothing")
     unbeaten = {c.check: c for c in validity.anchor_checks(
         rows, "minority_f1", ["imbalanced", "smote", "upper_bound"], cfg)}

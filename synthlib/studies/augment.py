@@ -251,7 +251,8 @@ def checks(run, metrics_df):
     for clf in run.cfg.evaluate.classifiers:
         out += validity.accuracy_check(metrics_df, "real", clf, v.real_accuracy,
                                        "real-data arm's test accuracy", clf)
-    out += validity.convergence_checks(metrics_df, "accuracy", v, anchor="real")
+    out += validity.convergence_checks(metrics_df, "accuracy", v, run.cfg.evaluate.classifiers,
+                                       anchor="real")
     return out + validity.generator_checks(metrics_df, sources(run), v)
 
 

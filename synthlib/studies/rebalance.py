@@ -503,7 +503,8 @@ def checks(run, metrics_df):
     out = validity.oracle_check(metrics_df, v)
     if "upper_bound" in arms:
         out += validity.anchor_checks(metrics_df, "minority_f1", arms, v)
-        out += validity.convergence_checks(metrics_df, "minority_f1", v)
+        out += validity.convergence_checks(metrics_df, "minority_f1", v,
+                                           run.cfg.evaluate.classifiers)
     else:
         out.append(validity.Check("evaluators checked against the upper bound", "all", 0.0,
                                   "upper_bound in evaluate.arms", False,
