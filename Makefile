@@ -41,12 +41,15 @@ CHECK_FLAG = $(if $(filter-out 0 1,$($(1))),$(error $(1)=$($(1)): 1 turns it on;
   leaving it out, leaves it off))
 # setup's switches, checked before the venv is made
 $(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(if $(filter-out full,$(MNIST)),\
-  $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000)))
+  $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000))\
+  $(if $(filter 1,$(GPU)),$(if $(filter Linux,$(shell uname -s)),,$(error GPU=1: \
+  TensorFlow's CUDA build needs an NVIDIA GPU on Linux or WSL2; this is $(shell uname -s)))))
 CHECK_JOBS = $(if $(shell [[ '$(JOBS)' =~ ^[1-9][0-9]*$$ ]] && echo ok),,\
   $(error JOBS=$(JOBS): how many experiments run at once, 1 or more))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
 SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
+VENV_OK = $(PY) -m pip --version >/dev/null 2>&1
 # MNIST's caches (synthlib/mnist.py): the full MNIST put in data/ in place of the 10k fallback
 # starts every experiment again from 01, as an edited params file does
 DATA_FILES := $(wildcard $(or $(SYNTHLIB_DATA),data)/*.npz $(HOME)/.keras/datasets/mnist.npz)
@@ -62,9 +65,10 @@ QUIET = $(PY) -m synthlib.pipeline quiet
 # the cores among the chains running when it starts (synthlib/pipeline.py): all of them once
 # its chain is left alone.
 # (MAKEFLAGS shows -jN only when recipes run.)
-CORES := $(shell nproc 2>/dev/null || echo 2)
+CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))
-RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),1)
+# (make before 4.2, macOS's 3.81, shows a bare -j under the jobserver: JOBS is the count)
+RUNNING = $(or $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS))),$(if $(filter -j,$(MAKEFLAGS)),$(JOBS)),1)
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # On a GPU (make setup GPU=1) each TensorFlow process would reserve nearly all of its memory,
 # and the chains' stages and the test workers that run at once would find none left.
@@ -84,17 +88,17 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@$(VENV)/bin/nbdime config-git --enable >/dev/null
 	@# nbdime writes bare command names; point this clone at the venv's copies so that git
 	@# diff works without the venv activated.
-	@git config diff.jupyternotebook.command "$(CURDIR)/$(VENV)/bin/git-nbdiffdriver diff"
-	@git config merge.jupyternotebook.driver "$(CURDIR)/$(VENV)/bin/git-nbmergedriver merge %O %A %B %L %P"
+	@# (quoted: git hands the command to sh, and a clone's path may hold a space)
+	@git config diff.jupyternotebook.command "'$(CURDIR)/$(VENV)/bin/git-nbdiffdriver' diff"
+	@git config merge.jupyternotebook.driver "'$(CURDIR)/$(VENV)/bin/git-nbmergedriver' merge %O %A %B %L %P"
 	@set -o pipefail; $(PY) -m synthlib.mnist $(if $(filter full,$(MNIST)),--full) 2>&1 | \
 	  $(QUIET) || echo "(make report needs MNIST; see README: Data)"
 
 $(STAMP): requirements.txt pyproject.toml
-	@# The pinned numpy, pandas, scikit-learn and keras need Python 3.11: say so before pip fails.
-	@test -x $(PY) || $(PYTHON_BASE) -c 'import sys; sys.version_info >= (3, 11) or sys.exit(\
-	  "make setup needs Python 3.11 or later; $(PYTHON_BASE) is " + sys.version.split()[0]\
-	  + ": PYTHON_BASE=python3.12 make setup (or another 3.11+) picks another")'
-	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	@# An interpreter or platform the pinned wheels do not cover: say so before pip fails.
+	@$(VENV_OK) || $(PYTHON_BASE) synthlib/tools/check_python.py
+	@# (a venv whose making failed half-way, without pip, is made again rather than kept)
+	$(VENV_OK) || $(PYTHON_BASE) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@# GPU=1: TensorFlow's CUDA build in place of the CPU one (NVIDIA GPU, Linux x86-64), at

@@ -125,7 +125,7 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
     path = Path(path)
     key = _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw)
     key_file, history_file = path.with_suffix(".key"), path.with_suffix(".csv")
-    if (key_file.exists() and key_file.read_text() == key and path.exists()
+    if (key_file.exists() and key_file.read_text(encoding="utf-8") == key and path.exists()
             and history_file.exists()):
         print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
         return keras.models.load_model(path), pd.read_csv(history_file)

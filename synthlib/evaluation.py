@@ -207,7 +207,7 @@ def _finished(done, key):
     others = (f for f in sorted(done.parent.glob("*.json")) if f != done)
     for f in [done, *others]:
         if f.exists():
-            saved = json.loads(f.read_text())
+            saved = json.loads(f.read_text(encoding="utf-8"))
             if saved.get("key") == key:
                 return f, saved
     return None, None

@@ -64,7 +64,7 @@ def atomic_path(target):
 
 def write_text(target, text):
     with atomic_path(target) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
 
 
 def code_digest(*modules):

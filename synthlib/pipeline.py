@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import re
-import resource
 import shutil
 import signal
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 # per stage for a format no notebook holds. Without the module, jsonschema skips that check.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from synthlib import config, data, params  # noqa: E402  (scikit-learn loads only where a stage needs it)
+from synthlib import config, data, params, workers  # noqa: E402  (scikit-learn loads only where a stage needs it)
 from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path, resolve,
                             shown, write_text)
 
@@ -371,7 +370,7 @@ def clear_from(name, reports, build):
             f.unlink(missing_ok=True)
     times_file = build / "stage_times.json"  # the manifest 06 shows: no earlier run's times
     if times_file.exists():
-        times = json.loads(times_file.read_text())
+        times = json.loads(times_file.read_text(encoding="utf-8"))
         write_text(times_file, json.dumps({k: v for k, v in times.items()
                                            if k not in NOTEBOOKS[NOTEBOOKS.index(name):]},
                                           indent=2))
@@ -455,9 +454,9 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
         _copy(build / f"{name}.html", reports / f"{name}.html")
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    peak = workers.peak_memory_mib(children=True)
     times_file = build / "stage_times.json"
-    times = json.loads(times_file.read_text()) if times_file.exists() else {}
+    times = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
     times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
                    "threads": threads_used(threads)}
     write_text(times_file, json.dumps(times, indent=2))

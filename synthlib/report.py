@@ -355,7 +355,7 @@ th{background:#f3f3f3}section{border-top:1px solid #ddd;padding-top:.5em;margin-
 def write_index(reports_dir=REPORTS_DIR):
     sections = []
     for summary_file in sorted(reports_dir.glob("*/summary.json")):
-        s = json.loads(summary_file.read_text())
+        s = json.loads(summary_file.read_text(encoding="utf-8"))
         exp = summary_file.parent.name
         pages = sorted(p.name for p in summary_file.parent.glob("[0-9][0-9]_*.html"))
         links = " · ".join(f'<a href="{exp}/{p}">{html.escape(p[:-5])}</a>' for p in pages)

@@ -80,7 +80,7 @@ class Run:
             ds = data.load(self.cfg.data)
             recorded = self.path("data.json")
             if recorded.exists() and not fresh:
-                want = json.loads(recorded.read_text())["digest"]
+                want = json.loads(recorded.read_text(encoding="utf-8"))["digest"]
                 if want != ds.digest():
                     raise data.DataError(
                         f"{recorded}: the data changed since stage 01 made the split "
@@ -95,7 +95,7 @@ class Run:
         write_text(self.path(name, seed, generator), json.dumps(obj, indent=2, default=_plain))
 
     def load_json(self, name, seed=None, generator=None):
-        return json.loads(self.made(name, seed, generator).read_text())
+        return json.loads(self.made(name, seed, generator).read_text(encoding="utf-8"))
 
     def made(self, name, seed=None, generator=None):
         """The path of a file an earlier stage makes, or one line on why it is not there: in

@@ -22,6 +22,16 @@ import os
 from pathlib import Path
 
 
+def peak_memory_mib(children=False):
+    """The largest resident memory of this process (or of its finished children), in MiB:
+    getrusage gives it in KiB on Linux and in bytes on macOS."""
+    import resource
+    import sys
+
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / (1024 ** 2 if sys.platform == "darwin" else 1024)
+
+
 def one_thread():
     """In a worker, before TensorFlow starts its thread pools (a user's own
     TF_NUM_INTRAOP_THREADS stands). The worker also ends with the process that started it: a

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import resource
 import statistics
 import sys
 import time
@@ -279,7 +278,7 @@ def main(argv=None):
         figure = Path(args.out).with_name("bench_quality.png")
         plots.quality_curves(table, result["quality_thresholds"], path=figure)
         print(f"figure: {figure}")
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = workers.peak_memory_mib()
     print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB")
     write_text(args.out, json.dumps(result, indent=2, default=float))
     print(f"written {args.out}")

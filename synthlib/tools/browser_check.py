@@ -64,7 +64,22 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Where Debian, Fedora, Ubuntu and macOS put a Chromium or Chrome; CHROMIUM names another.
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable",
+            "/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
+
+
+def find_chromium():
+    """The browser to drive: $CHROMIUM, else the first of BROWSERS found, else Debian's path
+    (which the error then names)."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    return next((found for name in BROWSERS if (found := shutil.which(name))),
+                "/usr/bin/chromium")
+
+
+CHROMIUM = find_chromium()
 SCREENSHOT_WIDTH = 1280
 MAX_SCREENSHOT_HEIGHT = 16384
 VIRTUAL_TIME_BUDGET_MS = 10000
@@ -461,7 +476,8 @@ def check_reports(reports_dir="reports", screenshots_dir=None, chromium=CHROMIUM
     if not reports_dir.is_dir():
         raise CheckError(f"{reports_dir}: no such folder")
     if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
-        raise CheckError(f"{chromium}: no Chromium (apt-get install chromium, or set CHROMIUM)")
+        raise CheckError(f"{chromium}: no Chromium or Chrome found (Debian: apt-get install "
+                         "chromium; or set CHROMIUM to the browser's binary)")
     screenshots_dir = Path(screenshots_dir) if screenshots_dir else reports_dir / "screenshots"
     pages = find_pages(reports_dir, skip=[screenshots_dir])
     if not pages:

@@ -26,7 +26,7 @@ def experiments_in_params():
 
 def _summary(reports_dir, experiment):
     path = reports_dir / experiment / "summary.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def section(reports_dir=REPORTS_DIR, experiments=None):
@@ -63,7 +63,7 @@ def not_at(profile, reports_dir=REPORTS_DIR, experiments=None):
 
 
 def main(readme=ROOT / "README.md", reports_dir=REPORTS_DIR, profile="full", experiments=None):
-    text = readme.read_text()
+    text = readme.read_text(encoding="utf-8")
     if START not in text or END not in text:
         print(f"{readme}: no {START} ... {END} markers", file=sys.stderr)
         return 2
