@@ -10,7 +10,18 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from synthlib import metrics
+
 sns.set_theme(style="whitegrid", context="notebook")
+
+
+def t_interval(values):
+    """The 95% t interval of the mean over seeds (metrics.mean_ci), as the tables and the
+    forest plot give it, for seaborn's `errorbar`: its bootstrap ("ci") over two to four
+    seeds cannot reach past the lowest and highest seed, and would look surer than it is.
+    One seed: no interval."""
+    mean, _, half = metrics.mean_ci(values)
+    return (mean - half, mean + half) if np.isfinite(half) else (mean, mean)
 
 
 def describe(fig):
@@ -251,7 +262,7 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     for ax, metric in zip(g.axes.flat, metrics):
         sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier", **order,
                       dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
-                      errorbar=("ci", 95), markers="d",
+                      errorbar=t_interval, markers="d",
                       ax=ax, legend=False)
     if g.legend is not None:  # its key at full colour and size; the seed points are faded
         for handle in g.legend.legend_handles:
@@ -341,7 +352,7 @@ def step_curves(history):
     style = "classifier" if history["classifier"].nunique() > 1 else None
     for ax, col in zip(axes.flat, cols):
         sns.lineplot(data=history, x="step", y=col, hue="arm", style=style,
-                     markers=True, errorbar=("ci", 95), ax=ax, legend=ax is axes[0, -1])
+                     markers=True, errorbar=t_interval, ax=ax, legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
         ax.set_ylabel("")
     for ax in axes.flat[len(cols):]:
@@ -357,7 +368,7 @@ def accuracy_by_step(d, metric="accuracy"):
     synthetic = d[d.source != "real"]
     classifiers = list(dict.fromkeys(synthetic.classifier))  # the panels, in this order
     g = sns.relplot(data=synthetic, x="step", y="value", hue="source", col="classifier",
-                    col_order=classifiers, kind="line", marker="o", errorbar=("ci", 95),
+                    col_order=classifiers, kind="line", marker="o", errorbar=t_interval,
                     height=3.4, aspect=1.4)
     for ax, clf in zip(g.axes.flat, classifiers):
         real = d[(d.classifier == clf) & (d.source == "real")]["value"]
@@ -380,7 +391,7 @@ def shares(d, varied_class):
     models, classes = list(dict.fromkeys(gen.model)), list(dict.fromkeys(gen["class"]))
     g = sns.catplot(data=gen, x="varied_count", y="value", hue="class", col="model",
                     col_order=models, hue_order=classes, kind="point", dodge=0.4,
-                    errorbar=("ci", 95), linestyle="none", height=3.4, aspect=1.2)
+                    errorbar=t_interval, linestyle="none", height=3.4, aspect=1.2)
     for ax, model in zip(g.axes.flat, models):
         sns.stripplot(data=gen[gen.model == model], x="varied_count", y="value", hue="class",
                       hue_order=classes, dodge=True, alpha=0.4, size=3, legend=False, ax=ax)
@@ -430,8 +441,9 @@ VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#b42318", "within": "#555555",
 
 
 def forest(comp, metric="minority_f1", title=None):
-    """Each arm minus each baseline (paired over seeds): the mean difference and its 95%
-    interval, one panel per classifier, a line at zero; colour says the verdict."""
+    """Each arm minus each baseline (paired over seeds): the mean difference and its
+    simultaneous 95% interval (report.SIMULTANEOUS), one panel per classifier, a line at
+    zero; colour says the verdict."""
     if comp.empty:
         return
     classifiers = list(dict.fromkeys(comp.classifier))
@@ -449,7 +461,7 @@ def forest(comp, metric="minority_f1", title=None):
         for yi, (_, r) in zip(y, d.iterrows()):
             key = next((k for k in VERDICT_COLOURS if r.verdict.startswith(k)), "within")
             shown.append(key)
-            ci = 0.0 if pd.isna(r.ci95) else r.ci95
+            ci = 0.0 if pd.isna(r.interval) else r.interval
             ax.errorbar(r.mean_difference, yi, xerr=ci, fmt="o", color=VERDICT_COLOURS[key],
                         capsize=3)
         ax.axvline(0, color="k", lw=1)
@@ -462,12 +474,13 @@ def forest(comp, metric="minority_f1", title=None):
     fig.legend(handles, verdicts, loc="outside lower center", ncol=len(verdicts),
                frameon=False, title="verdict")
     # one seed has no spread, so no interval: the title says what the points are
-    spread = comp.ci95.notna().any() if "ci95" in comp else False
-    title = title or (("Paired differences (mean, 95% interval over seeds):\n" if spread else
+    spread = comp.interval.notna().any() if "interval" in comp else False
+    title = title or (("Paired differences (mean, 95% simultaneous interval over seeds):\n"
+                       if spread else
                        "Differences (one seed: no interval, and no verdict on the "
                        "spread):\n")
                       + "right of zero, the first arm scores higher")
-    # About ten characters of the title to an inch: a single panel wraps it, not clips it.
-    width = int(10 * fig.get_figwidth())
+    # About nine characters of the title to an inch: a single panel wraps it, not clips it.
+    width = int(9 * fig.get_figwidth())
     fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.split("\n")))
     _display()

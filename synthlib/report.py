@@ -30,7 +30,8 @@ def mean_sd(mean, sd=float("nan"), fmt=".3f"):
 
 WITHHELD_MARK = " †"
 WITHHELD_NOTE = ("† a GAN arm whose generator (or the oracle that measures it) fails a validity "
-                 "check: its comparisons are withheld, and its score is no finding about GANs")
+                 "check: its comparisons are withheld, and its score is no finding about GANs "
+                 "(a column it tops has no training set in bold)")
 
 
 def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bound",),
@@ -48,9 +49,13 @@ def headline(metrics_df, metric="minority_f1", arms=ARMS, references=("upper_bou
     strings = s.pivot(index="arm", columns="classifier", values="cell").reindex(order)
     means = s.pivot(index="arm", columns="classifier", values="mean").reindex(order)
     means = means.drop(index=[r for r in references if r in means.index])
+    # a column topped by a withheld arm has no bold: bold on it would claim the win the † takes
+    # back, and bold on the runner-up would name a best that scored lower
+    topped = [c for c in means.columns if means[c].notna().any() and means[c].idxmax() in withheld]
     label = {a: a + WITHHELD_MARK for a in withheld}
     return mark_best(strings.rename(index=label),
-                     means.rename(index=label).drop(columns=list(unmarked), errors="ignore"))
+                     means.rename(index=label).drop(columns=list(unmarked) + topped,
+                                                    errors="ignore"))
 
 
 def over_seeds(metrics_df):
@@ -102,29 +107,40 @@ def mark_best(strings, values, decimals=3):
     return styler
 
 
+# A comparison's verdict, by where its interval lies (the prefix is what the code reads)
+BETTER, WORSE, WITHIN = ("better (interval above zero)", "worse (interval below zero)",
+                         "within noise (interval spans zero)")
+SIMULTANEOUS = ("95% simultaneous intervals: each widened for the number of comparisons "
+                "drawn on its classifier (Bonferroni), so that all of them together, not each "
+                "alone, miss the true difference one time in twenty")
+
+
 def paired_comparisons(metrics_df, metric, arms, baselines):
     """Each arm against each baseline, per classifier: the mean paired difference over seeds
-    (same seed, same split) with its 95% interval, and whether it is beyond the seed-to-seed
-    spread (the interval excludes zero)."""
+    (same seed, same split) with its interval, and whether that excludes zero. With m
+    comparisons on a classifier, each interval is at confidence 1 - 0.05/m (SIMULTANEOUS):
+    at 95% each, one in three runs of ten comparisons with no real difference would show a
+    "better" or "worse" by chance."""
     d = metrics_df[metrics_df.metric == metric]
     wide = d.pivot_table(index=["classifier", "seed"], columns="arm", values="value")
     rows = []
     for clf, g in wide.groupby(level="classifier"):
-        for arm in [a for a in arms if a in g.columns]:
-            for base in [b for b in baselines if b in g.columns and b != arm]:
-                diff = (g[arm] - g[base]).dropna()
-                mean, sd, half = metrics.mean_ci(diff)
-                if len(diff) < 2:
-                    verdict = "single seed: no spread measured"
-                elif mean - half > 0:
-                    verdict = "better, beyond the spread"
-                elif mean + half < 0:
-                    verdict = "worse, beyond the spread"
-                else:
-                    verdict = "within the spread"
-                rows.append({"classifier": clf, "gan_arm": arm, "baseline": base,
-                             "mean_difference": mean, "ci95": half, "seeds": len(diff),
-                             "verdict": verdict})
+        pairs = [(arm, base) for arm in arms if arm in g.columns
+                 for base in baselines if base in g.columns and base != arm]
+        for arm, base in pairs:
+            diff = (g[arm] - g[base]).dropna()
+            mean, sd, half = metrics.mean_ci(diff, confidence=1 - 0.05 / len(pairs))
+            if len(diff) < 2:
+                verdict = "single seed: no spread measured"
+            elif mean - half > 0:
+                verdict = BETTER
+            elif mean + half < 0:
+                verdict = WORSE
+            else:
+                verdict = WITHIN
+            rows.append({"classifier": clf, "gan_arm": arm, "baseline": base,
+                         "mean_difference": mean, "interval": half, "comparisons": len(pairs),
+                         "seeds": len(diff), "verdict": verdict})
     return pd.DataFrame(rows)
 
 
@@ -164,9 +180,8 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             out.append(f"**{clf}**: not conclusive ({validity.failing_for(checks, clf)}); no "
                        f"verdict is drawn from this classifier's numbers.")
             continue
+        text = f"**{clf}**: " + _highest(metrics_df, g, clf, metric)
         best = g.loc[g["mean"].idxmax()]
-        text = (f"**{clf}**: the best training set on {metric} is **{best['arm']}** "
-                f"({best['mean']:.3f}, {int(best['seeds'])} seed(s)).")
         c = comp[comp.classifier == clf] if len(comp) else comp
         withheld = c[c.verdict.str.startswith("not conclusive")] if len(c) else c
         if len(withheld) and best["arm"] in set(withheld.gan_arm):
@@ -183,17 +198,39 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
         elif len(c):
             won = c[c.verdict.str.startswith("better")]
             lost = c[c.verdict.str.startswith("worse")]
-            text += (f" Of {len(c)} GAN-vs-baseline comparisons, {len(won)} are better beyond "
-                     f"the seed-to-seed spread, {len(lost)} worse beyond it, and "
-                     f"{len(c) - len(won) - len(lost)} within it or unmeasured.")
+            text += (f" Of {len(c)} GAN-vs-baseline comparisons, {len(won)} are better, "
+                     f"{len(lost)} worse and {len(c) - len(won) - len(lost)} within noise or "
+                     f"unmeasured, by {SIMULTANEOUS}.")
             if len(won) == 0:
-                text += " No GAN arm beats a baseline beyond the spread here."
+                text += " No GAN arm is shown to beat a baseline here."
         if len(withheld):
             text += (f" {len(withheld)} comparison(s) are withheld: their generator (or the "
                      f"oracle that measures it) fails a validity check, and a GAN arm with a "
                      f"poor generator says nothing about GANs, whether it wins or loses.")
         out.append(text)
     return out
+
+
+def _highest(metrics_df, g, clf, metric):
+    """The arm with the highest mean, and whether the runner-up is any different: the top
+    place among arms a few seeds cannot tell apart is no finding."""
+    top = g.sort_values("mean", ascending=False)
+    best = top.iloc[0]
+    text = (f"the highest mean {metric} is **{best['arm']}**'s ({best['mean']:.3f}, "
+            f"{int(best['seeds'])} seed(s))")
+    if len(top) < 2:
+        return text + "."
+    second = top.iloc[1]
+    d = metrics_df[(metrics_df.classifier == clf) & (metrics_df.metric == metric)]
+    wide = d.pivot_table(index="seed", columns="arm", values="value")
+    diff = (wide[best["arm"]] - wide[second["arm"]]).dropna()
+    mean, _, half = metrics.mean_ci(diff)
+    if len(diff) > 1 and mean - half > 0:
+        return text + (f", above the runner-up {second['arm']} ({second['mean']:.3f}) by "
+                       f"{mean:.3f} ± {half:.3f} (paired, 95%).")
+    return text + (f"; not told apart from the runner-up {second['arm']} "
+                   f"({second['mean']:.3f}): " + ("one seed measures no spread." if len(diff) < 2
+                                                  else f"{mean:.3f} ± {half:.3f} (paired, 95%)."))
 
 
 def verdicts(metrics_df, metric="minority_f1", checks=()):

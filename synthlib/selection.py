@@ -1,8 +1,11 @@
 """Which generated images join a training set, chosen with what the scenario has.
 
 Kernel herding (Welling, 2009; Chen, Welling & Smola, 2010) with a linear kernel: from a pool
-of generated images, take one at a time the image that brings the running mean of those taken
-closest to a target mean. The features are the GAN's own discriminator's (the layer under its
+of generated images, take one at a time the image most aligned with what the running mean of
+those taken still lacks of a target mean. (Herding's step, not the greedy one that brings the
+running mean closest to the target: that step also subtracts half each image's squared norm,
+so herding leans to images of larger features. The measurements in
+docs/generator_quality.md are herding's.) The features are the GAN's own discriminator's (the layer under its
 realness logit), the target the kept minority images' mean in them: the discriminator learnt
 from those images alone, so neither the measuring oracle nor a dropped image has a say.
 

@@ -93,7 +93,8 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
 
 def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
     """Per classifier: the anchor's score half-way through its steps is within the seed spread
-    of its score at the full budget; if not, the budget is too small."""
+    (of each seed's change from half to full) of its score at the full budget; if not, the
+    budget is too small."""
     out = []
     for clf in classifiers:
         full = _seed_values(df, anchor, clf, metric)
@@ -103,8 +104,11 @@ def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
                                     "<= the seed spread", f"no {anchor} scores at "
                                     + ("half the steps" if len(full) else "all the steps")))
             continue
-        gap = float(abs(full.mean() - half.mean()))
-        tol, within = _within(full, cfg.spread_floor)
+        # half against full is a paired, same-seed question: its spread is that of each
+        # seed's own change, as for any comparison
+        change = (full - half).dropna()
+        gap = float(abs(change.mean()))
+        tol, within = _within(change, cfg.spread_floor)
         # a score of zero at both points (a classifier that never names the class) is flat
         # because nothing was learnt, not because the budget sufficed
         learnt = bool(full.mean() > 0)

@@ -70,15 +70,15 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     m = metric_rows({"imbalanced": [0.80, 0.82, 0.81], "smote": [0.5, 0.9, 0.7],
                   "dcgan_minority": [0.60, 0.61, 0.62], "upper_bound": [0.99, 0.99, 0.99]})
     c = report.comparisons(m).set_index("baseline")
-    assert c.loc["imbalanced", "verdict"] == "worse, beyond the spread"
+    assert c.loc["imbalanced", "verdict"] == report.WORSE
     assert c.loc["imbalanced", "mean_difference"] == pytest.approx(-0.2)
-    assert c.loc["smote", "verdict"] == "within the spread"
+    assert c.loc["smote", "verdict"] == report.WITHIN
     text = report.verdicts(m)[0]
-    assert "best training set on minority_f1 is **imbalanced**" in text  # upper bound is not an arm
-    assert "0 are better beyond the seed-to-seed spread, 1 worse" in text
-    assert "No GAN arm beats a baseline beyond the spread here." in text
+    assert "highest mean minority_f1 is **imbalanced**'s" in text  # upper bound is not an arm
+    assert "0 are better, 1 worse and 1 within noise" in text and "Bonferroni" in text
+    assert "No GAN arm is shown to beat a baseline here." in text
     better = metric_rows({"imbalanced": [0.5, 0.52], "dcgan_minority": [0.7, 0.71]})
-    assert report.comparisons(better).verdict.tolist() == ["better, beyond the spread"]
+    assert report.comparisons(better).verdict.tolist() == [report.BETTER]
     single = metric_rows({"imbalanced": [0.5], "dcgan_minority": [0.6]})
     assert report.comparisons(single).verdict.tolist() == ["single seed: no spread measured"]
     # one seed: the differences are said, and no claim is made either way
@@ -142,6 +142,6 @@ def test_comparisons_pair_each_seed_with_itself():
     shuffled = m.sample(frac=1.0, random_state=0)
     for frame in (m, shuffled):
         (row,) = report.comparisons(frame).to_dict("records")
-        assert row["verdict"] == "better, beyond the spread"
+        assert row["verdict"] == report.BETTER
         assert row["mean_difference"] == pytest.approx(0.01)
-        assert row["ci95"] == pytest.approx(4.302653 * 0.002 / np.sqrt(3), rel=1e-5)
+        assert row["interval"] == pytest.approx(4.302653 * 0.002 / np.sqrt(3), rel=1e-5)

@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 from conftest import metric_rows  # noqa: E402
 from synthlib import plots, report, validity  # noqa: E402
@@ -359,3 +360,11 @@ def test_a_figure_is_described_by_its_title_and_its_panels_titles():
     assert plots.describe(fig) == "Paired differences: right of zero, higher; small_cnn; seed_mlp"
     plt.close("all")
     assert plots.describe(plt.figure()) == ""
+
+
+def test_bands_over_seeds_are_t_intervals_not_bootstraps():
+    """Three seeds 0.90, 0.92, 0.94: the t interval is 0.87 to 0.97; a bootstrap over them
+    could not pass the lowest and highest seed."""
+    low, high = plots.t_interval([0.90, 0.92, 0.94])
+    assert (low, high) == pytest.approx((0.92 - 0.0497, 0.92 + 0.0497), abs=1e-4)
+    assert plots.t_interval([0.9]) == (0.9, 0.9)  # one seed: no band

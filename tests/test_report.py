@@ -21,9 +21,23 @@ def test_a_gain_inside_its_interval_is_not_called_better():
     down = metric_rows({"imbalanced": [0.5, 0.5, 0.5], "dcgan_minority": [0.2, 0.6, 0.4]})
     for m, sign in ((up, 1), (down, -1)):
         (row,) = report.comparisons(m).to_dict("records")
-        assert row["verdict"] == "within the spread"
+        assert row["verdict"] == report.WITHIN
         assert row["mean_difference"] == pytest.approx(sign * 0.1)
-        assert row["ci95"] == pytest.approx(4.302653 * 0.2 / np.sqrt(3), rel=1e-5)
+        assert row["interval"] == pytest.approx(4.302653 * 0.2 / np.sqrt(3), rel=1e-5)
+
+
+def test_comparisons_on_one_classifier_share_a_simultaneous_95_percent():
+    """Two comparisons on a classifier: each interval at 97.5% (Bonferroni), so that the pair
+    together holds 95%. A gain a lone 95% interval would call better is within noise here."""
+    m = metric_rows({"imbalanced": [0.5, 0.5, 0.5], "smote": [0.5, 0.5, 0.5],
+                     "dcgan_minority": [0.567, 0.6, 0.633]})
+    comp = report.comparisons(m)
+    assert list(comp.comparisons) == [2, 2]
+    t975 = 6.205347  # scipy.stats.t.ppf(1 - 0.025 / 2, 2)
+    assert comp.interval.tolist() == pytest.approx([t975 * 0.033 / np.sqrt(3)] * 2, rel=1e-5)
+    assert set(comp.verdict) == {report.WITHIN}  # 0.1 ± 0.118; alone: 0.1 ± 0.082, better
+    (alone,) = report.comparisons(m[m.arm != "smote"]).to_dict("records")
+    assert alone["verdict"] == report.BETTER
 
 
 def test_a_failed_oracle_check_withholds_every_gan_verdict():
@@ -192,7 +206,7 @@ def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
     m = metric_rows({"real": [0.90, 0.92], "real:half_budget": [0.95, 0.96],
                      "augmentation": [0.85, 0.86]}, metric="accuracy")
     (text,) = report.verdict_sentences(m, pd.DataFrame(), "accuracy", exclude=())
-    assert "the best training set on accuracy is **real** (0.910, 2 seed(s))" in text
+    assert "the highest mean accuracy is **real**'s (0.910, 2 seed(s))" in text
 
 
 def test_the_manifest_says_when_the_code_had_uncommitted_changes(monkeypatch):
@@ -232,7 +246,9 @@ def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries
     assert "**Validity**: not conclusive: 1 of 1" in b
     for part in (a, b):
         assert "Profile `smoke`, 1 seed(s)" in part
-        assert "**0.710 ± 0.010**" in part  # the headline's best arm, in bold
+    assert "**0.710 ± 0.010**" in a  # the headline's best arm, in bold
+    # in b the best is a withheld arm: no bold claims the win its † takes back
+    assert "| 0.710 ± 0.010 |" in b and "**0.710" not in b
     # the failed oracle withholds the GAN arm's comparisons: the table marks it, and says why
     assert "| dcgan_minority |" in a and "†" not in a
     assert "| dcgan_minority † |" in b and report.WITHHELD_NOTE in b
@@ -284,7 +300,9 @@ def test_augment_marks_every_arm_built_on_a_generator_that_fails_its_check():
     caption, table = augment.headline(m, [poor])
     assert list(table.data.index) == ["real", "augmentation", "dcgan_per_class",
                                       "cgan_all_classes †", "real_plus_cgan †"]
-    assert table.best["small_cnn"] == "real_plus_cgan †" and report.WITHHELD_NOTE in caption
+    # its arm tops the column: no bold there, neither on it nor on a runner-up
+    assert "small_cnn" not in table.best and report.WITHHELD_NOTE in caption
+    assert "font-weight: bold" not in table.to_html()
     caption, table = augment.headline(m)
     assert "†" not in caption + "".join(table.data.index)
 

@@ -176,13 +176,27 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     clf = run.cfg.evaluate.classifiers[0]
     m = m.copy()  # the labeller's sets made the best, to see them left out
     m.loc[m.arm.str.startswith("synthetic_labeller_labels"), "value"] = 1.0
-    assert "(synthetic_labeller_labels after" in verdict_text(monkeypatch, run, m, [])
+    assert "synthetic only: synthetic_gan_labels" in verdict_text(monkeypatch, run, m, [])
+    assert "; synthetic_labeller_labels 1.000" in verdict_text(monkeypatch, run, m, [])
     labeller = validity.Check("labeller's accuracy", "labeller", 0.5, ">= 0.9", False, "")
     text = verdict_text(monkeypatch, run, m, [labeller])
-    assert "labeller fails its check" in text and "(synthetic_gan_labels after" in text
+    assert "labeller fails its check" in text and "synthetic_labeller_labels 1" not in text
     unconverged = validity.Check("real converged", clf, 0.2, "<= 0.01", False, "")
     text = verdict_text(monkeypatch, run, m, [unconverged])
-    assert "not conclusive" in text and "best synthetic-only set" not in text
+    assert "not conclusive" in text and "synthetic only:" not in text
+
+
+def test_tstr_reads_the_last_snapshot_against_real_paired_not_the_best_of_all():
+    d = pd.DataFrame([{"source": src, "step": step, "seed": seed, "value": v}
+                      for src, step, vals in (("real", pd.NA, [0.95, 0.97]),
+                                              ("synthetic_gan_labels", 100, [0.99, 0.99]),
+                                              ("synthetic_gan_labels", 500, [0.90, 0.93]))
+                      for seed, v in enumerate(vals)])
+    d["step"] = d["step"].astype("Int64")
+    text = tstr.last_against_real(d, 500)
+    # the earlier, better snapshot is not picked; paired: differences -0.05, -0.04
+    assert "after 500 steps" in text and "0.915, -0.045 ± " in text and "0.990" not in text
+    assert "paired over 2 seeds, 95%" in text
 
 
 def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path):
@@ -206,7 +220,8 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     assert fd == {f"{model}_mix{v}" for model in ("dcgan", "vae") for v in (20, 60)}
     # one model is called the better only while every generator passes its check
     from synthlib import validity
-    assert "follows the training shares more closely" in verdict_text(monkeypatch, run, m, [])
+    text = verdict_text(monkeypatch, run, m, [])
+    assert "dcgan minus vae: " in text and "(paired over 4 seed-and-mix pairs, 95%)" in text
     poor = validity.Check("Fréchet distance / real-vs-real", "vae_mix60", 6.0, "<= 2.0", False,
                           "")
     text = verdict_text(monkeypatch, run, m, [poor])
@@ -217,7 +232,7 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
 def test_bias_oracle_learns_from_train_and_its_reference_is_held_out(monkeypatch, tmp_path):
     """04: the oracle that reads the class shares learns from the training split; each
     generator's real reference is validation images (never test ones), and its real pool is
-    the generator's own training mix."""
+    training images outside the generator's own mix."""
     from types import SimpleNamespace
 
     from synthlib import quality
@@ -251,7 +266,11 @@ def test_bias_oracle_learns_from_train_and_its_reference_is_held_out(monkeypatch
         split, mixes = run.split(seed), list(bias.mixes(run, seed).values())
         assert rows_of(reference) <= rows_of(ds.x[split.validation])
         assert not rows_of(reference) & (rows_of(ds.x[split.test]) - rows_of(ds.x[split.train]))
-        assert np.array_equal(pool, ds.x[mixes[i % per_seed // len(run.cfg.evaluate.arms)]])
+        # the pool: real training images the generator never saw (not its mix, which a copy
+        # of would match better than new real images do)
+        mix = ds.x[mixes[i % per_seed // len(run.cfg.evaluate.arms)]]
+        assert len(pool) and rows_of(pool) <= rows_of(ds.x[split.train])
+        assert not rows_of(pool) & rows_of(mix)
 
 
 def test_kl_divergence():
@@ -592,3 +611,14 @@ def test_augment_withholds_every_gan_verdict_when_its_oracle_fails():
     comparisons = augment.comparisons(m, checks_=[bad])
     assert len(comparisons)
     assert comparisons.verdict.str.startswith("not conclusive: oracle").all()
+
+
+def test_bias_names_a_closer_model_only_where_its_interval_excludes_zero():
+    def err(dcgan, vae):
+        return pd.DataFrame([{"seed": s, "varied_count": v, "model": m, "value": x}
+                             for m, xs in (("dcgan", dcgan), ("vae", vae))
+                             for (s, v), x in zip([(0, 20), (0, 60), (1, 20), (1, 60)], xs)])
+    clear = bias.closer_to_shares(err([0.01, 0.02, 0.015, 0.012], [0.05, 0.06, 0.055, 0.05]))
+    assert clear.startswith("**dcgan** follows") and "paired over 4 seed-and-mix pairs" in clear
+    mixed = bias.closer_to_shares(err([0.01, 0.06, 0.015, 0.05], [0.05, 0.02, 0.055, 0.012]))
+    assert mixed.startswith("Neither model")

@@ -71,7 +71,7 @@ def test_a_poor_generator_withholds_its_verdicts_only():
     assert [c.passed for c in checks] == [True, True, False, False]
     assert checks[3].measured == pytest.approx(6.0)
     comp = report.comparisons(m, checks=checks).set_index("gan_arm")
-    assert comp.loc["dcgan_minority", "verdict"] == "better, beyond the spread"
+    assert comp.loc["dcgan_minority", "verdict"] == report.BETTER
     assert comp.loc["cgan_all_classes", "verdict"].startswith("not conclusive: cgan_all_classes")
     text = report.verdicts(m, checks=checks)[0]
     assert "1 GAN-vs-baseline comparisons, 1 are better" in text and "1 comparison(s) are withheld" in text
@@ -150,7 +150,7 @@ def test_a_rebalance_run_without_the_upper_bound_draws_no_verdict(tmp_path):
     comp = report.comparisons(m, checks=checks)
     assert len(comp) and comp.verdict.str.startswith("not conclusive: all").all()
     [sentence] = report.verdicts(m, checks=checks)
-    assert "not conclusive" in sentence and "best training set" not in sentence
+    assert "not conclusive" in sentence and "highest mean" not in sentence
 
 
 def test_the_augment_study_withholds_what_rests_on_a_failed_check():
@@ -209,7 +209,7 @@ def test_an_undertrained_run_is_not_conclusive(studies):
                     "upper_bound converged: minority_f1 at half the steps"}
     assert "Not conclusive" in validity.banner_html(checks)
     [sentence] = report.verdicts(metrics_df, checks=checks)
-    assert "not conclusive" in sentence and "best training set" not in sentence
+    assert "not conclusive" in sentence and "highest mean" not in sentence
     summary = report.write_summary(run, metrics_df, checks)
     assert summary["conclusive"] is False
     index = (run.reports.parent / "index.html").read_text()
@@ -222,7 +222,7 @@ def test_a_converged_tiny_run_passes_its_checks(studies):
         validity.table(checks).to_string()
     assert len(checks) == 4  # oracle, upper bound above imbalanced, unbeaten, converged
     [sentence] = report.verdicts(metrics_df, checks=checks)
-    assert "not conclusive" not in sentence and "best training set" in sentence
+    assert "not conclusive" not in sentence and "highest mean" in sentence
     assert "Conclusive" in validity.banner_html(checks)
     # one seed passes too, and says what that pass rests on
     assert validity.headline(checks, seeds=1) == (
@@ -397,10 +397,10 @@ def test_a_best_arm_whose_comparisons_are_withheld_is_no_finding_about_gans():
     poor = validity.Check("Fréchet distance / real-vs-real", "dcgan_minority", 2.3, "<= 2.0",
                           False, "")
     (text,) = report.verdicts(m, checks=[poor])
-    assert "best training set on minority_f1 is **dcgan_minority**" in text
+    assert "highest mean minority_f1 is **dcgan_minority**'s" in text
     assert "its top place is no finding about GANs" in text
     (text,) = report.verdicts(m)  # the same numbers with every check passed
-    assert "no finding" not in text and "2 are better beyond the seed-to-seed spread" in text
+    assert "no finding" not in text and "2 are better, 0 worse" in text
 
 
 def test_convergence_fails_just_beyond_the_spread():

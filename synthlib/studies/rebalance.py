@@ -539,9 +539,9 @@ def show_writeup(run, metrics_df, checks_=()):
     show.heading("Verdict")
     show.text("\n\n".join(report.verdicts(metrics_df, checks=checks_)))
     show.text("Each GAN arm against each classic baseline: the mean paired difference in "
-              "minority F1 over seeds (same seed, same split) and its 95% interval; beyond the "
-              "seed-to-seed spread when the interval excludes zero; withheld where a validity "
-              "check fails.")
+              "minority F1 over seeds (same seed, same split) with "
+              + report.SIMULTANEOUS + "; better or worse where the interval excludes zero; "
+              "withheld where a validity check fails.")
     comp = report.comparisons(metrics_df, checks=checks_)
     plots.forest(comp)
     show.collapsed("The same comparisons as a table", comp.round(3))
