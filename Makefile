@@ -74,7 +74,7 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 # and the chains' stages and the test workers that run at once would find none left.
 export TF_FORCE_GPU_ALLOW_GROWTH ?= true
 
-.PHONY: help setup report test lab index check check-reports bench rescore results clean clean-reports
+.PHONY: help setup report test lab strip index check check-reports bench rescore results clean clean-reports
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -115,8 +115,12 @@ $(STAMP): requirements.txt pyproject.toml
 test: $(STAMP) ## run the test suite (CPU, a few minutes)
 	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
-lab: $(STAMP) ## open JupyterLab on the notebooks
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: $(STAMP) ## open JupyterLab on the notebooks (params/, build/ and reports/ beside them)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+strip: $(STAMP) ## clear the outputs a JupyterLab session saved into notebooks/, before a commit
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/*.ipynb
 
 check-reports: ## open every report in headless Chromium, offline: no error output, no blank figure; screenshots in reports/screenshots/
 	$(PY) -m synthlib.tools.browser_check reports

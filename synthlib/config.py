@@ -133,8 +133,33 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
 
 
+# What a setting of each kind (its annotation) may be set to in a session
+_KINDS = {"int": _is_int,
+          "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
+          "list": lambda v: isinstance(v, list), "dict": lambda v: isinstance(v, dict)}
+
+
+class Section:
+    """A config section that refuses, in one line, a setting it does not have or a value of
+    the wrong kind, set in a notebook session: `run.cfg.gan.step = 500` would otherwise pass
+    unseen (the training reads `steps`), and `steps = "500"` stop in a comparison deep inside
+    validate()."""
+
+    def __setattr__(self, name, value):
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        where = type(self).__name__
+        if name not in fields:
+            raise ConfigError(f"{where}.{name} = {value!r}: no such setting"
+                              + did_you_mean(name, fields))
+        kind = fields[name].type  # a string: this module's annotations are postponed
+        if kind in _KINDS and not _KINDS[kind](value):
+            raise ConfigError(f"{where}.{name} = {value!r}: expected {kind}")
+        super().__setattr__(name, value)
+
+
 @dataclass
-class DataConfig:
+class DataConfig(Section):
     # mnist | digits (scikit-learn's, tiny) | fashion_mnist | cifar10 (online) | npz | idx |
     # folder (one sub-folder of images per class, as FIDS30)
     dataset: str = "mnist"
@@ -168,7 +193,7 @@ class DataConfig:
 
 
 @dataclass
-class SplitConfig:
+class SplitConfig(Section):
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
 
@@ -181,7 +206,7 @@ class SplitConfig:
 
 
 @dataclass
-class ImbalanceConfig:
+class ImbalanceConfig(Section):
     minority_class: int = 5  # rebalance study
     kept_fraction: float = 0.05  # rebalance: share of the minority's training images kept
     per_class: int = 0  # augment, tstr: training images per class (0: the whole split)
@@ -195,7 +220,7 @@ class ImbalanceConfig:
 
 
 @dataclass
-class GanConfig:
+class GanConfig(Section):
     architecture: str = "light_dcgan"  # or seed_dcgan: the seed notebook's layers
     latent_dim: int = 100
     batch_size: int = 64
@@ -271,7 +296,7 @@ class GanConfig:
 
 
 @dataclass
-class GenerateConfig:
+class GenerateConfig(Section):
     # Synthetic minority images = (majority count - kept minority count) * oversample; more
     # than 1 leaves room for the filter to reject some and still reach balance.
     oversample: float = 1.0
@@ -301,7 +326,7 @@ class GenerateConfig:
 
 
 @dataclass
-class AugmentationConfig:
+class AugmentationConfig(Section):
     """Classic augmentation of the minority up to balance (the `augmentation` arm)."""
     rotation: float = 15.0  # degrees, either way
     zoom: float = 0.1
@@ -318,7 +343,7 @@ class AugmentationConfig:
 
 
 @dataclass
-class QualityConfig:
+class QualityConfig(Section):
     """Generator-quality measures, each beside a real-vs-real reference of the same size."""
     samples: int = 500  # at most this many images per set (capped by the real reference)
     draws: int = 10  # the synthetic measures: mean over this many disjoint draws of that size
@@ -332,7 +357,7 @@ class QualityConfig:
 
 
 @dataclass
-class LabelConfig:
+class LabelConfig(Section):
     # The measuring oracle and the filter train for a fixed number of optimizer steps (batch
     # evaluate.batch_size), enough that the oracle converges: about 98% on MNIST's real test
     # split when it learns the default profile's 7,000-image training split.
@@ -351,7 +376,7 @@ class LabelConfig:
 
 
 @dataclass
-class ValidityConfig:
+class ValidityConfig(Section):
     """The checks every write-up runs on its own numbers (design 3a). A failed one puts a
     "not conclusive" banner on the write-up and the index, and no verdict is drawn from what
     it touches. Set the dataset-dependent ones in the params file, with a comment saying why."""
@@ -374,7 +399,7 @@ class ValidityConfig:
 
 
 @dataclass
-class TstrConfig:
+class TstrConfig(Section):
     """tstr study (seed 003): the conditional GAN saved at these step counts."""
     snapshots: list = field(default_factory=lambda: [100, 500, 1500])
 
@@ -389,7 +414,7 @@ class TstrConfig:
 
 
 @dataclass
-class BiasConfig:
+class BiasConfig(Section):
     """bias study (seed 004): every class of data.classes at fixed_count training images
     except varied_class, at each of varied_counts in turn: one training mix per count."""
     varied_class: int = 1
@@ -407,7 +432,7 @@ class BiasConfig:
 
 
 @dataclass
-class EvaluateConfig:
+class EvaluateConfig(Section):
     classifiers: list = field(default_factory=lambda: list(CLASSIFIERS))
     arms: list = field(default_factory=list)  # empty: the study's DEFAULT_ARMS
     # Optimizer steps per fit, per classifier, the same for every arm: with a fixed number of
@@ -464,7 +489,7 @@ class EvaluateConfig:
 
 
 @dataclass
-class Config:
+class Config(Section):
     experiment: str = ""
     description: str = ""
     study: str = "rebalance"  # rebalance | augment | tstr | bias: see synthlib/studies/

@@ -165,8 +165,14 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
     if profile not in PROFILES:
         raise ConfigError(f"profile = {profile!r}: unknown profile; choose one of "
                           f"{', '.join(PROFILES_ORDER)}" + did_you_mean(str(profile), PROFILES))
+    named = ROOT / "params" / f"{params_file}.yaml"  # an experiment's name, as make takes it
+    if not path.is_file() and "/" not in str(params_file) and named.is_file():
+        path = named
     if not path.is_file():
-        raise ConfigError(f"params_file = {str(params_file)!r}: no such file")
+        known = sorted(p.stem for p in (ROOT / "params").glob("*.yaml"))
+        raise ConfigError(f"params_file = {str(params_file)!r}: no such file; the experiments "
+                          f"are {', '.join(known)} (params/<experiment>.yaml, or the name alone)"
+                          + did_you_mean(Path(str(params_file)).stem, known))
     try:
         text = path.read_text(encoding="utf-8")  # whatever the locale
         _refuse_keys_written_twice(yaml.compose(text, Loader=yaml.SafeLoader))

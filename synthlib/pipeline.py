@@ -209,7 +209,8 @@ def running_chains(directory=RUNNING_DIR):
 
 
 class Busy(RuntimeError):
-    pass
+    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
+        return [f"{type(self).__name__}: {self}"]
 
 
 HELD = "SYNTHLIB_RUN_LOCK"  # the build folder whose lock a chain holds for its stages
@@ -240,6 +241,19 @@ def one_run_in(build):
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _environ(key, value):
+    before = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 def run_chain(command, directory=RUNNING_DIR, build=None, reports=None):
@@ -430,7 +444,9 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
             sys.stdout.write(f"{cfg.experiment}/{name}: {threads} thread(s), {why}\n")
             sys.stdout.flush()
         try:
-            with kernel_stderr_to(build / f"{name}.kernel.log"):
+            # the kernel's Run knows the folder's lock is its own stage's
+            with kernel_stderr_to(build / f"{name}.kernel.log"), \
+                    _environ(HELD, str(build.resolve())):
                 papermill.execute_notebook(
                     str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp), parameters=parameters,
                     kernel_name="python3", progress_bar=False, stdout_file=echo,

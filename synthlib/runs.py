@@ -3,6 +3,7 @@ and its reports under reports/<experiment>/. Notebooks open the same run by its 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,12 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.reports.mkdir(parents=True, exist_ok=True)
         self._data = None
+        # a notebook session opened while make runs this experiment would train into the same
+        # folder: it stops here, naming that run (the stages make runs hold the lock already)
+        from synthlib.pipeline import one_run_in
+
+        with one_run_in(self.dir):
+            pass
 
     @property
     def experiment(self):
@@ -42,6 +49,33 @@ class Run:
     @property
     def seeds(self):
         return list(self.cfg.seeds)
+
+    def check_settings(self):
+        """Validate this session's settings (`run.cfg.gan.steps = 500` in a notebook) and say
+        what differs from the params file: a table of the changes, or None. A stage that make
+        runs must run what the params file says, since the reports' settings tables show it:
+        an edit saved into notebooks/ (JupyterLab saves by itself) stops it here, in one line
+        naming the change, rather than training something no table mentions."""
+        import pandas as pd
+
+        self.cfg.validate()
+        written = params.load(self.params_file, self.cfg.profile).table().set_index("parameter")
+        now = self.cfg.table().set_index("parameter")
+        changed = now.index[now["value"] != written["value"].reindex(now.index)]
+        if not len(changed):
+            return None
+        diff = pd.DataFrame({"parameter": changed, "params file": written["value"][changed],
+                             "this session": now["value"][changed]}).reset_index(drop=True)
+        from synthlib.pipeline import HELD
+
+        if os.environ.get(HELD):  # a stage make (or the pipeline) runs
+            raise config.ConfigError(
+                "the notebook changes settings from the params file ("
+                + ", ".join(f"{r.parameter} {r['params file']} -> {r['this session']}"
+                            for _, r in diff.iterrows())
+                + f"): make runs what {shown(resolve(self.params_file))} says; put the "
+                "change there, and the notebook back")
+        return diff
 
     def describe(self):
         """One paragraph naming the run and, once 01 has run, its data source and counts."""

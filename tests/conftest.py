@@ -68,6 +68,19 @@ def metric_rows(values, classifier="small_cnn", metric="minority_f1"):
                          for arm, vs in values.items() for s, v in enumerate(vs)])
 
 
+def stand_in_generators(monkeypatch, run):
+    """Tests of 03 that fake gan.load_generator: each generator's saved files as empty stand-ins
+    (03 reads them through run.made), and 02's key check off, since none was trained."""
+    from synthlib.studies import common
+
+    monkeypatch.setattr(common, "require_trained", lambda run, generators: None)
+    for g in run.study.generators(run):
+        for f in ("generator.keras", "discriminator.keras"):
+            run.path(f, g.seed, g.name).touch()
+        for s in g.snapshots:
+            run.path(f"generator_step{s}.keras", g.seed, g.name).touch()
+
+
 def write_params(tmp_path, text, name="exp.yaml"):
     path = tmp_path / name
     path.write_text(text)

@@ -357,6 +357,11 @@ def test_unknown_profile_and_missing_file(tmp_path):
         params.load(DIGITS_PARAMS, "quik")
     with pytest.raises(config.ConfigError, match="no such file"):
         params.load(tmp_path / "nope.yaml")
+    # an experiment's name alone, as make takes it (EXP=...), names its params file
+    assert params.load("five_minority", "smoke").experiment == "five_minority"
+    with pytest.raises(config.ConfigError, match="the experiments are .*five_minority.* "
+                                                 r"\(did you mean 'five_minority'\?\)"):
+        params.load("five_minorty", "smoke")
 
 
 def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
@@ -578,3 +583,18 @@ def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):
 def test_overrides_win_over_the_profile():
     cfg = params.load(DIGITS_PARAMS, "quick", overrides={"gan": {"steps": 30}, "seeds": [7]})
     assert cfg.gan.steps == 30 and cfg.seeds == [7]
+
+
+def test_a_setting_changed_in_a_notebook_session_is_checked_by_name_and_kind():
+    """`run.cfg.gan.step = 500` would pass unseen (training reads `steps`); `steps = "500"`
+    would stop in a comparison inside validate(): both are one line, at the assignment."""
+    cfg = params.load(DIGITS_PARAMS, "smoke")
+    with pytest.raises(config.ConfigError, match=r"GanConfig.step = 500: no such setting "
+                                                 r"\(did you mean 'steps'\?\)"):
+        cfg.gan.step = 500
+    with pytest.raises(config.ConfigError, match="GanConfig.steps = '500': expected int"):
+        cfg.gan.steps = "500"
+    with pytest.raises(config.ConfigError, match="expected int"):
+        cfg.gan.steps = True
+    cfg.gan.steps, cfg.validity.frechet_ratio = 40, 3  # an int where a float goes is a number
+    assert cfg.validate().gan.steps == 40

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS, evaluate_seed, rows_of
+from conftest import DIGITS_PARAMS, evaluate_seed, rows_of, stand_in_generators
 from synthlib import classifiers, evaluation, gan, labeling, quality
 from synthlib.studies import rebalance
 from synthlib.config import Config
@@ -234,6 +234,7 @@ def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(m
     split, need = splits[0], rebalance.n_needed(ds, splits[0])
     loaded, drawn, chose = [], {}, []
     monkeypatch.setattr(gan, "load_generator", lambda path: loaded.append(path) or path)
+    stand_in_generators(monkeypatch, run)
 
     def sample(generator, n, seed, label=None, **kw):
         x = np.random.default_rng(len(drawn)).integers(0, 255, (n, 28, 28, 1), dtype=np.uint8)
@@ -375,6 +376,7 @@ def test_generate_draws_what_balances_the_imbalanced_set(monkeypatch, tmp_path):
     assert np.sum(y == 5) + need == np.sum(y != 5) and need > 0  # balanced: 5s against the rest
     calls = []
     monkeypatch.setattr(gan, "load_generator", lambda path: path.parent.name)
+    stand_in_generators(monkeypatch, run)
 
     def sample(generator, n, seed, label=None, **kw):
         calls.append((generator, n, seed, label))
@@ -473,6 +475,7 @@ def test_each_seed_s_generator_draws_its_own_noise(monkeypatch, tmp_path):
     rebalance.prepare(run)
     seeds = []
     monkeypatch.setattr(gan, "load_generator", lambda path: path)
+    stand_in_generators(monkeypatch, run)
 
     def sample(generator, n, seed, **kw):
         seeds.append(seed)

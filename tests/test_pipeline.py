@@ -404,3 +404,51 @@ def test_a_failed_chain_publishes_nothing(tmp_path):
     assert pipeline.run_chain(failing, tmp_path / "slots", build=b, reports=r) == 3
     assert [p.name for p in r.iterdir()] == ["01_imbalance.html"]
     assert (r / "01_imbalance.html").read_text() == "old"
+
+
+def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_path,
+                                                                          monkeypatch):
+    """make report holds build/<exp>/<profile>/.lock while its chain runs; a Run opened in
+    JupyterLab on the same folder stops in one line rather than training into it. The stages
+    the chain runs (their kernels inherit HELD) open their Run as usual."""
+    import fcntl
+
+    from conftest import DIGITS_PARAMS
+    from synthlib.runs import Run
+
+    build = tmp_path / "b"
+    build.mkdir()
+    fd = os.open(build / ".lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        monkeypatch.delenv(pipeline.HELD, raising=False)
+        with pytest.raises(pipeline.Busy, match="another run is under way"):
+            Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
+        monkeypatch.setenv(pipeline.HELD, str(build.resolve()))
+        Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
+    finally:
+        os.close(fd)
+    monkeypatch.delenv(pipeline.HELD)
+    Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
+    assert pipeline.HELD not in os.environ  # the check leaves nothing behind
+
+
+def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_path, monkeypatch):
+    """In a session: the change against the params file, as a table. In a stage make runs (a
+    notebook saved with the change, JupyterLab saves by itself): one line naming it, since
+    the reports' settings tables show the params file's values."""
+    from conftest import DIGITS_PARAMS
+    from synthlib.config import ConfigError
+    from synthlib.runs import Run
+
+    monkeypatch.delenv(pipeline.HELD, raising=False)
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    assert run.check_settings() is None
+    run.cfg.gan.steps = 40
+    diff = run.check_settings()
+    assert diff.to_dict("records") == [{"parameter": "gan.steps", "params file": "20",
+                                        "this session": "40"}]
+    monkeypatch.setenv(pipeline.HELD, str(run.dir))
+    with pytest.raises(ConfigError, match=r"changes settings from the params file \(gan.steps "
+                                          r"20 -> 40\): make runs what tests/params/"):
+        run.check_settings()

@@ -88,6 +88,7 @@ def train(run):
 def generate(run):
     """Per seed: synthetic.npz (dcgan_per_class, cgan_all_classes) and augmented.npz, each
     `generate.per_class` images per class with their labels. Returns {(seed, source): (x, y)}."""
+    common.require_trained(run, generators(run))
     from synthlib import baselines, gan
 
     ds, cfg = run.data(), run.cfg
@@ -101,14 +102,14 @@ def generate(run):
         sets = {}
         if "dcgan_per_class" in sources(run):
             sets["dcgan_per_class"] = np.concatenate([
-                gan.sample(gan.load_generator(run.path("generator.keras", seed,
+                gan.sample(gan.load_generator(run.made("generator.keras", seed,
                                                        f"dcgan_class{c}")),
                            n, seed=10_000 + stream[c], batch_size=cfg.generate.batch_size,
                            train_batch=common.train_batch(cfg))
                 for c in ds.classes])
         if "cgan_all_classes" in sources(run):
             sets["cgan_all_classes"] = gan.sample(
-                gan.load_generator(run.path("generator.keras", seed, "cgan_all_classes")),
+                gan.load_generator(run.made("generator.keras", seed, "cgan_all_classes")),
                 len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
                 label=labels)
         sets["augmentation"] = np.concatenate([
@@ -135,7 +136,7 @@ def label(run):
         accuracy.append({"seed": seed, "oracle_test_accuracy": acc,
                          "oracle_steps": int(oracle.optimizer.iterations)})
         for source in sources(run) + ["augmentation"]:
-            d = common.load_npz(run.path(f"{source}.npz", seed))
+            d = common.load_npz(run.made(f"{source}.npz", seed))
             proba = classifiers.predict_proba(oracle, d["images"])
             target = common.encode(d["labels"], ds.classes)
             for c in ds.classes:
@@ -159,7 +160,7 @@ def training_set(arm, ds, split, seed, run):
     x, y = ds.x[split.imbalanced], ds.y[split.imbalanced]
     if arm == "real":
         return x, y
-    d = common.load_npz(run.path(f"{GENERATOR_OF.get(arm, arm)}.npz", seed))
+    d = common.load_npz(run.made(f"{GENERATOR_OF.get(arm, arm)}.npz", seed))
     if arm in ("augmentation", "real_plus_cgan"):
         return np.concatenate([x, d["images"]]), np.concatenate([y, d["labels"]])
     return d["images"], d["labels"]

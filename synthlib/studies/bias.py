@@ -89,7 +89,7 @@ def prepare(run):
 
 
 def mixes(run, seed):
-    d = common.load_npz(run.path("mixes.npz", seed))
+    d = common.load_npz(run.made("mixes.npz", seed))
     return {v: d[f"mix{v}"] for v in run.cfg.bias.varied_counts}
 
 
@@ -106,6 +106,7 @@ def train(run):
 
 
 def generate(run):
+    common.require_trained(run, generators(run))
     from synthlib import gan
 
     ds, cfg = run.data(), run.cfg
@@ -115,7 +116,7 @@ def generate(run):
         for v in cfg.bias.varied_counts:
             for model in cfg.evaluate.arms:
                 name = mix_name(model, v)
-                g = gan.load_generator(run.path("generator.keras", seed, name))
+                g = gan.load_generator(run.made("generator.keras", seed, name))
                 images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size,
                                     train_batch=common.train_batch(cfg))
                 common.save_npz(run.path("generated.npz", seed, name), images=images)
@@ -158,7 +159,7 @@ def label(run):
             pool = _like_mix(ds, np.setdiff1d(split.train, idx), idx, seed)
             for model in cfg.evaluate.arms:
                 name = mix_name(model, v)
-                images = common.load_npz(run.path("generated.npz", seed, name))["images"]
+                images = common.load_npz(run.made("generated.npz", seed, name))["images"]
                 proba = classifiers.predict_proba(oracle, images)
                 accepted = proba.max(1) >= cfg.label.threshold
                 predicted = ds.classes[proba.argmax(1)][accepted]

@@ -12,7 +12,7 @@ import pandas as pd
 # gan, vae and classifiers (TensorFlow: seconds to import) are imported by the functions that
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
-from synthlib.paths import atomic_path, code_digest, write_text
+from synthlib.paths import atomic_path, code_digest, shown, write_text
 
 
 def save_npz(path, **arrays):
@@ -125,10 +125,25 @@ def train_all(run, generators):
     done = [_saved(run, g)[3] for g in generators]
     out = {i: _train_one(run, g) for i, g in enumerate(generators) if done[i]}  # read back
     todo = [i for i in range(len(generators)) if not done[i]]
-    out.update(zip(todo, workers.run(_train_one, [(run, generators[i]) for i in todo],
-                                     [f"[seed {generators[i].seed} {generators[i].name}]"
-                                      for i in todo])))
+    try:
+        out.update(zip(todo, workers.run(_train_one, [(run, generators[i]) for i in todo],
+                                         [f"[seed {generators[i].seed} {generators[i].name}]"
+                                          for i in todo])))
+    except KeyboardInterrupt:
+        raise Interrupted() from None
     return {(g.seed, g.name): out[i] for i, g in enumerate(generators)}
+
+
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by the user (a notebook's interrupt): one line, as the command line
+    says it, not a traceback through the worker pool's threads."""
+
+    def __str__(self):
+        return ("interrupted. Finished generators are kept, and an unfinished one resumes "
+                "from its last checkpoint: run this cell again")
+
+    def _render_traceback_(self):  # IPython's hook
+        return [f"Interrupted: {self}"]
 
 
 def _train_one(run, g):
@@ -154,6 +169,25 @@ def _saved(run, g):
     done = files["generator.key"].exists() and files["generator.key"].read_text() == key \
         and (g.model == "vae" or files["discriminator.keras"].exists())
     return gan_cfg, key, files, done
+
+
+def require_trained(run, generators):
+    """Before a stage draws from the generators: each one saved is the one this run's settings
+    train (its key), or one line on why not. A notebook session that trained with other
+    settings, or a training interrupted after the old generator's key went, leaves another
+    generator in its place; drawn from, it would put numbers in the reports that the params
+    file does not make."""
+    from synthlib.runs import RunError
+
+    for g in generators:
+        _, key, files, done = _saved(run, g)
+        if not done:
+            run.made("generator.keras", g.seed, g.name)  # not trained at all: says so
+            raise RunError(
+                f"{shown(files['generator.keras'])}: not the generator this run's settings "
+                f"train (key {key}): trained with other settings or code, or its training was "
+                f"cut short. Run 02_train_gan again (`make report EXP={run.experiment} "
+                f"PROFILE={run.cfg.profile}`), or 02 in this session with the same settings")
 
 
 def generator_table(run, generators):

@@ -98,6 +98,7 @@ def generate(run):
     """Minority images to balance, from every generator; and, for the TSTR table, a
     class-balanced all-class set from the conditional GAN (tstr.npz). Returns {(seed, generator):
     (minority images, None)}, the form 03's table and grids read (no labels: all minority)."""
+    common.require_trained(run, generators(run))
     from synthlib import gan, selection
 
     ds = run.data()
@@ -108,7 +109,7 @@ def generate(run):
         need = n_needed(ds, split)
         n = int(math.ceil(need * run.cfg.generate.oversample))
         for name in run.cfg.generators():
-            generator = gan.load_generator(run.path("generator.keras", seed, name))
+            generator = gan.load_generator(run.made("generator.keras", seed, name))
             conditional = GENERATORS[name][0]
             herded = select_from > 1 and not conditional
             print(f"seed {seed} {name}: generating {n} minority images ({need} needed)"
@@ -120,7 +121,7 @@ def generate(run):
             extra = {}
             if herded:  # the generator's own draw is kept, to be measured beside the chosen
                 extra["generated"] = images[:n]
-                discriminator = gan.load_generator(run.path("discriminator.keras", seed, name))
+                discriminator = gan.load_generator(run.made("discriminator.keras", seed, name))
                 images = selection.select(images, gan_training_images(ds, split),
                                           discriminator, n)
             common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need,
@@ -138,13 +139,13 @@ def generate(run):
 
 
 def load_synthetic(run, seed, name):
-    with np.load(run.path("synthetic.npz", seed, name)) as f:
+    with np.load(run.made("synthetic.npz", seed, name)) as f:
         return f["images"], int(f["n_needed"])
 
 
 def load_generated(run, seed, name):
     """The generator's own draw where generate.select_from chose among more; else None."""
-    with np.load(run.path("synthetic.npz", seed, name)) as f:
+    with np.load(run.made("synthetic.npz", seed, name)) as f:
         return f["generated"] if "generated" in f.files else None
 
 
@@ -246,7 +247,7 @@ def _readers(run, ds, split, seed):
 
 def accepted_synthetic(run, seed, name):
     images, _ = load_synthetic(run, seed, name)
-    with np.load(run.path("labels.npz", seed, name)) as f:
+    with np.load(run.made("labels.npz", seed, name)) as f:
         return images[f["accepted"]]
 
 
@@ -325,7 +326,7 @@ def evaluate(run):
         workdir.mkdir(exist_ok=True)
         fits += evaluation.seed_fits(run.cfg, ds, split, synthetic, seed, workdir=workdir)
         if run.cfg.evaluate.tstr:
-            with np.load(run.path("tstr.npz", seed)) as f:
+            with np.load(run.made("tstr.npz", seed)) as f:
                 tstr_fits += evaluation.tstr_fits(run.cfg, ds, split, f["images"],
                                                   f["labels"], seed, workdir=workdir)
     results = evaluation.run_fits(fits + tstr_fits)  # at once, so that the workers stay busy

@@ -58,6 +58,7 @@ def train(run):
 
 def generate(run):
     """{(seed, step): (images, labels)} and tstr_step<k>.npz per seed."""
+    common.require_trained(run, generators(run))
     from synthlib import gan
 
     ds, cfg = run.data(), run.cfg
@@ -65,7 +66,7 @@ def generate(run):
     out = {}
     for seed in run.seeds:
         for step in cfg.tstr.snapshots:
-            g = gan.load_generator(run.path(f"generator_step{step}.keras", seed,
+            g = gan.load_generator(run.made(f"generator_step{step}.keras", seed,
                                             "cgan_all_classes"))
             images = gan.sample(g, len(labels), seed=30_000 + seed, label=labels,
                                 batch_size=cfg.generate.batch_size)
@@ -89,7 +90,7 @@ def label(run):
         accuracy.append({"seed": seed, "labeller_test_accuracy": acc,
                          "labeller_steps": int(labeller.optimizer.iterations)})
         for step in run.cfg.tstr.snapshots:
-            d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
+            d = common.load_npz(run.made(f"tstr_step{step}.npz", seed))
             proba = classifiers.predict_proba(labeller, d["images"])
             labeller_labels = ds.classes[proba.argmax(1)]
             # A file of its own: stage 03's images stay as 03 wrote them, so that 04 can run
@@ -116,11 +117,11 @@ def evaluate(run):
         if "real" in run.cfg.evaluate.arms:
             sets["real"] = (ds.x[split.imbalanced], ds.y[split.imbalanced])
         for step in run.cfg.tstr.snapshots:
-            d = common.load_npz(run.path(f"tstr_step{step}.npz", seed))
+            d = common.load_npz(run.made(f"tstr_step{step}.npz", seed))
             if "synthetic_gan_labels" in run.cfg.evaluate.arms:
                 sets[f"synthetic_gan_labels@{step}"] = (d["images"], d["labels"])
             if "synthetic_labeller_labels" in run.cfg.evaluate.arms:
-                labels = common.load_npz(run.path(f"tstr_step{step}_labels.npz", seed))
+                labels = common.load_npz(run.made(f"tstr_step{step}_labels.npz", seed))
                 sets[f"synthetic_labeller_labels@{step}"] = (d["images"], labels["labeller_labels"])
         fits += common.set_fits(run, seed, split, ds, sets)
     rows_, confusions, histories = common.fit_rows(run, fits)
