@@ -120,7 +120,10 @@ lab: $(STAMP) ## open JupyterLab on the notebooks (params/, build/ and reports/ 
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 strip: $(STAMP) ## clear the outputs a JupyterLab session saved into notebooks/, before a commit
-	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/*.ipynb
+	@# only those with outputs: a notebook rewritten is newer than its stage's runs, which make
+	@# would then run again for every experiment
+	@for f in notebooks/*.ipynb; do grep -qE '"output_type"|"execution_count": [0-9]' "$$f" && \
+	  $(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN "$$f"; done; true
 
 check-reports: ## open every report in headless Chromium, offline: no error output, no blank figure; screenshots in reports/screenshots/
 	$(PY) -m synthlib.tools.browser_check reports

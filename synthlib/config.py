@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -133,11 +134,15 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)  # YAML's true is no seed or count
 
 
-# What a setting of each kind (its annotation) may be set to in a session
-_KINDS = {"int": _is_int,
-          "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-          "bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
-          "list": lambda v: isinstance(v, list), "dict": lambda v: isinstance(v, dict)}
+# What a setting of each kind (its annotation) may be set to in a session, and what it is
+# stored as: 2 in a float setting is 2.0, as the YAML loader makes it, so that it reads (and
+# keys a generator) as the params file's 2.0 does; numpy's numbers count as numbers
+_KINDS = {"int": (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool), int),
+          "float": (lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool), float),
+          "bool": (lambda v: isinstance(v, bool), None),
+          "str": (lambda v: isinstance(v, str), None),
+          "list": (lambda v: isinstance(v, list), None),
+          "dict": (lambda v: isinstance(v, dict), None)}
 
 
 class Section:
@@ -153,8 +158,11 @@ class Section:
             raise ConfigError(f"{where}.{name} = {value!r}: no such setting"
                               + did_you_mean(name, fields))
         kind = fields[name].type  # a string: this module's annotations are postponed
-        if kind in _KINDS and not _KINDS[kind](value):
-            raise ConfigError(f"{where}.{name} = {value!r}: expected {kind}")
+        if kind in _KINDS:
+            ok, as_kind = _KINDS[kind]
+            if not ok(value):
+                raise ConfigError(f"{where}.{name} = {value!r}: expected {kind}")
+            value = as_kind(value) if as_kind else value
         super().__setattr__(name, value)
 
 

@@ -59,13 +59,15 @@ class Run:
         import pandas as pd
 
         self.cfg.validate()
-        written = params.load(self.params_file, self.cfg.profile).table().set_index("parameter")
-        now = self.cfg.table().set_index("parameter")
-        changed = now.index[now["value"] != written["value"].reindex(now.index)]
-        if not len(changed):
+        # outer: a session may add a key (gan.generator_steps.<name>) or drop one
+        both = (params.load(self.params_file, self.cfg.profile).table().set_index("parameter")
+                .join(self.cfg.table().set_index("parameter"), how="outer",
+                      lsuffix="_file", rsuffix="_now").fillna("(unset)"))
+        both = both[both["value_file"] != both["value_now"]]
+        if not len(both):
             return None
-        diff = pd.DataFrame({"parameter": changed, "params file": written["value"][changed],
-                             "this session": now["value"][changed]}).reset_index(drop=True)
+        diff = pd.DataFrame({"parameter": both.index, "params file": both["value_file"],
+                             "this session": both["value_now"]}).reset_index(drop=True)
         from synthlib.pipeline import HELD
 
         if os.environ.get(HELD):  # a stage make (or the pipeline) runs

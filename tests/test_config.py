@@ -598,3 +598,8 @@ def test_a_setting_changed_in_a_notebook_session_is_checked_by_name_and_kind():
         cfg.gan.steps = True
     cfg.gan.steps, cfg.validity.frechet_ratio = 40, 3  # an int where a float goes is a number
     assert cfg.validate().gan.steps == 40
+    # stored as the YAML loader stores it: 2 reads (and keys a generator) as 2.0 does
+    assert type(cfg.validity.frechet_ratio) is float and cfg.validity.frechet_ratio == 3.0
+    import numpy as np
+    cfg.gan.steps = np.int64(30)
+    assert type(cfg.gan.steps) is int

@@ -430,7 +430,6 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
         os.close(fd)
     monkeypatch.delenv(pipeline.HELD)
     Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
-    assert pipeline.HELD not in os.environ  # the check leaves nothing behind
 
 
 def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_path, monkeypatch):
@@ -444,11 +443,21 @@ def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_pat
     monkeypatch.delenv(pipeline.HELD, raising=False)
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     assert run.check_settings() is None
+    run.cfg.validity.frechet_ratio = 2  # the params file's 2.0: no change
+    assert run.check_settings() is None
     run.cfg.gan.steps = 40
     diff = run.check_settings()
     assert diff.to_dict("records") == [{"parameter": "gan.steps", "params file": "20",
                                         "this session": "40"}]
+    run.cfg.gan.generator_steps = {"dcgan_minority": 30}  # a key the file does not have
+    assert diff_rows(run.check_settings())["gan.generator_steps.dcgan_minority"] == (
+        "(unset)", "30")
+    run.cfg.gan.generator_steps = {}
     monkeypatch.setenv(pipeline.HELD, str(run.dir))
     with pytest.raises(ConfigError, match=r"changes settings from the params file \(gan.steps "
                                           r"20 -> 40\): make runs what tests/params/"):
         run.check_settings()
+
+
+def diff_rows(diff):
+    return {r["parameter"]: (r["params file"], r["this session"]) for r in diff.to_dict("records")}

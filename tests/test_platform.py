@@ -1,5 +1,6 @@
 """What differs between the machines synthlib's users run it on (Linux, macOS on Apple
 silicon, WSL): the interpreter `make setup` accepts, memory figures, the browser, make 3.81."""
+import os
 import platform
 import subprocess
 import sys
@@ -65,7 +66,9 @@ def test_the_browser_is_found_where_the_system_puts_it(monkeypatch):
 def test_each_stage_knows_how_many_chains_share_the_cores(flags, jobs):
     """A bare -j is what make before 4.2 (macOS's 3.81) shows a sub-make under the
     jobserver: the stage then takes JOBS as the count, not 1 (every core to each of them)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     out = subprocess.run(["make", "-n", "-B", *flags, "build/five_minority/quick/01_imbalance"
-                          ".ipynb"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+                          ".ipynb"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=env)  # not the flags of a `make test` this may run under
     assert out.returncode == 0, out.stderr
     assert f"--jobs {jobs} " in out.stdout

@@ -222,7 +222,7 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     # one model is called the better only while every generator passes its check
     from synthlib import validity
     text = verdict_text(monkeypatch, run, m, [])
-    assert "dcgan minus vae: " in text and "(paired over 4 seed-and-mix pairs, 95%)" in text
+    assert "dcgan minus vae: " in text and "(mean over the mixes, paired over 2 seeds, 95%)" in text
     poor = validity.Check("Fréchet distance / real-vs-real", "vae_mix60", 6.0, "<= 2.0", False,
                           "")
     text = verdict_text(monkeypatch, run, m, [poor])
@@ -624,7 +624,9 @@ def test_bias_names_a_closer_model_only_where_its_interval_excludes_zero():
                              for m, xs in (("dcgan", dcgan), ("vae", vae))
                              for (s, v), x in zip([(0, 20), (0, 60), (1, 20), (1, 60)], xs)])
     clear = bias.closer_to_shares(err([0.01, 0.02, 0.015, 0.012], [0.05, 0.06, 0.055, 0.05]))
-    assert clear.startswith("**dcgan** follows") and "paired over 4 seed-and-mix pairs" in clear
+    # two seeds, each the mean of its two mixes: -0.04, -0.039
+    assert clear.startswith("**dcgan** follows") and "paired over 2 seeds" in clear
+    assert "-0.040 ± 0.006" in clear
     mixed = bias.closer_to_shares(err([0.01, 0.06, 0.015, 0.05], [0.05, 0.02, 0.055, 0.012]))
     assert mixed.startswith("Neither model")
 
@@ -651,7 +653,8 @@ def test_images_are_drawn_only_from_the_generator_this_run_s_settings_train(tmp_
         run.study.generate(run)
     run.cfg.gan.steps = 20
     run.path("generator.key", 0, "dcgan_minority").unlink()  # a training cut short
-    with pytest.raises(RunError, match="make report EXP=exp PROFILE=smoke"):
+    with pytest.raises(RunError,
+                       match="02_train_gan.ipynb` then `make report EXP=exp PROFILE=smoke"):
         run.study.generate(run)
 
 

@@ -186,8 +186,9 @@ def require_trained(run, generators):
             raise RunError(
                 f"{shown(files['generator.keras'])}: not the generator this run's settings "
                 f"train (key {key}): trained with other settings or code, or its training was "
-                f"cut short. Run 02_train_gan again (`make report EXP={run.experiment} "
-                f"PROFILE={run.cfg.profile}`), or 02 in this session with the same settings")
+                f"cut short. Run 02_train_gan again: `rm {shown(run.dir / '02_train_gan.ipynb')}"
+                f"` then `make report EXP={run.experiment} PROFILE={run.cfg.profile}`, or 02 "
+                f"in this session with the same settings")
 
 
 def generator_table(run, generators):
