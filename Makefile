@@ -158,9 +158,12 @@ report: $(STAMP) ## run EXP's notebooks, write reports/<exp>/*.html and reports/
 	@$(PY) -m synthlib.pipeline index
 	@echo "reports: $(CURDIR)/reports/index.html"
 
+# make runs a recipe line that calls $(MAKE) even under -n: a dry run's chain takes no lock
+# and publishes nothing, and its sub-make only prints
+DRY_RUN = $(findstring n,$(firstword -$(MAKEFLAGS)))
 chain-%:
-	@$(PY) -m synthlib.pipeline chain --lock build/$*/$(PROFILE) --publish reports/$* -- \
-	  $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
+	@$(PY) -m synthlib.pipeline chain $(if $(DRY_RUN),,--lock build/$*/$(PROFILE) \
+	  --publish reports/$*) -- $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
 bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)
