@@ -98,11 +98,15 @@ def readers_elsewhere(study, key):
     return ()
 
 
-class ConfigError(ValueError):
-    """A parameter is wrong; the message is one line naming the key and the value."""
+class OneLine:
+    """An error a notebook shows as the console does: one line, no traceback."""
 
-    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
+    def _render_traceback_(self):  # IPython's hook
         return [f"{type(self).__name__}: {self}"]
+
+
+class ConfigError(OneLine, ValueError):
+    """A parameter is wrong; the message is one line naming the key and the value."""
 
 
 def _check(ok, key, value, why):

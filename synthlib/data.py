@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synthlib.config import OneLine
 from synthlib.paths import resolve
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -23,12 +24,9 @@ MAX_LABEL = 1000  # class numbers 0..999: a conditional GAN's label embedding ha
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 
 
-class DataError(RuntimeError):
+class DataError(OneLine, RuntimeError):
     """The data could not be loaded; the message is one line naming the file or the options
     (RunError: a file an earlier stage makes is not there)."""
-
-    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
-        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass

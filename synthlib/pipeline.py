@@ -208,9 +208,8 @@ def running_chains(directory=RUNNING_DIR):
     return n
 
 
-class Busy(RuntimeError):
-    def _render_traceback_(self):  # IPython's hook: one line in a notebook too, no traceback
-        return [f"{type(self).__name__}: {self}"]
+class Busy(config.OneLine, RuntimeError):
+    pass
 
 
 HELD = "SYNTHLIB_RUN_LOCK"  # the build folder whose lock a chain holds for its stages

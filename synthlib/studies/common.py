@@ -12,6 +12,7 @@ import pandas as pd
 # gan, vae and classifiers (TensorFlow: seconds to import) are imported by the functions that
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
+from synthlib.config import OneLine
 from synthlib.paths import atomic_path, code_digest, shown, write_text
 
 
@@ -134,16 +135,13 @@ def train_all(run, generators):
     return {(g.seed, g.name): out[i] for i, g in enumerate(generators)}
 
 
-class Interrupted(KeyboardInterrupt):
+class Interrupted(OneLine, KeyboardInterrupt):
     """Training stopped by the user (a notebook's interrupt): one line, as the command line
     says it, not a traceback through the worker pool's threads."""
 
     def __str__(self):
         return ("interrupted. Finished generators are kept, and an unfinished one resumes "
                 "from its last checkpoint: run this cell again")
-
-    def _render_traceback_(self):  # IPython's hook
-        return [f"Interrupted: {self}"]
 
 
 def _train_one(run, g):
