@@ -58,11 +58,26 @@ class ProbabilitiesAt(keras.callbacks.Callback):
                     np.save(tmp, self.proba)
 
 
-def build(name, image_shape, n_classes, precision="float32"):
-    """Classifier `name`, compiled, its optimizer built (so that its state can be copied)."""
+# Most optimizer steps one call of the traced training step takes. The seed's MLP computes
+# less in a step than Keras spends calling it: 1.3 ms a step one call at a time, 0.44 ms in
+# calls of 10 or 50 (the small CNN 17 against 14 ms); the weights are the same bit for bit
+# (tests/test_classifiers.py). `make bench` measures it on the machine at hand.
+MOST_PER_CALL = 50
+
+
+def steps_per_call(steps_per_chunk):
+    """The largest count up to MOST_PER_CALL that divides a chunk: Keras runs whole calls, so
+    calls of 300 steps would turn a chunk of 1,000 into 1,200."""
+    return max(d for d in range(1, min(MOST_PER_CALL, steps_per_chunk) + 1)
+               if steps_per_chunk % d == 0)
+
+
+def build(name, image_shape, n_classes, precision="float32", per_call=1):
+    """Classifier `name`, compiled to take `per_call` steps a call, its optimizer built (so
+    that its state can be copied)."""
     model = networks.build_classifier(name, image_shape, n_classes, precision)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=False)
+                  metrics=["accuracy"], jit_compile=False, steps_per_execution=per_call)
     model.optimizer.build(model.trainable_variables)
     return model
 
@@ -102,8 +117,9 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=Non
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks += checkpoints(backup_dir)
-    compiled.fit(model, ("classifier", name, image_shape, n_classes, precision),
-                 lambda: build(name, image_shape, n_classes, precision),
+    per_call = steps_per_call(per)
+    compiled.fit(model, ("classifier", name, image_shape, n_classes, precision, per_call),
+                 lambda: build(name, image_shape, n_classes, precision, per_call),
                  lambda m: m.fit(batches(x, y, batch_size, seed, class_weight)
                                  .skip(steps_done(backup_dir, per)), epochs=chunks,
                                  steps_per_epoch=per, validation_data=val, shuffle=False,

@@ -255,8 +255,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {tstr_classifier: resnet}\n", "evaluate.tstr_classifier = 'resnet': unknown"),
     ("evaluate: {chunks: 3}\n", "evaluate.chunks = 3: must be an even number >= 2"),
     ("evaluate: {chunks: 0}\n", "evaluate.chunks = 0: must be an even number >= 2"),
-    ("evaluate: {chunks: 10000}\n", "evaluate.chunks = 10000: more chunks than the 8000 "
-                                    "steps of classifier 'seed_mlp'"),
+    ("evaluate: {chunks: 100000}\n", "evaluate.chunks = 100000: more chunks than the 40000 "
+                                     "steps of classifier 'seed_mlp'"),
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be from 1 to 65,536"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
     ("profiles_x: 1\n", "profiles_x = 1: unknown key (did you mean 'profiles'?)"),
