@@ -212,25 +212,34 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
 
 
 def _highest(metrics_df, g, clf, metric):
-    """The arm with the highest mean, and whether the runner-up is any different: the top
-    place among arms a few seeds cannot tell apart is no finding."""
+    """The arm with the highest mean, and whether it is told apart from every other arm: the
+    top place among arms a few seeds cannot tell apart is no finding. The data pick that arm,
+    so it is weighed against all the others at once (Bonferroni over them, as SIMULTANEOUS),
+    not against the runner-up alone at 95%."""
     top = g.sort_values("mean", ascending=False)
     best = top.iloc[0]
     text = (f"the highest mean {metric} is **{best['arm']}**'s ({best['mean']:.3f}, "
             f"{int(best['seeds'])} seed(s))")
-    if len(top) < 2:
+    others = list(top.arm.iloc[1:])
+    if not others:
         return text + "."
-    second = top.iloc[1]
     d = metrics_df[(metrics_df.classifier == clf) & (metrics_df.metric == metric)]
     wide = d.pivot_table(index="seed", columns="arm", values="value")
-    diff = (wide[best["arm"]] - wide[second["arm"]]).dropna()
-    mean, _, half = metrics.mean_ci(diff)
-    if len(diff) > 1 and mean - half > 0:
-        return text + (f", above the runner-up {second['arm']} ({second['mean']:.3f}) by "
-                       f"{mean:.3f} ± {half:.3f} (paired, 95%).")
-    return text + (f"; not told apart from the runner-up {second['arm']} "
-                   f"({second['mean']:.3f}): " + ("one seed measures no spread." if len(diff) < 2
-                                                  else f"{mean:.3f} ± {half:.3f} (paired, 95%)."))
+    rows = []  # (arm, seeds, mean difference, half-width), the runner-up first
+    for arm in others:
+        diff = (wide[best["arm"]] - wide[arm]).dropna()
+        rows.append((arm, len(diff), *metrics.mean_ci(diff, 1 - 0.05 / len(others))[::2]))
+    how = (f"paired, 95% simultaneous over the {len(others)} other arm(s)" if len(others) > 1
+           else "paired, 95%")
+    if any(n < 2 for _, n, _, _ in rows):
+        return text + "; one seed measures no spread to tell it from the others by."
+    close = [r for r in rows if r[2] - r[3] <= 0]
+    if not close:
+        arm, _, mean, half = rows[0]
+        return text + (f", above every other arm: the runner-up {arm} "
+                       f"({top['mean'].iloc[1]:.3f}) by {mean:.3f} ± {half:.3f} ({how}).")
+    return text + "; not told apart from " + ", ".join(
+        f"{arm} ({mean:+.3f} ± {half:.3f})" for arm, _, mean, half in close) + f" ({how})."
 
 
 def verdicts(metrics_df, metric="minority_f1", checks=()):

@@ -2,6 +2,7 @@
 and its reports under reports/<experiment>/. Notebooks open the same run by its parameters."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,31 @@ from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, resolve, shown, wr
 
 class RunError(data.DataError):
     """A file an earlier stage makes is not there: that stage has not run."""
+
+
+# A study's functions that write into the build folder and run for minutes. Each holds the
+# folder's lock while it runs: Run() checks the lock only as a session opens, and a make
+# report started later would train into the same files while a notebook cell does.
+WORK = ("prepare", "train", "generate", "label", "evaluate")
+
+
+class _Study:
+    """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock."""
+
+    def __init__(self, module, folder):
+        self._module, self._folder = module, folder
+
+    def __getattr__(self, name):
+        attr = getattr(self._module, name)
+        if name not in WORK:
+            return attr
+        from synthlib.pipeline import one_run_in
+
+        @functools.wraps(attr)
+        def locked(*args, **kwargs):
+            with one_run_in(self._folder):  # no-op in a stage make runs: it holds the lock
+                return attr(*args, **kwargs)
+        return locked
 
 
 class Run:
@@ -41,10 +67,11 @@ class Run:
 
     @property
     def study(self):
-        """The module that does this study's work: synthlib/studies/<cfg.study>.py."""
+        """The module that does this study's work: synthlib/studies/<cfg.study>.py, its WORK
+        done under the build folder's lock."""
         import importlib
 
-        return importlib.import_module(f"synthlib.studies.{self.cfg.study}")
+        return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self.dir)
 
     @property
     def seeds(self):

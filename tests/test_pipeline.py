@@ -432,6 +432,38 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
     Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
 
 
+def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeypatch):
+    """Run() checks the lock only as a session opens: a make report started later must stop
+    while a notebook cell trains, and the cell must stop while make holds the folder."""
+    from conftest import DIGITS_PARAMS
+    from synthlib.runs import Run
+    from synthlib.studies import rebalance
+
+    monkeypatch.delenv(pipeline.HELD, raising=False)
+    build = tmp_path / "b"
+    run = Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
+
+    seen = []
+
+    def train(run):
+        try:
+            with pipeline.one_run_in(build):  # what make report's chain takes first
+                seen.append("free")
+        except pipeline.Busy:
+            seen.append("held")
+        return "trained"
+
+    monkeypatch.setattr(rebalance, "train", train)
+    assert run.study.train(run) == "trained" and seen == ["held"]
+    with pipeline.one_run_in(build):  # make holds it: the session's cell stops
+        with pytest.raises(pipeline.Busy):
+            run.study.train(run)
+        assert "02" in run.study.ABOUT  # what is not WORK takes no lock
+    monkeypatch.setenv(pipeline.HELD, str(build.resolve()))  # a stage make runs
+    with pipeline.one_run_in(build):
+        assert run.study.train(run) == "trained"
+
+
 def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_path, monkeypatch):
     """In a session: the change against the params file, as a table. In a stage make runs (a
     notebook saved with the change, JupyterLab saves by itself): one line naming it, since

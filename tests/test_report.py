@@ -209,6 +209,24 @@ def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
     assert "the highest mean accuracy is **real**'s (0.910, 2 seed(s))" in text
 
 
+def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
+    """The data pick the top arm, so it is told apart only if it is above each other arm with
+    intervals simultaneous over them: 0.1 above the runner-up on three seeds clears a lone
+    95% interval (± 0.082) but not one of three simultaneous ones (± 0.146)."""
+    arms = {"smote": [0.9, 0.9, 0.9], "augmentation": [0.833, 0.8, 0.767],
+            "imbalanced": [0.2, 0.2, 0.2], "class_weight": [0.1, 0.1, 0.1]}
+    (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
+    assert "the highest mean minority_f1 is **smote**'s" in text
+    assert ("not told apart from augmentation (+0.100 ± 0.146) (paired, 95% simultaneous over "
+            "the 3 other arm(s))") in text
+    del arms["augmentation"]
+    (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
+    assert "above every other arm: the runner-up imbalanced (0.200) by 0.700 ± 0.000" in text
+    arms["class_weight"] = [0.1]  # one seed: no spread to tell the arms apart by
+    (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
+    assert "one seed measures no spread" in text
+
+
 def test_the_manifest_says_when_the_code_had_uncommitted_changes(monkeypatch):
     import subprocess
     import types

@@ -304,6 +304,11 @@ def test_bias_mixes_differ_by_the_varied_count_alone():
     cfg.bias.fixed_count, cfg.bias.varied_counts = 30, [10, 60]
     with pytest.raises(ImbalanceError, match="bias.varied_counts = 60"):
         bias.draw_mixes(cfg, y, pool, [0, 1, 7], seed=3)
+    # a mix of every training image of a class leaves none to measure its generator against
+    cfg.bias.varied_counts = [10, 50]
+    with pytest.raises(ImbalanceError, match="bias.varied_counts = 50: takes all 50 training "
+                                             "images of class 1, leaving none outside"):
+        bias.draw_mixes(cfg, y, pool, [0, 1, 7], seed=3)
 
 
 def test_the_bias_reference_is_held_out_real_in_the_mix_s_shares():

@@ -63,6 +63,12 @@ def draw_mixes(cfg, y, pool, classes, seed):
         key = "bias.varied_counts" if c == cfg.bias.varied_class else "bias.fixed_count"
         most = max(m[c] for m in counts.values())
         order[c] = rng.permutation(imbalance.take_per_class(y, pool, {c: most}, seed, key))
+        # label() measures each generator against real training images outside its mix
+        if most == np.sum(y[pool] == c):
+            raise imbalance.ImbalanceError(
+                f"{key} = {most}: takes all {most} training images of class {c}, leaving "
+                f"none outside the mix for the Fréchet check's real side; lower it or use "
+                f"more data")
     return {v: np.sort(np.concatenate([order[c][:n] for c, n in m.items()]))
             for v, m in counts.items()}
 
