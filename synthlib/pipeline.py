@@ -213,6 +213,7 @@ class Busy(config.OneLine, RuntimeError):
 
 
 HELD = "SYNTHLIB_RUN_LOCK"  # the build folder whose lock a chain holds for its stages
+_HELD_HERE = set()  # the build folders whose lock this process holds
 
 
 @contextlib.contextmanager
@@ -222,7 +223,9 @@ def one_run_in(build):
     second run stops at once, naming the first. A chain holds the lock for all its stages
     (HELD tells them so), so that no other run slips in between two of them."""
     build = Path(build).resolve()
-    if os.environ.get(HELD) == str(build):
+    # a chain's stage, or work this process already does there (a lock is per open file:
+    # taken twice in one process, the second would find the first's)
+    if os.environ.get(HELD) == str(build) or build in _HELD_HERE:
         yield
         return
     build.mkdir(parents=True, exist_ok=True)
@@ -237,8 +240,10 @@ def one_run_in(build):
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _HELD_HERE.add(build)
         yield
     finally:
+        _HELD_HERE.discard(build)
         os.close(fd)
 
 

@@ -225,21 +225,29 @@ def _highest(metrics_df, g, clf, metric):
         return text + "."
     d = metrics_df[(metrics_df.classifier == clf) & (metrics_df.metric == metric)]
     wide = d.pivot_table(index="seed", columns="arm", values="value")
-    rows = []  # (arm, seeds, mean difference, half-width), the runner-up first
+    rows, unmeasured = [], []  # rows: (arm, mean difference, half-width), the runner-up first
     for arm in others:
-        diff = (wide[best["arm"]] - wide[arm]).dropna()
-        rows.append((arm, len(diff), *metrics.mean_ci(diff, 1 - 0.05 / len(others))[::2]))
+        diff = ((wide[best["arm"]] - wide[arm]).dropna()
+                if {best["arm"], arm} <= set(wide.columns) else [])
+        if len(diff) < 2:  # paired over the seeds both have
+            unmeasured.append(arm)
+        else:
+            rows.append((arm, *metrics.mean_ci(diff, 1 - 0.05 / len(others))[::2]))
     how = (f"paired, 95% simultaneous over the {len(others)} other arm(s)" if len(others) > 1
            else "paired, 95%")
-    if any(n < 2 for _, n, _, _ in rows):
-        return text + "; one seed measures no spread to tell it from the others by."
-    close = [r for r in rows if r[2] - r[3] <= 0]
-    if not close:
-        arm, _, mean, half = rows[0]
-        return text + (f", above every other arm: the runner-up {arm} "
-                       f"({top['mean'].iloc[1]:.3f}) by {mean:.3f} ± {half:.3f} ({how}).")
-    return text + "; not told apart from " + ", ".join(
-        f"{arm} ({mean:+.3f} ± {half:.3f})" for arm, _, mean, half in close) + f" ({how})."
+    close = [r for r in rows if r[1] - r[2] <= 0]
+    if close:
+        text += "; not told apart from " + ", ".join(
+            f"{arm} ({mean:+.3f} ± {half:.3f})" for arm, mean, half in close) + f" ({how})"
+    elif rows:
+        arm, mean, half = rows[0]
+        text += (f", above every other arm{' measured' if unmeasured else ''}: the runner-up "
+                 f"{arm} ({float(top.loc[top.arm == arm, 'mean'].iloc[0]):.3f}) by "
+                 f"{mean:.3f} ± {half:.3f} ({how})")
+    if unmeasured:
+        text += (f"; {', '.join(unmeasured)}: fewer than two seeds in common with it, no "
+                 f"spread to weigh the difference by")
+    return text + "."
 
 
 def verdicts(metrics_df, metric="minority_f1", checks=()):
@@ -367,9 +375,12 @@ def write_summary(run, metrics_df, checks):
                                  else table.to_html(classes="headline")),
                "headline_markdown": markdown_table(table)}
     text = json.dumps(summary, indent=2)
-    for target in (run.path("summary.json"), run.reports / "summary.json"):  # publish's copy
-        write_text(target, text)
-    write_index(run.reports.parent)
+    from synthlib.pipeline import one_run_in
+
+    with one_run_in(run.dir):  # a session's 06 as much as its 01-05 (runs.WORK)
+        for target in (run.path("summary.json"), run.reports / "summary.json"):  # publish's
+            write_text(target, text)
+        write_index(run.reports.parent)
     return summary
 
 

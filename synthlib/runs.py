@@ -31,6 +31,8 @@ class _Study:
         self._module, self._folder = module, folder
 
     def __getattr__(self, name):
+        if name in ("_module", "_folder"):  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
         attr = getattr(self._module, name)
         if name not in WORK:
             return attr

@@ -17,6 +17,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS_PARAMS = os.path.join(ROOT, "tests", "params", "digits_smoke.yaml")
 
 
+@contextlib.contextmanager
+def held_elsewhere(build):
+    """A build folder's lock as another process (a make report) holds it: the lock is per
+    open file, and pipeline.one_run_in lets this process through a lock it holds itself."""
+    import fcntl
+
+    os.makedirs(build, exist_ok=True)
+    fd = os.open(os.path.join(build, ".lock"), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def free_elsewhere(build):
+    """Whether another process (a make report starting now) could take the folder's lock."""
+    import fcntl
+
+    fd = os.open(os.path.join(build, ".lock"), os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """A notebook closes each figure once shown; a test that draws would otherwise keep them."""

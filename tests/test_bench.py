@@ -188,3 +188,14 @@ def test_interleaved_rates_take_each_subject_s_fastest_round_and_its_median(monk
     rates = bench.interleaved_rates({name: lambda n=name: run(n) for name in "ab"}, steps=2,
                                     rounds=3)
     assert rates == {"a": pytest.approx((1.0, 0.5)), "b": pytest.approx((2.0, 2.0))}
+
+
+def test_classifier_rates_time_each_precision_and_one_step_a_call():
+    from synthlib import classifiers
+    from synthlib.tools import bench
+
+    most = classifiers.MOST_PER_CALL
+    rates = bench.classifier_rates({"seed_mlp": 4, "small_cnn": 2})
+    assert list(rates) == [f"{n}, {p}" for n in ("seed_mlp", "small_cnn")
+                           for p in ("float32", "mixed_bfloat16", "float32, one step a call")]
+    assert all(r > 0 for r in rates.values()) and classifiers.MOST_PER_CALL == most

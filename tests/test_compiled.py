@@ -33,7 +33,7 @@ def test_a_reused_classifier_trains_exactly_as_a_fresh_one(digits, name):
     val = (digits.x[300:400], (digits.y[300:400] == 5).astype("int64"))
     first, h1 = classifiers.fit(name, x, y, 2, 2, 32, seed=0, validation=val)  # traces
     w1, p1 = weights(first), classifiers.predict_proba(first, digits.x[400:500])
-    other, _ = classifiers.fit(name, x[::-1], 1 - y[::-1], 2, 1, 16, seed=7)  # moves every state
+    other, _ = classifiers.fit(name, x[::-1], 1 - y[::-1], 2, 2, 16, seed=7)  # moves every state
     again, h2 = classifiers.fit(name, x, y, 2, 2, 32, seed=0, validation=val)  # reuses
     assert again is not first and other is not first
     assert same(w1, weights(again))

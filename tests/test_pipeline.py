@@ -14,7 +14,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import DIGITS_PARAMS, make_image_folder, write_params
+from conftest import (DIGITS_PARAMS, free_elsewhere, held_elsewhere, make_image_folder,
+                      write_params)
 from synthlib import pipeline
 from synthlib.tools import browser_check
 from synthlib.imbalance import ImbalanceError
@@ -270,7 +271,7 @@ def test_a_second_run_in_a_build_folder_stops_at_once_naming_the_first(tmp_path,
     b, r = tmp_path / "b", tmp_path / "r"
     stage = ["stage", "02_train_gan", "--params", str(DIGITS_PARAMS), "--profile", "smoke",
              "--build-dir", str(b), "--reports-dir", str(r)]
-    with pipeline.one_run_in(b):
+    with held_elsewhere(b):
         assert pipeline.main(stage) == 2
         err = capsys.readouterr().err
         assert f"another run is under way in {b} (pid {os.getpid()})" in err, err
@@ -302,11 +303,11 @@ def test_a_chain_holds_its_folder_for_its_own_stages_alone(tmp_path, monkeypatch
     child = [sys.executable, "-c", "import os, sys; from synthlib import pipeline\n"
              f"with pipeline.one_run_in({str(b)!r}): sys.exit(7)"]
     assert pipeline.run_chain(child, tmp_path / "slots", build=b) == 7  # its stages run
-    with pipeline.one_run_in(b):  # another run's chain does not start
+    with held_elsewhere(b):  # another run's chain does not start
         with pytest.raises(pipeline.Busy, match="another run is under way"):
             pipeline.run_chain(child, tmp_path / "slots", build=b)
     monkeypatch.setenv(pipeline.HELD, str(tmp_path / "elsewhere"))  # another folder's chain
-    with pipeline.one_run_in(b):
+    with held_elsewhere(b):
         with pytest.raises(pipeline.Busy):
             with pipeline.one_run_in(b):
                 pass
@@ -411,23 +412,15 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
     """make report holds build/<exp>/<profile>/.lock while its chain runs; a Run opened in
     JupyterLab on the same folder stops in one line rather than training into it. The stages
     the chain runs (their kernels inherit HELD) open their Run as usual."""
-    import fcntl
-
-    from conftest import DIGITS_PARAMS
     from synthlib.runs import Run
 
     build = tmp_path / "b"
-    build.mkdir()
-    fd = os.open(build / ".lock", os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with held_elsewhere(build):
         monkeypatch.delenv(pipeline.HELD, raising=False)
         with pytest.raises(pipeline.Busy, match="another run is under way"):
             Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
         monkeypatch.setenv(pipeline.HELD, str(build.resolve()))
         Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
-    finally:
-        os.close(fd)
     monkeypatch.delenv(pipeline.HELD)
     Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
 
@@ -435,7 +428,6 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
 def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeypatch):
     """Run() checks the lock only as a session opens: a make report started later must stop
     while a notebook cell trains, and the cell must stop while make holds the folder."""
-    from conftest import DIGITS_PARAMS
     from synthlib.runs import Run
     from synthlib.studies import rebalance
 
@@ -446,21 +438,20 @@ def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeyp
     seen = []
 
     def train(run):
-        try:
-            with pipeline.one_run_in(build):  # what make report's chain takes first
-                seen.append("free")
-        except pipeline.Busy:
-            seen.append("held")
+        seen.append(free_elsewhere(build))  # could a make report started now take it?
         return "trained"
 
     monkeypatch.setattr(rebalance, "train", train)
-    assert run.study.train(run) == "trained" and seen == ["held"]
-    with pipeline.one_run_in(build):  # make holds it: the session's cell stops
+    assert run.study.train(run) == "trained" and seen == [False]
+    # work that calls other work in the same process does not find its own lock
+    monkeypatch.setattr(rebalance, "generate", lambda run: run.study.train(run))
+    assert run.study.generate(run) == "trained"
+    with held_elsewhere(build):  # make holds it: the session's cell stops
         with pytest.raises(pipeline.Busy):
             run.study.train(run)
         assert "02" in run.study.ABOUT  # what is not WORK takes no lock
     monkeypatch.setenv(pipeline.HELD, str(build.resolve()))  # a stage make runs
-    with pipeline.one_run_in(build):
+    with held_elsewhere(build):
         assert run.study.train(run) == "trained"
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DIGITS_PARAMS, metric_rows
+from conftest import DIGITS_PARAMS, held_elsewhere, metric_rows
 from synthlib import report, validity, workers
+from synthlib.pipeline import Busy
 from synthlib.runs import Run
 from synthlib.studies import common
 
@@ -198,6 +199,9 @@ def test_the_index_says_when_a_report_s_params_file_is_gone(tmp_path):
     live, orphan = index.split("<h2>live</h2>")[1].split("<h2>orphan</h2>")
     assert "is gone" not in live
     assert "deleted.yaml is gone" in orphan and "make clean-reports" in orphan
+    with held_elsewhere(run.dir):  # a make report writes there now: the session's 06 stops
+        with pytest.raises(Busy):
+            report.write_summary(run, m, checks)
 
 
 def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
@@ -222,9 +226,14 @@ def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
     del arms["augmentation"]
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert "above every other arm: the runner-up imbalanced (0.200) by 0.700 ± 0.000" in text
-    arms["class_weight"] = [0.1]  # one seed: no spread to tell the arms apart by
+    arms["class_weight"] = [0.1]  # one seed: no spread to weigh it by; the others stand
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
-    assert "one seed measures no spread" in text
+    assert ("above every other arm measured: the runner-up imbalanced (0.200) by 0.700 ± 0.000 "
+            "(paired, 95% simultaneous over the 2 other arm(s)); class_weight: fewer than two "
+            "seeds in common with it") in text
+    arms["class_weight"] = [np.nan] * 3  # no score at all: left unmeasured, not a KeyError
+    (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
+    assert "class_weight: fewer than two seeds in common" in text
 
 
 def test_the_manifest_says_when_the_code_had_uncommitted_changes(monkeypatch):

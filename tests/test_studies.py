@@ -304,11 +304,6 @@ def test_bias_mixes_differ_by_the_varied_count_alone():
     cfg.bias.fixed_count, cfg.bias.varied_counts = 30, [10, 60]
     with pytest.raises(ImbalanceError, match="bias.varied_counts = 60"):
         bias.draw_mixes(cfg, y, pool, [0, 1, 7], seed=3)
-    # a mix of every training image of a class leaves none to measure its generator against
-    cfg.bias.varied_counts = [10, 50]
-    with pytest.raises(ImbalanceError, match="bias.varied_counts = 50: takes all 50 training "
-                                             "images of class 1, leaving none outside"):
-        bias.draw_mixes(cfg, y, pool, [0, 1, 7], seed=3)
 
 
 def test_the_bias_reference_is_held_out_real_in_the_mix_s_shares():
@@ -321,6 +316,32 @@ def test_the_bias_reference_is_held_out_real_in_the_mix_s_shares():
     reference = bias._like_mix(ds, pool, mix, seed=0)
     assert set(reference) <= set(pool.tolist())
     assert np.bincount(y[reference]).tolist() == [24, 6, 6]  # class 1's six set the total
+
+
+def test_a_mix_that_leaves_too_few_images_outside_it_stops_at_the_check():
+    """label() measures a generator against real training images outside its mix, in its
+    shares: fewer of them than the n compared (here none of class 1) stops before training."""
+    from types import SimpleNamespace
+
+    from synthlib.imbalance import ImbalanceError
+
+    y = np.array([0] * 40 + [1] * 10 + [2] * 10 + [0] * 30 + [1] * 6 + [2] * 20 + [0, 1, 2] * 5)
+    ds = SimpleNamespace(y=y)
+    cfg = SimpleNamespace(quality=SimpleNamespace(samples=10),
+                          bias=SimpleNamespace(varied_class=1, fixed_count=40))
+    train, validation = np.arange(116), np.arange(116, len(y))
+    mix = np.arange(60)  # 40, 10, 10: outside it 30, 6, 20, i.e. 36 in its shares; n = 10
+    bias.check_pool(cfg, ds, train, validation, mix, 10)
+    every_1 = np.concatenate([mix, np.arange(90, 96)])  # all 16 of class 1
+    with pytest.raises(ImbalanceError, match="bias.varied_counts = 16: leaves 0 training "
+                                             "images of class 1 outside the mix"):
+        bias.check_pool(cfg, ds, train, validation, every_1, 16)
+    cfg.quality.samples = 100  # n capped by the 15 held-out images: 36 outside still do
+    bias.check_pool(cfg, ds, train, validation, mix, 10)
+    most_0 = np.concatenate([mix, np.arange(60, 88)])  # 2 of class 0 left: 2 in its shares
+    with pytest.raises(ImbalanceError, match="bias.fixed_count = 40: leaves 2 training images "
+                                             "of class 0 outside the mix"):
+        bias.check_pool(cfg, ds, train, validation, most_0, 10)
 
 
 def _spy(monkeypatch):

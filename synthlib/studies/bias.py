@@ -63,20 +63,34 @@ def draw_mixes(cfg, y, pool, classes, seed):
         key = "bias.varied_counts" if c == cfg.bias.varied_class else "bias.fixed_count"
         most = max(m[c] for m in counts.values())
         order[c] = rng.permutation(imbalance.take_per_class(y, pool, {c: most}, seed, key))
-        # label() measures each generator against real training images outside its mix
-        if most == np.sum(y[pool] == c):
-            raise imbalance.ImbalanceError(
-                f"{key} = {most}: takes all {most} training images of class {c}, leaving "
-                f"none outside the mix for the Fréchet check's real side; lower it or use "
-                f"more data")
     return {v: np.sort(np.concatenate([order[c][:n] for c, n in m.items()]))
             for v, m in counts.items()}
 
 
 def check(cfg, ds):
     for seed in cfg.seeds:
-        train, _, _ = imbalance.stratified_split(ds.y, cfg.split, seed)
-        draw_mixes(cfg, ds.y, train, ds.classes, seed)
+        train, validation, _ = imbalance.stratified_split(ds.y, cfg.split, seed)
+        for v, idx in draw_mixes(cfg, ds.y, train, ds.classes, seed).items():
+            check_pool(cfg, ds, train, validation, idx, v)
+
+
+def check_pool(cfg, ds, train, validation, mix, varied_count):
+    """label() measures each generator against real training images outside its mix, in the
+    mix's shares: a mix that leaves fewer of them than the images compared (n) would measure
+    against a handful, or none."""
+    outside = np.setdiff1d(train, mix)
+    n = min(cfg.quality.samples, _like_mix_size(ds, validation, mix))
+    have = _like_mix_size(ds, outside, mix)
+    if have < n:
+        c = min(np.unique(ds.y[mix]), key=lambda c: np.sum(ds.y[outside] == c)
+                / np.mean(ds.y[mix] == c))  # the class that runs out first
+        key, value = (("bias.varied_counts", varied_count) if c == cfg.bias.varied_class
+                      else ("bias.fixed_count", cfg.bias.fixed_count))
+        raise imbalance.ImbalanceError(
+            f"{key} = {value}: leaves {np.sum(ds.y[outside] == c)} training images of class "
+            f"{c} outside the mix, too few to measure its generators by: {have} real images "
+            f"in the mix's shares where the Fréchet check compares {n}; lower it or use "
+            f"more data")
 
 
 def prepare(run):
@@ -88,6 +102,7 @@ def prepare(run):
         split.save(run.path("split.npz", seed))
         splits[seed] = split
         for v, idx in draw_mixes(run.cfg, ds.y, split.train, ds.classes, seed).items():
+            check_pool(run.cfg, ds, split.train, split.validation, idx, v)
             mixes[(seed, v)] = idx
         common.save_npz(run.path("mixes.npz", seed),
                         **{f"mix{v}": mixes[(seed, v)] for v in run.cfg.bias.varied_counts})
@@ -132,14 +147,19 @@ def generate(run):
     return out
 
 
+def _like_mix_size(ds, pool, mix):
+    """How many images of `pool` `_like_mix` can draw: the class that runs out first decides."""
+    classes, counts = np.unique(ds.y[mix], return_counts=True)
+    return int(np.min([np.sum(ds.y[pool] == c) for c in classes] / (counts / counts.sum())))
+
+
 def _like_mix(ds, pool, mix, seed):
     """Real images from `pool` (held out) in the class shares of a training mix, as many as
     the pool allows: the real-vs-real reference for a generator trained on that mix."""
     classes, counts = np.unique(ds.y[mix], return_counts=True)
-    shares = counts / counts.sum()
-    have = np.array([np.sum(ds.y[pool] == c) for c in classes])
-    total = int(np.min(have / shares))
-    take = {int(c): max(1, int(share * total)) for c, share in zip(classes, shares)}
+    total = _like_mix_size(ds, pool, mix)
+    take = {int(c): max(1, int(share * total))
+            for c, share in zip(classes, counts / counts.sum())}
     return imbalance.take_per_class(ds.y, pool, take, seed, "validity reference")
 
 

@@ -184,9 +184,11 @@ def speed(args):
             "classifier_training_images_per_s": clf, "classifier_precision": held}
 
 
-def classifier_rates(steps=100):
+def classifier_rates(steps=None):
     """Training images/s of each evaluation classifier in each precision, and in float32 one
-    step a call of the traced step (classifiers.MOST_PER_CALL's reason)."""
+    step a call of the traced step (classifiers.MOST_PER_CALL's reason). Whole fits, long
+    enough that a fit's fixed cost (about 0.4 s) does not hide the step's."""
+    steps = steps or {"seed_mlp": 2000, "small_cnn": 300}
     xs = np.random.default_rng(1).integers(0, 255, (4000, 28, 28, 1), dtype=np.uint8)
     ys = np.random.default_rng(1).integers(0, 2, 4000)
     most, out = classifiers.MOST_PER_CALL, {}
@@ -196,8 +198,8 @@ def classifier_rates(steps=100):
             try:
                 out[f"{name}, {precision}" + (", one step a call" if per_call == 1 else "")] = \
                     images_per_second(lambda: classifiers.fit(
-                        name, xs, ys, 2, steps, 64, 0, label="  step", precision=precision),
-                        steps * 64, repeats=2)
+                        name, xs, ys, 2, steps[name], 64, 0, label="  step",
+                        precision=precision), steps[name] * 64, repeats=2)
             finally:
                 classifiers.MOST_PER_CALL = most
     return out
