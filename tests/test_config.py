@@ -186,7 +186,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("study: bias\ndata: {classes: [0, 1]}\nlabel: {filter: true}\n",
      "label.filter = True: read by the rebalance study only"),
     ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "
-     "architecture; choose one of light_dcgan, seed_dcgan (did you mean 'light_dcgan'?)"),
+     f"architecture; choose one of {', '.join(config.GAN_ARCHITECTURES)} (did you mean "
+     "'light_dcgan'?)"),
     # make knows it by the file's name: another would run into, and clear, that one's folders
     ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "
                                     "its params file (exp); rename the file to "
@@ -398,18 +399,22 @@ def test_command_line_prints_one_line_and_no_traceback(tmp_path):
     assert not (tmp_path / "b").exists()
 
 
+# as make lists them: params/*.yaml by name (a new experiment is one more file)
+EXPERIMENTS = " ".join(sorted(p.stem for p in Path(ROOT, "params").glob("*.yaml")))
+
+
 @pytest.mark.parametrize("target", ["report", "check", "rescore"])
 def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
     # -n: the guard runs as make expands the recipe, before anything is built or trained
     out = subprocess.run(["make", "-n", target, "EXP=five_minorty"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
-    assert "EXP=five_minorty: no params/five_minorty.yaml; the experiments are: " \
-           "bias_dcgan_vs_vae five_minority" in out.stderr
+    assert ("EXP=five_minorty: no params/five_minorty.yaml; the experiments are: "
+            + EXPERIMENTS) in out.stderr
 
 
 @pytest.mark.parametrize("args, message", [
-    (["EXP="], "EXP is empty; the experiments are: bias_dcgan_vs_vae five_minority"),
+    (["EXP="], "EXP is empty; the experiments are: " + EXPERIMENTS),
     (["EXP=five_minority,bias_dcgan_vs_vae"], "EXP=five_minority,bias_dcgan_vs_vae: separate "
      'experiments with spaces, EXP="five_minority bias_dcgan_vs_vae"'),
     (["PROFILE=fast"], "PROFILE=fast: no such profile; the profiles are: smoke quick full"),
