@@ -222,11 +222,19 @@ def _code_digest():
     return code_digest(classifiers, compiled, metrics, networks, progress, sys.modules[__name__])
 
 
+# Settings that choose which fits run, not how one trains: left out of a fit's key, so that
+# dropping an arm or the TSTR table does not retrain the fits that stay. Any other setting,
+# a new one included, is in it.
+WHICH_FITS = ("classifiers", "arms", "tstr", "tstr_classifier")
+
+
 def _result_key(name, x, y, class_weight, eval_cfg, seed, x_test, *flags):
     h = hashlib.sha256(_code_digest().encode())
     for a in (x, y, x_test):
         h.update(np.ascontiguousarray(a).tobytes())
-    h.update(json.dumps([name, class_weight, vars(eval_cfg), seed, flags], sort_keys=True,
+    how = {k: v for k, v in vars(eval_cfg).items() if k not in WHICH_FITS}
+    how["steps"] = eval_cfg.steps[name]  # this classifier's budget, not the others'
+    h.update(json.dumps([name, class_weight, how, seed, flags], sort_keys=True,
                         default=str).encode())
     return h.hexdigest()[:12]
 

@@ -78,6 +78,12 @@ def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path
     assert len(calls) == 2 and first[0] == again[0]
     assert np.array_equal(first[1][("imbalanced", "seed_mlp", 0)],
                           again[1][("imbalanced", "seed_mlp", 0)])
+    # what chooses which fits run, or another classifier's budget, leaves these as they are
+    cfg.evaluate.arms, cfg.evaluate.tstr = ["imbalanced"], False
+    cfg.evaluate.steps = {"seed_mlp": 4, "small_cnn": 9}
+    evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
+    assert len(calls) == 2
+    cfg.evaluate.arms = ["imbalanced", "class_weight"]
     cfg.evaluate.steps = {"seed_mlp": 6}  # a different fit: trained again
     evaluate_seed("t", cfg, digits, digits_split, {}, 0, workdir=tmp_path)
     assert len(calls) == 4
