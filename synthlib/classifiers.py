@@ -106,8 +106,9 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=Non
     Returns (model, history per chunk as a DataFrame with the step count in `step`)."""
     keras.utils.set_random_seed(seed)
     image_shape = tuple(x.shape[1:])
-    model = build(name, image_shape, n_classes, precision)
     per = -(-steps // chunks)
+    per_call = steps_per_call(per)
+    model = build(name, image_shape, n_classes, precision, per_call)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
     log = LogLine(per * chunks, per, label=label,
                   path=Path(backup_dir) / "log.csv" if backup_dir else None)
@@ -117,7 +118,6 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=Non
     if backup_dir:
         Path(backup_dir).mkdir(parents=True, exist_ok=True)
         callbacks += checkpoints(backup_dir)
-    per_call = steps_per_call(per)
     compiled.fit(model, ("classifier", name, image_shape, n_classes, precision, per_call),
                  lambda: build(name, image_shape, n_classes, precision, per_call),
                  lambda m: m.fit(batches(x, y, batch_size, seed, class_weight)

@@ -36,6 +36,18 @@ def copy_state(source, target):
         t.assign(s)
 
 
+# Plain attributes that Keras or a training changes on a model: no setting of the step
+_RUNTIME = {"name", "built", "compiled", "stop_training", "train_function", "test_function",
+            "predict_function"}
+
+
+def settings(model):
+    """A model's plain public attributes (`r1_weight`, `latent_dim`, `steps_per_execution`):
+    its traced step reads them as constants, so the kept model must have the caller's."""
+    return {k: v for k, v in vars(model).items() if not k.startswith("_")
+            and k not in _RUNTIME and isinstance(v, (bool, int, float, str, type(None)))}
+
+
 def fit(model, key, build, train):
     """Train `model` (built, compiled, optimizers built) by calling `train` on the model kept
     for `key`, set to `model`'s state; the trained state is copied back into `model`, which
@@ -47,6 +59,12 @@ def fit(model, key, build, train):
         saved = random.getstate()  # Keras draws unseeded initialiser seeds from `random`
         kept = _KEPT[key] = build()
         random.setstate(saved)
+    differ = {k: (v, settings(kept).get(k)) for k, v in settings(model).items()
+              if settings(kept).get(k) != v}
+    if differ:  # its step would train with the kept model's values, silently
+        raise ValueError(f"compiled models: the key misses a setting that shapes the model: "
+                         + ", ".join(f"{k} {new!r} here, {old!r} kept"
+                                     for k, (new, old) in differ.items()))
     copy_state(model, kept)
     # A training resumed by BackupAndRestore sets `_initial_epoch`, which Keras never clears:
     # left on the kept model, every later training of this kind would skip those epochs.

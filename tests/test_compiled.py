@@ -94,6 +94,19 @@ def test_a_key_that_misses_a_shape_stops_rather_than_mixes_two_models():
         compiled.fit(tiny(4), "dense", lambda: tiny(4), lambda m: None)
 
 
+def test_a_key_that_misses_a_setting_stops_rather_than_trains_with_the_kept_one():
+    """A loss weight kept as a plain attribute is a constant in the traced step: a model
+    reused under a key that misses it would train with the first model's value."""
+    def weighted(w):
+        model = tiny(2)
+        model.kl_weight = w
+        return model
+
+    compiled.fit(weighted(1.0), "weighted", lambda: weighted(1.0), lambda m: None)
+    with pytest.raises(ValueError, match="misses a setting .*kl_weight 1000.0 here, 1.0 kept"):
+        compiled.fit(weighted(1000.0), "weighted", lambda: weighted(1000.0), lambda m: None)
+
+
 def test_building_the_kept_model_leaves_the_initialisers_random_state_alone():
     """Keras seeds unseeded initialisers from Python's `random`: building the kept model the
     first time must not move it, or the models built after it would start elsewhere."""
