@@ -62,7 +62,7 @@ def fit(model, key, build, train):
     differ = {k: (v, settings(kept).get(k)) for k, v in settings(model).items()
               if settings(kept).get(k) != v}
     if differ:  # its step would train with the kept model's values, silently
-        raise ValueError(f"compiled models: the key misses a setting that shapes the model: "
+        raise ValueError("compiled models: the key misses a setting that shapes the model: "
                          + ", ".join(f"{k} {new!r} here, {old!r} kept"
                                      for k, (new, old) in differ.items()))
     copy_state(model, kept)
