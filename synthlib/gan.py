@@ -298,19 +298,27 @@ def train(images, gan_cfg, seed, backup_dir=None, labels=None, diffaugment=False
         gan_cfg.architecture
     print(f"training {kind}{' with DiffAugment' if diffaugment else ''} on {len(images)} "
           f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
+    shape = images.shape[1:]
+    fit_chunks(model, compiled_key("dcgan", gan_cfg, shape, n_classes, diffaugment),
+               lambda: _assemble(gan_cfg, shape, seed, n_classes, diffaugment),
+               image_batches(images, gan_cfg.batch_size, seed, labels), per, epochs,
+               callbacks, backup_dir)
+    return model, pd.DataFrame(log.rows), grid.grids
+
+
+def fit_chunks(model, key, assemble, batches, per, epochs, callbacks, backup_dir):
+    """Train a generative model (the DCGAN, the VAE) for `epochs` chunks of `per` steps on the
+    model kept for `key`, going on from a killed training's last checkpoint in `backup_dir`,
+    which is dropped once the training is whole."""
     with warnings.catch_warnings():
         # On resume Keras also restores the unused default `model.optimizer` and warns that it
-        # has no state; d_optimizer and g_optimizer are restored in full.
+        # has no state; a GAN's d_optimizer and g_optimizer are restored in full.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        shape = images.shape[1:]
-        compiled.fit(model, compiled_key("dcgan", gan_cfg, shape, n_classes, diffaugment),
-                     lambda: _assemble(gan_cfg, shape, seed, n_classes, diffaugment),
-                     lambda m: m.fit(image_batches(images, gan_cfg.batch_size, seed, labels)
-                                     .skip(progress.steps_done(backup_dir, per)),
+        compiled.fit(model, key, assemble,
+                     lambda m: m.fit(batches.skip(progress.steps_done(backup_dir, per)),
                                      epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
                                      verbose=0, shuffle=False))
     progress.drop_backup(backup_dir)
-    return model, pd.DataFrame(log.rows), grid.grids
 
 
 def save_generator(generator, path):

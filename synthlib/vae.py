@@ -9,15 +9,13 @@ any model named `gan.VAE_DECODER`.
 """
 from __future__ import annotations
 
-import warnings
-
 import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 from keras import layers, ops
 
-from synthlib import compiled, gan, networks, progress
+from synthlib import gan, networks, progress
 
 DECODER_NAME = gan.VAE_DECODER
 
@@ -109,15 +107,10 @@ def train(images, gan_cfg, seed, backup_dir=None):
                                               normal=True)
     print(f"training a VAE (decoder: {gan_cfg.architecture} generator) on {len(images)} "
           f"images: {epochs * per} steps of batch {gan_cfg.batch_size}", flush=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        compiled.fit(model, gan.compiled_key("vae", gan_cfg, images.shape[1:]),
-                     lambda: _assemble(gan_cfg, images.shape[1:], seed),
-                     lambda m: m.fit(gan.image_batches(images, gan_cfg.batch_size, seed)
-                                     .skip(progress.steps_done(backup_dir, per)),
-                                     epochs=epochs, steps_per_epoch=per, callbacks=callbacks,
-                                     verbose=0, shuffle=False))
-    progress.drop_backup(backup_dir)
+    gan.fit_chunks(model, gan.compiled_key("vae", gan_cfg, images.shape[1:]),
+                   lambda: _assemble(gan_cfg, images.shape[1:], seed),
+                   gan.image_batches(images, gan_cfg.batch_size, seed), per, epochs, callbacks,
+                   backup_dir)
     return model, pd.DataFrame(log.rows), grid.grids
 
 
