@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 _KEPT = {}
 
 
@@ -45,7 +47,8 @@ def settings(model):
     """A model's plain public attributes (`r1_weight`, `latent_dim`, `steps_per_execution`):
     its traced step reads them as constants, so the kept model must have the caller's."""
     return {k: v for k, v in vars(model).items() if not k.startswith("_")
-            and k not in _RUNTIME and isinstance(v, (bool, int, float, str, type(None)))}
+            and k not in _RUNTIME and isinstance(v, (bool, int, float, str, type(None),
+                                                     np.generic))}
 
 
 def fit(model, key, build, train):

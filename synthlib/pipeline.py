@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -213,7 +214,7 @@ class Busy(config.OneLine, RuntimeError):
 
 
 HELD = "SYNTHLIB_RUN_LOCK"  # the build folder whose lock a chain holds for its stages
-_HELD_HERE = set()  # the build folders whose lock this process holds
+_HELD_HERE = {}  # build folder: the thread of this process that holds its lock
 
 
 @contextlib.contextmanager
@@ -223,9 +224,9 @@ def one_run_in(build):
     second run stops at once, naming the first. A chain holds the lock for all its stages
     (HELD tells them so), so that no other run slips in between two of them."""
     build = Path(build).resolve()
-    # a chain's stage, or work this process already does there (a lock is per open file:
+    # a chain's stage, or work this thread already does there (a lock is per open file:
     # taken twice in one process, the second would find the first's)
-    if os.environ.get(HELD) == str(build) or build in _HELD_HERE:
+    if os.environ.get(HELD) == str(build) or _HELD_HERE.get(build) == threading.get_ident():
         yield
         return
     build.mkdir(parents=True, exist_ok=True)
@@ -240,10 +241,10 @@ def one_run_in(build):
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        _HELD_HERE.add(build)
+        _HELD_HERE[build] = threading.get_ident()
         yield
     finally:
-        _HELD_HERE.discard(build)
+        _HELD_HERE.pop(build, None)
         os.close(fd)
 
 

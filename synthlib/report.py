@@ -236,13 +236,16 @@ def _highest(metrics_df, g, clf, metric):
     how = (f"paired, 95% simultaneous over the {len(others)} other arm(s)" if len(others) > 1
            else "paired, 95%")
     close = [r for r in rows if r[1] - r[2] <= 0]
+    above = [r for r in rows if r not in close]
     if close:
+        if above:
+            text += f"; above {', '.join(arm for arm, _, _ in above)}"
         text += "; not told apart from " + ", ".join(
             f"{arm} ({mean:+.3f} ± {half:.3f})" for arm, mean, half in close) + f" ({how})"
     elif rows:
         arm, mean, half = rows[0]
-        text += (f", above every other arm{' measured' if unmeasured else ''}: the runner-up "
-                 f"{arm} ({float(top.loc[top.arm == arm, 'mean'].iloc[0]):.3f}) by "
+        text += (f", above every other arm{' measured' if unmeasured else ''}: the closest, "
+                 f"{arm} ({float(top.loc[top.arm == arm, 'mean'].iloc[0]):.3f}), by "
                  f"{mean:.3f} ± {half:.3f} ({how})")
     if unmeasured:
         text += (f"; {', '.join(unmeasured)}: fewer than two seeds in common with it, no "

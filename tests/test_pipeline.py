@@ -425,6 +425,28 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
     Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
 
 
+def test_the_lock_lets_through_only_the_thread_that_holds_it(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.delenv(pipeline.HELD, raising=False)
+    b, seen = tmp_path / "b", []
+
+    def other():
+        try:
+            with pipeline.one_run_in(b):
+                seen.append("through")
+        except pipeline.Busy:
+            seen.append("busy")
+
+    with pipeline.one_run_in(b):
+        with pipeline.one_run_in(b):  # the same thread: through
+            t = threading.Thread(target=other)
+            t.start()
+            t.join()
+        assert seen == ["busy"] and not free_elsewhere(b)  # the inner exit let nothing go
+    assert free_elsewhere(b)
+
+
 def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeypatch):
     """Run() checks the lock only as a session opens: a make report started later must stop
     while a notebook cell trains, and the cell must stop while make holds the folder."""

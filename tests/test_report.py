@@ -221,14 +221,14 @@ def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
             "imbalanced": [0.2, 0.2, 0.2], "class_weight": [0.1, 0.1, 0.1]}
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert "the highest mean minority_f1 is **smote**'s" in text
-    assert ("not told apart from augmentation (+0.100 ± 0.146) (paired, 95% simultaneous over "
-            "the 3 other arm(s))") in text
+    assert ("; above imbalanced, class_weight; not told apart from augmentation (+0.100 ± "
+            "0.146) (paired, 95% simultaneous over the 3 other arm(s))") in text
     del arms["augmentation"]
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
-    assert "above every other arm: the runner-up imbalanced (0.200) by 0.700 ± 0.000" in text
+    assert "above every other arm: the closest, imbalanced (0.200), by 0.700 ± 0.000" in text
     arms["class_weight"] = [0.1]  # one seed: no spread to weigh it by; the others stand
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
-    assert ("above every other arm measured: the runner-up imbalanced (0.200) by 0.700 ± 0.000 "
+    assert ("above every other arm measured: the closest, imbalanced (0.200), by 0.700 ± 0.000 "
             "(paired, 95% simultaneous over the 2 other arm(s)); class_weight: fewer than two "
             "seeds in common with it") in text
     arms["class_weight"] = [np.nan] * 3  # no score at all: left unmeasured, not a KeyError

@@ -338,6 +338,12 @@ def test_a_mix_that_leaves_too_few_images_outside_it_stops_at_the_check():
         bias.check_pool(cfg, ds, train, validation, every_1, 16)
     cfg.quality.samples = 100  # n capped by the 15 held-out images: 36 outside still do
     bias.check_pool(cfg, ds, train, validation, mix, 10)
+    # exactly as many outside as compared: 35 / (70/120) is 60, not the 59.99 of floats
+    y2 = np.array([0] * 105 + [1] * 150 + [0] * 70 + [1] * 50)
+    mix2 = np.concatenate([np.arange(70), np.arange(105, 155)])
+    cfg.quality.samples = 60  # n = 60: the 120 held out would allow 120
+    bias.check_pool(cfg, SimpleNamespace(y=y2), np.arange(255), np.arange(255, 375), mix2, 50)
+    cfg.quality.samples = 100
     most_0 = np.concatenate([mix, np.arange(60, 88)])  # 2 of class 0 left: 2 in its shares
     with pytest.raises(ImbalanceError, match="bias.fixed_count = 40: leaves 2 training images "
                                              "of class 0 outside the mix"):

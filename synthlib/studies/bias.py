@@ -88,9 +88,9 @@ def check_pool(cfg, ds, train, validation, mix, varied_count):
                       else ("bias.fixed_count", cfg.bias.fixed_count))
         raise imbalance.ImbalanceError(
             f"{key} = {value}: leaves {np.sum(ds.y[outside] == c)} training images of class "
-            f"{c} outside the mix, too few to measure its generators by: {have} real images "
-            f"in the mix's shares where the Fréchet check compares {n}; lower it or use "
-            f"more data")
+            f"{c} outside the mix of {varied_count}, too few to measure its generators by: "
+            f"{have} real images in the mix's shares where the Fréchet check compares {n}; "
+            f"lower it (or quality.samples), or use more data")
 
 
 def prepare(run):
@@ -148,18 +148,21 @@ def generate(run):
 
 
 def _like_mix_size(ds, pool, mix):
-    """How many images of `pool` `_like_mix` can draw: the class that runs out first decides."""
+    """About how many images of `pool` `_like_mix` draws (the class that runs out first
+    decides), in whole numbers so that an exact fit is no float's rounding."""
     classes, counts = np.unique(ds.y[mix], return_counts=True)
-    return int(np.min([np.sum(ds.y[pool] == c) for c in classes] / (counts / counts.sum())))
+    return min(int(np.sum(ds.y[pool] == c)) * int(counts.sum()) // int(n)
+               for c, n in zip(classes, counts))
 
 
 def _like_mix(ds, pool, mix, seed):
     """Real images from `pool` (held out) in the class shares of a training mix, as many as
     the pool allows: the real-vs-real reference for a generator trained on that mix."""
     classes, counts = np.unique(ds.y[mix], return_counts=True)
-    total = _like_mix_size(ds, pool, mix)
-    take = {int(c): max(1, int(share * total))
-            for c, share in zip(classes, counts / counts.sum())}
+    shares = counts / counts.sum()
+    have = np.array([np.sum(ds.y[pool] == c) for c in classes])
+    total = int(np.min(have / shares))
+    take = {int(c): max(1, int(share * total)) for c, share in zip(classes, shares)}
     return imbalance.take_per_class(ds.y, pool, take, seed, "validity reference")
 
 
