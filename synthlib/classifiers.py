@@ -59,9 +59,9 @@ class ProbabilitiesAt(keras.callbacks.Callback):
 
 
 # Most optimizer steps one call of the traced training step takes. The seed's MLP computes
-# less in a step than Keras spends calling it: 1.3 ms a step one call at a time, 0.44 ms in
-# calls of 10 or 50 (the small CNN 17 against 14 ms); the weights are the same bit for bit
-# (tests/test_classifiers.py). `make bench` measures it on the machine at hand.
+# less in a step than Keras spends calling it: 1.3 ms a step one call at a time, 0.5 ms in
+# calls of 10, 0.44 ms in calls of 50 (the small CNN 17 against 14 ms); the weights are the
+# same bit for bit (tests/test_classifiers.py). `make bench` measures it on the machine at hand.
 MOST_PER_CALL = 50
 
 
