@@ -82,8 +82,7 @@ def check_pool(cfg, ds, train, validation, mix, varied_count):
     n = min(cfg.quality.samples, _like_mix_size(ds, validation, mix))
     have = _like_mix_size(ds, outside, mix)
     if have < n:
-        c = min(np.unique(ds.y[mix]), key=lambda c: np.sum(ds.y[outside] == c)
-                / np.mean(ds.y[mix] == c))  # the class that runs out first
+        c = _scarcest(ds, outside, mix)
         key, value = (("bias.varied_counts", varied_count) if c == cfg.bias.varied_class
                       else ("bias.fixed_count", cfg.bias.fixed_count))
         raise imbalance.ImbalanceError(
@@ -147,12 +146,24 @@ def generate(run):
     return out
 
 
-def _like_mix_size(ds, pool, mix):
-    """About how many images of `pool` `_like_mix` draws (the class that runs out first
-    decides), in whole numbers so that an exact fit is no float's rounding."""
+def _in_shares(ds, pool, mix):
+    """{class: how many images of `pool` in the mix's shares that class alone allows}, in
+    whole numbers so that an exact fit is no float's rounding."""
     classes, counts = np.unique(ds.y[mix], return_counts=True)
-    return min(int(np.sum(ds.y[pool] == c)) * int(counts.sum()) // int(n)
-               for c, n in zip(classes, counts))
+    return {int(c): int(np.sum(ds.y[pool] == c)) * int(counts.sum()) // int(n)
+            for c, n in zip(classes, counts)}
+
+
+def _like_mix_size(ds, pool, mix):
+    """About how many images of `pool` `_like_mix` draws: the class that runs out first
+    decides."""
+    return min(_in_shares(ds, pool, mix).values())
+
+
+def _scarcest(ds, pool, mix):
+    """The class that runs out first."""
+    allows = _in_shares(ds, pool, mix)
+    return min(allows, key=allows.get)
 
 
 def _like_mix(ds, pool, mix, seed):
