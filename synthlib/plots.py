@@ -10,9 +10,33 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from synthlib import metrics
+from synthlib import config, metrics
 
-sns.set_theme(style="whitegrid", context="notebook")
+# Seaborn's colour-blind palette: its ten colours stay apart for red-green colour blindness,
+# where the default's green and red (two arms side by side) turn the same olive.
+sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
+
+# What every interval in these figures is, for their titles: the tables beside them give the
+# seeds' standard deviation (mean ± std), a different and narrower quantity.
+INTERVAL = "95% t interval of the mean over seeds"
+
+
+def palette(names):
+    """A colour per name, the same in every figure of a study: an arm or generator takes its
+    place in the study's list (config.STUDY_ARMS, then STUDY_GENERATORS) that names most of
+    `names`, so dcgan_minority is one colour in 02's training curves and in 05's; other names
+    follow in the order given."""
+    names = list(dict.fromkeys(names))
+    lists = [list(dict.fromkeys(config.STUDY_ARMS[s] + config.STUDY_GENERATORS[s]))
+             for s in config.STUDY_ARMS]
+    known = max(lists, key=lambda k: len(set(k) & set(names)))
+    order = known + [n for n in names if n not in known]
+    colours = sns.color_palette("colorblind" if len(order) <= 10 else "husl", len(order))
+    return {n: colours[order.index(n)] for n in names}
+
+
+# Classifiers in black and grey: the palette's colours already stand for the arms.
+CLASSIFIER_COLOURS = ("#222222", "#8c8c8c", "#5b5b5b", "#b5b5b5")
 
 
 def t_interval(values):
@@ -22,6 +46,19 @@ def t_interval(values):
     One seed: no interval."""
     mean, _, half = metrics.mean_ci(values)
     return (mean - half, mean + half) if np.isfinite(half) else (mean, mean)
+
+
+def _wrapped(fig, text):
+    """`text` wrapped to the figure's width, about nine characters to an inch: a title wider
+    than its figure would be clipped."""
+    width = int(9 * fig.get_figwidth())
+    return "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
+
+
+def _suptitle(fig, text):
+    """A figure's title, wrapped, on top of the panels (it grows upwards) however many lines
+    it takes."""
+    fig.suptitle(_wrapped(fig, text), y=1.0, va="bottom")
 
 
 def describe(fig):
@@ -95,11 +132,25 @@ def grids_over_time(grids, title="Generator samples during training (same latent
 
 
 def class_counts(table, title="Images per part and class group"):
-    long = table.melt(id_vars=[c for c in table.columns if c not in ("minority", "majority")],
+    """Bars on a linear axis, each with its count: a minority of 30 beside thousands is the
+    point, and a log axis would draw it as a bar of arbitrary length. One panel when every
+    seed has the same counts (the usual case: the same fractions of the same data)."""
+    counts = table.drop(columns="seed")
+    per_seed = [g.reset_index(drop=True) for _, g in counts.groupby(table.seed, sort=False)]
+    same = all(p.equals(per_seed[0]) for p in per_seed)
+    shown = table if not same else table[table.seed == table.seed.iloc[0]]
+    long = shown.melt(id_vars=[c for c in shown.columns if c not in ("minority", "majority")],
                       value_vars=["minority", "majority"], var_name="group", value_name="count")
+    several = not same and table.seed.nunique() > 1
     g = sns.catplot(data=long, x="part", y="count", hue="group", kind="bar", height=3.2,
-                    aspect=2, col="seed" if table.seed.nunique() > 1 else None)
-    g.set(yscale="log")
+                    aspect=2, col="seed" if several else None, col_wrap=2 if several else None)
+    for ax in g.axes.flat:
+        for bars in ax.containers:
+            ax.bar_label(bars, fmt="%d", fontsize=8, padding=2)
+        ax.margins(y=0.12)  # room for the labels over the tallest bar
+    g.set_axis_labels("", "images")
+    if same and table.seed.nunique() > 1:
+        title += f" (the same for all {table.seed.nunique()} seeds)"
     g.figure.suptitle(title, y=1.03)
     _display()
 
@@ -107,7 +158,11 @@ def class_counts(table, title="Images per part and class group"):
 LOSSES = ("d_loss", "g_loss", "d_real", "d_fake", "loss", "reconstruction_loss", "kl_loss")
 
 
-def loss_curves(results, title="Training curves (mean over each chunk of steps; band: seeds)"):
+def loss_curves(results, title="Training curves (mean over each chunk of steps; band: "
+                                f"{INTERVAL}). d_loss and g_loss are each network's whole "
+                                "loss, with its penalties and, in a conditional GAN, the class "
+                                "loss: compare one generator's curve over time, not levels "
+                                "across generators"):
     """results: {(seed, generator): (history, grids)} from training. One panel per logged
     value (GAN: d_loss, g_loss and the discriminator's mean P(real) on real and generated
     images; VAE: its loss and the two parts of it), one line per generator."""
@@ -118,9 +173,11 @@ def loss_curves(results, title="Training curves (mean over each chunk of steps; 
                    var_name="curve", value_name="value").dropna()
     g = sns.relplot(data=long, x="step", y="value", hue="generator", col="curve",
                     col_wrap=min(4, len(values)), kind="line", height=2.8, aspect=1.2,
+                    palette=palette(long.generator), errorbar=t_interval,
                     facet_kws={"sharey": False})
     g.set_titles("{col_name}")
-    g.figure.suptitle(title, y=1.03)
+    g.set_axis_labels("GAN training step", "")
+    _suptitle(g.figure, title)
     _display()
 
 
@@ -193,12 +250,16 @@ def training_images(generators, seed, names=None, per_set=40):
 def confidence_histogram(proba_by_name, target_class, threshold, title=""):
     """Probability of the target class, one histogram per (name -> probabilities)."""
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    for name, proba in proba_by_name.items():
+    # a line style each as well as a colour: most images sit in the last bin, one line on
+    # another
+    for (name, proba), ls in zip(proba_by_name.items(), ("-", "--", ":", "-.")):
         if len(proba):
             sns.histplot(proba[:, target_class], bins=20, binrange=(0, 1), stat="probability",
-                         element="step", fill=False, label=name, ax=ax)
+                         element="step", fill=False, label=name, ax=ax, linestyle=ls, lw=1.5)
     ax.axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold}")
+    ax.set_yscale("log")  # the few images below the threshold are what matters
     ax.set_xlabel(f"P(class {target_class})")
+    ax.set_ylabel("share of images (log scale)")
     ax.set_title(title or f"Confidence that an image is a {target_class}")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -254,9 +315,12 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     # Panels, rows and colours in one stated order for the points and the means drawn over
     # them: seaborn would take each from the order of the rows it is given.
     metrics = [m for m in metrics if m in set(d.metric)]
-    order = {"order": list(dict.fromkeys(d.arm)), "hue_order": list(dict.fromkeys(d.classifier))}
+    classifiers = list(dict.fromkeys(d.classifier))
+    order = {"order": list(dict.fromkeys(d.arm)), "hue_order": classifiers,
+             "palette": dict(zip(classifiers, CLASSIFIER_COLOURS * len(classifiers)))}
+    # Each panel's own scale: arms a few hundredths apart near 0.95 are what a reader compares.
     g = sns.catplot(data=d, y="arm", x="value", hue="classifier", col="metric", kind="strip",
-                    col_order=metrics, **order, dodge=True,
+                    col_order=metrics, **order, dodge=True, sharex=False,
                     height=0.35 * d.arm.nunique() + 1.5, aspect=0.8,
                     col_wrap=min(len(metrics), 4), alpha=0.6)
     for ax, metric in zip(g.axes.flat, metrics):
@@ -268,10 +332,13 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
         for handle in g.legend.legend_handles:
             handle.set_alpha(1)
             handle.set_markersize(9)
-    g.set(xlim=(-0.02, 1.02), xticks=[0, 0.5, 1], xticklabels=["0", "0.5", "1"])
+    for ax in g.axes.flat:
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.set_xlabel("")
     g.set_titles("{col_name}")
-    g.figure.subplots_adjust(wspace=0.2)  # else one panel's 1 runs into the next one's 0
-    g.figure.suptitle("Scores on the real test split (each point is one seed)", y=1.03)
+    g.figure.subplots_adjust(wspace=0.3)  # else one panel's last tick runs into the next one's
+    _suptitle(g.figure, "Scores on the real test split: each faded point is one seed; diamond "
+                        f"and bar, the mean and its {INTERVAL}")
     _display()
 
 
@@ -286,14 +353,17 @@ def training_curves(history):
     arms = list(dict.fromkeys(history.arm))
     fig, axes = plt.subplots(len(classifiers), len(cols), figsize=(5 * len(cols),
                                                                    3.2 * len(classifiers)),
-                             squeeze=False, sharex=True)
+                             squeeze=False, sharex="row")  # classifiers' budgets differ
+    colours = palette(arms)
     for row, clf in zip(axes, classifiers):
         for ax, col in zip(row, cols):
             # One legend, beside the panels: a legend for eight arms inside a panel hides
             # its lines.
             sns.lineplot(data=history[history.classifier == clf], x="step", y=col, hue="arm",
-                         hue_order=arms, marker="o", ax=ax, legend=ax is axes[0, -1])
+                         hue_order=arms, palette=colours, marker="o", ax=ax,
+                         legend=ax is axes[0, -1])
             ax.set_title(f"{clf}: {col.replace('_', ' ')}")
+            ax.set_xlabel("classifier optimizer step")
             ax.set_ylabel("")
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
@@ -350,14 +420,20 @@ def step_curves(history):
     # a line style per classifier only where there are several: one would add a legend
     # section with a single entry
     style = "classifier" if history["classifier"].nunique() > 1 else None
+    # markers=True marks the points only when there is a style to vary them by
+    marks = {"markers": True} if style else {"marker": "o"}
     for ax, col in zip(axes.flat, cols):
-        sns.lineplot(data=history, x="step", y=col, hue="arm", style=style,
-                     markers=True, errorbar=t_interval, ax=ax, legend=ax is axes[0, -1])
+        sns.lineplot(data=history, x="step", y=col, hue="arm", style=style, **marks,
+                     palette=palette(history.arm), errorbar=t_interval, ax=ax,
+                     legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
+        ax.set_xlabel("classifier optimizer step")
         ax.set_ylabel("")
     for ax in axes.flat[len(cols):]:
         ax.set_axis_off()
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
+    if history.seed.nunique() > 1:
+        fig.suptitle(f"Band: the {INTERVAL}")
     fig.tight_layout()
     _display()
 
@@ -369,7 +445,7 @@ def accuracy_by_step(d, metric="accuracy"):
     classifiers = list(dict.fromkeys(synthetic.classifier))  # the panels, in this order
     g = sns.relplot(data=synthetic, x="step", y="value", hue="source", col="classifier",
                     col_order=classifiers, kind="line", marker="o", errorbar=t_interval,
-                    height=3.4, aspect=1.4)
+                    palette=palette(synthetic.source), height=3.4, aspect=1.4)
     for ax, clf in zip(g.axes.flat, classifiers):
         real = d[(d.classifier == clf) & (d.source == "real")]["value"]
         if len(real):
@@ -377,8 +453,10 @@ def accuracy_by_step(d, metric="accuracy"):
             ax.axhline(real.mean(), color="k", ls="--", lw=1, label="real")
         ax.set_ylim(0, 1.02)
         ax.set_ylabel(f"test {metric}")
-        ax.set_xlabel("GAN training steps")
-    g.figure.suptitle("Train on synthetic, test on real (dashed: trained on real)", y=1.04)
+        ax.set_xlabel("GAN training steps (the classifier's budget is fixed)")
+    _suptitle(g.figure, "Train on synthetic, test on real. Coloured band: the "
+                        f"{INTERVAL}; dashed line and grey band: trained on real, the mean "
+                        "and the lowest to the highest seed")
     _display()
 
 
@@ -402,8 +480,9 @@ def shares(d, varied_class):
         ax.set_xlabel(f"training images of class {varied_class}")
         ax.set_ylabel("share of images")
         ax.set_ylim(0, 1)
-    g.figure.suptitle("Generated class shares (points) against training shares (black bars)",
-                      y=1.04)
+    _suptitle(g.figure, "Generated class shares against training shares (black bars): faded "
+                        f"points, one per seed; solid point and bar, the mean and its "
+                        f"{INTERVAL}")
     _display()
 
 
@@ -436,43 +515,51 @@ def quality_curves(table, thresholds, path=None):
         _display()
 
 
-VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#b42318", "within": "#555555",
-                   "single": "#999999", "not conclusive": "#d0a000"}
+# Each verdict's colour (Okabe and Ito's colour-blind-safe set), marker and legend entry, keyed
+# by how report's verdicts begin: the marker tells better from worse without the colour.
+VERDICT_STYLES = {"better": ("#0072B2", "^", "better"), "worse": ("#D55E00", "v", "worse"),
+                  "within": ("#555555", "o", "within noise"),
+                  "single": ("#999999", "s", "one seed: no interval"),
+                  "not conclusive": ("#E69F00", "D", "not conclusive")}
 
 
 def forest(comp, metric="minority_f1", title=None):
     """Each arm minus each baseline (paired over seeds): the mean difference and its
     simultaneous 95% interval (report.SIMULTANEOUS), one panel per classifier, a line at
-    zero; colour says the verdict."""
+    zero; colour and marker say the verdict."""
     if comp.empty:
         return
     classifiers = list(dict.fromkeys(comp.classifier))
     rows = comp.groupby("classifier").size().max()
     # Constrained layout stacks the title, the legend and the panels without gaps or overlap,
     # however many rows the panels have.
-    fig, axes = plt.subplots(1, len(classifiers), figsize=(5.2 * len(classifiers),
+    fig, axes = plt.subplots(1, len(classifiers), figsize=(5.8 * len(classifiers),
                                                            0.32 * rows + 2.0),
-                             squeeze=False, layout="constrained")
+                             squeeze=False, layout="constrained", sharex=True)
     shown = []
     for ax, clf in zip(axes.flat, classifiers):
         d = comp[comp.classifier == clf].reset_index(drop=True)
         labels = d.gan_arm + " − " + d.baseline
         y = np.arange(len(d))[::-1]
         for yi, (_, r) in zip(y, d.iterrows()):
-            key = next((k for k in VERDICT_COLOURS if r.verdict.startswith(k)), "within")
+            key = next((k for k in VERDICT_STYLES if r.verdict.startswith(k)), "within")
             shown.append(key)
+            colour, marker, _ = VERDICT_STYLES[key]
             ci = 0.0 if pd.isna(r.interval) else r.interval
-            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt="o", color=VERDICT_COLOURS[key],
-                        capsize=3)
+            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt=marker, color=colour, capsize=3,
+                        markersize=7)
         ax.axvline(0, color="k", lw=1)
         ax.set_yticks(y, labels)
         ax.set_title(clf)
         ax.set_xlabel(f"difference in {metric}")
-    verdicts = [k for k in VERDICT_COLOURS if k in shown]
-    handles = [plt.Line2D([], [], marker="o", ls="none", markersize=8, color=VERDICT_COLOURS[k])
-               for k in verdicts]
-    fig.legend(handles, verdicts, loc="outside lower center", ncol=len(verdicts),
-               frameon=False, title="verdict")
+        # the arms' long names leave narrow panels: few ticks, written short ("0", not "0.00")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.xaxis.set_major_formatter("{x:g}")
+    verdicts = [VERDICT_STYLES[k] for k in VERDICT_STYLES if k in shown]
+    handles = [plt.Line2D([], [], marker=marker, ls="none", markersize=8, color=colour)
+               for colour, marker, _ in verdicts]
+    fig.legend(handles, [label for *_, label in verdicts], loc="outside lower center",
+               ncol=len(verdicts), frameon=False, title="verdict")
     # one seed has no spread, so no interval: the title says what the points are
     spread = comp.interval.notna().any() if "interval" in comp else False
     title = title or (("Paired differences (mean, 95% simultaneous interval over seeds):\n"
@@ -480,7 +567,5 @@ def forest(comp, metric="minority_f1", title=None):
                        "Differences (one seed: no interval, and no verdict on the "
                        "spread):\n")
                       + "right of zero, the first arm scores higher")
-    # About nine characters of the title to an inch: a single panel wraps it, not clips it.
-    width = int(9 * fig.get_figwidth())
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in title.split("\n")))
+    fig.suptitle(_wrapped(fig, title))  # constrained layout makes room for it
     _display()

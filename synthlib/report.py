@@ -144,6 +144,12 @@ def paired_comparisons(metrics_df, metric, arms, baselines):
     return pd.DataFrame(rows)
 
 
+def comparison_table(comp):
+    """The comparisons as the write-ups fold them under the forest plot: `interval` is the
+    half-width of the simultaneous interval, and its header says so."""
+    return comp.round(3).rename(columns={"interval": "± (simultaneous 95% half-width)"})
+
+
 def gate(comp, checks, scopes):
     """Withhold the verdict of every comparison whose numbers rest on a failed validity check;
     `scopes(row)` names what a row rests on (its classifier, its generator, the oracle)."""

@@ -24,9 +24,11 @@ def test_forest_plot_shows_each_paired_difference_with_its_interval_and_zero():
     ax = fig.axes[1]
     assert sorted(t.get_text() for t in ax.get_yticklabels()) == [
         "dcgan_minority − imbalanced", "dcgan_minority − smote"]
-    points = sorted(float(line.get_xdata()[0]) for line in ax.lines if line.get_marker() == "o")
-    expected = comp[comp.classifier == "small_cnn"].mean_difference.sort_values().tolist()
-    np.testing.assert_allclose(points, expected)
+    # better and worse told apart by the marker too, for readers who cannot tell the colours
+    marked = {line.get_marker(): float(line.get_xdata()[0]) for line in ax.lines
+              if line.get_marker() not in ("None", "", "|")}
+    mine = comp[comp.classifier == "small_cnn"].set_index("baseline").mean_difference
+    assert marked == pytest.approx({"^": mine["imbalanced"], "v": mine["smote"]})
     assert any(np.allclose(line.get_xdata(), 0) for line in ax.lines)  # the zero line
     assert len(ax.collections) == 2  # one interval per comparison
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -368,3 +370,63 @@ def test_bands_over_seeds_are_t_intervals_not_bootstraps():
     low, high = plots.t_interval([0.90, 0.92, 0.94])
     assert (low, high) == pytest.approx((0.92 - 0.0497, 0.92 + 0.0497), abs=1e-4)
     assert plots.t_interval([0.9]) == (0.9, 0.9)  # one seed: no band
+
+
+def test_an_arm_keeps_its_colour_whatever_else_a_figure_shows():
+    few = plots.palette(["cgan_all_classes", "dcgan_minority"])  # 02's two generators
+    every = plots.palette(["imbalanced", "smote", "dcgan_minority", "cgan_all_classes",
+                           "upper_bound"])  # 05's arms
+    assert few["dcgan_minority"] == every["dcgan_minority"]
+    assert few["cgan_all_classes"] == every["cgan_all_classes"]
+    assert len(set(every.values())) == len(every)
+    # a name no study lists still gets a colour of its own
+    other = plots.palette(["imbalanced", "upper_bound:half_budget"])
+    assert other["upper_bound:half_budget"] not in {other["imbalanced"]}
+
+
+def test_training_curves_give_each_classifier_its_own_step_axis(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda: None)
+    budgets = {"seed_mlp": (20000, 40000), "small_cnn": (1000, 2000)}  # as in five_minority
+    history = pd.DataFrame([{"arm": arm, "classifier": clf, "seed": 0, "step": step,
+                             "val_loss": 0.1, "val_accuracy": 0.9}
+                            for arm in ("imbalanced", "smote") for clf, steps in budgets.items()
+                            for step in steps])
+    plt.close("all")
+    plots.training_curves(history)
+    limits = {ax.get_title().split(":")[0]: ax.get_xlim() for ax in plt.gcf().axes}
+    assert limits["small_cnn"][1] < 3000 < 20000 < limits["seed_mlp"][1]
+
+
+def test_score_panels_zoom_to_their_own_scores(monkeypatch):
+    figures = shown(monkeypatch)
+    m = pd.concat([metric_rows({"real": [0.95, 0.955, 0.96], "augmentation": [0.97, 0.975, 0.98]},
+                               "small_cnn", "accuracy"),
+                   metric_rows({"real": [0.3, 0.31, 0.32], "augmentation": [0.4, 0.41, 0.42]},
+                               "small_cnn", "macro_f1")])
+    plots.metric_points(m, metrics=("accuracy", "macro_f1"))
+    accuracy, f1 = figures[0].axes
+    # a difference of 0.02 near 0.96 is visible: the panel spans its scores, not 0 to 1
+    assert accuracy.get_xlim()[0] > 0.5 and f1.get_xlim()[1] < 0.6
+
+
+def test_class_counts_draw_one_panel_with_each_bar_s_count_when_seeds_agree(monkeypatch):
+    figures = shown(monkeypatch)
+    table = pd.DataFrame([{"seed": s, "part": part, "images": mi + ma, "minority": mi,
+                           "majority": ma}
+                          for s in (0, 1) for part, mi, ma in (("train", 690, 6300),
+                                                               ("imbalanced", 30, 6300))])
+    plots.class_counts(table)
+    ax, = figures[0].axes
+    assert ax.get_yscale() == "linear"
+    assert {"30", "690", "6300"} <= {t.get_text() for t in ax.texts}
+    assert "the same for all 2 seeds" in figures[0].get_suptitle()
+    plots.class_counts(table.assign(minority=table.minority + table.seed))  # seeds differ
+    assert len(figures[1].axes) == 2
+
+
+def test_the_comparison_table_says_its_interval_is_a_half_width():
+    comp = report.comparisons(metric_rows({"imbalanced": [0.5, 0.55, 0.52],
+                                           "dcgan_minority": [0.8, 0.81, 0.83]}))
+    table = report.comparison_table(comp)
+    assert "interval" not in table and "± (simultaneous 95% half-width)" in table
+    assert table["± (simultaneous 95% half-width)"].iloc[0] == round(comp.interval.iloc[0], 3)

@@ -226,7 +226,9 @@ def show_evaluate(run, result):
     show.text(report.JUDGED_IN_06)
     show.table(table.data)
     show.heading("Loss and accuracy by optimizer step")
-    show.text("Validation and test curves, mean over seeds with a 95% band; recorded only.")
+    show.text("Validation and test curves" + (", the mean over seeds with its band"
+                                              if history.seed.nunique() > 1 else
+                                              " (one seed: no band)") + "; recorded only.")
     plots.step_curves(history)
     show.heading("All scores (mean over seeds)")
     d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
@@ -269,7 +271,7 @@ def comparisons(metrics_df, metric="accuracy", checks_=()):
 
 
 def show_writeup(run, metrics_df, checks_=()):
-    from synthlib.report import verdict_sentences
+    from synthlib.report import comparison_table, verdict_sentences
 
     caption, table = headline(metrics_df, checks_)
     show.heading("Headline")
@@ -280,7 +282,7 @@ def show_writeup(run, metrics_df, checks_=()):
     d = metrics_df[(metrics_df.classifier != "oracle") & metrics_df.arm.isin(ARM_TEXT)]
     show.text("\n\n".join(verdict_sentences(d, comp, "accuracy", exclude=(), checks=checks_)))
     plots.forest(comp, metric="accuracy")
-    show.collapsed("The same comparisons as a table", comp.round(3))
+    show.collapsed("The same comparisons as a table", comparison_table(comp))
     plots.metric_points(d, metrics=("accuracy", "balanced_accuracy", "macro_f1"))
     summary = run.load_json("label_summary.json")
     agree = pd.DataFrame(summary["rows"]).groupby("source")["label_agreement"].mean()

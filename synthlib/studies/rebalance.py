@@ -545,7 +545,7 @@ def show_writeup(run, metrics_df, checks_=()):
               "withheld where a validity check fails.")
     comp = report.comparisons(metrics_df, checks=checks_)
     plots.forest(comp)
-    show.collapsed("The same comparisons as a table", comp.round(3))
+    show.collapsed("The same comparisons as a table", report.comparison_table(comp))
     plots.metric_points(metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)])
     show.heading(f"All metrics ({report.over_seeds(metrics_df)})")
     show.table(report.scores_table(metrics_df))
