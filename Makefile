@@ -61,9 +61,10 @@ QUIET = $(PY) -m synthlib.pipeline quiet
 # once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
 # waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
 # take little longer than the longer one. Two TensorFlow processes would each take every core:
-# under make -jN each chain holds a slot while it runs, and each stage gets an equal share of
-# the cores among the chains running when it starts (synthlib/pipeline.py): all of them once
-# its chain is left alone.
+# under make -jN each chain holds a slot while it runs, and 01, 02 and 06 get an equal share
+# of the cores among the chains running when they start (synthlib/pipeline.py): all of them
+# once their chain is left alone. 03 and 04 run on one thread, and 05 on one thread per fit,
+# in every run, so that their numbers do not depend on the machine's load.
 # (MAKEFLAGS shows -jN only when recipes run.)
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))

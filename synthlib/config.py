@@ -70,6 +70,9 @@ STUDY_SETTINGS = {
     "label.filter_steps": ("rebalance",),
     "label.filter_threshold": ("rebalance",),
     "validity.real_accuracy": ("augment", "tstr"),
+    "validity.oracle_accuracy": ("rebalance", "augment", "bias"),  # tstr: real_accuracy
+    "validity.spread_floor": ("rebalance", "augment", "tstr"),  # bias compares no arms
+    "label.threshold": ("rebalance", "augment", "bias"),
     "evaluate.tstr": ("rebalance",),  # rebalance's TSTR table; the tstr study is one whole
     "evaluate.tstr_classifier": ("rebalance",),
     "tstr": ("tstr",),
@@ -313,7 +316,7 @@ class GenerateConfig(Section):
     # than 1 leaves room for the filter to reject some and still reach balance.
     oversample: float = 1.0
     batch_size: int = 500
-    per_class: int = 500  # augment, tstr: synthetic images per class
+    per_class: int = 500  # augment, tstr, bias: synthetic images per class
     # Unconditional GAN generators draw in batches of gan.batch_size with batch normalisation's
     # per-batch statistics, as they were trained; false: inference mode's moving averages
     # (docs/generator_quality.md: as trained reads closer to the real images in one measure,
@@ -339,7 +342,8 @@ class GenerateConfig(Section):
 
 @dataclass
 class AugmentationConfig(Section):
-    """Classic augmentation of the minority up to balance (the `augmentation` arm)."""
+    """Classic augmentation: in rebalance, of the minority up to balance (the `augmentation`
+    arm); in augment, `generate.per_class` augmented images of every class."""
     rotation: float = 15.0  # degrees, either way
     zoom: float = 0.1
     translation: float = 0.1  # share of the side
@@ -389,15 +393,17 @@ class LabelConfig(Section):
 
 @dataclass
 class ValidityConfig(Section):
-    """The checks every write-up runs on its own numbers (design 3a). A failed one puts a
+    """The checks every write-up runs on its own numbers (README, "When is a number a
+    result?"). A failed one puts a
     "not conclusive" banner on the write-up and the index, and no verdict is drawn from what
     it touches. Set the dataset-dependent ones in the params file, with a comment saying why."""
     oracle_accuracy: float = 0.98  # the measuring oracle's accuracy on the real test split
     label_agreement: float = 0.95  # share of a generator's images the oracle gives its class
     frechet_ratio: float = 2.0  # Fréchet distance / the real-vs-real one at the same n
-    real_accuracy: float = 0.90  # augment, tstr: the real-data arm's test accuracy
+    real_accuracy: float = 0.90  # augment, tstr: the real-data arm's test accuracy (tstr: the
+    # labeller's too)
     # "Beyond the seed spread": a mean paired difference larger than the std over seeds of the
-    # differences; with one seed no spread is measured, so this much counts instead.
+    # differences, and never less than this (with one seed, which measures no spread, this).
     spread_floor: float = 0.01
 
     def validate(self):

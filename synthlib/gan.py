@@ -189,8 +189,8 @@ class DCGAN(keras.Model):
 
 def make_optimizers(gan_cfg):
     if gan_cfg.optimizer == "rmsprop":
-        # The seed's RMSprop(lr, decay=6e-8): Keras 3 spells that decay as a schedule; the
-        # generator side ran at half the rate, as the seed's adversarial model did.
+        # The seed's RMSprop(lr, decay=6e-8): Keras 3 spells that decay as a schedule. (The
+        # seed's adversarial model ran its generator at half the rate: gan.g_learning_rate.)
         def opt(lr):
             return keras.optimizers.RMSprop(keras.optimizers.schedules.InverseTimeDecay(
                 lr, decay_steps=1, decay_rate=6e-8))

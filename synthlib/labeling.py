@@ -36,7 +36,8 @@ def train_oracle(ds, split, cfg, seed, keep=None):
 
 
 def train_filter(ds, split, cfg, seed, keep=None):
-    """The filter: same network and budget, trained only on the imbalanced training set, with
+    """The filter: the oracle's network with its own budget (`label.filter_steps`), trained
+    only on the imbalanced training set, with
     balanced class weights so that the few minority images count; kept as the oracle is."""
     y = ds.y[split.imbalanced]
     steps = cfg.label.filter_steps

@@ -1,4 +1,5 @@
-"""A long training's progress: one log line and one sample grid per chunk of steps, and,
+"""A long training's progress: one log line (and, for a generator, one sample grid) per
+chunk of steps, and,
 given a folder, a checkpoint after each chunk that a killed training resumes from, bit for bit.
 
 Every training here (GANs, the VAE, the classifiers) runs `fit` in chunks of `gan.log_every`

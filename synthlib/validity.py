@@ -1,4 +1,5 @@
-"""Does the run behind a write-up support a verdict? The checks of design 3a, computed from
+"""Does the run behind a write-up support a verdict? The checks of the README's "When is a
+number a result?", computed from
 the run's own metrics.csv, with the thresholds of `validity.*` in the config.
 
 A model that has not converged produces a number, not a result. So every write-up checks,

@@ -110,7 +110,7 @@ def most():
 
 def free_cores():
     """Cores this stage may use now: an equal share among the chains of stages make runs at
-    once (pipeline.core_share), all of them outside make; at most most()."""
+    once (pipeline.fair_share), all of them outside make; at most most()."""
     from synthlib import pipeline
 
     return max(1, min(most(), pipeline.fair_share(pipeline.running_chains())))

@@ -183,6 +183,13 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {smoke: {tstr: {snapshots: [10, 20]}}}\n",
      "profiles.smoke.tstr.snapshots = [10, 20]: read by the tstr study only"),
     ("study: tstr\nbias: {varied_class: 3}\n", "bias.varied_class = 3: read by the bias study"),
+    # tstr's labeller is judged by validity.real_accuracy, and bias compares no arms
+    ("study: tstr\nlabel: {threshold: 0.9}\n", "label.threshold = 0.9: read by the rebalance, "
+     "augment and bias studies only"),
+    ("study: tstr\nvalidity: {oracle_accuracy: 0.9}\n", "validity.oracle_accuracy = 0.9: read "
+     "by the rebalance, augment and bias studies only"),
+    ("study: bias\ndata: {classes: [0, 1]}\nvalidity: {spread_floor: 0.02}\n",
+     "validity.spread_floor = 0.02: read by the rebalance, augment and tstr studies only"),
     ("study: bias\ndata: {classes: [0, 1]}\nlabel: {filter: true}\n",
      "label.filter = True: read by the rebalance study only"),
     ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "

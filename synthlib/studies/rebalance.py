@@ -1,7 +1,9 @@
 """The work of each notebook, one function per stage, saving what the next stage reads.
 
-Every function loops over the run's seeds; each seed has its own split, subsample and GAN.
-A stage whose outputs for a seed already exist (from an interrupted run) reuses them.
+Every function loops over the run's seeds; each seed has its own split, kept minority
+images and GAN (the `data.max_images` subsample is one for all seeds). Trained models (the
+generators, the oracle and filter, finished fits) are reused where their key matches, as
+after an interrupted run; sampling and measuring run again.
 """
 from __future__ import annotations
 

@@ -5,7 +5,8 @@
 REPORTS_DIR (default reports/) is first copied to a temporary folder, so a page that needs a
 file outside it (../build/..., an absolute path) fails: the reports must be self-contained.
 Each *.html in the copy (index.html and <exp>/*.html; the screenshots folder is skipped) is
-opened twice by /usr/bin/chromium from its own command line, no driver package needed:
+opened twice by Chromium or Chrome ($CHROMIUM, else the first of BROWSERS on the PATH)
+from its own command line, no driver package needed:
 
 1. --dump-dom on a copy of the page with a small probe <script> added at the top of <head>.
    The probe records failed resource loads and uncaught JS errors, and after the window

@@ -44,7 +44,8 @@ def convnet(image_shape, n_classes=2):
 
 def generator_quality(run, epochs=10, draws=10):
     """Each generator's synthetic minority images (those its arm trained on; with
-    label.filter, also all it generated), read by an independent 10-class CNN
+    label.filter or generate.select_from, also all it generated), read by an independent
+    10-class CNN
     trained on the real training split: label agreement, and the Fréchet distance to the real
     test minority in its penultimate features, beside held-out real minority images (the
     validation split's) at the same n. The distance at a few dozen images varies from one
