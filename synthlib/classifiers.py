@@ -143,8 +143,17 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
     key_file, history_file = path.with_suffix(".key"), path.with_suffix(".csv")
     if (key_file.exists() and key_file.read_text(encoding="utf-8") == key and path.exists()
             and history_file.exists()):
-        print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
-        return keras.models.load_model(path), pd.read_csv(history_file)
+        try:
+            model, history = keras.models.load_model(path), pd.read_csv(history_file)
+        except Exception as e:  # noqa: BLE001 -- whatever a damaged file raises, it retrains
+            history, why = None, f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
+        else:
+            why = "" if len(history) and history.step.iloc[-1] == steps else "cut short"
+        if not why:
+            print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
+            return model, history
+        # the files are written whole (atomic_path): damage came from outside; train anew
+        print(f"{path.stem}: kept model or history damaged ({why}): trained again", flush=True)
     key_file.unlink(missing_ok=True)
     model, history = fit(name, x, y, n_classes, steps, batch_size, seed,
                          backup_dir=path.with_name(f"{path.stem}_backup_{key}"), **kw)

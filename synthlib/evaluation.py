@@ -15,7 +15,7 @@ import pandas as pd
 
 from synthlib import baselines, classifiers, metrics
 from synthlib.config import GENERATORS
-from synthlib.paths import code_digest, write_text
+from synthlib.paths import code_digest, shown, write_text
 
 
 def binary(y, minority_class):
@@ -207,7 +207,12 @@ def _finished(done, key):
     others = (f for f in sorted(done.parent.glob("*.json")) if f != done)
     for f in [done, *others]:
         if f.exists():
-            saved = json.loads(f.read_text(encoding="utf-8"))
+            try:
+                saved = json.loads(f.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as e:  # damaged from outside: writes are atomic
+                print(f"{shown(f)} is damaged ({e}): dropped, its fit runs again", flush=True)
+                f.unlink(missing_ok=True)
+                continue
             if saved.get("key") == key:
                 return f, saved
     return None, None

@@ -379,6 +379,22 @@ REPORT_FILES = {"05_evaluate": ("metrics.csv",), "06_writeup": ("summary.json",)
 RESCORES = "rescore_*.csv"  # make rescore's, in the build folder of the run they re-score
 
 
+SETTINGS_FILE = "settings.digest"  # the digest of the settings the run's 01 ran with
+
+
+def same_settings(name, cfg, params_file, build):
+    """Every stage of a run runs with the settings its first stage ran with: each stage reads
+    the params file when it starts, and a file edited while a run goes on would otherwise give
+    a report whose later stages, and its manifest, follow other settings than its split."""
+    kept = build / SETTINGS_FILE
+    if name == NOTEBOOKS[0]:
+        write_text(kept, cfg.digest())
+    elif kept.exists() and kept.read_text(encoding="utf-8") != cfg.digest():
+        raise StageFailed(f"{name}: {params_file} changed since {NOTEBOOKS[0]} ran in "
+                          f"{shown(build)}; this run's stages would follow two settings. Run "
+                          f"the same command again: make starts again from {NOTEBOOKS[0]}")
+
+
 def clear_from(name, reports, build):
     """A stage that starts again makes every page from its own on stale: they go, so that
     reports/<experiment>/ never mixes a new run's first pages with an old run's last ones (a
@@ -437,6 +453,7 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
     build.mkdir(parents=True, exist_ok=True)
     for stale in build.glob(f".{name}.*.tmp.ipynb"):  # a killed run's (atomic_path's) temporary
         stale.unlink(missing_ok=True)
+    same_settings(name, cfg, params_file, build)
     clear_from(name, reports, build)
     out = build / f"{name}.ipynb"
     failed = build / f"{name}.failed.ipynb"
@@ -566,6 +583,10 @@ def _run(args):
     except (config.ConfigError, data.DataError, StageFailed, Busy) as e:  # ImbalanceError too
         print(f"error: {Path(args.params).name + ': ' if hasattr(args, 'params') else ''}{e}",
               file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, a read-only reports folder: the file and the reason
+        print(f"error: {e.filename and shown(e.filename)}: {e.strerror or e}"
+              if getattr(e, "filename", None) else f"error: {e}", file=sys.stderr)
         return 2
     return 0
 

@@ -9,12 +9,13 @@ import importlib.metadata
 import json
 import platform
 import subprocess
+import sys
 
 import pandas as pd
 
 from synthlib import metrics, workers
 from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
-from synthlib.paths import REPORTS_DIR, ROOT, resolve, write_text
+from synthlib.paths import REPORTS_DIR, ROOT, resolve, shown, write_text
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas",
             "papermill", "nbconvert")
@@ -421,8 +422,16 @@ th{background:#f3f3f3}section{border-top:1px solid #ddd;padding-top:.5em;margin-
 def write_index(reports_dir=REPORTS_DIR):
     sections = []
     for summary_file in sorted(reports_dir.glob("*/summary.json")):
-        s = json.loads(summary_file.read_text(encoding="utf-8"))
         exp = summary_file.parent.name
+        try:
+            s = json.loads(summary_file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:  # one damaged file hides no other report
+            print(f"{shown(summary_file)} is damaged ({e}): left out of the index; run "
+                  f"`make report EXP={exp}` again", file=sys.stderr)
+            sections.append(f"<section><h2>{html.escape(exp)}</h2><p><b>its summary.json is "
+                            f"damaged</b>: run <code>make report EXP={html.escape(exp)}</code> "
+                            f"again</p></section>")
+            continue
         pages = sorted(p.name for p in summary_file.parent.glob("[0-9][0-9]_*.html"))
         links = " · ".join(f'<a href="{exp}/{p}">{html.escape(p[:-5])}</a>' for p in pages)
         # a report outlives its params file: say so, rather than list it as a live experiment

@@ -163,6 +163,29 @@ def test_a_kept_classifier_is_trained_once_for_the_same_inputs(monkeypatch, tmp_
     assert len(calls) == 4
 
 
+def test_a_kept_classifier_whose_files_were_damaged_trains_again(monkeypatch, tmp_path, digits,
+                                                                 capsys):
+    """A history cut short would give 04 another oracle accuracy without a word, a model cut
+    short a stack trace from Keras: either is trained again, and the log says why."""
+    x, y = digits.x[:200], digits.y[:200]
+    path = tmp_path / "oracle.keras"
+    calls, real_fit = [], classifiers.fit
+    monkeypatch.setattr(classifiers, "fit", lambda *a, **k: calls.append(a[0]) or real_fit(
+        *a, **k))
+    kept = lambda: classifiers.fit_kept(path, "seed_mlp", x, y, 10, 6, 32, 0,  # noqa: E731
+                                        chunks=3)
+    _, history = kept()
+    history_file = path.with_suffix(".csv")
+    history_file.write_text("\n".join(history_file.read_text().splitlines()[:-1]))  # cut short
+    capsys.readouterr()
+    _, again = kept()
+    assert len(calls) == 2 and "damaged (cut short)" in capsys.readouterr().out
+    assert again.step.iloc[-1] == 6
+    path.write_bytes(path.read_bytes()[:100])
+    kept()
+    assert len(calls) == 3 and "damaged" in capsys.readouterr().out
+
+
 def test_batches_carry_class_weights_per_image_and_reshuffle_every_pass():
     x = np.arange(10, dtype="uint8").reshape(10, 1, 1, 1)
     y = np.array([0] * 7 + [1] * 3)

@@ -139,6 +139,21 @@ def test_identical_fits_in_one_run_train_once_and_each_keeps_its_file(monkeypatc
     assert (tmp_path / "TRTR__seed_mlp.json").exists()
 
 
+def test_a_damaged_fit_record_is_dropped_and_its_fit_runs_again(monkeypatch, tmp_path, digits,
+                                                                capsys, digits_split):
+    calls = []
+    real_fit = classifiers.fit
+    monkeypatch.setattr(evaluation.classifiers, "fit",
+                        lambda *a, **k: calls.append(a[0]) or real_fit(*a, **k))
+    first = evaluation.run_fits([a_fit(digits, digits_split, workdir=tmp_path)])
+    record = tmp_path / "imbalanced__seed_mlp.json"
+    record.write_text(record.read_text()[:len(record.read_text()) // 2])
+    capsys.readouterr()
+    again = evaluation.run_fits([a_fit(digits, digits_split, workdir=tmp_path)])
+    assert len(calls) == 2 and "imbalanced__seed_mlp.json is damaged" in capsys.readouterr().out
+    assert again[0]["scores"] == first[0]["scores"]
+
+
 def test_each_fit_trains_with_its_own_seed(monkeypatch, digits, digits_split):
     seen = []
 

@@ -506,3 +506,39 @@ def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_pat
 
 def diff_rows(diff):
     return {r["parameter"]: (r["params file"], r["this session"]) for r in diff.to_dict("records")}
+
+
+def test_a_params_file_edited_while_a_run_goes_on_stops_its_next_stage(tmp_path, monkeypatch,
+                                                                       capsys):
+    """Each stage reads the params file as it starts: one edited after 01 would give a report
+    whose split follows one setting and whose later stages and manifest another."""
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda src, dst, **kw: nbformat.write(nbformat.v4.new_notebook(), dst))
+    p = write_params(tmp_path, "data: {dataset: digits}\n")
+    args = ["--params", str(p), "--profile", "smoke", "--build-dir", str(tmp_path / "b"),
+            "--reports-dir", str(tmp_path / "r")]
+    assert pipeline.main(["stage", "01_imbalance", *args]) == 0
+    assert pipeline.main(["stage", "02_train_gan", *args]) == 0  # the same settings
+    p.write_text(p.read_text() + "imbalance: {kept_fraction: 0.5}\n")
+    capsys.readouterr()
+    assert pipeline.main(["stage", "03_generate", *args]) == 2
+    err = capsys.readouterr().err
+    assert "changed since 01_imbalance ran" in err and "Traceback" not in err
+    assert not (tmp_path / "b" / "03_generate.ipynb").exists()
+    assert pipeline.main(["stage", "01_imbalance", *args]) == 0  # make starts again from 01
+    assert pipeline.main(["stage", "03_generate", *args]) == 0
+
+
+def test_a_file_the_stage_cannot_write_stops_it_in_one_line(tmp_path, monkeypatch, capsys):
+    def full(src, dst, **kw):
+        raise OSError(28, "No space left on device", str(dst))
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", full)
+    assert pipeline.main(["stage", "02_train_gan", "--params", str(DIGITS_PARAMS), "--profile",
+                          "smoke", "--build-dir", str(tmp_path / "b"), "--reports-dir",
+                          str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "02_train_gan" in err and "Traceback" not in err

@@ -185,6 +185,19 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
         assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
 
 
+def test_a_damaged_summary_leaves_the_other_reports_in_the_index(tmp_path, capsys):
+    m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
+    checks = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    for name in ("a", "b"):
+        report.write_summary(_recorded_run(tmp_path, name), m, checks)
+    (tmp_path / "reports" / "a" / "summary.json").write_text("{")
+    report.write_index(tmp_path / "reports")
+    a, b = (tmp_path / "reports" / "index.html").read_text().split("<h2>b</h2>")
+    assert "summary.json is damaged" in a and "make report EXP=a" in a
+    assert 'href="b/metrics.csv"' in b
+    assert "summary.json is damaged" in capsys.readouterr().err
+
+
 def test_the_index_says_when_a_report_s_params_file_is_gone(tmp_path):
     """A report left after its params file was deleted is marked as such, not shown as live."""
     m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
