@@ -143,12 +143,13 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
     key_file, history_file = path.with_suffix(".key"), path.with_suffix(".csv")
     if (key_file.exists() and key_file.read_text(encoding="utf-8") == key and path.exists()
             and history_file.exists()):
+        chunks = kw.get("chunks", 1)
+        last = -(-steps // chunks) * chunks  # fit rounds the budget up to whole chunks
         try:
             model, history = keras.models.load_model(path), pd.read_csv(history_file)
+            why = "" if len(history) and history["step"].iloc[-1] == last else "cut short"
         except Exception as e:  # noqa: BLE001 -- whatever a damaged file raises, it retrains
-            history, why = None, f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
-        else:
-            why = "" if len(history) and history.step.iloc[-1] == steps else "cut short"
+            why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]}"
         if not why:
             print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
             return model, history

@@ -390,6 +390,9 @@ def same_settings(name, cfg, params_file, build):
     if name == NOTEBOOKS[0]:
         write_text(kept, cfg.digest())
     elif kept.exists() and kept.read_text(encoding="utf-8") != cfg.digest():
+        # 01's notebook goes too: edited while 01 ran, the file is older than the notebook,
+        # and make would take 01 for up to date and stop here again
+        (build / f"{NOTEBOOKS[0]}.ipynb").unlink(missing_ok=True)
         raise StageFailed(f"{name}: {params_file} changed since {NOTEBOOKS[0]} ran in "
                           f"{shown(build)}; this run's stages would follow two settings. Run "
                           f"the same command again: make starts again from {NOTEBOOKS[0]}")
@@ -585,7 +588,7 @@ def _run(args):
               file=sys.stderr)
         return 2
     except OSError as e:  # a full disk, a read-only reports folder: the file and the reason
-        print(f"error: {e.filename and shown(e.filename)}: {e.strerror or e}"
+        print(f"error: {shown(e.filename)}: {e.strerror or e}"
               if getattr(e, "filename", None) else f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -24,15 +25,23 @@ INTERVAL = "95% t interval of the mean over seeds"
 def palette(names):
     """A colour per name, the same in every figure of a study: an arm or generator takes its
     place in the study's list (config.STUDY_ARMS, then STUDY_GENERATORS) that names most of
-    `names`, so dcgan_minority is one colour in 02's training curves and in 05's; other names
-    follow in the order given."""
+    `names` (an arm's variants, `upper_bound:half_budget` or `synthetic_gan_labels@500`,
+    counting as the arm), so dcgan_minority is one colour in 02's training curves and in 05's.
+    Other names take the colour-blind colours no listed name here holds, and past those,
+    colours of their own."""
     names = list(dict.fromkeys(names))
-    lists = [list(dict.fromkeys(config.STUDY_ARMS[s] + config.STUDY_GENERATORS[s]))
-             for s in config.STUDY_ARMS]
-    known = max(lists, key=lambda k: len(set(k) & set(names)))
-    order = known + [n for n in names if n not in known]
-    colours = sns.color_palette("colorblind" if len(order) <= 10 else "husl", len(order))
-    return {n: colours[order.index(n)] for n in names}
+    bases = {re.split("[:@]", n)[0] for n in names}
+    known = max((list(dict.fromkeys(config.STUDY_ARMS[s] + config.STUDY_GENERATORS[s]))
+                 for s in config.STUDY_ARMS), key=lambda k: len(set(k) & bases))
+    safe = sns.color_palette("colorblind")
+    colours = {n: safe[known.index(n)] for n in names if n in known}
+    # first the slots beyond the study's list, then those of its names this figure lacks
+    free = [i for i in range(len(known), len(safe))] + [i for i, n in enumerate(known)
+                                                         if i < len(safe) and n not in names]
+    others = [n for n in names if n not in colours]
+    extra = sns.color_palette("husl", max(0, len(others) - len(free)))
+    colours.update(zip(others, [safe[i] for i in free] + list(extra)))
+    return {n: colours[n] for n in names}
 
 
 # Classifiers in black and grey: the palette's colours already stand for the arms.

@@ -184,6 +184,15 @@ def test_a_kept_classifier_whose_files_were_damaged_trains_again(monkeypatch, tm
     path.write_bytes(path.read_bytes()[:100])
     kept()
     assert len(calls) == 3 and "damaged" in capsys.readouterr().out
+    history_file.write_text("other,columns\n1,2\n")  # not a history at all
+    kept()
+    assert len(calls) == 4 and "damaged" in capsys.readouterr().out
+    # a budget fit rounds up to whole chunks is whole, not cut short: kept, not trained again
+    odd = lambda: classifiers.fit_kept(tmp_path / "odd.keras", "seed_mlp", x, y, 10, 7, 32, 0,  # noqa: E731
+                                       chunks=2)
+    odd()
+    odd()
+    assert len(calls) == 5
 
 
 def test_batches_carry_class_weights_per_image_and_reshuffle_every_pass():

@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+import seaborn as sns  # noqa: E402
 
 from conftest import metric_rows  # noqa: E402
 from synthlib import plots, report, validity  # noqa: E402
@@ -379,9 +380,16 @@ def test_an_arm_keeps_its_colour_whatever_else_a_figure_shows():
     assert few["dcgan_minority"] == every["dcgan_minority"]
     assert few["cgan_all_classes"] == every["cgan_all_classes"]
     assert len(set(every.values())) == len(every)
-    # a name no study lists still gets a colour of its own
-    other = plots.palette(["imbalanced", "upper_bound:half_budget"])
-    assert other["upper_bound:half_budget"] not in {other["imbalanced"]}
+    # a name no study lists (an arm's variant) takes a colour no listed name holds, and the
+    # listed names keep theirs, in the colour-blind palette
+    safe = sns.color_palette("colorblind")
+    other = plots.palette(list(every) + ["upper_bound:half_budget"])
+    assert {n: other[n] for n in every} == every and set(every.values()) <= set(safe)
+    assert other["upper_bound:half_budget"] in set(safe) - set(every.values())
+    # tstr's snapshots (real and six source@step lines): ten colours are enough for all
+    snapshots = ["real"] + [f"synthetic_{s}_labels@{k}" for s in ("gan", "labeller")
+                            for k in (100, 500, 2000)]
+    assert len(set(plots.palette(snapshots).values()) & set(safe)) == 7
 
 
 def test_training_curves_give_each_classifier_its_own_step_axis(monkeypatch):
