@@ -180,6 +180,21 @@ class Run:
                f"the parameters cell)" if ran and not done else "")
             + f". Run `make report EXP={self.experiment} PROFILE={profile}` first.")
 
+    def load_model(self, name, seed=None, generator=None):
+        """A generator or discriminator 02 saved, or one line on why it cannot be read: Keras
+        says "File not found" of a damaged file (damaged from outside: it was written whole)."""
+        from synthlib import gan
+
+        path = self.made(name, seed, generator)
+        try:
+            return gan.load_generator(path)
+        except Exception as e:  # noqa: BLE001 -- whatever a damaged file raises
+            raise RunError(
+                f"{shown(path)} cannot be read ({type(e).__name__}): damaged. Delete "
+                f"{shown(path.parent)} and run 02_train_gan again: `rm "
+                f"{shown(self.dir / '02_train_gan.ipynb')}` then `make report "
+                f"EXP={self.experiment} PROFILE={self.cfg.profile}`") from None
+
 
 def _plain(o):
     if isinstance(o, (np.integer,)):

@@ -352,3 +352,15 @@ def test_01_names_the_classes_with_fewer_images_than_per_class_asks(tmp_path):
     assert said.split(", ") == [f"class {c} {counts[c]} (seed 0)" for c in few]
     run.cfg.imbalance.per_class = 10
     assert common.short_classes(run, ds, common.plain_splits(run)[1]) == ""
+
+
+def test_a_damaged_generator_file_is_named_with_the_way_out(tmp_path):
+    """Keras reads a damaged .keras file as "File not found"; the stage says which file, that it
+    is damaged, and how to train it again."""
+    run = _run(tmp_path)
+    path = run.path("generator.keras", 0, "dcgan_minority")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x03\x04 not a whole zip")
+    with pytest.raises(runs.RunError, match="generator.keras cannot be read .*damaged. Delete "
+                                            ".*dcgan_minority and run 02_train_gan again"):
+        run.load_model("generator.keras", 0, "dcgan_minority")

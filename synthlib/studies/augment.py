@@ -102,14 +102,13 @@ def generate(run):
         sets = {}
         if "dcgan_per_class" in sources(run):
             sets["dcgan_per_class"] = np.concatenate([
-                gan.sample(gan.load_generator(run.made("generator.keras", seed,
-                                                       f"dcgan_class{c}")),
+                gan.sample(run.load_model("generator.keras", seed, f"dcgan_class{c}"),
                            n, seed=10_000 + stream[c], batch_size=cfg.generate.batch_size,
                            train_batch=common.train_batch(cfg))
                 for c in ds.classes])
         if "cgan_all_classes" in sources(run):
             sets["cgan_all_classes"] = gan.sample(
-                gan.load_generator(run.made("generator.keras", seed, "cgan_all_classes")),
+                run.load_model("generator.keras", seed, "cgan_all_classes"),
                 len(labels), seed=20_000 + seed, batch_size=cfg.generate.batch_size,
                 label=labels)
         sets["augmentation"] = np.concatenate([

@@ -136,7 +136,7 @@ def generate(run):
         for v in cfg.bias.varied_counts:
             for model in cfg.evaluate.arms:
                 name = mix_name(model, v)
-                g = gan.load_generator(run.made("generator.keras", seed, name))
+                g = run.load_model("generator.keras", seed, name)
                 images = gan.sample(g, n, seed=40_000 + seed, batch_size=cfg.generate.batch_size,
                                     train_batch=common.train_batch(cfg))
                 common.save_npz(run.path("generated.npz", seed, name), images=images)

@@ -111,7 +111,7 @@ def generate(run):
         need = n_needed(ds, split)
         n = int(math.ceil(need * run.cfg.generate.oversample))
         for name in run.cfg.generators():
-            generator = gan.load_generator(run.made("generator.keras", seed, name))
+            generator = run.load_model("generator.keras", seed, name)
             conditional = GENERATORS[name][0]
             herded = select_from > 1 and not conditional
             print(f"seed {seed} {name}: generating {n} minority images ({need} needed)"
@@ -123,7 +123,7 @@ def generate(run):
             extra = {}
             if herded:  # the generator's own draw is kept, to be measured beside the chosen
                 extra["generated"] = images[:n]
-                discriminator = gan.load_generator(run.made("discriminator.keras", seed, name))
+                discriminator = run.load_model("discriminator.keras", seed, name)
                 images = selection.select(images, gan_training_images(ds, split),
                                           discriminator, n)
             common.save_npz(run.path("synthetic.npz", seed, name), images=images, n_needed=need,

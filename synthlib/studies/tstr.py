@@ -66,8 +66,7 @@ def generate(run):
     out = {}
     for seed in run.seeds:
         for step in cfg.tstr.snapshots:
-            g = gan.load_generator(run.made(f"generator_step{step}.keras", seed,
-                                            "cgan_all_classes"))
+            g = run.load_model(f"generator_step{step}.keras", seed, "cgan_all_classes")
             images = gan.sample(g, len(labels), seed=30_000 + seed, label=labels,
                                 batch_size=cfg.generate.batch_size)
             common.save_npz(run.path(f"tstr_step{step}.npz", seed), images=images,
