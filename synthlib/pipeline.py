@@ -398,6 +398,17 @@ def same_settings(name, cfg, params_file, build):
                           f"the same command again: make starts again from {NOTEBOOKS[0]}")
 
 
+def stage_times(build):
+    """The stages' times so far ({} without any): a record too damaged to read only costs the
+    manifest those times, not the run."""
+    times_file = build / "stage_times.json"
+    try:
+        return json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+    except (ValueError, UnicodeDecodeError):
+        print(f"{shown(times_file)} is damaged: the stages' times start again", flush=True)
+        return {}
+
+
 def clear_from(name, reports, build):
     """A stage that starts again makes every page from its own on stale: they go, so that
     reports/<experiment>/ never mixes a new run's first pages with an old run's last ones (a
@@ -408,7 +419,7 @@ def clear_from(name, reports, build):
             f.unlink(missing_ok=True)
     times_file = build / "stage_times.json"  # the manifest 06 shows: no earlier run's times
     if times_file.exists():
-        times = json.loads(times_file.read_text(encoding="utf-8"))
+        times = stage_times(build)
         write_text(times_file, json.dumps({k: v for k, v in times.items()
                                            if k not in NOTEBOOKS[NOTEBOOKS.index(name):]},
                                           indent=2))
@@ -497,7 +508,7 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
     seconds = time.perf_counter() - start
     peak = workers.peak_memory_mib(children=True)
     times_file = build / "stage_times.json"
-    times = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+    times = stage_times(build)
     times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
                    "threads": threads_used(threads)}
     write_text(times_file, json.dumps(times, indent=2))

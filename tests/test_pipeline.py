@@ -545,3 +545,17 @@ def test_a_file_the_stage_cannot_write_stops_it_in_one_line(tmp_path, monkeypatc
                           str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and "02_train_gan" in err and "Traceback" not in err
+
+
+def test_a_damaged_record_of_stage_times_costs_the_times_not_the_run(tmp_path, monkeypatch,
+                                                                    capsys):
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda src, dst, **kw: nbformat.write(nbformat.v4.new_notebook(), dst))
+    build = tmp_path / "b"
+    build.mkdir()
+    (build / "stage_times.json").write_text('{"01_imbalance": {"seconds"')
+    pipeline.run_stage("02_train_gan", DIGITS_PARAMS, "smoke", build, tmp_path / "r")
+    assert set(json.loads((build / "stage_times.json").read_text())) == {"02_train_gan"}
+    assert "stage_times.json is damaged" in capsys.readouterr().out
