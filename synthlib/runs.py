@@ -189,8 +189,10 @@ class Run:
         try:
             return gan.load_generator(path)
         except Exception as e:  # noqa: BLE001 -- whatever a damaged file raises
+            why = (str(e).splitlines() or [""])[0][:120]
             raise RunError(
-                f"{shown(path)} cannot be read ({type(e).__name__}): damaged. Delete "
+                f"{shown(path)} cannot be read ({type(e).__name__}: {why}): damaged, or saved "
+                f"by another Keras. Delete "
                 f"{shown(path.parent)} and run 02_train_gan again: `rm "
                 f"{shown(self.dir / '02_train_gan.ipynb')}` then `make report "
                 f"EXP={self.experiment} PROFILE={self.cfg.profile}`") from None

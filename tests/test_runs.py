@@ -361,6 +361,7 @@ def test_a_damaged_generator_file_is_named_with_the_way_out(tmp_path):
     path = run.path("generator.keras", 0, "dcgan_minority")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"PK\x03\x04 not a whole zip")
-    with pytest.raises(runs.RunError, match="generator.keras cannot be read .*damaged. Delete "
-                                            ".*dcgan_minority and run 02_train_gan again"):
+    with pytest.raises(runs.RunError, match="generator.keras cannot be read .*damaged, or saved "
+                                            "by another Keras. Delete .*dcgan_minority and run "
+                                            "02_train_gan again"):
         run.load_model("generator.keras", 0, "dcgan_minority")
