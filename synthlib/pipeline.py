@@ -403,10 +403,13 @@ def stage_times(build):
     manifest those times, not the run."""
     times_file = build / "stage_times.json"
     try:
-        return json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
-    except (ValueError, UnicodeDecodeError):
-        print(f"{shown(times_file)} is damaged: the stages' times start again", flush=True)
-        return {}
+        times = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
+    except ValueError:  # UnicodeDecodeError too
+        times = None
+    if isinstance(times, dict):
+        return times
+    print(f"{shown(times_file)} is damaged: the stages' times start again", flush=True)
+    return {}
 
 
 def clear_from(name, reports, build):

@@ -34,7 +34,8 @@ def palette(names):
     known = max((list(dict.fromkeys(config.STUDY_ARMS[s] + config.STUDY_GENERATORS[s]))
                  for s in config.STUDY_ARMS), key=lambda k: len(set(k) & bases))
     safe = sns.color_palette("colorblind")
-    colours = {n: safe[known.index(n)] for n in names if n in known}
+    colours = {n: safe[known.index(n)] for n in names
+               if n in known and known.index(n) < len(safe)}
     # first the slots beyond the study's list, then those of its names this figure lacks
     free = [i for i in range(len(known), len(safe))] + [i for i, n in enumerate(known)
                                                          if i < len(safe) and n not in names]

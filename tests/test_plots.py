@@ -438,3 +438,11 @@ def test_the_comparison_table_says_its_interval_is_a_half_width():
     table = report.comparison_table(comp)
     assert "interval" not in table and "± (simultaneous 95% half-width)" in table
     assert table["± (simultaneous 95% half-width)"].iloc[0] == round(comp.interval.iloc[0], 3)
+
+
+def test_a_study_with_more_arms_than_colour_blind_colours_still_draws(monkeypatch):
+    from synthlib import config
+
+    monkeypatch.setitem(config.STUDY_ARMS, "rebalance", config.ARMS + ("new_arm",))
+    colours = plots.palette(["imbalanced", "new_arm", "upper_bound"])
+    assert len(set(colours.values())) == 3

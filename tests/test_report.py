@@ -198,6 +198,16 @@ def test_a_damaged_summary_leaves_the_other_reports_in_the_index(tmp_path, capsy
     assert "summary.json is damaged" in capsys.readouterr().err
 
 
+def test_a_write_up_with_a_damaged_record_of_stage_times_still_writes(tmp_path, capsys):
+    """In a JupyterLab session 06 reads stage_times.json as make left it."""
+    m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
+    run = _recorded_run(tmp_path)
+    run.path("stage_times.json").write_text("null")
+    summary = report.write_summary(run, m, [])
+    assert summary["experiment"] == run.experiment
+    assert "stage_times.json is damaged" in capsys.readouterr().out
+
+
 def test_the_index_says_when_a_report_s_params_file_is_gone(tmp_path):
     """A report left after its params file was deleted is marked as such, not shown as live."""
     m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
