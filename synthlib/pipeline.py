@@ -380,6 +380,7 @@ RESCORES = "rescore_*.csv"  # make rescore's, in the build folder of the run the
 
 
 SETTINGS_FILE = "settings.digest"  # the digest of the settings the run's 01 ran with
+TIMES_FILE = "stage_times.json"  # each finished stage's time, memory and threads
 
 
 def same_settings(name, cfg, params_file, build):
@@ -401,7 +402,7 @@ def same_settings(name, cfg, params_file, build):
 def stage_times(build):
     """The stages' times so far ({} without any): a record too damaged to read only costs the
     manifest those times, not the run."""
-    times_file = build / "stage_times.json"
+    times_file = build / TIMES_FILE
     try:
         times = json.loads(times_file.read_text(encoding="utf-8")) if times_file.exists() else {}
     except ValueError:  # UnicodeDecodeError too
@@ -420,7 +421,7 @@ def clear_from(name, reports, build):
     if name != NOTEBOOKS[-1]:
         for f in build.glob(RESCORES):
             f.unlink(missing_ok=True)
-    times_file = build / "stage_times.json"  # the manifest 06 shows: no earlier run's times
+    times_file = build / TIMES_FILE  # the manifest 06 shows: no earlier run's times
     if times_file.exists():
         times = stage_times(build)
         write_text(times_file, json.dumps({k: v for k, v in times.items()
@@ -510,7 +511,7 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
     failed.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
     peak = workers.peak_memory_mib(children=True)
-    times_file = build / "stage_times.json"
+    times_file = build / TIMES_FILE
     times = stage_times(build)
     times[name] = {"seconds": round(seconds, 1), "peak_rss_mib": round(peak, 1),
                    "threads": threads_used(threads)}

@@ -37,8 +37,8 @@ def palette(names):
     colours = {n: safe[known.index(n)] for n in names
                if n in known and known.index(n) < len(safe)}
     # first the slots beyond the study's list, then those of its names this figure lacks
-    free = [i for i in range(len(known), len(safe))] + [i for i, n in enumerate(known)
-                                                         if i < len(safe) and n not in names]
+    free = list(range(len(known), len(safe))) + [i for i, n in enumerate(known)
+                                                 if i < len(safe) and n not in names]
     others = [n for n in names if n not in colours]
     extra = sns.color_palette("husl", max(0, len(others) - len(free)))
     colours.update(zip(others, [safe[i] for i in free] + list(extra)))
@@ -151,9 +151,8 @@ def class_counts(table, title="Images per part and class group"):
     shown = table if not same else table[table.seed == table.seed.iloc[0]]
     long = shown.melt(id_vars=[c for c in shown.columns if c not in ("minority", "majority")],
                       value_vars=["minority", "majority"], var_name="group", value_name="count")
-    several = not same and table.seed.nunique() > 1
     g = sns.catplot(data=long, x="part", y="count", hue="group", kind="bar", height=3.2,
-                    aspect=2, col="seed" if several else None, col_wrap=2 if several else None)
+                    aspect=2, col=None if same else "seed", col_wrap=None if same else 2)
     for ax in g.axes.flat:
         for bars in ax.containers:
             ax.bar_label(bars, fmt="%d", fontsize=8, padding=2)
@@ -432,9 +431,10 @@ def step_curves(history):
     style = "classifier" if history["classifier"].nunique() > 1 else None
     # markers=True marks the points only when there is a style to vary them by
     marks = {"markers": True} if style else {"marker": "o"}
+    colours = palette(history.arm)
     for ax, col in zip(axes.flat, cols):
         sns.lineplot(data=history, x="step", y=col, hue="arm", style=style, **marks,
-                     palette=palette(history.arm), errorbar=t_interval, ax=ax,
+                     palette=colours, errorbar=t_interval, ax=ax,
                      legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
         ax.set_xlabel("classifier optimizer step")
