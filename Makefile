@@ -62,7 +62,7 @@ QUIET = $(PY) -m synthlib.pipeline quiet
 # waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
 # take little longer than the longer one. Two TensorFlow processes would each take every core:
 # under make -jN each chain holds a slot while it runs, and 01, 02 and 06 get an equal share
-# of the cores among the chains running when they start (synthlib/pipeline.py): all of them
+# of the cores among the chains running when they start (synthlib/chains.py): all of them
 # once their chain is left alone. 03 and 04 run on one thread, and 05 on one thread per fit,
 # in every run, so that their numbers do not depend on the machine's load.
 # (MAKEFLAGS shows -jN only when recipes run.)

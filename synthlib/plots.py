@@ -79,7 +79,7 @@ def describe(fig):
 
 def _display():
     """plt.show(). In a notebook the figure goes out with its description as metadata, which
-    the HTML reports give its image as alt text (pipeline.to_html), for readers who cannot
+    the HTML reports give its image as alt text (pages.to_html), for readers who cannot
     see it; elsewhere (tests, scripts) pyplot shows it as it would."""
     fig = plt.gcf()
     if "inline" not in plt.get_backend():

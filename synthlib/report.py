@@ -14,6 +14,7 @@ import sys
 import pandas as pd
 
 from synthlib import metrics, workers
+from synthlib.chains import one_run_in
 from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
 from synthlib.paths import REPORTS_DIR, ROOT, resolve, shown, write_text
 
@@ -387,8 +388,6 @@ def write_summary(run, metrics_df, checks):
                                  else table.to_html(classes="headline")),
                "headline_markdown": markdown_table(table)}
     text = json.dumps(summary, indent=2)
-    from synthlib.pipeline import one_run_in
-
     with one_run_in(run.dir):  # a session's 06 as much as its 01-05 (runs.WORK)
         for target in (run.path("summary.json"), run.reports / "summary.json"):  # publish's
             write_text(target, text)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from synthlib import config, data, params
+from synthlib.chains import HELD, one_run_in
 from synthlib.imbalance import Split
 from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, resolve, shown, write_text
 
@@ -36,8 +37,6 @@ class _Study:
         attr = getattr(self._module, name)
         if name not in WORK:
             return attr
-        from synthlib.pipeline import one_run_in
-
         @functools.wraps(attr)
         def locked(*args, **kwargs):
             with one_run_in(self._folder):  # no-op in a stage make runs: it holds the lock
@@ -58,8 +57,6 @@ class Run:
         self._data = None
         # a notebook session opened while make runs this experiment would train into the same
         # folder: it stops here, naming that run (the stages make runs hold the lock already)
-        from synthlib.pipeline import one_run_in
-
         with one_run_in(self.dir):
             pass
 
@@ -97,8 +94,6 @@ class Run:
             return None
         diff = pd.DataFrame({"parameter": both.index, "params file": both["value_file"],
                              "this session": both["value_now"]}).reset_index(drop=True)
-        from synthlib.pipeline import HELD
-
         if os.environ.get(HELD):  # a stage make (or the pipeline) runs
             raise config.ConfigError(
                 "the notebook changes settings from the params file ("

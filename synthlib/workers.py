@@ -21,6 +21,8 @@ import multiprocessing
 import os
 from pathlib import Path
 
+from synthlib import chains
+
 
 def peak_memory_mib(children=False):
     """The largest resident memory of this process (or of its finished children), in MiB:
@@ -97,11 +99,9 @@ def _call(fn, args, label):
 def most():
     """The most workers at once: SYNTHLIB_WORKERS if set (0: every training in this process,
     on this process's threads, printing as it goes), else one per core."""
-    from synthlib import pipeline
-
     value = os.environ.get("SYNTHLIB_WORKERS", "")
     if not value:
-        return pipeline.cores()
+        return chains.cores()
     if not value.isdigit():
         raise ValueError(f"SYNTHLIB_WORKERS = {value!r}: a number of worker processes "
                          f"(0: none, every training in this process)")
@@ -110,10 +110,8 @@ def most():
 
 def free_cores():
     """Cores this stage may use now: an equal share among the chains of stages make runs at
-    once (pipeline.fair_share), all of them outside make; at most most()."""
-    from synthlib import pipeline
-
-    return max(1, min(most(), pipeline.fair_share(pipeline.running_chains())))
+    once (chains.fair_share), all of them outside make; at most most()."""
+    return max(1, min(most(), chains.fair_share(chains.running_chains())))
 
 
 def _gpu():

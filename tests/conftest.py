@@ -20,7 +20,7 @@ DIGITS_PARAMS = os.path.join(ROOT, "tests", "params", "digits_smoke.yaml")
 @contextlib.contextmanager
 def held_elsewhere(build):
     """A build folder's lock as another process (a make report) holds it: the lock is per
-    open file, and pipeline.one_run_in lets this process through a lock it holds itself."""
+    open file, and chains.one_run_in lets this process through a lock it holds itself."""
     import fcntl
 
     os.makedirs(build, exist_ok=True)

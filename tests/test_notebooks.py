@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import DIGITS_PARAMS, ROOT, rows_of
-from synthlib import pipeline
+from synthlib import chains, pages, pipeline
 from synthlib.imbalance import Split
 
 NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
@@ -198,52 +198,52 @@ def test_stages_share_the_cores_among_the_chains_running_when_they_start(tmp_pat
     import sys
 
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
-    cores = pipeline.cores()
+    cores = chains.cores()
     # another experiment's chain, running: it holds the lock on its slot
     other = os.open(tmp_path / "1.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(other, fcntl.LOCK_EX)
     # the slot of a chain that was killed: a file nobody holds a lock on
     (tmp_path / "2.lock").touch()
     # this stage's own chain holds a slot too, while the command runs
-    probe = ("import sys; from synthlib import pipeline; "
-             f"sys.exit(10 + pipeline.running_chains({str(tmp_path)!r}))")
+    probe = ("import sys; from synthlib import chains; "
+             f"sys.exit(10 + chains.running_chains({str(tmp_path)!r}))")
     assert pipeline.run_chain([sys.executable, "-c", probe], tmp_path) == 12
     assert not (tmp_path / "2.lock").exists()
-    assert pipeline.running_chains(tmp_path) == 1
-    with pipeline.core_share(2, tmp_path) as threads:  # 1 chain counted, capped by jobs
+    assert chains.running_chains(tmp_path) == 1
+    with chains.core_share(2, tmp_path) as threads:  # 1 chain counted, capped by jobs
         assert threads == cores
     (tmp_path / "3.lock").touch()
     third = os.open(tmp_path / "3.lock", os.O_RDWR)
     fcntl.flock(third, fcntl.LOCK_EX)
-    with pipeline.core_share(2, tmp_path) as threads:
+    with chains.core_share(2, tmp_path) as threads:
         assert threads == max(1, cores // 2)
         assert os.environ["TF_NUM_INTRAOP_THREADS"] == str(threads)
     assert "TF_NUM_INTRAOP_THREADS" not in os.environ
     os.close(other)
     os.close(third)  # the other chains have finished
-    assert pipeline.running_chains(tmp_path) == 0
-    with pipeline.core_share(2, tmp_path) as threads:
+    assert chains.running_chains(tmp_path) == 0
+    with chains.core_share(2, tmp_path) as threads:
         assert threads == cores
-    with pipeline.core_share(1, tmp_path) as threads:  # one chain at a time: TensorFlow decides
+    with chains.core_share(1, tmp_path) as threads:  # one chain at a time: TensorFlow decides
         assert threads is None and "TF_NUM_INTRAOP_THREADS" not in os.environ
     # the images' stage, the oracle's, and each evaluation fit, run on one thread alone,
     # beside other chains, and one at a time
     for stage in ("03_generate", "04_label", "05_evaluate"):
         pinned = pipeline.PINNED_THREADS[stage][0]
         for jobs in (1, 2):
-            with pipeline.core_share(jobs, tmp_path, pinned=pinned) as threads:
+            with chains.core_share(jobs, tmp_path, pinned=pinned) as threads:
                 assert threads == 1 and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
             assert "TF_NUM_INTRAOP_THREADS" not in os.environ
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # the user's own setting stands
-    with pipeline.core_share(2, tmp_path) as threads:
+    with chains.core_share(2, tmp_path) as threads:
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
-    assert pipeline.threads_used(threads) == 1  # and is what the stage's times record
-    assert pipeline.threads_used(max(1, cores // 2)) == max(1, cores // 2)
+    assert chains.threads_used(threads) == 1  # and is what the stage's times record
+    assert chains.threads_used(max(1, cores // 2)) == max(1, cores // 2)
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "2")  # over a pinned stage's too
-    with pipeline.core_share(2, tmp_path, pinned=pinned) as threads:
+    with chains.core_share(2, tmp_path, pinned=pinned) as threads:
         assert threads is None and os.environ["TF_NUM_INTRAOP_THREADS"] == "2"
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
-    assert pipeline.threads_used(None) == cores
+    assert chains.threads_used(None) == cores
 
 
 def test_report_images_take_their_figures_descriptions_as_alt_text(tmp_path):
@@ -262,9 +262,9 @@ def test_report_images_take_their_figures_descriptions_as_alt_text(tmp_path):
         nbformat.v4.new_code_cell("plots.a()", outputs=[figure[0]]),
         nbformat.v4.new_code_cell("plots.b()", outputs=[figure[1]])])
     nbformat.write(nb, tmp_path / "page.ipynb")
-    pipeline.to_html(tmp_path / "page.ipynb", tmp_path / "page.html")
+    pages.to_html(tmp_path / "page.ipynb", tmp_path / "page.html")
     html = (tmp_path / "page.html").read_text()
     assert html.index('alt="figure 1"') < html.index('alt="figure 2"')
     assert "No description has been provided" not in html
     body = html.replace('alt="figure 2"', "")
-    assert pipeline.with_alt_text(body, nbformat.v4.new_notebook(cells=nb.cells[:2])) == body
+    assert pages.with_alt_text(body, nbformat.v4.new_notebook(cells=nb.cells[:2])) == body

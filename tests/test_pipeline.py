@@ -1,5 +1,5 @@
-"""pipeline.py, the driver make calls: a stage's outputs, its console lines, its HTML, and the
-errors it stops on."""
+"""pipeline.py, the driver make calls: a stage's outputs, its console lines, its HTML (pages.py),
+the runs beside it (chains.py), and the errors it stops on."""
 import fcntl
 import json
 import os
@@ -16,7 +16,7 @@ import pytest
 
 from conftest import (DIGITS_PARAMS, free_elsewhere, held_elsewhere, make_image_folder,
                       write_params)
-from synthlib import pipeline
+from synthlib import chains, pages, pipeline
 from synthlib.tools import browser_check
 from synthlib.imbalance import ImbalanceError
 
@@ -38,7 +38,7 @@ def test_an_executed_notebook_keeps_every_output_but_tensorflow_s_noise():
                     nbformat.v4.new_output("stream", name="stderr", text=NOISE_LINE + "real\n"),
                     nbformat.v4.new_output("stream", name="stdout", text=NOISE_LINE)]
     nb.cells = [cell, nbformat.v4.new_markdown_cell("text")]
-    outputs = pipeline.clean(nb).cells[0].outputs
+    outputs = pages.clean(nb).cells[0].outputs
     assert [(o.name, o.text) for o in outputs] == [("stderr", "real\n"),
                                                   ("stdout", NOISE_LINE)]
 
@@ -49,7 +49,7 @@ def test_the_html_hides_code_and_needs_no_network(tmp_path):
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible result\n")]
     nb.cells = [nbformat.v4.new_markdown_cell("# A title"), cell]
     nbformat.write(nb, tmp_path / "n.ipynb")
-    pipeline.to_html(tmp_path / "n.ipynb", tmp_path / "n.html")
+    pages.to_html(tmp_path / "n.ipynb", tmp_path / "n.html")
     html = (tmp_path / "n.html").read_text()
     assert "visible result" in html and "A title" in html
     assert "secret_call_into_synthlib" not in html
@@ -58,7 +58,7 @@ def test_the_html_hides_code_and_needs_no_network(tmp_path):
     nb.metadata["papermill"] = {"parameters": {"params_file": "params/five_minority.yaml",
                                                "profile": "quick"}}
     nbformat.write(nb, tmp_path / "02_train_gan.ipynb")
-    pipeline.to_html(tmp_path / "02_train_gan.ipynb", tmp_path / "02_train_gan.html")
+    pages.to_html(tmp_path / "02_train_gan.ipynb", tmp_path / "02_train_gan.html")
     assert ("<title>five_minority · 02_train_gan (quick)</title>"
             in (tmp_path / "02_train_gan.html").read_text())
 
@@ -76,7 +76,7 @@ def test_a_long_log_scrolls_in_its_own_box_on_screen_and_prints_whole(tmp_path):
     nb.cells = cells
     nbformat.write(nb, tmp_path / "n.ipynb")
     page = tmp_path / "n.html"
-    pipeline.to_html(tmp_path / "n.ipynb", page)
+    pages.to_html(tmp_path / "n.ipynb", page)
     probe, _, err = browser_check.probe_page(browser_check.CHROMIUM, page, tmp_path)
     assert probe, err
     assert "[100/100]" in probe["text"] and "short" in probe["text"]  # all of it is there
@@ -87,7 +87,7 @@ def test_a_long_log_scrolls_in_its_own_box_on_screen_and_prints_whole(tmp_path):
                                "--no-pdf-header-footer", page.as_uri()], tmp_path)
     assert len(re.findall(rb"/Type\s*/Page\b", pdf.read_bytes())) >= 4  # on paper, whole
     # a long line wraps between words, not anywhere as JupyterLab's style has it
-    assert f"{pipeline.TEXT_OUTPUT} {{ word-break: normal;" in page.read_text()
+    assert f"{pages.TEXT_OUTPUT} {{ word-break: normal;" in page.read_text()
 
 
 def test_a_stage_runs_its_notebook_with_its_directories_and_records_its_time(tmp_path):
@@ -190,15 +190,15 @@ def test_the_index_command_writes_the_index(tmp_path, monkeypatch):
 
 def test_make_s_jobs_cap_the_chains_a_stage_shares_the_cores_with(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
-    monkeypatch.setattr(pipeline, "cores", lambda: 6)
+    monkeypatch.setattr(chains, "cores", lambda: 6)
     held = []
     for i in range(3):  # three chains hold a slot, though make runs at most two stages
         held.append(os.open(tmp_path / f"{i}.lock", os.O_RDWR | os.O_CREAT))
         fcntl.flock(held[-1], fcntl.LOCK_EX)
     try:
-        with pipeline.core_share(2, tmp_path) as threads:
+        with chains.core_share(2, tmp_path) as threads:
             assert threads == 3
-        with pipeline.core_share(3, tmp_path) as threads:
+        with chains.core_share(3, tmp_path) as threads:
             assert threads == 2
     finally:
         for fd in held:
@@ -251,7 +251,7 @@ def test_an_interrupted_chain_stops_its_stage_once_and_waits_for_it_before_letti
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == 130
     assert log.read_text() == "ready\nstopped by SIGTERM\nshut down\n"
-    with pipeline.one_run_in(b):  # let go
+    with chains.one_run_in(b):  # let go
         pass
 
 
@@ -300,16 +300,16 @@ def test_a_kernel_that_dies_fails_its_stage_in_one_line_keeping_the_notebook(tmp
 
 def test_a_chain_holds_its_folder_for_its_own_stages_alone(tmp_path, monkeypatch):
     b = tmp_path / "b"
-    child = [sys.executable, "-c", "import os, sys; from synthlib import pipeline\n"
-             f"with pipeline.one_run_in({str(b)!r}): sys.exit(7)"]
+    child = [sys.executable, "-c", "import os, sys; from synthlib import chains\n"
+             f"with chains.one_run_in({str(b)!r}): sys.exit(7)"]
     assert pipeline.run_chain(child, tmp_path / "slots", build=b) == 7  # its stages run
     with held_elsewhere(b):  # another run's chain does not start
-        with pytest.raises(pipeline.Busy, match="another run is under way"):
+        with pytest.raises(chains.Busy, match="another run is under way"):
             pipeline.run_chain(child, tmp_path / "slots", build=b)
-    monkeypatch.setenv(pipeline.HELD, str(tmp_path / "elsewhere"))  # another folder's chain
+    monkeypatch.setenv(chains.HELD, str(tmp_path / "elsewhere"))  # another folder's chain
     with held_elsewhere(b):
-        with pytest.raises(pipeline.Busy):
-            with pipeline.one_run_in(b):
+        with pytest.raises(chains.Busy):
+            with chains.one_run_in(b):
                 pass
 
 
@@ -332,12 +332,12 @@ def test_a_stage_that_starts_again_clears_its_own_and_later_pages(tmp_path, monk
     for name in ("02_train_gan", "05_evaluate"):  # the build's copies of the pages
         (b / f"{name}.html").write_text("old")
     (b / ".04_label.abc123.tmp.ipynb").write_text("{}")  # another stage's: not this one's
-    original = pipeline.to_html
+    original = pages.to_html
 
     def to_html(nb, html):  # the later pages are gone by the time the stage runs
         assert sorted(p.name for p in r.iterdir()) == ["01_imbalance.html", "02_train_gan.html"]
         original(nb, html)
-    monkeypatch.setattr(pipeline, "to_html", to_html)
+    monkeypatch.setattr(pages, "to_html", to_html)
     pipeline.run_stage("03_generate", DIGITS_PARAMS, "smoke", b, r)
     assert sorted(p.name for p in r.iterdir()) == [
         "01_imbalance.html", "02_train_gan.html", "03_generate.html"]
@@ -383,7 +383,7 @@ def test_a_chain_whose_stages_were_up_to_date_puts_its_own_pages_back(tmp_path, 
     for f in ("01_imbalance.html", "05_evaluate.html", "metrics.csv", "summary.json"):
         (r / f).write_text("smoke")
     (b / "06_writeup.html").unlink()  # a build from before the pages were kept beside it
-    monkeypatch.setattr(pipeline, "to_html",
+    monkeypatch.setattr(pages, "to_html",
                         lambda nb, html: Path(html).write_text(f"{Path(nb).stem} rendered"))
     ok = [sys.executable, "-c", "pass"]
     assert pipeline.run_chain(ok, tmp_path / "slots", build=b, reports=r) == 0
@@ -416,30 +416,30 @@ def test_a_notebook_session_stops_while_another_run_holds_its_build_folder(tmp_p
 
     build = tmp_path / "b"
     with held_elsewhere(build):
-        monkeypatch.delenv(pipeline.HELD, raising=False)
-        with pytest.raises(pipeline.Busy, match="another run is under way"):
+        monkeypatch.delenv(chains.HELD, raising=False)
+        with pytest.raises(chains.Busy, match="another run is under way"):
             Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
-        monkeypatch.setenv(pipeline.HELD, str(build.resolve()))
+        monkeypatch.setenv(chains.HELD, str(build.resolve()))
         Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
-    monkeypatch.delenv(pipeline.HELD)
+    monkeypatch.delenv(chains.HELD)
     Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")  # free again
 
 
 def test_the_lock_lets_through_only_the_thread_that_holds_it(tmp_path, monkeypatch):
     import threading
 
-    monkeypatch.delenv(pipeline.HELD, raising=False)
+    monkeypatch.delenv(chains.HELD, raising=False)
     b, seen = tmp_path / "b", []
 
     def other():
         try:
-            with pipeline.one_run_in(b):
+            with chains.one_run_in(b):
                 seen.append("through")
-        except pipeline.Busy:
+        except chains.Busy:
             seen.append("busy")
 
-    with pipeline.one_run_in(b):
-        with pipeline.one_run_in(b):  # the same thread: through
+    with chains.one_run_in(b):
+        with chains.one_run_in(b):  # the same thread: through
             t = threading.Thread(target=other)
             t.start()
             t.join()
@@ -453,7 +453,7 @@ def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeyp
     from synthlib.runs import Run
     from synthlib.studies import rebalance
 
-    monkeypatch.delenv(pipeline.HELD, raising=False)
+    monkeypatch.delenv(chains.HELD, raising=False)
     build = tmp_path / "b"
     run = Run(DIGITS_PARAMS, "smoke", build_dir=build, reports_dir=tmp_path / "r")
 
@@ -469,10 +469,10 @@ def test_a_session_s_stage_work_holds_the_folder_while_it_runs(tmp_path, monkeyp
     monkeypatch.setattr(rebalance, "generate", lambda run: run.study.train(run))
     assert run.study.generate(run) == "trained"
     with held_elsewhere(build):  # make holds it: the session's cell stops
-        with pytest.raises(pipeline.Busy):
+        with pytest.raises(chains.Busy):
             run.study.train(run)
         assert "02" in run.study.ABOUT  # what is not WORK takes no lock
-    monkeypatch.setenv(pipeline.HELD, str(build.resolve()))  # a stage make runs
+    monkeypatch.setenv(chains.HELD, str(build.resolve()))  # a stage make runs
     with held_elsewhere(build):
         assert run.study.train(run) == "trained"
 
@@ -485,7 +485,7 @@ def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_pat
     from synthlib.config import ConfigError
     from synthlib.runs import Run
 
-    monkeypatch.delenv(pipeline.HELD, raising=False)
+    monkeypatch.delenv(chains.HELD, raising=False)
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     assert run.check_settings() is None
     run.cfg.validity.frechet_ratio = 2  # the params file's 2.0: no change
@@ -498,7 +498,7 @@ def test_a_setting_changed_in_a_notebook_is_shown_and_refused_under_make(tmp_pat
     assert diff_rows(run.check_settings())["gan.generator_steps.dcgan_minority"] == (
         "(unset)", "30")
     run.cfg.gan.generator_steps = {}
-    monkeypatch.setenv(pipeline.HELD, str(run.dir))
+    monkeypatch.setenv(chains.HELD, str(run.dir))
     with pytest.raises(ConfigError, match=r"changes settings from the params file \(gan.steps "
                                           r"20 -> 40\): make runs what tests/params/"):
         run.check_settings()

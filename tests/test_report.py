@@ -10,7 +10,7 @@ import pytest
 
 from conftest import DIGITS_PARAMS, held_elsewhere, metric_rows
 from synthlib import report, validity, workers
-from synthlib.pipeline import Busy
+from synthlib.chains import Busy
 from synthlib.runs import Run
 from synthlib.studies import common
 

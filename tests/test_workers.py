@@ -109,15 +109,15 @@ def test_generators_train_alike_on_one_worker_or_two(monkeypatch, tmp_path, caps
 
 def test_workers_follow_the_cores_the_setting_and_the_chains(monkeypatch):
     """Unset, one worker per core; a stage's share of the cores never exceeds the workers."""
-    from synthlib import pipeline
+    from synthlib import chains
     monkeypatch.delenv("SYNTHLIB_WORKERS", raising=False)
-    monkeypatch.setattr(pipeline, "cores", lambda: 3)
+    monkeypatch.setattr(chains, "cores", lambda: 3)
     assert workers.most() == 3
-    monkeypatch.setattr(pipeline, "fair_share", lambda chains: 8)
+    monkeypatch.setattr(chains, "fair_share", lambda chains: 8)
     assert workers.free_cores() == 3
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     assert workers.free_cores() == 2
-    monkeypatch.setattr(pipeline, "fair_share", lambda chains: 0)
+    monkeypatch.setattr(chains, "fair_share", lambda chains: 0)
     assert workers.free_cores() == 1
 
 
