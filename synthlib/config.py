@@ -92,6 +92,43 @@ STUDY_SETTINGS = {
 }
 
 
+# Settings that only some arms read, per study: written in a params file none of whose
+# profiles runs such an arm, they would change nothing, so params.load refuses them. An entry
+# maps a study to the test on a profile's resolved Config; studies it does not name read the
+# setting whatever their arms.
+def _trains_generators(cfg):
+    if cfg.study == "augment":
+        return bool(set(cfg.evaluate.arms) & {"dcgan_per_class", "cgan_all_classes",
+                                              "real_plus_cgan"})
+    return bool(cfg.generators())  # the arms' generators, and the TSTR table's
+
+
+_GENERATOR_READS = ("an arm with a generator (or evaluate.tstr)", _trains_generators)
+ARM_SETTINGS = {
+    # augment makes its augmented images whatever its arms, and shows them in 03
+    "augmentation": {"rebalance": ("the augmentation arm",
+                                   lambda cfg: "augmentation" in cfg.evaluate.arms)},
+    "gan": {"rebalance": _GENERATOR_READS,
+            "augment": ("an arm with a generator", _trains_generators)},
+    # rebalance's generation, measures and filter are of its generators' images alone
+    **{k: {"rebalance": _GENERATOR_READS}
+       for k in ("generate", "quality", "label.filter", "label.filter_steps",
+                 "label.filter_threshold", "label.threshold", "validity.frechet_ratio",
+                 "validity.label_agreement")},
+    "evaluate.tstr_classifier": {"rebalance": ("the TSTR table (evaluate.tstr)",
+                                               lambda cfg: cfg.evaluate.tstr)},
+}
+
+
+def arm_reads(study, key):
+    """(what reads `key`, its test on a resolved Config) from the first ARM_SETTINGS entry that
+    covers `key` (the key, or a section above it) and names `study`; else None."""
+    for setting, by_study in ARM_SETTINGS.items():
+        if (key == setting or key.startswith(setting + ".")) and study in by_study:
+            return by_study[study]
+    return None
+
+
 def readers_elsewhere(study, key):
     """The studies that read `key` (a dotted setting) when `study` is not among them, from the
     first STUDY_SETTINGS entry that covers it (the key, or a section above it); else ()."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER,
-                             Config, ConfigError, did_you_mean, readers_elsewhere)
+                             Config, ConfigError, arm_reads, did_you_mean, readers_elsewhere)
 from synthlib.paths import ROOT
 
 # Keys of earlier versions, and what replaced them.
@@ -145,6 +145,40 @@ def _check_study_reads(part, prefix, study):
                 f"study is {study}: it would change nothing")
 
 
+def _resolved(raw, own_profiles, profile, overrides=None):
+    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
+    merged = _merge(merged, overrides or {})
+    merged["profile"] = profile
+    cfg = Config()
+    _apply(cfg, merged)
+    return cfg.validate()
+
+
+def _check_arm_reads(raw, own_profiles):
+    """A setting only some arms read (config.ARM_SETTINGS) is an error where no profile it
+    applies to runs such an arm: the body's, in every profile; a profile's own, in that one."""
+    resolved = {}
+    for name in PROFILES:
+        try:
+            resolved[name] = _resolved(raw, own_profiles, name)
+        except ConfigError:  # that profile's own error, said when it runs: count it as reading
+            resolved[name] = None
+    study = raw.get("study", "rebalance")
+    parts = [(raw, "", tuple(PROFILES))] + [(v or {}, f"profiles.{k}.", (k,))
+                                            for k, v in own_profiles.items()]
+    for part, prefix, profiles in parts:
+        for key, value in _leaves(part):
+            reads = arm_reads(study, key)
+            if reads is None or value is None or value == {}:
+                continue
+            what, test = reads
+            if not any(resolved[p] is None or test(resolved[p]) for p in profiles):
+                runs = (f"the {profiles[0]} profile runs none" if prefix else
+                        "no profile of this experiment runs one")
+                raise ConfigError(f"{prefix}{key} = {value!r}: read only by {what}, and {runs} "
+                                  f"(evaluate.arms): it would change nothing")
+
+
 def _check_sizes_are_not_replaced(body, profile, own_profile):
     """A size the file's body sets and the built-in profile would replace unseen (a GAN's
     steps, the seeds) is an error naming the place that does set it."""
@@ -229,16 +263,13 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
             raise ConfigError(f"{prefix}{e}") from None
         _check_study_reads(part, prefix, written.study)
     _check_sizes_are_not_replaced(raw, profile, own_profiles.get(profile) or {})
-    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
-    merged = _merge(merged, overrides or {})
-    merged["profile"] = profile
-    cfg = Config()
-    _apply(cfg, merged)
     try:
-        return cfg.validate()
+        cfg = _resolved(raw, own_profiles, profile, overrides)
     except ConfigError as e:  # a value set under profiles: say so, as for the checks above
         key = getattr(e, "key", None)
         own = dict(_leaves(own_profiles.get(profile) or {}))
         if key in own and key not in dict(_leaves(overrides or {})):
             raise ConfigError(f"profiles.{profile}.{e}") from None
         raise
+    _check_arm_reads(raw, own_profiles)
+    return cfg

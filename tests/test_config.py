@@ -67,6 +67,22 @@ def test_anchors_merge_keys_and_empty_sections_are_read_as_yaml_means_them(tmp_p
     assert cfg.gan.latent_dim == 32 and cfg.gan.r1_weight == 0.5
 
 
+@pytest.mark.parametrize("text", [
+    # one profile's arms read it: the body's setting is for that profile
+    "evaluate: {tstr: false}\nprofiles: {quick: {evaluate: {arms: [imbalanced, smote]}}}\n"
+    "gan: {r1_weight: 0.5}\n",
+    # the TSTR table trains the conditional GAN, whatever the arms
+    "evaluate: {arms: [imbalanced, upper_bound], tstr: true}\ngan: {r1_weight: 0.5}\n",
+    "evaluate: {arms: [imbalanced, augmentation]}\naugmentation: {rotation: 5}\n",
+    # augment makes its augmented images whatever its arms
+    "study: augment\nimbalance: {per_class: 10}\nevaluate: {arms: [real, cgan_all_classes]}\n"
+    "augmentation: {rotation: 5}\n",
+])
+def test_a_setting_some_profile_s_arms_read_is_accepted(tmp_path, text):
+    for profile in config.PROFILES:
+        params.load(write_params(tmp_path, text), profile)
+
+
 def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     cfg = load_text(tmp_path, "gan: {d_learning_rate: 1e-4}\n")
     assert cfg.gan.d_learning_rate == pytest.approx(1e-4)
@@ -192,6 +208,23 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "validity.spread_floor = 0.02: read by the rebalance, augment and tstr studies only"),
     ("study: bias\ndata: {classes: [0, 1]}\nlabel: {filter: true}\n",
      "label.filter = True: read by the rebalance study only"),
+    # a setting only arms that no profile runs read would change nothing too
+    ("evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\ngan: {r1_weight: 0.3}\n",
+     "gan.r1_weight = 0.3: read only by an arm with a generator (or evaluate.tstr), and no profile "
+     "of this experiment runs one (evaluate.arms): it would change nothing"),
+    ("evaluate: {arms: [imbalanced, upper_bound], tstr: false}\nlabel: {filter: false}\n",
+     "label.filter = False: read only by an arm with a generator"),
+    ("evaluate: {arms: [imbalanced, dcgan_minority]}\naugmentation: {rotation: 5}\n",
+     "augmentation.rotation = 5: read only by the augmentation arm, and no profile"),
+    ("evaluate: {tstr: false, tstr_classifier: seed_mlp}\n",
+     "evaluate.tstr_classifier = 'seed_mlp': read only by the TSTR table (evaluate.tstr)"),
+    ("study: augment\nimbalance: {per_class: 10}\nevaluate: {arms: [real, augmentation]}\n"
+     "gan: {r1_weight: 0.5}\n", "gan.r1_weight = 0.5: read only by an arm with a generator, "
+     "and no profile"),
+    # a profile's own setting, where that profile runs no such arm (full does)
+    ("profiles:\n  quick: {evaluate: {arms: [imbalanced, smote], tstr: false}, "
+     "gan: {latent_dim: 32}}\n", "profiles.quick.gan.latent_dim = 32: read only by an arm with "
+     "a generator (or evaluate.tstr), and the quick profile runs none"),
     ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "
      f"architecture; choose one of {', '.join(config.GAN_ARCHITECTURES)} (did you mean "
      "'light_dcgan'?)"),
@@ -588,11 +621,11 @@ def test_an_experiment_is_named_by_its_params_file(tmp_path):
 
 def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):
     cfg = load_text(tmp_path, 'label: {filter: "yes"}\ngenerate: {batch_statistics: "no"}\n'
-                              'evaluate: {tstr: "False", arms: smote}\n'
+                              'evaluate: {tstr: "False", arms: dcgan_minority}\n'
                               'quality: {samples: "2e2"}\n')
     assert cfg.label.filter is True and cfg.generate.batch_statistics is False
     assert cfg.evaluate.tstr is False and cfg.quality.samples == 200
-    assert cfg.evaluate.arms == ["smote"]  # one name for a list of one
+    assert cfg.evaluate.arms == ["dcgan_minority"]  # one name for a list of one
 
 
 def test_overrides_win_over_the_profile():
