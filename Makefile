@@ -40,7 +40,7 @@ CHECK_PROFILE = $(if $(CHECK_PROFILE_OK),,\
 CHECK_FLAG = $(if $(filter-out 0 1,$($(1))),$(error $(1)=$($(1)): 1 turns it on; 0, or \
   leaving it out, leaves it off))
 # setup's switches, checked before the venv is made
-$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(if $(filter-out full,$(MNIST)),\
+$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(call CHECK_FLAG,FASHION)$(if $(filter-out full,$(MNIST)),\
   $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000))\
   $(if $(filter 1,$(GPU)),$(if $(filter Linux,$(shell uname -s)),,$(error GPU=1: \
   TensorFlow's CUDA build needs an NVIDIA GPU on Linux or WSL2; this is $(shell uname -s)))))
@@ -81,7 +81,7 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  experiments: $(EXPERIMENTS)   profiles: smoke quick (default) full"
 
-setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST (MNIST=full: all 70,000 digits; GPU=1: TensorFlow's CUDA build)
+setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, fetch MNIST (MNIST=full: all 70,000 digits; FASHION=1: Fashion-MNIST too; GPU=1: TensorFlow's CUDA build)
 	@# The CUDA build goes in when the venv is made: say so rather than keep the CPU one quietly.
 	@if [ "$(GPU)" = 1 ] && $(PY) -m pip show -q tensorflow-cpu 2>/dev/null; then \
 	  echo "GPU=1: this .venv has TensorFlow's CPU build; rm -rf $(VENV), then make setup GPU=1"; \
@@ -94,6 +94,9 @@ setup: $(STAMP) ## create .venv, install the pinned requirements and synthlib, f
 	@git config merge.jupyternotebook.driver "'$(CURDIR)/$(VENV)/bin/git-nbmergedriver' merge %O %A %B %L %P"
 	@set -o pipefail; $(PY) -m synthlib.mnist $(if $(filter full,$(MNIST)),--full) 2>&1 | \
 	  $(QUIET) || echo "(make report needs MNIST; see README: Data)"
+	@# Debian's package, unpacked into data/ without root (synthlib/fashion_mnist.py)
+	@$(if $(filter 1,$(FASHION)),set -o pipefail; $(PY) -m synthlib.fashion_mnist 2>&1 | \
+	  $(QUIET) || echo "(data.dataset: fashion_mnist needs it; see README: Data)")
 
 $(STAMP): requirements.txt pyproject.toml
 	@# An interpreter or platform the pinned wheels do not cover: say so before pip fails.

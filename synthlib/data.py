@@ -2,9 +2,10 @@
 
 MNIST comes through a chain of sources (synthlib/mnist.py). Any npz or idx directory can be
 named by path, and scikit-learn's bundled 8x8 digits (upsampled to 28x28) make a tiny built-in
-dataset. Fashion-MNIST comes from Debian's `dataset-fashion-mnist` idx files, else keras
-(online); CIFAR-10 from keras (online). An image folder (one sub-folder per class, as FIDS30)
-is read with Pillow and resized to `data.image_size`.
+dataset. Fashion-MNIST comes through its own chain (synthlib/fashion_mnist.py: Debian's
+package, unpacked here or installed, else keras online); CIFAR-10 from keras (online). An
+image folder (one sub-folder per class, as FIDS30) is read with Pillow and resized to
+`data.image_size`.
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ import numpy as np
 from synthlib.config import OneLine
 from synthlib.paths import resolve
 
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 MAX_LABEL = 1000  # class numbers 0..999: a conditional GAN's label embedding has max(y) + 1 rows
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 
@@ -52,7 +52,7 @@ class Dataset:
         return h.hexdigest()[:12]
 
 
-def _as_images(x, y, where):
+def as_images(x, y, where):
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
     if x.ndim == 3:
         x = x[..., None]
@@ -137,10 +137,10 @@ def load_npz(path):
         raise DataError(f"{path}: corrupt or truncated npz file (ValueError)") from None
     except (OSError, zipfile.BadZipFile, EOFError) as e:
         raise DataError(f"{path}: corrupt or truncated npz file ({type(e).__name__})") from None
-    return _as_images(x, y, path) + (source,)
+    return as_images(x, y, path) + (source,)
 
 
-def _read_idx(path):
+def read_idx(path):
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -177,13 +177,13 @@ def load_idx_dir(path):
         labels = next((c for c in candidates if c.exists()), None)
         if labels is None:
             raise DataError(f"{candidates[0]}[.gz]: missing label file for {images.name}")
-        xs.append(_read_idx(images))
-        ys.append(_read_idx(labels))
+        xs.append(read_idx(images))
+        ys.append(read_idx(labels))
         if len(xs[-1]) != len(ys[-1]):
             raise DataError(f"{labels}: {len(ys[-1])} labels for {len(xs[-1])} images")
     if not xs:
         raise DataError(f"{path}: no *-images-idx3-ubyte[.gz] files")
-    return _as_images(np.concatenate(xs), np.concatenate(ys), path) + (f"idx files in {path}",)
+    return as_images(np.concatenate(xs), np.concatenate(ys), path) + (f"idx files in {path}",)
 
 
 def load_digits_28():
@@ -197,7 +197,7 @@ def load_digits_28():
     x = np.zeros((len(big), 28, 28), dtype=np.float64)
     x[:, 4:24, 4:24] = big
     x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
-    return _as_images(x, d.target, "digits") + (
+    return as_images(x, d.target, "digits") + (
         "scikit-learn's bundled digits (1,797 images, 8x8 upsampled to 28x28)",)
 
 
@@ -245,30 +245,19 @@ def load_image_folder(path, image_size=0, channels=0):
                                 f"({type(e).__name__})") from None
             xs.append(a if a.ndim == 3 else a[..., None])
             ys.append(label)
-    x, y = _as_images(np.stack(xs), np.array(ys), path)
+    x, y = as_images(np.stack(xs), np.array(ys), path)
     names = {i: f.name for i, f in enumerate(folders)}
     return x, y, f"image folder {path} ({len(folders)} classes)", names
-
-
-def load_fashion_mnist():
-    """Debian's dataset-fashion-mnist idx files, else keras' download."""
-    names = dict(enumerate(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
-                            "Shirt", "Sneaker", "Bag", "Ankle boot"]))
-    if FASHION_DIR.is_dir():
-        x, y, _ = load_idx_dir(FASHION_DIR)
-        return x, y, f"Fashion-MNIST idx files in {FASHION_DIR}", names
-    x, y = _keras_dataset("fashion_mnist", f"{FASHION_DIR} (apt install dataset-fashion-mnist)")
-    return x, y, "keras.datasets.fashion_mnist (70,000 images)", names
 
 
 def load_cifar10():
     names = dict(enumerate(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
                             "horse", "ship", "truck"]))
-    x, y = _keras_dataset("cifar10", None)
+    x, y = keras_dataset("cifar10", None)
     return x, y, "keras.datasets.cifar10 (60,000 images)", names
 
 
-def _keras_dataset(name, offline_hint):
+def keras_dataset(name, offline_hint):
     import keras
 
     try:
@@ -312,7 +301,9 @@ def load(data_cfg):
                                                 data_cfg.channels)
         name = resolve(data_cfg.path).name
     elif data_cfg.dataset == "fashion_mnist":
-        x, y, source, names = load_fashion_mnist()
+        from synthlib import fashion_mnist
+
+        x, y, source, names = fashion_mnist.load()
         name = "fashion_mnist"
     elif data_cfg.dataset == "cifar10":
         x, y, source, names = load_cifar10()

@@ -1,5 +1,8 @@
-"""The image-folder loader (FIDS30 layout), Fashion-MNIST's idx files, class selection."""
+"""The image-folder loader (FIDS30 layout), Fashion-MNIST's chain of sources, class selection."""
 import gzip
+import os
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -71,24 +74,92 @@ def test_folder_errors_name_the_file(tmp_path):
         data.load_image_folder(root, image_size=16)
 
 
-def test_fashion_mnist_from_debian_idx_files(tmp_path, monkeypatch, digits):
-    for name, array in (("images-idx3", digits.x[:30, ..., 0]), ("labels-idx1", digits.y[:30])):
-        (tmp_path / f"train-{name}-ubyte.gz").write_bytes(gzip.compress(idx_bytes(array)))
-    monkeypatch.setattr(data, "FASHION_DIR", tmp_path)
+def write_fashion_files(folder, digits):
+    """Debian's four idx files, train (20 images) and t10k (10), from scikit-learn's digits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, rows in (("train", slice(0, 20)), ("t10k", slice(20, 30))):
+        for name, array in (("images-idx3", digits.x[rows, ..., 0]),
+                            ("labels-idx1", digits.y[rows])):
+            (folder / f"{part}-{name}-ubyte.gz").write_bytes(gzip.compress(idx_bytes(array)))
+
+
+def test_fashion_mnist_comes_from_the_project_s_folder_then_debian_s(tmp_path, monkeypatch,
+                                                                      digits):
+    from synthlib import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", tmp_path / "usr")
+    write_fashion_files(tmp_path / "usr", digits)
     ds = data.load(DataConfig(dataset="fashion_mnist"))
-    assert ds.x.shape == (30, 28, 28, 1) and "idx files" in ds.source
+    assert ds.x.shape == (30, 28, 28, 1) and "idx files in" in ds.source
     assert ds.class_names[9] == "Ankle boot"
+    # keras' order, training images first, whatever the names sort as ("t10k" < "train")
+    np.testing.assert_array_equal(ds.y, digits.y[:30])
+    write_fashion_files(tmp_path / "data" / "fashion-mnist", digits)
+    assert "data/fashion-mnist" in data.load(DataConfig(dataset="fashion_mnist")).source
+    (tmp_path / "data" / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: missing; .* holds only "
+                                        "part of Fashion-MNIST"):
+        data.load(DataConfig(dataset="fashion_mnist"))
 
 
 def test_offline_keras_dataset_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "FASHION_DIR", tmp_path / "absent")
+    from synthlib import fashion_mnist
+
+    monkeypatch.setattr(fashion_mnist, "DATA_DIR", tmp_path / "absent")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", tmp_path / "absent too")
 
     def offline(name, hint):
         raise DataError(f"data.dataset = {name!r}: keras could not download it (URLError)"
                         f"; offline, use {hint}")
-    monkeypatch.setattr(data, "_keras_dataset", offline)
-    with pytest.raises(DataError, match="apt install dataset-fashion-mnist"):
+    monkeypatch.setattr(fashion_mnist, "keras_dataset", offline)
+    with pytest.raises(DataError, match=r"offline, use make setup FASHION=1"):
         data.load(DataConfig(dataset="fashion_mnist"))
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs Debian's dpkg-deb")
+def test_make_setup_fashion_unpacks_debian_s_package_without_root(tmp_path, monkeypatch,
+                                                                    digits):
+    """A stand-in apt-get on PATH hands over a package built here: what the registry sends."""
+    from synthlib import fashion_mnist
+
+    tree = tmp_path / "tree"
+    write_fashion_files(tree / fashion_mnist.PACKAGE_DIR, digits)
+    (tree / "DEBIAN").mkdir()
+    (tree / "DEBIAN" / "control").write_text(
+        "Package: dataset-fashion-mnist\nVersion: 1\nArchitecture: all\n"
+        "Maintainer: t <t@t>\nDescription: t\n")
+    deb = tmp_path / "dataset-fashion-mnist_1_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(tree), str(deb)],
+                   check=True, capture_output=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    apt = bin_dir / "apt-get"
+    apt.write_text(f'#!/bin/sh\n[ "$1 $2" = "download dataset-fashion-mnist" ] && '
+                   f'cp "{deb}" . || {{ echo "E: Unable to locate package $2" >&2; exit 100; }}\n')
+    apt.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(fashion_mnist, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", tmp_path / "absent")
+    assert fashion_mnist.main([]) == 0
+    x, y, source, _ = fashion_mnist.load()
+    assert len(y) == 30 and sorted(p.name for p in (tmp_path / "data" / "fashion-mnist")
+                                   .iterdir()) == sorted(p.name for p in (
+                                       tree / fashion_mnist.PACKAGE_DIR).iterdir())
+    monkeypatch.setattr(fashion_mnist, "PACKAGE", "no-such-package")
+    with pytest.raises(DataError, match="apt-get download no-such-package failed: E: Unable "
+                                        "to locate package"):
+        fashion_mnist.fetch(tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_without_apt_get_fetching_says_what_it_needs(tmp_path, monkeypatch):
+    from synthlib import fashion_mnist
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither apt-get nor dpkg-deb there
+    with pytest.raises(DataError, match="apt-get is not installed: Debian's "
+                                        "dataset-fashion-mnist needs Debian or Ubuntu"):
+        fashion_mnist.fetch(tmp_path)
 
 
 def test_classes_selects_labels_and_rejects_absent_ones():
