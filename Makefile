@@ -40,7 +40,8 @@ CHECK_PROFILE = $(if $(CHECK_PROFILE_OK),,\
 CHECK_FLAG = $(if $(filter-out 0 1,$($(1))),$(error $(1)=$($(1)): 1 turns it on; 0, or \
   leaving it out, leaves it off))
 # setup's switches, checked before the venv is made
-$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(call CHECK_FLAG,FASHION)$(if $(filter-out full,$(MNIST)),\
+$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(call CHECK_FLAG,FASHION)\
+  $(if $(filter-out full,$(MNIST)),\
   $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000))\
   $(if $(filter 1,$(GPU)),$(if $(filter Linux,$(shell uname -s)),,$(error GPU=1: \
   TensorFlow's CUDA build needs an NVIDIA GPU on Linux or WSL2; this is $(shell uname -s)))))

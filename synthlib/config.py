@@ -92,37 +92,57 @@ STUDY_SETTINGS = {
 }
 
 
+# augment's arms that use generated images, and the generator whose images each uses
+AUGMENT_GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class",
+                        "cgan_all_classes": "cgan_all_classes",
+                        "real_plus_cgan": "cgan_all_classes"}
+
+
+def trained_generators(cfg):
+    """The generators a rebalance or augment run trains, by name."""
+    if cfg.study == "augment":
+        return {AUGMENT_GENERATOR_OF[a] for a in cfg.evaluate.arms if a in AUGMENT_GENERATOR_OF}
+    return set(cfg.generators())  # the arms' generators, and the TSTR table's
+
+
+def _conditional(name):
+    return GENERATORS.get(name, (False,))[0]  # augment's dcgan_per_class is unconditional
+
+
 # Settings that only some arms read, per study: written in a params file none of whose
 # profiles runs such an arm, they would change nothing, so params.load refuses them. An entry
-# maps a study to the test on a profile's resolved Config; studies it does not name read the
-# setting whatever their arms.
-def _trains_generators(cfg):
-    if cfg.study == "augment":
-        return bool(set(cfg.evaluate.arms) & {"dcgan_per_class", "cgan_all_classes",
-                                              "real_plus_cgan"})
-    return bool(cfg.generators())  # the arms' generators, and the TSTR table's
-
-
-_GENERATOR_READS = ("an arm with a generator (or evaluate.tstr)", _trains_generators)
+# maps a study to (what a profile must do to read it, the settings that decide, the test on a
+# profile's resolved Config); the first entry that covers a key counts, so the narrower come
+# first. Studies an entry does not name read the setting whatever their arms.
+_ANY = ("trains a generator", "evaluate.arms, evaluate.tstr",
+        lambda cfg: bool(trained_generators(cfg)))
+_CONDITIONAL = ("trains a conditional GAN", "evaluate.arms, evaluate.tstr",
+                lambda cfg: any(map(_conditional, trained_generators(cfg))))
+_UNCONDITIONAL = ("trains an unconditional GAN", "evaluate.arms",
+                  lambda cfg: not all(map(_conditional, trained_generators(cfg))))
 ARM_SETTINGS = {
     # augment makes its augmented images whatever its arms, and shows them in 03
-    "augmentation": {"rebalance": ("the augmentation arm",
+    "augmentation": {"rebalance": ("runs the augmentation arm", "evaluate.arms",
                                    lambda cfg: "augmentation" in cfg.evaluate.arms)},
-    "gan": {"rebalance": _GENERATOR_READS,
-            "augment": ("an arm with a generator", _trains_generators)},
-    # rebalance's generation, measures and filter are of its generators' images alone
-    **{k: {"rebalance": _GENERATOR_READS}
-       for k in ("generate", "quality", "label.filter", "label.filter_steps",
+    "gan.class_loss_weight": {"rebalance": _CONDITIONAL, "augment": _CONDITIONAL},
+    "generate.batch_statistics": {"rebalance": _UNCONDITIONAL, "augment": _UNCONDITIONAL},
+    "generate.select_from": {"rebalance": _UNCONDITIONAL},
+    "gan": {"rebalance": _ANY, "augment": _ANY},
+    # rebalance's measures and filter are of its generators' images alone (its augmentation
+    # arm reads generate.batch_size)
+    **{k: {"rebalance": _ANY}
+       for k in ("generate.oversample", "quality", "label.filter", "label.filter_steps",
                  "label.filter_threshold", "label.threshold", "validity.frechet_ratio",
                  "validity.label_agreement")},
-    "evaluate.tstr_classifier": {"rebalance": ("the TSTR table (evaluate.tstr)",
+    "evaluate.tstr_classifier": {"rebalance": ("makes the TSTR table", "evaluate.tstr",
                                                lambda cfg: cfg.evaluate.tstr)},
 }
 
 
 def arm_reads(study, key):
-    """(what reads `key`, its test on a resolved Config) from the first ARM_SETTINGS entry that
-    covers `key` (the key, or a section above it) and names `study`; else None."""
+    """(what a profile must do to read `key`, the settings that decide, the test) from the
+    first ARM_SETTINGS entry that covers `key` (the key, or a section above it) and names
+    `study`; else None."""
     for setting, by_study in ARM_SETTINGS.items():
         if (key == setting or key.startswith(setting + ".")) and study in by_study:
             return by_study[study]

@@ -47,60 +47,85 @@ def read_dir(path):
     return as_images(np.concatenate(xs), np.concatenate(ys), path)
 
 
-def load(data_dir=None):
-    """(x, y, source, class names) from the first source of the chain that works."""
+def load(data_dir=None, keras=True):
+    """(x, y, source, class names) from the first source of the chain that works (without
+    keras: from the folders alone)."""
     for path in (local_dir(data_dir), SYSTEM_DIR):
         if path.is_dir():
             x, y = read_dir(path)
             return x, y, f"Fashion-MNIST idx files in {shown(path)}", CLASS_NAMES
+    if not keras:
+        raise DataError(f"Fashion-MNIST is in neither {shown(local_dir(data_dir))} nor "
+                        f"{SYSTEM_DIR}")
     x, y = keras_dataset("fashion_mnist", f"make setup FASHION=1 (Debian's {PACKAGE}, "
                                            f"unpacked into {shown(local_dir(data_dir))})")
     return x, y, "keras.datasets.fashion_mnist (70,000 images)", CLASS_NAMES
 
 
 def _run(command, cwd):
-    out = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    try:
+        out = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        raise DataError(f"{' '.join(command[:2])} {PACKAGE}: no answer in 10 minutes") from None
     if out.returncode != 0:
         lines = [line for line in out.stderr.splitlines() if line.strip()]
         why = lines[-1] if lines else f"exit status {out.returncode}"
+        if "Unable to locate package" in why:  # apt's lists are the machine's, made by root
+            why += " (this machine's package lists lack it: `apt-get update`, as root)"
         raise DataError(f"{' '.join(command[:2])} {PACKAGE} failed: {why}")
 
 
 def fetch(data_dir=None):
     """Debian's package, downloaded and unpacked without root into data/fashion-mnist/ (the
-    registry answers where the internet does not). The folder it made."""
+    registry answers where the internet does not). The folder it made: checked whole before
+    it takes the place of an earlier one, which a failure leaves as it was."""
     for tool in ("apt-get", "dpkg-deb"):
         if shutil.which(tool) is None:
             raise DataError(f"{tool} is not installed: Debian's {PACKAGE} needs Debian or "
                             f"Ubuntu; elsewhere keras downloads Fashion-MNIST when online")
     target = local_dir(data_dir)
-    with tempfile.TemporaryDirectory() as tmp:
-        _run(["apt-get", "download", PACKAGE], tmp)
-        debs = sorted(Path(tmp).glob(f"{PACKAGE}_*.deb"))
-        if not debs:
-            raise DataError(f"apt-get download {PACKAGE} left no .deb file")
-        _run(["dpkg-deb", "-x", str(debs[-1]), "unpacked"], tmp)
-        found = Path(tmp) / "unpacked" / PACKAGE_DIR
-        read_dir(found)  # whole and readable, before it takes the place of anything
-        staged = target.with_name(f".{target.name}.tmp")
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(found, staged)
-        shutil.rmtree(target, ignore_errors=True)
-        staged.rename(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # beside the target, so that the last step is a rename on one file system; a folder
+        # of its own, so that two fetches at once cannot take each other's
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fashion-") as tmp:
+            tmp = Path(tmp)
+            _run(["apt-get", "download", PACKAGE], tmp)
+            debs = sorted(tmp.glob(f"{PACKAGE}_*.deb"))
+            if not debs:
+                raise DataError(f"apt-get download {PACKAGE} left no .deb file")
+            _run(["dpkg-deb", "-x", str(debs[-1]), "unpacked"], tmp)
+            found = tmp / "unpacked" / PACKAGE_DIR
+            read_dir(found)  # whole and readable
+            earlier = tmp / "earlier"  # goes with tmp
+            if target.exists():
+                target.rename(earlier)
+            try:
+                found.rename(target)
+            except OSError:
+                if earlier.exists():
+                    earlier.rename(target)
+                raise
+    except OSError as e:
+        raise DataError(f"{shown(e.filename or target)}: {e.strerror or e}") from None
     return target
 
 
 def main(argv=None):
     """`python -m synthlib.fashion_mnist`: make sure Fashion-MNIST is here (`make setup
-    FASHION=1`): fetched from Debian's package unless a source of the chain has it."""
+    FASHION=1`): fetched from Debian's package unless a source of the chain has it whole."""
     import argparse
 
     argparse.ArgumentParser(prog="python -m synthlib.fashion_mnist",
                             description=main.__doc__).parse_args(argv)
     try:
-        if not (local_dir().is_dir() or SYSTEM_DIR.is_dir()):
+        try:
+            x, y, source, _ = load(keras=False)
+        except DataError as e:  # absent, or a folder damaged since: fetched (again)
+            if local_dir().exists():
+                print(f"fetching Fashion-MNIST again: {e}")
             fetch()
-        x, y, source, _ = load()
+            x, y, source, _ = load(keras=False)
     except DataError as e:
         print(f"warning: {e}", file=sys.stderr)
         return 1

@@ -154,13 +154,13 @@ def _resolved(raw, own_profiles, profile, overrides=None):
     return cfg.validate()
 
 
-def _check_arm_reads(raw, own_profiles):
+def _check_arm_reads(raw, own_profiles, overrides):
     """A setting only some arms read (config.ARM_SETTINGS) is an error where no profile it
     applies to runs such an arm: the body's, in every profile; a profile's own, in that one."""
     resolved = {}
     for name in PROFILES:
         try:
-            resolved[name] = _resolved(raw, own_profiles, name)
+            resolved[name] = _resolved(raw, own_profiles, name, overrides)
         except ConfigError:  # that profile's own error, said when it runs: count it as reading
             resolved[name] = None
     study = raw.get("study", "rebalance")
@@ -171,12 +171,13 @@ def _check_arm_reads(raw, own_profiles):
             reads = arm_reads(study, key)
             if reads is None or value is None or value == {}:
                 continue
-            what, test = reads
+            needs, decided_by, test = reads
             if not any(resolved[p] is None or test(resolved[p]) for p in profiles):
-                runs = (f"the {profiles[0]} profile runs none" if prefix else
-                        "no profile of this experiment runs one")
-                raise ConfigError(f"{prefix}{key} = {value!r}: read only by {what}, and {runs} "
-                                  f"(evaluate.arms): it would change nothing")
+                none = (f"the {profiles[0]} profile does not" if prefix else
+                        "no profile of this experiment does")
+                raise ConfigError(f"{prefix}{key} = {value!r}: read only where a profile "
+                                  f"{needs}, and {none} ({decided_by}): it would change "
+                                  f"nothing")
 
 
 def _check_sizes_are_not_replaced(body, profile, own_profile):
@@ -271,5 +272,5 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         if key in own and key not in dict(_leaves(overrides or {})):
             raise ConfigError(f"profiles.{profile}.{e}") from None
         raise
-    _check_arm_reads(raw, own_profiles)
+    _check_arm_reads(raw, own_profiles, overrides)
     return cfg

@@ -23,8 +23,8 @@ from pathlib import Path
 # per stage for a format no notebook holds. Without the module, jsonschema skips that check.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from synthlib import chains, config, data, pages, params, workers  # noqa: E402  (scikit-learn loads only where a stage needs it)
-from synthlib.chains import Busy, one_run_in  # noqa: E402
+# (scikit-learn loads only where a stage needs it)
+from synthlib import chains, config, data, pages, params, workers  # noqa: E402
 from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path, resolve,
                             shown, write_text)
 
@@ -93,7 +93,7 @@ def run_chain(command, directory=chains.RUNNING_DIR, build=None, reports=None):
     if build is None:
         return chains.hold_slot(command, directory)
     build = Path(build).resolve()
-    with one_run_in(build):
+    with chains.one_run_in(build):
         status = chains.hold_slot(command, directory, {chains.HELD: str(build)})
         if status == 0 and reports is not None:
             n = publish(build, Path(reports).resolve())
@@ -125,7 +125,7 @@ def run_stage(name, params_file, profile, build_dir="", reports_dir="", echo=Non
     else:
         cfg = params.load(params_file, profile)
     build, reports = _dirs(cfg, build_dir, reports_dir)
-    with one_run_in(build):
+    with chains.one_run_in(build):
         _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs)
 
 
@@ -327,7 +327,7 @@ def _run(args):
         try:
             return run_chain(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd,
                              build=args.lock, reports=args.publish)
-        except Busy as e:
+        except chains.Busy as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
     if args.command == "quiet":
@@ -353,7 +353,8 @@ def _run(args):
         else:
             from synthlib.report import write_index
             write_index(REPORTS_DIR)
-    except (config.ConfigError, data.DataError, StageFailed, Busy) as e:  # ImbalanceError too
+    # ImbalanceError is a DataError
+    except (config.ConfigError, data.DataError, StageFailed, chains.Busy) as e:
         print(f"error: {Path(args.params).name + ': ' if hasattr(args, 'params') else ''}{e}",
               file=sys.stderr)
         return 2

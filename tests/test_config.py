@@ -77,10 +77,24 @@ def test_anchors_merge_keys_and_empty_sections_are_read_as_yaml_means_them(tmp_p
     # augment makes its augmented images whatever its arms
     "study: augment\nimbalance: {per_class: 10}\nevaluate: {arms: [real, cgan_all_classes]}\n"
     "augmentation: {rotation: 5}\n",
+    # rebalance's augmentation arm draws its images in batches of generate.batch_size
+    "evaluate: {arms: [imbalanced, augmentation, upper_bound], tstr: false}\n"
+    "generate: {batch_size: 100}\n",
+    # the TSTR table's conditional GAN reads the conditional settings
+    "evaluate: {arms: [imbalanced, dcgan_minority], tstr: true}\ngan: {class_loss_weight: 0.5}\n",
 ])
 def test_a_setting_some_profile_s_arms_read_is_accepted(tmp_path, text):
     for profile in config.PROFILES:
         params.load(write_params(tmp_path, text), profile)
+
+
+def test_an_override_that_adds_a_generator_arm_lets_its_settings_through(tmp_path):
+    path = write_params(tmp_path, "evaluate: {arms: [imbalanced, smote], tstr: false}\n"
+                                  "gan: {r1_weight: 0.3}\n")
+    with pytest.raises(config.ConfigError, match="gan.r1_weight = 0.3: read only where"):
+        params.load(path, "quick")
+    cfg = params.load(path, "quick", overrides={"evaluate": {"arms": ["dcgan_minority"]}})
+    assert cfg.gan.r1_weight == 0.3
 
 
 def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
@@ -210,21 +224,35 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "label.filter = True: read by the rebalance study only"),
     # a setting only arms that no profile runs read would change nothing too
     ("evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\ngan: {r1_weight: 0.3}\n",
-     "gan.r1_weight = 0.3: read only by an arm with a generator (or evaluate.tstr), and no profile "
-     "of this experiment runs one (evaluate.arms): it would change nothing"),
+     "gan.r1_weight = 0.3: read only where a profile trains a generator, and no profile of this "
+     "experiment does (evaluate.arms, evaluate.tstr): it would change nothing"),
     ("evaluate: {arms: [imbalanced, upper_bound], tstr: false}\nlabel: {filter: false}\n",
-     "label.filter = False: read only by an arm with a generator"),
+     "label.filter = False: read only where a profile trains a generator"),
+    ("evaluate: {arms: [imbalanced, augmentation], tstr: false}\n"
+     "generate: {oversample: 2.0}\n", "generate.oversample = 2.0: read only where a profile "
+     "trains a generator"),
     ("evaluate: {arms: [imbalanced, dcgan_minority]}\naugmentation: {rotation: 5}\n",
-     "augmentation.rotation = 5: read only by the augmentation arm, and no profile"),
+     "augmentation.rotation = 5: read only where a profile runs the augmentation arm, and no "
+     "profile of this experiment does (evaluate.arms)"),
     ("evaluate: {tstr: false, tstr_classifier: seed_mlp}\n",
-     "evaluate.tstr_classifier = 'seed_mlp': read only by the TSTR table (evaluate.tstr)"),
+     "evaluate.tstr_classifier = 'seed_mlp': read only where a profile makes the TSTR table, "
+     "and no profile of this experiment does (evaluate.tstr)"),
+    # the conditional GAN's and the unconditional ones' own settings
+    ("evaluate: {arms: [imbalanced, dcgan_minority], tstr: false}\n"
+     "gan: {class_loss_weight: 0.5}\n", "gan.class_loss_weight = 0.5: read only where a "
+     "profile trains a conditional GAN"),
+    ("evaluate: {arms: [imbalanced, cgan_all_classes]}\ngenerate: {select_from: 4}\n",
+     "generate.select_from = 4: read only where a profile trains an unconditional GAN"),
+    ("study: augment\nimbalance: {per_class: 10}\nevaluate: {arms: [real, cgan_all_classes]}\n"
+     "generate: {batch_statistics: false}\n", "generate.batch_statistics = False: read only "
+     "where a profile trains an unconditional GAN"),
     ("study: augment\nimbalance: {per_class: 10}\nevaluate: {arms: [real, augmentation]}\n"
-     "gan: {r1_weight: 0.5}\n", "gan.r1_weight = 0.5: read only by an arm with a generator, "
-     "and no profile"),
+     "gan: {r1_weight: 0.5}\n", "gan.r1_weight = 0.5: read only where a profile trains a "
+     "generator, and no profile"),
     # a profile's own setting, where that profile runs no such arm (full does)
     ("profiles:\n  quick: {evaluate: {arms: [imbalanced, smote], tstr: false}, "
-     "gan: {latent_dim: 32}}\n", "profiles.quick.gan.latent_dim = 32: read only by an arm with "
-     "a generator (or evaluate.tstr), and the quick profile runs none"),
+     "gan: {latent_dim: 32}}\n", "profiles.quick.gan.latent_dim = 32: read only where a "
+     "profile trains a generator, and the quick profile does not"),
     ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "
      f"architecture; choose one of {', '.join(config.GAN_ARCHITECTURES)} (did you mean "
      "'light_dcgan'?)"),

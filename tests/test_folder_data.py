@@ -94,6 +94,7 @@ def test_fashion_mnist_comes_from_the_project_s_folder_then_debian_s(tmp_path, m
     assert ds.x.shape == (30, 28, 28, 1) and "idx files in" in ds.source
     assert ds.class_names[9] == "Ankle boot"
     # keras' order, training images first, whatever the names sort as ("t10k" < "train")
+    np.testing.assert_array_equal(ds.x, digits.x[:30])
     np.testing.assert_array_equal(ds.y, digits.y[:30])
     write_fashion_files(tmp_path / "data" / "fashion-mnist", digits)
     assert "data/fashion-mnist" in data.load(DataConfig(dataset="fashion_mnist")).source
@@ -141,16 +142,23 @@ def test_make_setup_fashion_unpacks_debian_s_package_without_root(tmp_path, monk
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(fashion_mnist, "DATA_DIR", tmp_path / "data")
     monkeypatch.setattr(fashion_mnist, "SYSTEM_DIR", tmp_path / "absent")
+    folder = tmp_path / "data" / "fashion-mnist"
     assert fashion_mnist.main([]) == 0
     x, y, source, _ = fashion_mnist.load()
-    assert len(y) == 30 and sorted(p.name for p in (tmp_path / "data" / "fashion-mnist")
-                                   .iterdir()) == sorted(p.name for p in (
-                                       tree / fashion_mnist.PACKAGE_DIR).iterdir())
+    assert len(y) == 30 and sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in (tree / fashion_mnist.PACKAGE_DIR).iterdir())
+    # a folder damaged since is fetched again, whole
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(b"cut short")
+    assert fashion_mnist.main([]) == 0
+    assert len(fashion_mnist.load()[1]) == 30
+    # a fetch that fails leaves the folder there as it was, and nothing beside it
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
     monkeypatch.setattr(fashion_mnist, "PACKAGE", "no-such-package")
     with pytest.raises(DataError, match="apt-get download no-such-package failed: E: Unable "
-                                        "to locate package"):
-        fashion_mnist.fetch(tmp_path / "elsewhere")
-    assert not (tmp_path / "elsewhere").exists()
+                                        "to locate package .*apt-get update"):
+        fashion_mnist.fetch()
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in folder.parent.iterdir()] == ["fashion-mnist"]
 
 
 def test_without_apt_get_fetching_says_what_it_needs(tmp_path, monkeypatch):

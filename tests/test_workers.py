@@ -113,11 +113,11 @@ def test_workers_follow_the_cores_the_setting_and_the_chains(monkeypatch):
     monkeypatch.delenv("SYNTHLIB_WORKERS", raising=False)
     monkeypatch.setattr(chains, "cores", lambda: 3)
     assert workers.most() == 3
-    monkeypatch.setattr(chains, "fair_share", lambda chains: 8)
+    monkeypatch.setattr(chains, "fair_share", lambda n: 8)
     assert workers.free_cores() == 3
     monkeypatch.setenv("SYNTHLIB_WORKERS", "2")
     assert workers.free_cores() == 2
-    monkeypatch.setattr(chains, "fair_share", lambda chains: 0)
+    monkeypatch.setattr(chains, "fair_share", lambda n: 0)
     assert workers.free_cores() == 1
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show, validity
-from synthlib.config import STUDY_GENERATORS
+from synthlib.config import AUGMENT_GENERATOR_OF, STUDY_GENERATORS
 from synthlib.studies import common
 
 ARM_TEXT = {
@@ -55,8 +55,7 @@ prepare = common.plain_splits
 
 # The arm that uses each generated source, and the source behind each arm that uses one.
 GENERATED = STUDY_GENERATORS["augment"]  # the sources a generator made
-GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class", "cgan_all_classes": "cgan_all_classes",
-                "real_plus_cgan": "cgan_all_classes"}
+GENERATOR_OF = AUGMENT_GENERATOR_OF
 
 
 def sources(run):
