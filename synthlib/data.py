@@ -52,6 +52,20 @@ class Dataset:
         return h.hexdigest()[:12]
 
 
+def class_label(c, names=None):
+    """A class as the reports name it: its number (what the params file sets), and its name
+    where the source names its classes (`names`: label -> name, keys ints or, as data.json
+    holds them, strings)."""
+    names = names or {}
+    name = names.get(c, names.get(str(c)))
+    return f"{c} ({name})" if name else str(c)
+
+
+def counts_text(counts, names=None):
+    """Images per class, as one line: "0: 980, 1: 1135", or "0 (T-shirt/top): 7000, ..."."""
+    return ", ".join(f"{class_label(c, names)}: {n}" for c, n in counts.items())
+
+
 def as_images(x, y, where):
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
     if x.ndim == 3:
@@ -342,8 +356,8 @@ def load(data_cfg):
                             f"of {len(np.unique(y))} classes in a stratified sample of "
                             f"{len(y)} images ({e}); 0 keeps them all") from None
         keep = np.sort(keep)
+        source += f"; stratified subsample of {len(keep)} images (of {len(y)})"
         x, y = x[keep], y[keep]
-        source += f"; stratified subsample of {len(y)} images"
     return Dataset(x=x, y=y, name=name, source=source, class_names=names)
 
 

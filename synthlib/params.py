@@ -22,6 +22,8 @@ from synthlib.paths import ROOT
 
 # Keys of earlier versions, and what replaced them.
 RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
+# The settings that name a class, by its number
+CLASS_SETTINGS = ("imbalance.minority_class", "bias.varied_class")
 # What names or shapes the experiment as a whole: one value for every profile.
 NOT_PER_PROFILE = ("experiment", "study", "profiles", "profile")
 
@@ -89,7 +91,10 @@ def _coerce(value, typ, key):
             return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
         if key.endswith("evaluate.steps"):  # one number sets every classifier
             return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
-    raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}")
+    # a class by its name ("Shirt"): the settings take its number, which make check lists
+    hint = ("; classes are set by number, and `make check` lists each number's name"
+            if isinstance(value, str) and key in CLASS_SETTINGS else "")
+    raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}{hint}")
 
 
 def _apply(obj, overrides, prefix=""):

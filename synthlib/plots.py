@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from synthlib import config, metrics
+from synthlib import config, data, metrics
 
 # Seaborn's colour-blind palette: its ten colours stay apart for red-green colour blindness,
 # where the default's green and red (two arms side by side) turn the same olive.
@@ -190,11 +190,11 @@ def loss_curves(results, title="Training curves (mean over each chunk of steps; 
     _display()
 
 
-def grids_by_generator(results, seed, generators=(), max_over_time=4):
+def grids_by_generator(results, seed, generators=(), max_over_time=4, names=None):
     """Samples from the same latent points during training, first seed: over time for each
     generator when there are few, else the last grid of each, one row per generator.
     `generators` (common.Generator) name the class a conditional GAN's grid shows: one for
-    all of it, or one per column."""
+    all of it, or one per column; `names` (label -> name) name it as the data do."""
     mine = {g: grids for (s, g), (_, grids) in results.items() if s == seed}
     known = {g.name: g for g in generators if g.seed == seed}
     if len(mine) <= max_over_time:
@@ -207,7 +207,7 @@ def grids_by_generator(results, seed, generators=(), max_over_time=4):
                     columns = np.resize(classes, per_row)
                     drawn = ", one class per column"
                 else:
-                    drawn = f", class {g.grid_label}"
+                    drawn = f", class {data.class_label(g.grid_label, names)}"
             grids_over_time(grids, title=f"{gen}, seed {seed}: samples during training "
                                          f"(same latent points{drawn})", per_row=per_row,
                             columns=columns)
@@ -256,7 +256,7 @@ def training_images(generators, seed, names=None, per_set=40):
                                          f"8 at random (seed {seed})")
 
 
-def confidence_histogram(proba_by_name, target_class, threshold, title=""):
+def confidence_histogram(proba_by_name, target_class, threshold, title="", label=None):
     """Probability of the target class, one histogram per (name -> probabilities)."""
     fig, ax = plt.subplots(figsize=(8, 3.2))
     # a line style each as well as a colour: most images sit in the last bin, one line on
@@ -269,15 +269,16 @@ def confidence_histogram(proba_by_name, target_class, threshold, title=""):
     ax.set_yscale("log")  # the few images below the threshold are what matters
     ax.set_xlabel(f"P(class {target_class})")
     ax.set_ylabel("share of images (log scale)")
-    ax.set_title(title or f"Confidence that an image is a {target_class}")
+    ax.set_title(title or f"Confidence that an image is a {label or target_class}")
     ax.legend(fontsize=8)
     fig.tight_layout()
     _display()
 
 
-def confidence_by_generator(labels, seed, target_class, threshold):
+def confidence_by_generator(labels, seed, target_class, label, threshold):
     """labels: {(seed, generator): result of label()}; one histogram per generator, each
-    beside the oracle's view of the real minority images for reference."""
+    beside the oracle's view of the real minority images for reference. `label`: the class
+    as the titles name it (runs.Run.class_label)."""
     for (s, gen), r in labels.items():
         if s != seed:
             continue
@@ -287,7 +288,7 @@ def confidence_by_generator(labels, seed, target_class, threshold):
         curves["real minority (oracle)"] = r["oracle_real_proba"]
         confidence_histogram(curves, target_class, threshold,
                              title=f"{gen}, seed {seed}: confidence that an image is a "
-                                   f"{target_class}")
+                                   f"{label}")
 
 
 def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, classifier=None):

@@ -116,12 +116,24 @@ class Run:
             text += f"; TSTR table {'on' if ev.tstr else 'off'}"
         if (self.dir / "data.json").exists():
             d = self.load_json("data.json")
-            counts = " ".join(f"{k}: {v}" for k, v in d["class_counts"].items())
-            # a subsample's source already ends in its count
-            size = "" if d["source"].endswith(f"{d['images']} images") else \
+            counts = self.class_counts_text()
+            # a subsample's source already says its count
+            size = "" if f"subsample of {d['images']} images" in d["source"] else \
                 f"; {d['images']} images"
             text += f"\ndata: {d['source']}{size}\nimages per class: {counts}"
         return text
+
+    def class_label(self, c):
+        """Class `c` as the reports name it: "6", or "6 (Shirt)" where the data name it."""
+        recorded = self._where("data.json")
+        names = (json.loads(recorded.read_text(encoding="utf-8")).get("class_names")
+                 if recorded.exists() else self.data().class_names)
+        return data.class_label(c, names)
+
+    def class_counts_text(self):
+        """Images per class of the data 01 split, named where the data name them."""
+        d = self.load_json("data.json")
+        return data.counts_text(d["class_counts"], d.get("class_names"))
 
     def path(self, name, seed=None, generator=None):
         """Where an artefact goes (its folder made)."""

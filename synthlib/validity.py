@@ -148,10 +148,14 @@ def generator_checks(df, generators, cfg):
         if len(agree):
             real = q[(q.arm == f"{g}:real") & (q.metric == "label_agreement")]["value"]
             m = float(agree.mean())
+            # real images the oracle names less often than the bar asks make the bar one no
+            # generator can be expected to meet: a threshold set for other data (MNIST's)
+            below = (", below the bar themselves: set validity.label_agreement from them"
+                     if len(real) and real.mean() < cfg.label_agreement else "")
             out.append(Check("oracle label agreement", g, m,
                              f">= {cfg.label_agreement:.3f}", bool(m >= cfg.label_agreement),
                              f"{m - cfg.label_agreement:+.3f}; real images: "
-                             + (f"{real.mean():.3f}" if len(real) else "n/a")))
+                             + (f"{real.mean():.3f}" if len(real) else "n/a") + below))
         fd_rows = q[(q.arm == g) & (q.metric == "frechet_distance")]
         ref_rows = q[(q.arm == f"{g}:real") & (q.metric == "frechet_distance")]
         fd, ref = fd_rows["value"], ref_rows["value"]
@@ -163,8 +167,11 @@ def generator_checks(df, generators, cfg):
         else:
             ratio = float(fd.mean() / max(ref.mean(), 1e-12))
             copies = q[(q.arm == g) & (q.metric == "training_images_frechet")]["value"]
-            bound = (f"; a copy of its training images: {copies.mean() / ref.mean():.1f}x"
-                     if len(copies) else "")
+            copy = copies.mean() / ref.mean() if len(copies) else None
+            # where even a copy of the training images passes, passing says less: the bar does
+            # not ask the generator to go beyond what it was shown
+            bound = ("" if copy is None else f"; a copy of its training images: {copy:.1f}x"
+                     + (", within the bar too" if copy <= cfg.frechet_ratio else ""))
             raw = q[(q.arm == f"{g}:generated") & (q.metric == "frechet_distance")]["value"]
             if len(raw):  # the filter or herding chose among the generator's images
                 bound += (f"; measured on the images chosen for the arm (as generated: "

@@ -222,6 +222,9 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "validity.spread_floor = 0.02: read by the rebalance, augment and tstr studies only"),
     ("study: bias\ndata: {classes: [0, 1]}\nlabel: {filter: true}\n",
      "label.filter = True: read by the rebalance study only"),
+    # a class by its name: the settings take numbers, which make check names
+    ("imbalance: {minority_class: Shirt}\n", "imbalance.minority_class = 'Shirt': expected "
+     "int; classes are set by number, and `make check` lists each number's name"),
     # a setting only arms that no profile runs read would change nothing too
     ("evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\ngan: {r1_weight: 0.3}\n",
      "gan.r1_weight = 0.3: read only where a profile trains a generator, and no profile of this "

@@ -118,7 +118,7 @@ def test_max_images_is_a_stratified_fixed_subsample():
     b = data.load(DataConfig(dataset="digits", max_images=500))
     assert len(a.y) == 500 and np.array_equal(a.x, b.x)
     assert set(a.classes.tolist()) == set(range(10))
-    assert "subsample of 500" in a.source
+    assert "stratified subsample of 500 images (of 1797)" in a.source  # what the source holds too
     # fewer images than classes: one line, not scikit-learn's traceback
     with pytest.raises(data.DataError, match=r"data.max_images = 5: cannot keep every one of "
                                              r"10 classes"):

@@ -222,11 +222,12 @@ def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatc
     labels = {(0, g): {"oracle_proba": p, "filter_proba": None, "oracle_real_proba": p}
               for g in ("dcgan_minority", "cgan_all_classes")}
     labels[(1, "dcgan_minority")] = labels[(0, "dcgan_minority")]
-    plots.confidence_by_generator(labels, 0, target_class=1, threshold=0.5)
+    plots.confidence_by_generator(labels, 0, target_class=1, label="1 (Trouser)", threshold=0.5)
     assert len(figures) == 2
     for f in figures:
         legend = [t.get_text() for t in f.axes[0].get_legend().get_texts()]
         assert "real minority (oracle)" in legend and "synthetic (oracle)" in legend
+        assert f.axes[0].get_title().endswith("confidence that an image is a 1 (Trouser)")
 
 
 def test_each_score_panel_shows_its_own_metric_s_points_and_means(monkeypatch):

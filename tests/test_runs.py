@@ -150,8 +150,14 @@ def test_later_stages_refuse_data_that_changed_since_the_split(tmp_path):
     described = run.describe()
     assert f"data: {ds.source}" in described and f"{len(ds.y)} images" in described
     assert described.count(f"{len(ds.y)} images") == 1  # not again after a subsample's count
-    assert "images per class: " + " ".join(f"{k}: {v}" for k, v in
-                                           ds.class_counts().items()) in described
+    assert "images per class: " + ", ".join(f"{k}: {v}" for k, v in
+                                            ds.class_counts().items()) in described
+    # named where the data name their classes, in 01's record as in the class labels
+    recorded["class_names"] = {"0": "T-shirt/top", "1": "Trouser"}
+    run.save_json("data.json", recorded)
+    described = run.describe()
+    assert "images per class: 0 (T-shirt/top): " in described and ", 1 (Trouser): " in described
+    assert run.class_label(1) == "1 (Trouser)" and run.class_label(2) == "2"
 
 
 def test_encode_indexes_into_the_sorted_classes():

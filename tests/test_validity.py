@@ -108,6 +108,35 @@ def test_the_frechet_check_shows_each_seeds_ratio():
     assert one.passed and "per seed" not in one.detail
 
 
+def test_the_frechet_check_says_when_a_copy_of_the_training_images_passes_too():
+    """A bar a copy of the generator's own training images meets asks nothing beyond copying:
+    a pass there says less, and the check says so (Fashion-MNIST's shirts: 1.8x)."""
+    quality = pd.concat([
+        metric_rows({"dcgan_minority": [15.0, 15.0], "dcgan_minority:real": [10.0, 10.0]},
+                    classifier="oracle", metric="frechet_distance"),
+        metric_rows({"dcgan_minority": [18.0, 18.0]}, classifier="oracle",
+                    metric="training_images_frechet")])
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.passed and check.detail.endswith(
+        "a copy of its training images: 1.8x, within the bar too")
+    quality.loc[quality.metric == "training_images_frechet", "value"] = 28.0  # MNIST's 5s
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.detail.endswith("a copy of its training images: 2.8x")
+
+
+def test_the_agreement_check_says_when_real_images_miss_the_bar_themselves():
+    """Fashion-MNIST's shirts: the oracle names real held-out shirts 0.69 of the time, so
+    MNIST's 0.95 asks more of a generator than of real images."""
+    quality = metric_rows({"dcgan_minority": [0.80, 0.82], "dcgan_minority:real": [0.60, 0.78]},
+                          classifier="oracle", metric="label_agreement")
+    check = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())[0]
+    assert not check.passed and check.detail.endswith(
+        "real images: 0.690, below the bar themselves: set validity.label_agreement from them")
+    quality.loc[quality.arm == "dcgan_minority:real", "value"] = 0.99
+    check = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())[0]
+    assert check.detail.endswith("real images: 0.990")
+
+
 def test_the_frechet_check_names_the_n_it_was_read_at():
     """The same bar is stricter at a larger n, so the write-up says which n it judged."""
     quality = pd.concat([

@@ -18,6 +18,7 @@ import pandas as pd
 # and 06 start without it.
 from synthlib import imbalance, metrics
 from synthlib.config import GENERATORS
+from synthlib.data import class_label
 from synthlib.studies import common
 
 
@@ -425,7 +426,8 @@ def show_prepare(run, result):
 
     ds, splits = result
     seed = run.seeds[0]
-    show.table(pd.DataFrame([ds.class_counts()], index=["images per class"]))
+    counts = {class_label(c, ds.class_names): n for c, n in ds.class_counts().items()}
+    show.table(pd.DataFrame([counts], index=["images per class"]))
     show.heading("Split, then imbalance")
     show.text("Counts per part. `train` is the full real training split (the measuring "
               "oracle learns from it); `imbalanced` is what the scenario has: the training "
@@ -433,7 +435,8 @@ def show_prepare(run, result):
     table = split_table(run, ds, splits)
     show.table(table)
     plots.class_counts(table)
-    show.heading("The minority images that were kept")
+    show.heading(f"The minority images that were kept: class "
+                 f"{run.class_label(run.cfg.imbalance.minority_class)}")
     show.text("These, and only these, are what the minority-only GANs of `02_train_gan` are "
               "trained on.")
     kept = splits[seed].kept_minority
@@ -455,7 +458,8 @@ def show_label(run, labels):
               "the test split played no part in training or choosing it.")
     show.table(accuracy.round(3))  # as the write-up reads it
     show.table(measured.round(3))
-    plots.confidence_by_generator(labels, run.seeds[0], run.cfg.imbalance.minority_class,
+    minority = run.cfg.imbalance.minority_class
+    plots.confidence_by_generator(labels, run.seeds[0], minority, run.class_label(minority),
                                   run.cfg.label.threshold)
     show.heading("Generator quality against the real reference")
     show.table(qual.round(3))

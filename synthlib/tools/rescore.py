@@ -5,7 +5,8 @@ ordinary Keras CNN on each classic arm and the upper bound the usual way: `model
 arrays for a number of epochs (so larger arms get more updates), batch 64, Adam, no selection
 on held-out data, class weights through Keras's own `class_weight`. Minority F1 on the same
 real test split, beside the report's own number. If the two disagree, one of them is wrong.
-With --generators, each generator's images are also read by an independent MNIST classifier.
+With --generators, each generator's images are also read by an independent classifier
+(trained here on the run's real training split).
 
     python -m synthlib.tools.rescore --params params/five_minority.yaml --profile full --epochs 5
     python -m synthlib.tools.rescore --params params/five_minority.yaml --profile full --steps 2000
@@ -45,8 +46,7 @@ def convnet(image_shape, n_classes=2):
 def generator_quality(run, epochs=10, draws=10):
     """Each generator's synthetic minority images (those its arm trained on; with
     label.filter or generate.select_from, also all it generated), read by an independent
-    10-class CNN
-    trained on the real training split: label agreement, and the Fréchet distance to the real
+    CNN of every class trained on the real training split: label agreement, and the Fréchet distance to the real
     test minority in its penultimate features, beside held-out real minority images (the
     validation split's) at the same n. The distance at a few dozen images varies from one
     draw to the next: the synthetic side is the mean over `draws` disjoint draws of n."""
