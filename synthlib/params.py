@@ -92,7 +92,7 @@ def _coerce(value, typ, key):
         if key.endswith("evaluate.steps"):  # one number sets every classifier
             return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
     # a class by its name ("Shirt"): the settings take its number, which make check lists
-    hint = ("; classes are set by number, and `make check` lists each number's name"
+    hint = ("; classes are set by number: put one, and `make check` lists each one's name"
             if isinstance(value, str) and key in CLASS_SETTINGS else "")
     raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}{hint}")
 

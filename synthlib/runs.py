@@ -115,13 +115,16 @@ class Run:
         if study == "rebalance":
             text += f"; TSTR table {'on' if ev.tstr else 'off'}"
         if (self.dir / "data.json").exists():
-            d = self.load_json("data.json")
-            counts = self.class_counts_text()
-            # a subsample's source already says its count
-            size = "" if f"subsample of {d['images']} images" in d["source"] else \
-                f"; {d['images']} images"
-            text += f"\ndata: {d['source']}{size}\nimages per class: {counts}"
+            text += f"\ndata: {self.data_text()}\nimages per class: {self.class_counts_text()}"
         return text
+
+    def data_text(self):
+        """The data 01 split: their source and how many images."""
+        d = self.load_json("data.json")
+        # a subsample's source already says its count
+        size = "" if f"subsample of {d['images']} images" in d["source"] else \
+            f"; {d['images']} images"
+        return f"{d['source']}{size}"
 
     def class_label(self, c):
         """Class `c` as the reports name it: "6", or "6 (Shirt)" where the data name it."""

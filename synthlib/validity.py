@@ -151,7 +151,8 @@ def generator_checks(df, generators, cfg):
             # real images the oracle names less often than the bar asks make the bar one no
             # generator can be expected to meet: a threshold set for other data (MNIST's)
             below = (", below the bar themselves: set validity.label_agreement from them"
-                     if len(real) and real.mean() < cfg.label_agreement else "")
+                     if m < cfg.label_agreement and len(real)
+                     and round(real.mean(), 3) < cfg.label_agreement else "")
             out.append(Check("oracle label agreement", g, m,
                              f">= {cfg.label_agreement:.3f}", bool(m >= cfg.label_agreement),
                              f"{m - cfg.label_agreement:+.3f}; real images: "
@@ -167,10 +168,10 @@ def generator_checks(df, generators, cfg):
         else:
             ratio = float(fd.mean() / max(ref.mean(), 1e-12))
             copies = q[(q.arm == g) & (q.metric == "training_images_frechet")]["value"]
-            copy = copies.mean() / ref.mean() if len(copies) else None
+            copy = copies.mean() / max(ref.mean(), 1e-12) if len(copies) else None
             # where even a copy of the training images passes, passing says less: the bar does
             # not ask the generator to go beyond what it was shown
-            bound = ("" if copy is None else f"; a copy of its training images: {copy:.1f}x"
+            bound = ("" if copy is None else f"; a copy of its training images: {copy:.2f}x"
                      + (", within the bar too" if copy <= cfg.frechet_ratio else ""))
             raw = q[(q.arm == f"{g}:generated") & (q.metric == "frechet_distance")]["value"]
             if len(raw):  # the filter or herding chose among the generator's images

@@ -224,7 +224,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "label.filter = True: read by the rebalance study only"),
     # a class by its name: the settings take numbers, which make check names
     ("imbalance: {minority_class: Shirt}\n", "imbalance.minority_class = 'Shirt': expected "
-     "int; classes are set by number, and `make check` lists each number's name"),
+     "int; classes are set by number: put one, and `make check` lists each one's name"),
     # a setting only arms that no profile runs read would change nothing too
     ("evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\ngan: {r1_weight: 0.3}\n",
      "gan.r1_weight = 0.3: read only where a profile trains a generator, and no profile of this "

@@ -118,10 +118,13 @@ def test_the_frechet_check_says_when_a_copy_of_the_training_images_passes_too():
                     metric="training_images_frechet")])
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.passed and check.detail.endswith(
-        "a copy of its training images: 1.8x, within the bar too")
+        "a copy of its training images: 1.80x, within the bar too")
     quality.loc[quality.metric == "training_images_frechet", "value"] = 28.0  # MNIST's 5s
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
-    assert check.detail.endswith("a copy of its training images: 2.8x")
+    assert check.detail.endswith("a copy of its training images: 2.80x")
+    quality.loc[quality.metric == "training_images_frechet", "value"] = 20.4  # just past it
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.detail.endswith("a copy of its training images: 2.04x")
 
 
 def test_the_agreement_check_says_when_real_images_miss_the_bar_themselves():
@@ -135,6 +138,11 @@ def test_the_agreement_check_says_when_real_images_miss_the_bar_themselves():
     quality.loc[quality.arm == "dcgan_minority:real", "value"] = 0.99
     check = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())[0]
     assert check.detail.endswith("real images: 0.990")
+    # a generator that clears the bar needs no word on it, whatever the real images read
+    quality.loc[quality.arm == "dcgan_minority", "value"] = 0.97
+    quality.loc[quality.arm == "dcgan_minority:real", "value"] = 0.94
+    check = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())[0]
+    assert check.passed and check.detail.endswith("real images: 0.940")
 
 
 def test_the_frechet_check_names_the_n_it_was_read_at():

@@ -436,7 +436,7 @@ def show_prepare(run, result):
     show.table(table)
     plots.class_counts(table)
     show.heading(f"The minority images that were kept: class "
-                 f"{run.class_label(run.cfg.imbalance.minority_class)}")
+                 f"{class_label(run.cfg.imbalance.minority_class, ds.class_names)}")
     show.text("These, and only these, are what the minority-only GANs of `02_train_gan` are "
               "trained on.")
     kept = splits[seed].kept_minority
