@@ -191,8 +191,8 @@ def show_label(run, result):
     show.text("Share of each source's images of a class that the oracle calls that class "
               "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
               "the reference.")
-    show.table(summary.pivot_table(index="class", columns="source",
-                                   values="label_agreement").round(3))
+    show.table(summary.pivot_table(index="class", columns="source", values="label_agreement")
+               .round(3).rename(index=run.class_label))  # named where the data name them
     show.table(summary.groupby("source")[["label_agreement", "mean_confidence",
                                           "rejection_rate"]].mean().round(3))
     show.heading("Generator quality against real held-out images")

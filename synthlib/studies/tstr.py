@@ -156,7 +156,8 @@ def show_label(run, result):
     show.heading("How often the labeller agrees with the GAN's label")
     show.text("Share of the images generated for a class that the labeller assigns to that "
               "class, by snapshot (mean over seeds).")
-    show.table(summary.pivot_table(index="class", columns="step", values="agreement").round(3))
+    show.table(summary.pivot_table(index="class", columns="step", values="agreement").round(3)
+               .rename(index=run.class_label))  # named where the data name them
     show.table(summary.groupby("step")[["agreement", "mean_confidence"]].mean().round(3))
 
 
