@@ -16,6 +16,7 @@ import pandas as pd
 # gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
 # samples, so that the stages that only read and draw start without them.
 from synthlib import imbalance, plots, show
+from synthlib.data import class_label
 from synthlib.studies import common
 
 ABOUT = {
@@ -268,7 +269,8 @@ def show_prepare(run, result):
     show.heading("The training mixes")
     show.text("Training images per class in each mix (drawn from the training split only).")
     rows = [{"seed": s, "mix (varied count)": v,
-             **{str(c): int(np.sum(ds.y[idx] == c)) for c in ds.classes}}
+             **{class_label(c, ds.class_names): int(np.sum(ds.y[idx] == c))
+                for c in ds.classes}}
             for (s, v), idx in mixes_.items()]
     show.table(pd.DataFrame(rows))
 
@@ -287,7 +289,8 @@ def show_label(run, result):
     show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("Generated class shares (mean over seeds)")
     show.table(shares.pivot_table(index=["model", "varied_count"], columns="class",
-                                  values=["generated_share", "training_share"]).round(3))
+                                  values=["generated_share", "training_share"]).round(3)
+               .rename(columns=run.class_label, level="class"))
 
 
 def headline(metrics_df, checks_=()):
@@ -393,7 +396,8 @@ def show_writeup(run, metrics_df, checks_=()):
     for model, g in varied.groupby("model"):
         gen = g[g.kind == "generated"].groupby("varied_count")["value"].mean()
         tr = g[g.kind == "training"].groupby("varied_count")["value"].mean()
-        lines.append(f"{model}: the varied class {run.cfg.bias.varied_class} makes up "
+        lines.append(f"{model}: the varied class {run.class_label(run.cfg.bias.varied_class)} "
+                     f"makes up "
                      + ", ".join(f"{gen[v]:.3f} of the images for a training share of "
                                  f"{tr[v]:.3f}" for v in gen.index) + ".")
     show.heading("Verdict")
