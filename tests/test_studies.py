@@ -58,6 +58,9 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     history = pd.read_csv(build / "eval_history.csv")  # the per-chunk curves of 05
     assert {"val_accuracy", "val_loss", "test_accuracy", "test_loss"} <= set(history.columns)
     assert "apple" in (reports / "01_imbalance.html").read_text()
+    # the pages name the classes as the folder does: the header's counts, 04's agreement table
+    label_page = (reports / "04_label.html").read_text()
+    assert "images per class: 0 (apple): " in label_page and "<th>2 (plum)</th>" in label_page
     # the scores table's half-budget row says what it is
     evaluate_page = (reports / "05_evaluate.html").read_text()
     assert "classifier scored half-way through its steps" in evaluate_page

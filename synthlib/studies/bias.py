@@ -397,7 +397,7 @@ def show_writeup(run, metrics_df, checks_=()):
         gen = g[g.kind == "generated"].groupby("varied_count")["value"].mean()
         tr = g[g.kind == "training"].groupby("varied_count")["value"].mean()
         lines.append(f"{model}: the varied class {run.class_label(run.cfg.bias.varied_class)} "
-                     f"makes up "
+                     "makes up "
                      + ", ".join(f"{gen[v]:.3f} of the images for a training share of "
                                  f"{tr[v]:.3f}" for v in gen.index) + ".")
     show.heading("Verdict")
