@@ -159,11 +159,14 @@ def _resolved(raw, own_profiles, profile, overrides=None):
     return cfg.validate()
 
 
-def _check_arm_reads(raw, own_profiles, overrides):
+def _check_arm_reads(raw, own_profiles, overrides, resolved):
     """A setting only some arms read (config.ARM_SETTINGS) is an error where no profile it
-    applies to runs such an arm: the body's, in every profile; a profile's own, in that one."""
-    resolved = {}
+    applies to runs such an arm: the body's, in every profile; a profile's own, in that one.
+    `resolved`: the profiles' Configs resolved already; the others are resolved here."""
+    resolved = dict(resolved)
     for name in PROFILES:
+        if name in resolved:
+            continue
         try:
             resolved[name] = _resolved(raw, own_profiles, name, overrides)
         except ConfigError:  # that profile's own error, said when it runs: count it as reading
@@ -277,5 +280,5 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         if key in own and key not in dict(_leaves(overrides or {})):
             raise ConfigError(f"profiles.{profile}.{e}") from None
         raise
-    _check_arm_reads(raw, own_profiles, overrides)
+    _check_arm_reads(raw, own_profiles, overrides, {profile: cfg})
     return cfg

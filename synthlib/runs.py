@@ -127,10 +127,10 @@ class Run:
         return f"{d['source']}{size}"
 
     def class_label(self, c):
-        """Class `c` as the reports name it: "6", or "6 (Shirt)" where the data name it."""
-        recorded = self._where("data.json")
-        names = (json.loads(recorded.read_text(encoding="utf-8")).get("class_names")
-                 if recorded.exists() else self.data().class_names)
+        """Class `c` as the reports name it: "6", or "6 (Shirt)" where the data name it (01's
+        record of them, else the data's own)."""
+        names = (self.load_json("data.json").get("class_names")
+                 if self._where("data.json").exists() else self.data().class_names)
         return data.class_label(c, names)
 
     def class_counts_text(self):
