@@ -96,3 +96,13 @@ def test_rotation_is_in_degrees_either_way():
                             seed=0)
     angles = np.array([orientation(o) for o in out])
     assert 20 < angles.max() < 33  # up to 30 degrees (and pixels' rounding), and it turns
+
+
+def test_augmented_copies_stay_as_sharp_as_their_sources():
+    """Every pixel of a copy is one of its source's (or the black fill): a resampling that
+    interpolated would add grey edges to every copy, a cue that tells them from real images."""
+    source = np.stack([bar()]) // 255 * 200  # one grey level, 200, on black
+    moved = AugmentationConfig(**{**STILL, "rotation": 20.0, "zoom": 0.2, "translation": 0.1})
+    out = baselines.augment(source, 50, moved, seed=0)
+    assert sum(not np.array_equal(o, source[0]) for o in out) > 40
+    assert set(np.unique(out)) <= {0, 200}
