@@ -34,9 +34,9 @@ ABOUT = {
           "label), and one **conditional** GAN on all classes with class-balanced batches, "
           "the cheaper comparator (one model instead of one per class).",
     "03": "`generate.per_class` images per class from each generator, and as many classic "
-          "augmentations per class (rotation, zoom, translation, brightness; flips only where "
-          "`augmentation.horizontal_flip` says labels survive them) of the real training "
-          "images.",
+          "augmentations per class (rotation, zoom, translation, each to the nearest pixel, and "
+          "brightness; flips only where `augmentation.horizontal_flip` says labels survive "
+          "them) of the real training images.",
     "04": "The measuring oracle, trained on the real training split, says how often it agrees "
           "with the class each synthetic image was generated for. It measures only: every "
           "synthetic image keeps the label its generator gave it.",
