@@ -267,7 +267,7 @@ def confidence_histogram(proba_by_name, target_class, threshold, title="", label
                          element="step", fill=False, label=name, ax=ax, linestyle=ls, lw=1.5)
     ax.axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold}")
     ax.set_yscale("log")  # the few images below the threshold are what matters
-    ax.set_xlabel(f"P(class {target_class})")
+    ax.set_xlabel(f"P(class {label or target_class})")
     ax.set_ylabel("share of images (log scale)")
     ax.set_title(title or f"Confidence that an image is a {label or target_class}")
     ax.legend(fontsize=8)
@@ -286,7 +286,7 @@ def confidence_by_generator(labels, seed, target_class, label, threshold):
         if r["filter_proba"] is not None:  # a filter was trained (label.filter)
             curves["synthetic (filter)"] = r["filter_proba"]
         curves["real minority (oracle)"] = r["oracle_real_proba"]
-        confidence_histogram(curves, target_class, threshold,
+        confidence_histogram(curves, target_class, threshold, label=label,
                              title=f"{gen}, seed {seed}: confidence that an image is a "
                                    f"{label}")
 
@@ -312,6 +312,8 @@ def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, class
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.tick_params(axis="y", labelrotation=0)
+        if max(len(str(label)) for label in labels) > 4:  # named classes: "6 (Shirt)"
+            ax.tick_params(axis="x", labelrotation=90)
     fig.suptitle("Confusion matrices on the real test split")
     fig.tight_layout()
     _display()
@@ -471,9 +473,11 @@ def accuracy_by_step(d, metric="accuracy"):
     _display()
 
 
-def shares(d, varied_class):
+def shares(d, varied_class, label=str):
     """Generated class shares (each seed a point, mean and 95% interval) against the training
-    share (black bar), per model (columns) and class (colour), for each mix."""
+    share (black bar), per model (columns) and class (colour), for each mix. `label`: a class
+    as the reports name it (runs.Run.class_label)."""
+    d = d.assign(**{"class": d["class"].map(label)})
     gen = d[d.kind == "generated"]
     # One stated order of panels and classes for the means, the points and the training bars,
     # so that each class's bar sits in its own slot (seaborn would take each from its rows).
@@ -488,7 +492,7 @@ def shares(d, varied_class):
         sns.pointplot(data=tr, x="varied_count", y="value", hue="class", hue_order=classes,
                       dodge=0.4, markers="_", linestyle="none", errorbar=None,
                       palette=["k"] * len(classes), legend=False, ax=ax)
-        ax.set_xlabel(f"training images of class {varied_class}")
+        ax.set_xlabel(f"training images of class {label(varied_class)}")
         ax.set_ylabel("share of images")
         ax.set_ylim(0, 1)
     _suptitle(g.figure, "Generated class shares against training shares (black bars): faded "

@@ -375,7 +375,7 @@ def write_summary(run, metrics_df, checks):
     from synthlib import validity
 
     man = manifest(run)
-    caption, table = run.study.headline(metrics_df, checks)
+    caption, table = run.study.headline(metrics_df, checks, label=run.class_label)
     conclusive, line = validity.headline(checks, len(run.seeds), run.cfg.profile)
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),

@@ -61,6 +61,7 @@ def test_colour_folder_runs_the_augment_study(folder_params, tmp_path):
     # the pages name the classes as the folder does: the header's counts, 04's agreement table
     label_page = (reports / "04_label.html").read_text()
     assert "images per class: 0 (apple): " in label_page and "<th>2 (plum)</th>" in label_page
+    assert "<th>1 (kiwi)</th>" in (reports / "02_train_gan.html").read_text()  # the cGAN's counts
     # the scores table's half-budget row says what it is
     evaluate_page = (reports / "05_evaluate.html").read_text()
     assert "classifier scored half-way through its steps" in evaluate_page
@@ -219,6 +220,8 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     assert table.shape[0] == 4 and "±" in table.iloc[0, 0]
     # what the shares leave out is beside them: the images the oracle rejected
     assert "rejection_rate" in table.columns and "rejection_rate" in caption
+    named = run.study.headline(m, label=lambda c: f"{c} (named)")[1].columns  # as the data name it
+    assert list(named[:3]) == ["0 (named)", "1 (named)", "7 (named)"]
     # each generator's quality against held-out real images in its mix's shares
     fd = {c.scope for c in run.checks if c.check == "Fréchet distance / real-vs-real"}
     assert fd == {f"{model}_mix{v}" for model in ("dcgan", "vae") for v in (20, 60)}
@@ -431,7 +434,7 @@ def test_generator_steps_give_one_source_its_own_budget(folder_params, tmp_path,
     generators = run.study.generators(run)
     table = common.generator_table(run, generators).set_index("generator")
     assert table.loc["cgan_all_classes", "steps"] == 3
-    per_class = table.loc["cgan_all_classes", [str(c) for c in run.data().classes]]
+    per_class = table.loc["cgan_all_classes", ["0 (apple)", "1 (kiwi)", "2 (plum)"]]
     assert all(type(n) is int for n in per_class)  # shown whole, not 700.0
     assert set(table.loc["dcgan_class1", per_class.index]) == {""}  # no labels: blank
     assert set(table.drop(index="cgan_all_classes").steps) == {2}

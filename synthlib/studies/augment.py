@@ -203,7 +203,7 @@ def show_label(run, result):
                                                       "frechet_distance"]].mean().round(3))
 
 
-def headline(metrics_df, checks_=()):
+def headline(metrics_df, checks_=(), label=str):
     """(caption, table) for 05, the write-up and the index; a GAN arm whose comparisons the
     checks withhold is marked in the table."""
     from synthlib import report
@@ -240,7 +240,7 @@ def show_evaluate(run, result):
     show.table(report.scores_table(metrics_df, arms=run.cfg.evaluate.arms,
                                    metrics=report.COUNTS))
     show.heading("Confusion matrices (first seed)")
-    names = [str(c) for c in run.data().classes]
+    names = [run.class_label(c) for c in run.data().classes]
     plots.confusion_matrices(confusions, labels=names, seed=run.seeds[0])
 
 

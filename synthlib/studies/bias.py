@@ -293,9 +293,10 @@ def show_label(run, result):
                .rename(columns=run.class_label, level="class"))
 
 
-def headline(metrics_df, checks_=()):
-    """(caption, table) for the write-up and the index. No row names a winner, so none is
-    marked: `checks_` go unused here, and the banner above the table names the failures."""
+def headline(metrics_df, checks_=(), label=str):
+    """(caption, table) for the write-up and the index, a column per class (named by `label`,
+    runs.Run.class_label). No row names a winner, so none is marked: `checks_` go unused here,
+    and the banner above the table names the failures."""
     from synthlib import report
 
     d = shares_long(metrics_df)
@@ -308,7 +309,8 @@ def headline(metrics_df, checks_=()):
         cell = "n/a: every image rejected" if pd.isna(mean) else report.mean_sd(mean, sd)
         out.append({"model": model, "varied count": v, "class": c,
                     "cell": cell + f" ({tr[(model, v, c)]:.3f})"})
-    t = pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
+    t = (pd.DataFrame(out).pivot(index=["model", "varied count"], columns="class", values="cell")
+         .rename(columns=label))
     for metric in ("abs_error", "kl_divergence", "rejection_rate"):
         m = metrics_df[metrics_df.metric == metric].copy()
         m[["model", "varied count"]] = m.arm.str.extract(MIX_NAME)
@@ -325,11 +327,11 @@ def headline(metrics_df, checks_=()):
 
 def show_evaluate(run, result):
     metrics_df, _ = result
-    caption, table = headline(metrics_df)
+    caption, table = headline(metrics_df, label=run.class_label)
     show.heading("Generated against training shares")
     show.text(caption + ".")
     show.table(table)
-    plots.shares(shares_long(metrics_df), run.cfg.bias.varied_class)
+    plots.shares(shares_long(metrics_df), run.cfg.bias.varied_class, label=run.class_label)
 
 
 def _generator_names(run):
@@ -373,7 +375,7 @@ def closer_to_shares(err):
 def show_writeup(run, metrics_df, checks_=()):
     from synthlib import validity
 
-    caption, table = headline(metrics_df, checks_)
+    caption, table = headline(metrics_df, checks_, label=run.class_label)
     show.heading("Headline")
     show.text(caption + ".")
     show.table(table)
@@ -402,4 +404,4 @@ def show_writeup(run, metrics_df, checks_=()):
                                  f"{tr[v]:.3f}" for v in gen.index) + ".")
     show.heading("Verdict")
     show.text("\n\n".join(lines))
-    plots.shares(d, run.cfg.bias.varied_class)
+    plots.shares(d, run.cfg.bias.varied_class, label=run.class_label)

@@ -200,10 +200,11 @@ def generator_table(run, generators):
                "steps": run.cfg.gan.for_generator(g.source or g.name).steps,
                "images": len(g.images)}
         if g.labels is not None:
-            row.update({str(c): int(np.sum(g.labels == c)) for c in run.data().classes})
+            row.update({run.class_label(c): int(np.sum(g.labels == c))
+                        for c in run.data().classes})
         rows.append(row)
     table = pd.DataFrame(rows)
-    counts = [str(c) for c in run.data().classes if str(c) in table]
+    counts = [run.class_label(c) for c in run.data().classes if run.class_label(c) in table]
     # whole counts (a missing one would make the column float: 700.0), blank without labels
     return table.astype({c: "Int64" for c in counts}).astype(object).fillna("")
 

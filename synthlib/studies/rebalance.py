@@ -484,12 +484,13 @@ def show_evaluate(run, result):
         show_tstr(run, metrics_df)
     show.heading("Confusion matrices (first seed)")
     for name in run.cfg.evaluate.classifiers:
-        plots.confusion_matrices(confusions, seed=run.seeds[0], classifier=name)
+        plots.confusion_matrices(confusions, seed=run.seeds[0], classifier=name, labels=(
+            "rest", run.class_label(run.cfg.imbalance.minority_class)))
     show.heading("Training curves on the real validation split (first seed)")
     plots.training_curves(history[history.seed == run.seeds[0]])
 
 
-def headline(metrics_df, checks_=()):
+def headline(metrics_df, checks_=(), label=str):
     """(caption, table) for the write-up and the index; a GAN arm whose comparisons the
     checks withhold is marked in the table."""
     from synthlib import report

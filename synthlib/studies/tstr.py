@@ -161,7 +161,7 @@ def show_label(run, result):
     show.table(summary.groupby("step")[["agreement", "mean_confidence"]].mean().round(3))
 
 
-def headline(metrics_df, checks_=()):
+def headline(metrics_df, checks_=(), label=str):
     """(caption, table) for the write-up and the index. No row names a winner, so none is
     marked: `checks_` go unused here, and the banner above the table names the failures."""
     from synthlib import report
@@ -191,7 +191,7 @@ def show_evaluate(run, result):
     last = max(run.cfg.tstr.snapshots)
     keep = {k: v for k, v in confusions.items() if k[2] == run.seeds[0]
             and (k[0] == "real" or k[0].endswith(f"@{last}"))}
-    plots.confusion_matrices(keep, labels=[str(c) for c in run.data().classes])
+    plots.confusion_matrices(keep, labels=[run.class_label(c) for c in run.data().classes])
     show.heading("Training curves (first seed)")
     plots.step_curves(history[history.seed == run.seeds[0]])
 
