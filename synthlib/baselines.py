@@ -32,7 +32,7 @@ def augmenter(aug_cfg, seed):
 
     Each resamples with the nearest pixel: keras' default, bilinear, smooths every copy, three
     times over, and a classifier then learns "smooth = minority", a cue no real test image
-    carries (docs/runs.md: it never named a Fashion-MNIST shirt)."""
+    carries (docs/runs.md: the arm's classifier never named a Fashion-MNIST shirt)."""
     sharp = dict(fill_mode="constant", interpolation="nearest")
     steps = [
         keras.layers.RandomRotation(aug_cfg.rotation / 360.0, seed=seed, **sharp),

@@ -295,8 +295,12 @@ def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, class
     keys = [k for k in confusions if (seed is None or k[2] == seed)
             and (classifier is None or k[1] == classifier)]
     # a panel grows with its classes, so that ten classes' three-digit counts stay legible:
-    # each cell keeps about 0.4 inches, and fewer panels share a row of at most 16 inches
-    side = max(3.2, 0.4 * len(labels) + 1.0)
+    # each cell keeps about 0.4 inches, and fewer panels share a row of at most 16 inches;
+    # named classes ("0 (T-shirt/top)") need room of their own beside the cells and below
+    longest = max(len(str(label)) for label in labels)
+    room = 0.07 * longest if longest > len("rest") else 0
+    side = max(3.2, 0.4 * len(labels) + 1.0 + room)
+    turned = 0.08 * longest > (side - 1.0 - room) / len(labels)  # wider than a cell: overlaps
     cols = max(1, min(len(keys), 5, int(16 / side + 1e-9)))
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(side * cols, (side - 0.2) * rows),
@@ -312,7 +316,7 @@ def confusion_matrices(confusions, labels=("rest", "minority"), seed=None, class
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.tick_params(axis="y", labelrotation=0)
-        if max(len(str(label)) for label in labels) > 4:  # named classes: "6 (Shirt)"
+        if turned:
             ax.tick_params(axis="x", labelrotation=90)
     fig.suptitle("Confusion matrices on the real test split")
     fig.tight_layout()

@@ -55,6 +55,7 @@ class Run:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.reports.mkdir(parents=True, exist_ok=True)
         self._data = None
+        self._class_names = None  # 01's record of them, read once it exists
         # a notebook session opened while make runs this experiment would train into the same
         # folder: it stops here, naming that run (the stages make runs hold the lock already)
         with one_run_in(self.dir):
@@ -129,8 +130,9 @@ class Run:
     def class_label(self, c):
         """Class `c` as the reports name it: "6", or "6 (Shirt)" where the data name it (01's
         record of them, else the data's own)."""
-        names = (self.load_json("data.json").get("class_names")
-                 if self._where("data.json").exists() else self.data().class_names)
+        if self._class_names is None and self._where("data.json").exists():
+            self._class_names = self.load_json("data.json").get("class_names") or {}
+        names = self._class_names if self._class_names is not None else self.data().class_names
         return data.class_label(c, names)
 
     def class_counts_text(self):

@@ -214,6 +214,16 @@ def test_ten_classes_get_cells_wide_enough_for_their_counts(monkeypatch):
     # two classes keep five panels to a row
     plots.confusion_matrices({(arm, "small_cnn", 0): c[:2, :2] for arm in arms}, seed=0)
     assert len({round(ax.get_position().y0, 3) for ax in figures[1].axes}) == 1
+    # named classes, as Fashion-MNIST's: the cells keep their size, the names turn upright
+    names = [f"{i} (T-shirt/top)" for i in range(10)]
+    plots.confusion_matrices({(arm, "small_cnn", 0): c for arm in arms}, labels=names, seed=0)
+    fig = figures[2]
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert min(ax.get_window_extent().width / fig.dpi / 10 for ax in panels) >= 0.3
+    assert [t.get_text() for t in panels[0].get_xticklabels()] == names
+    assert {t.get_rotation() for t in panels[0].get_xticklabels()} == {90}
+    assert {t.get_rotation() for t in figures[0].axes[0].get_xticklabels()} == {0}  # digits
 
 
 def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatch):
@@ -228,6 +238,7 @@ def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatc
         legend = [t.get_text() for t in f.axes[0].get_legend().get_texts()]
         assert "real minority (oracle)" in legend and "synthetic (oracle)" in legend
         assert f.axes[0].get_title().endswith("confidence that an image is a 1 (Trouser)")
+        assert f.axes[0].get_xlabel() == "P(class 1 (Trouser))"
 
 
 def test_each_score_panel_shows_its_own_metric_s_points_and_means(monkeypatch):
@@ -288,9 +299,10 @@ def test_each_training_share_bar_sits_in_its_own_class_s_slot(monkeypatch):
     rows += [{"model": model, "varied_count": 30, "kind": "training", "class": c, "seed": 0,
               "value": training[c]}
              for model in ("dcgan", "vae") for c in ("7", "1", "0")]  # another class order
-    plots.shares(pd.DataFrame(rows), varied_class=1)
+    plots.shares(pd.DataFrame(rows), varied_class=1, label=lambda c: f"{c} (n)")  # named
     for ax, model in zip(figures[0].axes, ("dcgan", "vae")):
         assert ax.get_title() == f"model = {model}"
+        assert ax.get_xlabel() == "training images of class 1 (n)"
         colour_of = {h.get_label(): h.get_color() for h in figures[0].legends[0].legend_handles}
         means = {c: line.get_xdata()[0] for line in ax.lines if line.get_marker() == "o"
                  for c, colour in colour_of.items()
@@ -300,7 +312,7 @@ def test_each_training_share_bar_sits_in_its_own_class_s_slot(monkeypatch):
         assert len(bars) == 3 and len(means) == 3
         for x, y in bars:  # the bar in class c's slot is c's training share
             c, = [c for c, mx in means.items() if np.isclose(mx, x)]
-            assert np.isclose(y, training[c])
+            assert np.isclose(y, training[c.removesuffix(" (n)")]) and c.endswith(" (n)")
 
 
 def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch):

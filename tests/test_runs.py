@@ -355,7 +355,7 @@ def test_01_names_the_classes_with_fewer_images_than_per_class_asks(tmp_path):
     few = [c for c, n in counts.items() if n < 130]
     assert few  # digits' training split holds fewer than 130 of some classes
     said = common.short_classes(run, ds, splits)
-    assert said.split(", ") == [f"class {c} {counts[c]} (seed 0)" for c in few]
+    assert said.split(", ") == [f"class {c}: {counts[c]} (seed 0)" for c in few]
     run.cfg.imbalance.per_class = 10
     assert common.short_classes(run, ds, common.plain_splits(run)[1]) == ""
 

@@ -12,9 +12,9 @@
 and `show_<stage>(run, result)` for 01, 04 and 05 (02 and 03 show every study's generators
 alike, through `common` and `plots`), `show_classifiers(run)` (05's classifiers, or what
 scores the arms where there are none), `show_writeup(run, metrics_df, checks_)` and
-`headline(metrics_df, checks_, label)` for 06 and the index (`label`: a class as the reports
-name it, runs.Run.class_label, where the table has a column per class), and ABOUT: a paragraph
-per notebook.
+`headline(metrics_df, checks_, label)` for 06 and the index (every study takes `label`, a
+class as the reports name it, runs.Run.class_label; only bias, whose table has a column per
+class, uses it), and ABOUT: a paragraph per notebook.
 
 - rebalance (seeds 000, 001): a minority class cut to a few images, rebalanced by GANs and
   classic baselines;

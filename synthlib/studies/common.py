@@ -13,6 +13,7 @@ import pandas as pd
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
 from synthlib.config import OneLine
+from synthlib.data import class_label
 from synthlib.paths import atomic_path, code_digest, shown, write_text
 
 
@@ -72,7 +73,7 @@ def short_classes(run, ds, splits):
     per_class, out = run.cfg.imbalance.per_class, []
     for seed, sp in splits.items():
         counts = {int(c): int(np.sum(ds.y[sp.imbalanced] == c)) for c in ds.classes}
-        out += [f"class {c} {n} (seed {seed})" for c, n in counts.items()
+        out += [f"class {run.class_label(c)}: {n} (seed {seed})" for c, n in counts.items()
                 if per_class and n < per_class]
     return ", ".join(out)
 
@@ -85,7 +86,8 @@ def plain_split_table(ds, splits):
             counts = np.bincount(np.searchsorted(ds.classes, ds.y[getattr(sp, part)]),
                                  minlength=len(ds.classes))
             rows.append({"seed": seed, "part": label, "images": int(counts.sum()),
-                         **{str(c): int(n) for c, n in zip(ds.classes, counts)}})
+                         **{class_label(c, ds.class_names): int(n)
+                            for c, n in zip(ds.classes, counts)}})
     return pd.DataFrame(rows)
 
 
@@ -231,13 +233,14 @@ def networks(run, generators):
     return out
 
 
-def generated_table(result, classes):
-    """How many images each source made, per seed (and per class where they carry one)."""
+def generated_table(result, classes, label=str):
+    """How many images each source made, per seed (and per class where they carry one, each
+    named by `label`, runs.Run.class_label)."""
     rows = []
     for (seed, name), (images, labels) in result.items():
         row = {"seed": seed, "source": name, "images": len(images)}
         if labels is not None:
-            row.update({str(c): int(np.sum(labels == c)) for c in classes})
+            row.update({label(c): int(np.sum(labels == c)) for c in classes})
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
 
