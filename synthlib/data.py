@@ -45,6 +45,10 @@ class Dataset:
         labels, counts = np.unique(self.y, return_counts=True)
         return dict(zip(labels.tolist(), counts.tolist()))
 
+    def class_label(self, c):
+        """Class `c` as the reports name it, by the names this source gives (class_label)."""
+        return class_label(c, self.class_names)
+
     def digest(self):
         h = hashlib.sha256()
         h.update(np.ascontiguousarray(self.x).tobytes())

@@ -16,7 +16,6 @@ import pandas as pd
 # gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
 # samples, so that the stages that only read and draw start without them.
 from synthlib import imbalance, plots, show
-from synthlib.data import class_label
 from synthlib.studies import common
 
 ABOUT = {
@@ -269,8 +268,7 @@ def show_prepare(run, result):
     show.heading("The training mixes")
     show.text("Training images per class in each mix (drawn from the training split only).")
     rows = [{"seed": s, "mix (varied count)": v,
-             **{class_label(c, ds.class_names): int(np.sum(ds.y[idx] == c))
-                for c in ds.classes}}
+             **{ds.class_label(c): int(np.sum(ds.y[idx] == c)) for c in ds.classes}}
             for (s, v), idx in mixes_.items()]
     show.table(pd.DataFrame(rows))
 

@@ -13,7 +13,6 @@ import pandas as pd
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
 from synthlib.config import OneLine
-from synthlib.data import class_label
 from synthlib.paths import atomic_path, code_digest, shown, write_text
 
 
@@ -86,8 +85,7 @@ def plain_split_table(ds, splits):
             counts = np.bincount(np.searchsorted(ds.classes, ds.y[getattr(sp, part)]),
                                  minlength=len(ds.classes))
             rows.append({"seed": seed, "part": label, "images": int(counts.sum()),
-                         **{class_label(c, ds.class_names): int(n)
-                            for c, n in zip(ds.classes, counts)}})
+                         **{ds.class_label(c): int(n) for c, n in zip(ds.classes, counts)}})
     return pd.DataFrame(rows)
 
 
@@ -194,7 +192,7 @@ def require_trained(run, generators):
 def generator_table(run, generators):
     """What each generator learns from (images per class) and for how many steps, one row per
     seed and generator."""
-    rows = []
+    rows, names = [], {c: run.class_label(c) for c in run.data().classes}
     for g in generators:
         kind = ("VAE" if g.model == "vae" else "conditional GAN" if g.labels is not None
                 else "GAN") + (" + DiffAugment" if g.diffaugment else "")
@@ -202,11 +200,10 @@ def generator_table(run, generators):
                "steps": run.cfg.gan.for_generator(g.source or g.name).steps,
                "images": len(g.images)}
         if g.labels is not None:
-            row.update({run.class_label(c): int(np.sum(g.labels == c))
-                        for c in run.data().classes})
+            row.update({name: int(np.sum(g.labels == c)) for c, name in names.items()})
         rows.append(row)
     table = pd.DataFrame(rows)
-    counts = [run.class_label(c) for c in run.data().classes if run.class_label(c) in table]
+    counts = [name for name in names.values() if name in table]
     # whole counts (a missing one would make the column float: 700.0), blank without labels
     return table.astype({c: "Int64" for c in counts}).astype(object).fillna("")
 

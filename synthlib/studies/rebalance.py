@@ -18,7 +18,6 @@ import pandas as pd
 # and 06 start without it.
 from synthlib import imbalance, metrics
 from synthlib.config import GENERATORS
-from synthlib.data import class_label
 from synthlib.studies import common
 
 
@@ -426,7 +425,7 @@ def show_prepare(run, result):
 
     ds, splits = result
     seed = run.seeds[0]
-    counts = {class_label(c, ds.class_names): n for c, n in ds.class_counts().items()}
+    counts = {ds.class_label(c): n for c, n in ds.class_counts().items()}
     show.table(pd.DataFrame([counts], index=["images per class"]))
     show.heading("Split, then imbalance")
     show.text("Counts per part. `train` is the full real training split (the measuring "
@@ -436,7 +435,7 @@ def show_prepare(run, result):
     show.table(table)
     plots.class_counts(table)
     show.heading(f"The minority images that were kept: class "
-                 f"{class_label(run.cfg.imbalance.minority_class, ds.class_names)}")
+                 f"{ds.class_label(run.cfg.imbalance.minority_class)}")
     show.text("These, and only these, are what the minority-only GANs of `02_train_gan` are "
               "trained on.")
     kept = splits[seed].kept_minority
