@@ -51,12 +51,12 @@ def spread(values, floor):
     return max(sd, floor)
 
 
-def _within(values, floor):
+def _within(values, floor, what="seed spread"):
     """A check's tolerance and what it is, for its threshold column: the seeds' spread, or
     the floor where that is smaller or there is one seed."""
     tol = spread(values, floor)
     measured = len(values) > 1 and tol > floor
-    return tol, f"{tol:.3f} ({'seed spread' if measured else 'validity.spread_floor'})"
+    return tol, f"{tol:.3f} ({what if measured else 'validity.spread_floor'})"
 
 
 def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced"):
@@ -93,9 +93,8 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
 
 
 def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
-    """Per classifier: the anchor's score half-way through its steps is within the seed spread
-    (of each seed's change from half to full) of its score at the full budget; if not, the
-    budget is too small."""
+    """Per classifier: the anchor's score moves from half-way through its steps to the end by
+    less than the seed spread, on average over seeds; if not, the budget is too small."""
     out = []
     for clf in classifiers:
         full = _seed_values(df, anchor, clf, metric)
@@ -105,18 +104,24 @@ def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
                                     "<= the seed spread", f"no {anchor} scores at "
                                     + ("half the steps" if len(full) else "all the steps")))
             continue
-        # half against full is a paired, same-seed question: its spread is that of each
-        # seed's own change, as for any comparison
         change = (full - half).dropna()
-        gap = float(abs(change.mean()))
-        tol, within = _within(change, cfg.spread_floor)
+        # Each seed's own move, not their mean: one seed still learning while another has
+        # stopped, or one rising while another falls, is not a converged budget.
+        gap = float(change.abs().mean())
+        # The tighter of two spreads: that of the scores over seeds (the differences the
+        # comparisons can resolve), and that of each seed's change (a gain every seed makes
+        # alike is training still under way, however small beside the scores' spread).
+        tol, within = min(_within(full, cfg.spread_floor, "seed spread of the scores"),
+                          _within(change, cfg.spread_floor, "seed spread of the changes"),
+                          key=lambda t: t[0])
         # a score of zero at both points (a classifier that never names the class) is flat
         # because nothing was learnt, not because the budget sufficed
         learnt = bool(full.mean() > 0)
         out.append(Check(f"{anchor} converged: {metric} at half the steps", clf, gap,
                          f"<= {within}", bool(gap <= tol) and learnt,
                          ("" if learnt else "learnt nothing, zero at both: ")
-                         + f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all"))
+                         + f"{half.mean():.3f} at half the steps, {full.mean():.3f} at all "
+                         f"(largest move of a seed {change.abs().max():.3f})"))
     return out
 
 

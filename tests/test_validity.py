@@ -354,21 +354,42 @@ def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
     assert level["no arm beats upper_bound"].passed
 
 
-@pytest.mark.parametrize("full, half, floor, converged", [
-    ([0.70, 0.70, 0.70], [0.90, 0.90, 0.90], 0.01, False),  # better at half: still moving
-    ([0.80, 0.90, 0.85], [0.82, 0.82, 0.82], 0.01, True),   # within the full fits' spread
-    ([0.75, 0.75], [0.5, 0.5], 0.25, True),                 # on the spread exactly
+@pytest.mark.parametrize("full, half, floor, converged, within", [
+    ([0.70, 0.70, 0.70], [0.90, 0.90, 0.90], 0.01, False, "floor"),  # better at half
+    ([0.80, 0.90, 0.85], [0.82, 0.82, 0.82], 0.01, True, "scores"),  # moves within both spreads
+    ([0.75, 0.75], [0.5, 0.5], 0.25, True, "floor"),                 # on the floor exactly
+    # one seed still learning (+0.10) beside one that stopped: the changes' wide spread must
+    # not excuse it
+    ([0.90, 0.95], [0.90, 0.85], 0.01, False, "scores"),
+    ([0.97, 0.96, 0.97], [0.97, 0.84, 0.97], 0.01, False, "floor"),
+    # one seed up and one down by as much: their mean change is zero, each seed moved
+    ([0.90, 0.90], [0.85, 0.95], 0.01, False, "floor"),
+    # every seed gains alike (0.027), less than the scores' spread: training under way
+    ([0.882, 0.930, 0.905], [0.855, 0.903, 0.878], 0.01, False, "floor"),
 ])
-def test_convergence_is_half_the_steps_within_the_full_fits_seed_spread(full, half, floor,
-                                                                        converged):
+def test_convergence_is_each_seed_s_move_within_the_tighter_seed_spread(full, half, floor,
+                                                                        converged, within):
     rows = metric_rows({"upper_bound": full, "upper_bound:half_budget": half})
     (check,) = validity.convergence_checks(rows, "minority_f1",
                                            config.ValidityConfig(spread_floor=floor), CNN)
     assert check.passed == converged
-    assert check.measured == pytest.approx(abs(sum(full) / len(full) - sum(half) / len(half)))
-    # the tolerance says whether the seeds measured it or the floor set it
-    assert check.threshold.endswith("(seed spread)" if len(set(full)) > 1 and floor < 0.05
-                                    else "(validity.spread_floor)")
+    assert check.measured == pytest.approx(sum(abs(f - h) for f, h in zip(full, half))
+                                           / len(full))
+    # the tolerance says which spread set it, or that the floor did
+    assert check.threshold.endswith({"floor": "(validity.spread_floor)",
+                                     "scores": "(seed spread of the scores)",
+                                     "changes": "(seed spread of the changes)"}[within])
+
+
+def test_convergence_tolerance_is_the_changes_spread_where_it_is_the_tighter():
+    # scores 0.10 apart, changes 0.02, 0.06 and 0.04 (spread 0.020): the seeds moved 0.04 on
+    # average, beyond the changes' spread though within the scores'
+    rows = metric_rows({"upper_bound": [0.80, 0.90, 0.70], "upper_bound:half_budget":
+                        [0.78, 0.84, 0.66]})
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig(), CNN)
+    assert check.threshold == "<= 0.020 (seed spread of the changes)"
+    assert check.measured == pytest.approx(0.04) and not check.passed
+    assert "largest move of a seed 0.060" in check.detail
 
 
 def test_one_seed_s_tolerance_is_the_floor_and_says_so():
