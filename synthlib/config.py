@@ -652,21 +652,57 @@ class Config(Section):
     def to_dict(self):
         return dataclasses.asdict(self)
 
-    def table(self, section=None):
-        """Every resolved value this study reads, as (parameter, value) rows for the reports;
+    def table(self, section=None, unread=False):
+        """Every resolved value this run reads, as (parameter, value) rows for the reports;
         with `section` (e.g. "gan"), that section's alone. A setting only other studies read
-        (STUDY_SETTINGS) is left out: shown, it would look as if it changed something."""
+        (STUDY_SETTINGS) is left out: shown, it would look as if it changed something. So is,
+        unless `unread`, one this run's arms, classifiers or switches leave unread, and a value
+        that stands for "none" or "all" says so (VALUE_MEANS)."""
         import pandas as pd
 
         flat = pd.json_normalize(self.to_dict(), sep=".").iloc[0]
         keys = [k for k in flat.index if (section is None or k.startswith(section + "."))
-                and not readers_elsewhere(self.study, k)]
-        return pd.DataFrame({"parameter": keys, "value": [str(flat[k]) for k in keys]})
+                and not readers_elsewhere(self.study, k) and (unread or self.reads(k))]
+        values = [str(flat[k]) for k in keys]
+        if not unread:
+            values = [VALUE_MEANS.get(k, {}).get(v, v) for k, v in zip(keys, values)]
+        return pd.DataFrame({"parameter": keys, "value": values})
+
+    def reads(self, key):
+        """Whether this run reads `key` (a dotted setting), given its arms and switches."""
+        arm = arm_reads(self.study, key)
+        if arm and not arm[2](self):
+            return False
+        if key.startswith("evaluate.steps."):
+            tstr = self.study == "rebalance" and self.evaluate.tstr
+            return (key.split(".", 2)[2] in self.evaluate.classifiers
+                    or tstr and key == f"evaluate.steps.{self.evaluate.tstr_classifier}")
+        unread = {"data.path": self.data.dataset not in PATH_DATASETS,
+                  "gan.beta_1": self.gan.optimizer != "adam",
+                  "label.filter_steps": not self.label.filter,
+                  "label.filter_threshold": not self.label.filter}
+        return not unread.get(key, False)
 
     def digest(self):
         """A short hash of every resolved value: equal digests, equal runs."""
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# What a value that stands for "none", "all" or "off" means, for the reports' tables of
+# settings: a bare 0 there would read as an image size or a class count of zero.
+_OFF = {"0.0": "0.0 (off)"}
+VALUE_MEANS = {
+    "data.image_size": {"0": "0 (each image's own size)"},
+    "data.channels": {"0": "0 (as the files hold)"},
+    "data.classes": {"[]": "[] (every class)"},
+    "data.max_images": {"0": "0 (every image)"},
+    "imbalance.per_class": {"0": "0 (the whole training split)"},
+    "gan.generator_steps": {"{}": "{} (gan.steps for every generator)"},
+    "generate.select_from": {"1": "1 (every image drawn is used)"},
+    **{f"gan.{k}": _OFF for k in ("class_loss_weight", "r1_weight", "mode_seeking_weight",
+                                  "rotation_weight")},
+}
 
 
 # Sizes per profile. quick is the default and the one the README times. A profile may cut

@@ -188,10 +188,11 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             out.append(f"**{clf}**: not conclusive ({validity.failing_for(checks, clf)}); no "
                        f"verdict is drawn from this classifier's numbers.")
             continue
-        text = f"**{clf}**: " + _highest(metrics_df, g, clf, metric)
-        best = g.loc[g["mean"].idxmax()]
         c = comp[comp.classifier == clf] if len(comp) else comp
         withheld = c[c.verdict.str.startswith("not conclusive")] if len(c) else c
+        text = f"**{clf}**: " + _highest(metrics_df, g, clf, metric,
+                                         marked=set(withheld.gan_arm) if len(c) else set())
+        best = g.loc[g["mean"].idxmax()]
         if len(withheld) and best["arm"] in set(withheld.gan_arm):
             # A poor generator's win is no more a finding about GANs than its loss would be.
             text += " Its comparisons are withheld, so its top place is no finding about GANs."
@@ -206,28 +207,38 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
         elif len(c):
             won = c[c.verdict.str.startswith("better")]
             lost = c[c.verdict.str.startswith("worse")]
-            text += (f" Of {len(c)} GAN-vs-baseline comparisons, {len(won)} are better, "
-                     f"{len(lost)} worse and {len(c) - len(won) - len(lost)} within noise or "
-                     f"unmeasured, by {SIMULTANEOUS}.")
+            text += (f" Of {validity.counted(len(c), 'GAN-vs-baseline comparison')}, "
+                     f"{len(won)} {'is' if len(won) == 1 else 'are'} better, {len(lost)} worse "
+                     f"and {len(c) - len(won) - len(lost)} within noise or unmeasured, by "
+                     f"{SIMULTANEOUS}.")
             if len(won) == 0:
                 text += " No GAN arm is shown to beat a baseline here."
         if len(withheld):
-            text += (f" {len(withheld)} comparison(s) are withheld: their generator (or the "
-                     f"oracle that measures it) fails a validity check, and a GAN arm with a "
-                     f"poor generator says nothing about GANs, whether it wins or loses.")
+            text += (f" {validity.counted(len(withheld), 'comparison')} "
+                     f"{'is' if len(withheld) == 1 else 'are'} withheld (arms marked "
+                     f"{WITHHELD_MARK.strip()}): their generator (or the oracle that measures "
+                     f"it) fails a validity check, and a GAN arm with a poor generator says "
+                     f"nothing about GANs, whether it wins or loses.")
         out.append(text)
     return out
 
 
-def _highest(metrics_df, g, clf, metric):
+def _highest(metrics_df, g, clf, metric, marked=()):
     """The arm with the highest mean, and whether it is told apart from every other arm: the
     top place among arms a few seeds cannot tell apart is no finding. The data pick that arm,
     so it is weighed against all the others at once (Bonferroni over them, as SIMULTANEOUS),
-    not against the runner-up alone at 95%."""
+    not against the runner-up alone at 95%. Arms in `marked` (withheld GAN arms) carry the
+    table's mark, so that no difference from them reads as a finding about GANs."""
+    from synthlib import validity
+
     top = g.sort_values("mean", ascending=False)
     best = top.iloc[0]
-    text = (f"the highest mean {metric} is **{best['arm']}**'s ({best['mean']:.3f}, "
-            f"{int(best['seeds'])} seed(s))")
+
+    def name(arm):
+        return arm + (WITHHELD_MARK if arm in marked else "")
+
+    text = (f"the highest mean {metric} is **{name(best['arm'])}**'s ({best['mean']:.3f}, "
+            f"{validity.counted(int(best['seeds']), 'seed')})")
     others = list(top.arm.iloc[1:])
     if not others:
         return text + "."
@@ -241,23 +252,25 @@ def _highest(metrics_df, g, clf, metric):
             unmeasured.append(arm)
         else:
             rows.append((arm, *metrics.mean_ci(diff, 1 - 0.05 / len(others))[::2]))
-    how = (f"paired, 95% simultaneous over the {len(others)} other arm(s)" if len(others) > 1
+    how = (f"paired, 95% simultaneous over the {len(others)} other arms" if len(others) > 1
            else "paired, 95%")
     close = [r for r in rows if r[1] - r[2] <= 0]
     above = [r for r in rows if r not in close]
     if close:
         if above:
-            text += f"; above {', '.join(arm for arm, _, _ in above)}"
+            text += f"; above {', '.join(name(arm) for arm, _, _ in above)}"
         text += "; not told apart from " + ", ".join(
-            f"{arm} ({mean:+.3f} ± {half:.3f})" for arm, mean, half in close) + f" ({how})"
+            f"{name(arm)} ({mean:+.3f} ± {half:.3f})" for arm, mean, half in close) + f" ({how})"
     elif rows:
         arm, mean, half = rows[0]
         text += (f", above every other arm{' measured' if unmeasured else ''}: the closest, "
-                 f"{arm} ({float(top.loc[top.arm == arm, 'mean'].iloc[0]):.3f}), by "
+                 f"{name(arm)} ({float(top.loc[top.arm == arm, 'mean'].iloc[0]):.3f}), by "
                  f"{mean:.3f} ± {half:.3f} ({how})")
-    if unmeasured:
-        text += (f"; {', '.join(unmeasured)}: fewer than two seeds in common with it, no "
-                 f"spread to weigh the difference by")
+    if unmeasured and not rows and best["seeds"] == 1:
+        text += "; with one seed there is no spread to weigh its lead by"
+    elif unmeasured:
+        text += (f"; {', '.join(map(name, unmeasured))}: fewer than two seeds in common with "
+                 f"it, no spread to weigh the difference by")
     return text + "."
 
 
@@ -308,13 +321,15 @@ QUALITY_LEGEND = (
     "generator learnt from; *near_duplicate_share*: share nearer than `quality.near_duplicate` "
     "times the real images' median (memorisation). *training_images_frechet*: the Fréchet "
     "distance a copy of those training images scores. *n*: the images each side was read at; "
-    "the Fréchet distance depends on it (at a larger n the same generator reads further from "
-    "its reference), so compare ratios at one n. Each is the mean over seeds (the synthetic "
+    "the Fréchet distance depends on it: both sides' estimates carry a sampling bias that "
+    "shrinks as n grows, the real-vs-real one towards zero, so the same generator's ratio to "
+    "its reference grows with n: compare ratios at one n. Each is the mean over seeds (the synthetic "
     "images' also over `quality.draws` draws of as many images as the reference).")
 
 
-def quality_table(metrics_df):
-    """Generator quality next to its real-vs-real reference (mean over seeds)."""
+def quality_table(metrics_df, side_by_side=False):
+    """Generator quality next to its real-vs-real reference (mean over seeds); `side_by_side`:
+    a column per set of images, a row per measure, each cell written as its row's kind."""
     d = metrics_df[(metrics_df.classifier == "oracle") & (metrics_df.arm != "real_test")]
     if d.empty:
         return pd.DataFrame()
@@ -327,6 +342,9 @@ def quality_table(metrics_df):
     if "n" in t:  # a count reads 87, not 87.000 (splits that differ by seed may average 87.5)
         t["n"] = pd.Series([int(v) if float(v).is_integer() else round(v, 1) for v in t["n"]],
                            index=t.index, dtype=object)
+    if side_by_side:  # a column then mixes counts and measures: pandas would print 0.0 and 87
+        t = t.T.apply(lambda row: row.map(
+            lambda v: v if pd.isna(v) else f"{v:g}" if row.name == "n" else f"{v:.3f}"), axis=1)
     return t
 
 
@@ -421,6 +439,8 @@ th{background:#f3f3f3}section{border-top:1px solid #ddd;padding-top:.5em;margin-
 
 
 def write_index(reports_dir=REPORTS_DIR):
+    from synthlib.validity import counted
+
     sections = []
     for summary_file in sorted(reports_dir.glob("*/summary.json")):
         exp = summary_file.parent.name
@@ -442,7 +462,7 @@ def write_index(reports_dir=REPORTS_DIR):
         sections.append(
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
             f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
-            f"{html.escape(s['profile'])}, {s['seeds']} seed(s), "
+            f"{html.escape(s['profile'])}, {counted(s['seeds'], 'seed')}, "
             f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}{orphan}</p>"
             f"{s.get('validity_html', '')}"
             f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"

@@ -87,8 +87,9 @@ class Run:
 
         self.cfg.validate()
         # outer: a session may add a key (gan.generator_steps.<name>) or drop one
-        both = (params.load(self.params_file, self.cfg.profile).table().set_index("parameter")
-                .join(self.cfg.table().set_index("parameter"), how="outer",
+        file = params.load(self.params_file, self.cfg.profile)
+        both = (file.table(unread=True).set_index("parameter")
+                .join(self.cfg.table(unread=True).set_index("parameter"), how="outer",
                       lsuffix="_file", rsuffix="_now").fillna("(unset)"))
         both = both[both["value_file"] != both["value_now"]]
         if not len(both):

@@ -33,6 +33,11 @@ class Check:
     detail: str  # by how much, in words
 
 
+def counted(n, noun, plural=None):
+    """'one seed', '3 seeds': a count and its noun, as a sentence says them."""
+    return f"one {noun}" if n == 1 else f"{n:,} {plural or noun + 's'}"
+
+
 def not_computed(check, scope, threshold, why):
     """A check the run has no numbers for fails: an absent check would read as a pass."""
     return Check(check, scope, float("nan"), threshold, False, f"not computed: {why}")
@@ -133,8 +138,9 @@ def accuracy_check(df, arm, classifier, threshold, what, scope, metric="accuracy
                              f"no {metric} of {arm} by {classifier} in this run")]
     m = float(v.mean())
     return [Check(what, scope, m, f">= {threshold:.3f}", bool(m >= threshold),
-                  f"{m - threshold:+.3f} (range {v.min():.3f} to {v.max():.3f} over "
-                  f"{len(v)} seed(s))")]
+                  f"{m - threshold:+.3f} " + (f"(range {v.min():.3f} to {v.max():.3f} over "
+                                              f"{counted(len(v), 'seed')})" if len(v) > 1
+                                              else "(one seed)"))]
 
 
 def oracle_check(df, cfg, what="measuring oracle's accuracy on the real test split",
@@ -234,8 +240,9 @@ def describe(check):
             f"{check.threshold} [{check.detail}]")
 
 
-ONE_SEED = ("on one seed: each tolerance is validity.spread_floor rather than a measured "
-            "spread, and no difference between arms is tested")
+ONE_SEED = ("one seed measures no spread, so each tolerance is the floor that "
+            "validity.spread_floor sets, and no difference between arms is tested: the "
+            "comparisons describe this run")
 
 
 SMOKE = ("expected of the smoke profile, whose tiny budgets prove the wiring and nothing "
@@ -250,8 +257,9 @@ def headline(checks, seeds=None, profile=None):
     if not checks:
         return False, "not conclusive: no validity check could be computed from this run"
     if not bad:
-        return True, f"all {len(checks)} validity checks pass" + (
-            f", {ONE_SEED}" if seeds == 1 else "")
+        return True, ("the one validity check passes" if len(checks) == 1 else
+                      f"all {len(checks)} validity checks pass") + (
+            f" on one seed: {ONE_SEED}" if seeds == 1 else "")
     return False, (f"not conclusive: {len(bad)} of {len(checks)} validity checks fail: "
                    + "; ".join(describe(c) for c in bad)
                    + (f" ({SMOKE})" if profile == "smoke" else ""))
@@ -261,7 +269,11 @@ def banner_html(checks, seeds=None, profile=None):
     """The banner at the top of a write-up and of its index entry."""
     ok, line = headline(checks, seeds, profile)
     colour, background = ("#1a6b2a", "#eaf6ec") if ok else ("#a11", "#fdecea")
-    if ok:
+    if ok and seeds == 1:
+        # every number holds up, but one seed tests no difference: "conclusive" would say more
+        colour, background = "#1f4e8c", "#eaf0fa"
+        title, items = "Valid, on one seed: " + line.replace(" on one seed:", ";"), []
+    elif ok:
         title, items = "Conclusive: " + line, []
     elif not checks:
         title, items = "Not conclusive", [line[len("not conclusive: "):]]

@@ -682,3 +682,25 @@ def test_a_setting_changed_in_a_notebook_session_is_checked_by_name_and_kind():
     import numpy as np
     cfg.gan.steps = np.int64(30)
     assert type(cfg.gan.steps) is int
+
+
+def test_the_settings_table_shows_what_the_run_reads_and_what_a_zero_means():
+    cfg = config.Config(experiment="t", evaluate=config.EvaluateConfig(
+        classifiers=["small_cnn"], arms=["imbalanced", "dcgan_minority", "upper_bound"],
+        tstr=False)).validate()
+    shown = dict(cfg.table().values)
+    # no conditional GAN, no TSTR table, no MLP, no path-based dataset: nothing reads these
+    for unread in ("gan.class_loss_weight", "evaluate.tstr_classifier",
+                   "evaluate.steps.seed_mlp", "data.path", "label.filter_steps"):
+        assert unread not in shown
+    assert shown["evaluate.steps.small_cnn"] == "2000"
+    assert shown["data.image_size"] == "0 (each image's own size)"
+    assert shown["data.classes"] == "[] (every class)"
+    assert shown["gan.r1_weight"] == "0.0 (off)"
+    # a run that trains the conditional GAN and makes the TSTR table reads them again
+    cfg.evaluate.arms, cfg.evaluate.tstr = ["imbalanced", "cgan_all_classes", "upper_bound"], True
+    shown = dict(cfg.table().values)
+    assert shown["gan.class_loss_weight"] == "1.0" and "evaluate.tstr_classifier" in shown
+    # what a session's edits are compared on keeps every setting, as written
+    everything = dict(cfg.table(unread=True).values)
+    assert everything["evaluate.steps.seed_mlp"] == "40000" and everything["data.image_size"] == "0"

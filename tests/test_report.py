@@ -50,7 +50,7 @@ def test_a_failed_oracle_check_withholds_every_gan_verdict():
     assert len(comp) == 2
     assert (comp.verdict == "not conclusive: oracle failed a check").all()
     (text,) = report.verdicts(m, checks=[oracle])
-    assert "2 comparison(s) are withheld" in text and "better beyond" not in text
+    assert "2 comparisons are withheld (arms marked †)" in text and "better beyond" not in text
 
 
 def test_headline_shows_one_seed_without_a_spread():
@@ -130,7 +130,9 @@ def test_quality_table_shows_n_as_a_count():
                     classifier="oracle", metric="frechet_distance")])
     table = report.quality_table(q)
     assert table["n"].tolist() == [87, 87.5]
-    assert "<td>87</td>" in table.T._repr_html_()
+    shown = report.quality_table(q, side_by_side=True)
+    assert shown.loc["n"].tolist() == ["87", "87.5"]
+    assert shown.loc["frechet_distance"].tolist() == ["30.000", "12.000"]  # not 30.0 beside 87
 
 
 def _recorded_run(tmp_path, name="a"):
@@ -176,7 +178,8 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     assert summary["validity"].startswith("not conclusive: 1 of 1")
     index = (tmp_path / "reports" / "index.html").read_text()
     a, b = index.split("<h2>a</h2>")[1].split("<h2>b</h2>")
-    assert "Conclusive" in a and "Not conclusive" not in a
+    # one seed, every check passed: valid, and not called conclusive
+    assert "Valid, on one seed" in a and "onclusive" not in a
     assert "Not conclusive" in b and "oracle accuracy" in b
     for part, name in ((a, "a"), (b, "b")):
         assert f'href="{name}/06_writeup.html"' in part and f'href="{name}/metrics.csv"' in part
@@ -233,7 +236,7 @@ def test_verdicts_name_the_best_training_set_among_whole_budgets_only():
     m = metric_rows({"real": [0.90, 0.92], "real:half_budget": [0.95, 0.96],
                      "augmentation": [0.85, 0.86]}, metric="accuracy")
     (text,) = report.verdict_sentences(m, pd.DataFrame(), "accuracy", exclude=())
-    assert "the highest mean accuracy is **real**'s (0.910, 2 seed(s))" in text
+    assert "the highest mean accuracy is **real**'s (0.910, 2 seeds)" in text
 
 
 def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
@@ -245,14 +248,14 @@ def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert "the highest mean minority_f1 is **smote**'s" in text
     assert ("; above imbalanced, class_weight; not told apart from augmentation (+0.100 ± "
-            "0.146) (paired, 95% simultaneous over the 3 other arm(s))") in text
+            "0.146) (paired, 95% simultaneous over the 3 other arms)") in text
     del arms["augmentation"]
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert "above every other arm: the closest, imbalanced (0.200), by 0.700 ± 0.000" in text
     arms["class_weight"] = [0.1]  # one seed: no spread to weigh it by; the others stand
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert ("above every other arm measured: the closest, imbalanced (0.200), by 0.700 ± 0.000 "
-            "(paired, 95% simultaneous over the 2 other arm(s)); class_weight: fewer than two "
+            "(paired, 95% simultaneous over the 2 other arms); class_weight: fewer than two "
             "seeds in common with it") in text
     arms["class_weight"] = [np.nan] * 3  # no score at all: left unmeasured, not a KeyError
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
@@ -292,10 +295,10 @@ def test_make_results_rewrites_the_readme_between_its_markers_from_the_summaries
     assert text.startswith(head + results.START) and text.endswith(results.END + tail)
     assert "0.123" not in text
     _, a, b = text.split("\n### ")  # reports/a before reports/b
-    assert "**Validity**: all 1 validity checks pass" in a
+    assert "**Validity**: the one validity check passes" in a
     assert "**Validity**: not conclusive: 1 of 1" in b
     for part in (a, b):
-        assert "Profile `smoke`, 1 seed(s)" in part
+        assert "Profile `smoke`, one seed" in part
     assert "**0.710 ± 0.010**" in a  # the headline's best arm, in bold
     # in b the best is a withheld arm: no bold claims the win its † takes back
     assert "| 0.710 ± 0.010 |" in b and "**0.710" not in b

@@ -74,7 +74,7 @@ def test_a_poor_generator_withholds_its_verdicts_only():
     assert comp.loc["dcgan_minority", "verdict"] == report.BETTER
     assert comp.loc["cgan_all_classes", "verdict"].startswith("not conclusive: cgan_all_classes")
     text = report.verdicts(m, checks=checks)[0]
-    assert "1 GAN-vs-baseline comparisons, 1 are better" in text and "1 comparison(s) are withheld" in text
+    assert "one GAN-vs-baseline comparison, 1 is better" in text and "one comparison is withheld" in text
 
 
 def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
@@ -263,8 +263,11 @@ def test_a_converged_tiny_run_passes_its_checks(studies):
     assert "Conclusive" in validity.banner_html(checks)
     # one seed passes too, and says what that pass rests on
     assert validity.headline(checks, seeds=1) == (
-        True, f"all {len(checks)} validity checks pass, {validity.ONE_SEED}")
-    assert validity.ONE_SEED in validity.banner_html(checks, seeds=1)
+        True, f"all {len(checks)} validity checks pass on one seed: {validity.ONE_SEED}")
+    # valid, but one seed tests no difference: not "conclusive"
+    one = validity.banner_html(checks, seeds=1)
+    assert validity.ONE_SEED in one and "Valid, on one seed: all" in one
+    assert "onclusive" not in one
     assert validity.headline(checks, seeds=2)[1] == f"all {len(checks)} validity checks pass"
 
 
@@ -294,7 +297,7 @@ def test_the_oracle_check_needs_its_mean_over_seeds_at_the_threshold():
     (low,) = validity.oracle_check(rows(cfg.oracle_accuracy + 0.01,
                                         cfg.oracle_accuracy - 0.03), cfg)
     assert not low.passed and low.measured == pytest.approx(cfg.oracle_accuracy - 0.01)
-    assert "over 2 seed(s)" in low.detail
+    assert "over 2 seeds" in low.detail
     (exact,) = validity.oracle_check(rows(cfg.oracle_accuracy), cfg)
     assert exact.passed and exact.scope == "oracle"
     # a classifier's own accuracy on real_test is no oracle's: no oracle score, a failed check
@@ -455,7 +458,7 @@ def test_a_best_arm_whose_comparisons_are_withheld_is_no_finding_about_gans():
     poor = validity.Check("Fréchet distance / real-vs-real", "dcgan_minority", 2.3, "<= 2.0",
                           False, "")
     (text,) = report.verdicts(m, checks=[poor])
-    assert "highest mean minority_f1 is **dcgan_minority**'s" in text
+    assert "highest mean minority_f1 is **dcgan_minority †**'s" in text
     assert "its top place is no finding about GANs" in text
     (text,) = report.verdicts(m)  # the same numbers with every check passed
     assert "no finding" not in text and "2 are better, 0 worse" in text

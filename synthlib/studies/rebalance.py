@@ -560,7 +560,7 @@ def show_writeup(run, metrics_df, checks_=()):
     show.heading("How good were the synthetic images?")
     show.text("The measuring oracle's view (it never chose training data), each generator's "
               "images beside the real-vs-real reference.")
-    show.table(report.quality_table(metrics_df).T)  # a column per set of images: side by side
+    show.table(report.quality_table(metrics_df, side_by_side=True))
     show.text(report.QUALITY_LEGEND)
     changed = sorted({run.load_json("label_summary.json", s, g)["training_set_changed_by"]
                       for s in run.seeds for g in run.cfg.generators()})

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from synthlib.paths import PARAMS_DIR, REPORTS_DIR, ROOT, write_text
+from synthlib.validity import counted
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -38,7 +39,7 @@ def section(reports_dir=REPORTS_DIR, experiments=None):
             continue
         parts.append(
             f"### {s['experiment']}\n\n"
-            f"Profile `{s['profile']}`, {s['seeds']} seed(s), run {s['date']} at commit "
+            f"Profile `{s['profile']}`, {counted(s['seeds'], 'seed')}, run {s['date']} at commit "
             f"`{s.get('git_commit', 'unknown')}`; data: {s['data_source']}.\n\n"
             f"**Validity**: {s.get('validity', 'not recorded')}.\n\n"
             f"{s.get('headline_caption', '')}:\n\n{s.get('headline_markdown', '')}\n")
