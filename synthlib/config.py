@@ -525,7 +525,7 @@ class EvaluateConfig(Section):
     # the fewest, since the convergence check scores the reference arm half-way.
     chunks: int = 2
     tstr: bool = True  # train on synthetic only / real + synthetic (needs cgan_all_classes)
-    tstr_classifier: str = "small_cnn"
+    tstr_classifier: str = "small_cnn"  # one of `classifiers`, whose convergence is checked
     # The evaluation classifiers' precision. mixed_bfloat16 held their accuracy in `make bench`
     # and trains the small CNN 1.7x as fast on a CPU with AMX; float32 stays the default since
     # bfloat16's sums depend on the CPU's instructions (AMX or AVX-512 BF16), where float32
@@ -599,6 +599,12 @@ class Config(Section):
                    "the bias study needs the classes of its mixes (at least two)")
             _check(self.bias.varied_class in self.data.classes, "bias.varied_class",
                    self.bias.varied_class, f"must be one of data.classes {self.data.classes}")
+        if self.study == "rebalance" and self.evaluate.tstr:
+            # its fits are checked for convergence only as one of the evaluation classifiers
+            _check(self.evaluate.tstr_classifier in self.evaluate.classifiers,
+                   "evaluate.tstr_classifier", self.evaluate.tstr_classifier,
+                   f"must be one of evaluate.classifiers {self.evaluate.classifiers}, whose "
+                   "convergence the write-up checks (or set evaluate.tstr: false)")
         for c in self.evaluate.classifiers + [self.evaluate.tstr_classifier]:
             _check(c in self.evaluate.steps, "evaluate.steps", self.evaluate.steps,
                    f"names no step budget for classifier {c!r}")

@@ -78,6 +78,10 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
             out.append(Check(f"{anchor} beats {below} on {metric}", clf, float(diff.mean()),
                              f"> {within}", bool(diff.mean() > tol),
                              f"{top.mean():.3f} vs {low.mean():.3f}"))
+        else:  # without it nothing shows that the evaluator learns the task at all
+            out.append(not_computed(f"{anchor} beats {below} on {metric}", clf,
+                                    "> the seed spread", f"no {below} scores in this run "
+                                    f"(add {below} to evaluate.arms)"))
         worst, worst_arm, worst_tol, worst_within = -np.inf, "", 0.0, ""
         for arm in arms:
             if arm in (anchor, below):

@@ -347,6 +347,9 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("- a\n- b\n", "params_file = "),
     ("gan: 5\n", "gan = 5: expected a mapping"),
     ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
+    # the TSTR table's classifier is checked for convergence only as an evaluation classifier
+    ("evaluate: {classifiers: [seed_mlp]}\n", "evaluate.tstr_classifier = 'small_cnn': must "
+                                              "be one of evaluate.classifiers ['seed_mlp']"),
 ])
 def test_bad_parameters_give_one_line_naming_key_and_value(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:

@@ -325,6 +325,13 @@ def test_a_check_the_run_has_no_numbers_for_fails_rather_than_vanishes():
     half_missing = metric_rows({"real": [0.95, 0.96]}, metric="accuracy")
     (conv,) = validity.convergence_checks(half_missing, "accuracy", cfg, CNN, anchor="real")
     assert not conv.passed and "half the steps" in conv.detail
+    # arms with no `imbalanced`: nothing shows the evaluator learns the task, so it fails
+    # (two near-useless arms level with each other would otherwise pass as conclusive)
+    no_floor = validity.anchor_checks(metric_rows({"smote": [0.05, 0.05],
+                                                   "upper_bound": [0.06, 0.06]}),
+                                      "minority_f1", ["smote", "upper_bound"], cfg)
+    learns = {c.check: c for c in no_floor}["upper_bound beats imbalanced on minority_f1"]
+    assert not learns.passed and "add imbalanced to evaluate.arms" in learns.detail
 
 
 def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
