@@ -142,6 +142,16 @@ def same_settings(name, cfg, params_file, build):
     """Every stage of a run runs with the settings its first stage ran with: each stage reads
     the params file when it starts, and a file edited while a run goes on would otherwise give
     a report whose later stages, and its manifest, follow other settings than its split."""
+    from synthlib.runs import WORK, stale_stage
+
+    # a JupyterLab session may have run an earlier stage again, with other settings, into this
+    # folder: make, which reads only its own notebooks' times, would take it for up to date
+    stale = stale_stage(build, cfg, min(NOTEBOOKS.index(name), len(WORK)))
+    if stale is not None:
+        (build / f"{NOTEBOOKS[stale]}.ipynb").unlink(missing_ok=True)
+        raise StageFailed(f"{name}: {NOTEBOOKS[stale]} last ran in {shown(build)} with other "
+                          f"settings (a notebook session's). Run the same command again: make "
+                          f"starts again from {NOTEBOOKS[stale]}")
     kept = build / SETTINGS_FILE
     if name == NOTEBOOKS[0]:
         write_text(kept, cfg.digest())

@@ -3,6 +3,7 @@ and its reports under reports/<experiment>/. Notebooks open the same run by its 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -25,22 +26,83 @@ class RunError(data.DataError):
 WORK = ("prepare", "train", "generate", "label", "evaluate")
 
 
-class _Study:
-    """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock."""
+# Which settings each of WORK last ran with, so that a stage never reads what an earlier one
+# made under other settings: in JupyterLab a notebook can be run again with a cell or the
+# params file changed while the ones after it are not, and 05 would then train on 03's new
+# images with 04's labels of the old ones. make keeps its own stages in step.
+STAGES_FILE = "stages.json"
+# The first of WORK that reads a setting (a section, or a key where a section is read by
+# several), where that is later than `prepare`: a stage is held to the settings it and the
+# stages before it read, so that trying `run.cfg.gan.steps = 500` in 02 leaves 01's split
+# good. None: no stage of WORK reads it (06's thresholds, the description).
+FIRST_READ_BY = {"gan": "train", "tstr": "train", "evaluate.arms": "train",
+                 "evaluate.tstr": "train", "generate": "generate", "augmentation": "generate",
+                 "label": "label", "quality": "label", "evaluate.batch_size": "label",
+                 "evaluate.chunks": "label", "evaluate": "evaluate", "validity": None,
+                 "description": None}
 
-    def __init__(self, module, folder):
-        self._module, self._folder = module, folder
+
+def stage_digest(cfg, work):
+    """A hash of the settings `work` (one of WORK) and the stages before it read."""
+    flat = {f"{k}.{kk}": vv for k, v in cfg.to_dict().items()
+            for kk, vv in (v.items() if isinstance(v, dict) else [("", v)])}
+    upto = WORK.index(work)
+
+    def read_by(key):
+        key = key.rstrip(".")
+        parts = key.split(".")
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in FIRST_READ_BY:
+                return FIRST_READ_BY[".".join(parts[:n])]
+        return "prepare"
+
+    read = {k: v for k, v in flat.items()
+            if read_by(k) is not None and WORK.index(read_by(k)) <= upto}
+    return hashlib.sha256(json.dumps(read, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _stage_record(folder):
+    try:
+        record = json.loads((Path(folder) / STAGES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or damaged: nothing to hold a stage to
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def stale_stage(folder, cfg, upto):
+    """The index (in WORK, and NOTEBOOKS) of the first stage before WORK[upto] that last ran
+    with other settings than `cfg` gives it; None if none did."""
+    record = _stage_record(folder)
+    return next((i for i, work in enumerate(WORK[:upto])
+                 if record.get(work, stage_digest(cfg, work)) != stage_digest(cfg, work)), None)
+
+
+class _Study:
+    """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock,
+    each after the stages before it ran with the same settings; `checks` (06) reads theirs."""
+
+    def __init__(self, module, run):
+        self._module, self._run = module, run
 
     def __getattr__(self, name):
-        if name in ("_module", "_folder"):  # not set yet (copy, pickle): no recursion
+        if name in ("_module", "_run"):  # not set yet (copy, pickle): no recursion
             raise AttributeError(name)
         attr = getattr(self._module, name)
+        if name == "checks":
+            @functools.wraps(attr)
+            def checked(*args, **kwargs):
+                self._run.check_stages(len(WORK))
+                return attr(*args, **kwargs)
+            return checked
         if name not in WORK:
             return attr
         @functools.wraps(attr)
         def locked(*args, **kwargs):
-            with one_run_in(self._folder):  # no-op in a stage make runs: it holds the lock
-                return attr(*args, **kwargs)
+            with one_run_in(self._run.dir):  # no-op in a stage make runs: it holds the lock
+                self._run.check_stages(WORK.index(name))
+                out = attr(*args, **kwargs)
+                self._run.record_stage(name)
+                return out
         return locked
 
 
@@ -71,7 +133,25 @@ class Run:
         done under the build folder's lock."""
         import importlib
 
-        return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self.dir)
+        return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self)
+
+    def record_stage(self, work):
+        """Note the settings `work` (one of WORK) ran with."""
+        write_text(self.dir / STAGES_FILE, json.dumps(
+            {**_stage_record(self.dir), work: stage_digest(self.cfg, work)}, indent=1))
+
+    def check_stages(self, upto):
+        """Stop, in one line, if a stage before WORK[upto] last ran with other settings than
+        this session's: what it made would not be what this session's stage expects."""
+        i = stale_stage(self.dir, self.cfg, upto)
+        if i is not None:
+            raise RunError(
+                f"{NOTEBOOKS[i]} last ran with other settings than this session's (the "
+                f"params file, or a cell such as run.cfg.gan.steps = ..., differs): what "
+                f"it made would not match them. Run the notebooks again from "
+                f"{NOTEBOOKS[i]} with the settings you want (in the params file, for the "
+                f"reports), or `make report EXP={self.experiment} PROFILE="
+                    f"{self.cfg.profile}`")
 
     @property
     def seeds(self):

@@ -371,3 +371,57 @@ def test_a_damaged_generator_file_is_named_with_the_way_out(tmp_path):
                                             "by another Keras. Delete .*dcgan_minority and run "
                                             "02_train_gan again"):
         run.load_model("generator.keras", 0, "dcgan_minority")
+
+
+def test_a_stage_stops_where_an_earlier_one_last_ran_with_other_settings(tmp_path):
+    """In JupyterLab a notebook may run again with other settings while those after it do
+    not: each stage is held to the settings it and the ones before it read."""
+    import types
+
+    run = _run(tmp_path)
+    done = []
+    module = types.SimpleNamespace(**{w: (lambda w: lambda r: done.append(w) or w)(w)
+                                      for w in runs.WORK}, checks=lambda r, m: "checked")
+    study = runs._Study(module, run)
+    for work in runs.WORK:
+        assert getattr(study, work)(run) == work
+    assert done == list(runs.WORK) and study.checks(run, None) == "checked"
+    # trying other GAN steps in 02 keeps 01's split good, and 02 records them
+    run.cfg.gan.steps = 40
+    study.train(run)
+    # ... but 03 made its images, and 04 labelled them, from the generator before
+    with pytest.raises(runs.RunError, match=r"^03_generate last ran with other settings .* "
+                                            r"from 03_generate"):
+        study.label(run)
+    study.generate(run)
+    with pytest.raises(runs.RunError, match=r"^04_label last ran with other settings"):
+        study.evaluate(run)
+    with pytest.raises(runs.RunError, match=r"^04_label last ran"):
+        study.checks(run, None)
+    # the params file's settings again, in a new session: now 02 is the one out of step
+    fresh = _run(tmp_path)
+    with pytest.raises(runs.RunError, match=r"^02_train_gan last ran with other settings"):
+        runs._Study(module, fresh).generate(fresh)
+    # 06's thresholds are read by no stage before it
+    run.cfg.validity.frechet_ratio = 3.0
+    study.label(run), study.evaluate(run)
+    assert study.checks(run, None) == "checked"
+
+
+def test_make_starts_again_from_a_stage_a_session_ran_with_other_settings(tmp_path):
+    from synthlib import pipeline
+
+    run = _run(tmp_path)
+    for work in runs.WORK:
+        run.record_stage(work)
+    for name in paths.NOTEBOOKS:
+        (run.dir / f"{name}.ipynb").write_text("{}")
+    pipeline.same_settings("05_evaluate", run.cfg, DIGITS_PARAMS, run.dir)  # in step
+    session = _run(tmp_path)
+    session.cfg.generate.per_class = 7
+    session.record_stage("generate")  # 03 run again in a notebook, with other settings
+    with pytest.raises(pipeline.StageFailed, match="03_generate last ran in .* make starts "
+                                                   "again from 03_generate"):
+        pipeline.same_settings("05_evaluate", run.cfg, DIGITS_PARAMS, run.dir)
+    assert not (run.dir / "03_generate.ipynb").exists()  # so make runs it, and all after it
+    assert (run.dir / "02_train_gan.ipynb").exists()
