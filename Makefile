@@ -20,7 +20,7 @@ EXPERIMENTS := $(sort $(shell $(PARAMS_FILES) | sed -n 's/^\([A-Za-z0-9_.-]*\)\.
 ODD_PARAMS := $(shell $(PARAMS_FILES) | grep -vxE '[A-Za-z0-9_.-]+\.yaml' | head -n 1)
 EXP ?= $(EXPERIMENTS)
 # a params file's path names its experiment too (EXP=params/five_minority.yaml)
-override EXP := $(basename $(notdir $(EXP)))
+override EXP := $(patsubst %.yaml,%,$(notdir $(EXP)))
 # An experiment is a params file, a profile one of config.PROFILES: anything else stops here,
 # naming those there are, rather than as a missing notebook deep inside a chain.
 PROFILES := smoke quick full

@@ -476,7 +476,8 @@ class ValidityConfig(Section):
 @dataclass
 class TstrConfig(Section):
     """tstr study (seed 003): the conditional GAN saved at these step counts."""
-    snapshots: list = field(default_factory=lambda: [100, 500, 1500])
+    # each a multiple of gan.log_every (the quick and full profiles': 500)
+    snapshots: list = field(default_factory=lambda: [500, 1000, 2000])
 
     def validate(self):
         _check(len(self.snapshots) >= 1, "tstr.snapshots", self.snapshots,
@@ -724,6 +725,7 @@ PROFILES = {
         "label": {"oracle_steps": 20, "filter_steps": 20},
         "evaluate": {"steps": 20, "chunks": 2},
         "quality": {"samples": 50},
+        "tstr": {"snapshots": [10, 20]},  # the tstr study trains to its last snapshot
     },
     "quick": {  # the default: two seeds on 10,000 images (a stratified sample of MNIST's
         # 70,000; all of the 10k fallback where only it could be fetched)

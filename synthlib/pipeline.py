@@ -30,10 +30,17 @@ from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path
 
 
 def check(params_file, profile):
-    """Everything that can be wrong before any training: parameters, data, class, fraction."""
+    """Everything that can be wrong before any training: parameters, data, class, fraction;
+    the parameters at the other profiles too, so that "valid" holds for whichever runs next."""
     import importlib
 
     cfg = params.load(params_file, profile)
+    for other in config.PROFILES_ORDER:
+        if other != profile:
+            try:
+                params.load(params_file, other)
+            except config.ConfigError as e:
+                raise config.ConfigError(f"at PROFILE={other}: {e}") from None
     ds = data.load(cfg.data)
     data.check_gan_shape(ds.x.shape[1:])
     importlib.import_module(f"synthlib.studies.{cfg.study}").check(cfg, ds)
@@ -352,8 +359,8 @@ def _run(args):
     try:
         if args.command == "check":
             cfg, ds = check(args.params, args.profile)
-            print(f"{cfg.experiment} ({args.profile}): parameters valid; {len(ds.y)} images "
-                  f"from {ds.source}")
+            print(f"{cfg.experiment}: parameters valid at every profile; at {args.profile}, "
+                  f"{len(ds.y)} images from {ds.source}")
             if ds.class_names:  # what imbalance.minority_class and data.classes number
                 print("classes: " + ", ".join(f"{k} {v}" for k, v in
                                               sorted(ds.class_names.items()) if k in ds.y))

@@ -417,6 +417,28 @@ def test_a_params_file_make_cannot_name_is_refused_rather_than_split(tmp_path):
     assert "params/my exp.yaml: an experiment's name is letters, digits, _ . - only" in out.stderr
 
 
+def test_an_experiment_named_with_a_dot_runs_by_its_name(tmp_path):
+    """`three.v2` is a name the README allows: make must not cut it at its dot, and so
+    refuse every experiment."""
+    import shutil
+
+    clone = tmp_path / "repo"
+    (clone / "params").mkdir(parents=True)
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy(Path(ROOT) / name, clone)
+    (clone / ".venv").mkdir()
+    (clone / ".venv" / ".installed").touch()
+    for name in ("five_minority.yaml", "three.v2.yaml"):
+        (clone / "params" / name).write_text("seeds: [0]\n")
+    for args, names in ((["EXP=three.v2"], "three.v2"),
+                        (["EXP=params/three.v2.yaml"], "three.v2"),
+                        ([], "five_minority three.v2")):
+        out = subprocess.run(["make", "-n", "check", *args], cwd=clone, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert f"for e in {names}; do" in out.stdout
+
+
 def test_unknown_arm_suggests_the_closest():
     with pytest.raises(config.ConfigError, match=r"\(did you mean 'smote'\?\)"):
         config.EvaluateConfig(arms=["smoot"]).validate()
@@ -448,6 +470,16 @@ def test_check_stops_on_absent_class_missing_file_and_empty_minority(tmp_path):
         pipeline.check(p, "smoke")
     p = write_params(tmp_path, "data: {dataset: digits}\nimbalance: {kept_fraction: 0.001}\n")
     with pytest.raises(ImbalanceError, match=r"kept_fraction = 0.001: keeps 0 of the"):
+        pipeline.check(p, "smoke")
+
+
+def test_check_checks_the_parameters_at_every_profile(tmp_path):
+    """"valid" holds whichever profile runs next: seeds in the body, which the full profile
+    replaces, pass at quick and stop at full."""
+    p = write_params(tmp_path, "data: {dataset: digits}\nseeds: [0, 1]\n")
+    assert params.load(p, "quick").seeds == [0, 1]
+    with pytest.raises(config.ConfigError, match=r"^at PROFILE=full: seeds = \[0, 1\]: the "
+                                                 r"full profile sets seeds"):
         pipeline.check(p, "smoke")
 
 
@@ -650,7 +682,12 @@ def test_an_experiment_is_named_by_its_params_file(tmp_path):
     assert params.load(write_params(tmp_path, "experiment: exp\n"), "quick").experiment == "exp"
     with pytest.raises(config.ConfigError, match="experiment = 'my exp': names folders under "
                                                  "build/"):
-        params.load(write_params(tmp_path, "", name="my exp.yaml"), "quick")
+        params.load(write_params(tmp_path, "study: rebalance\n", name="my exp.yaml"), "quick")
+    # an empty file, or one of comments alone, would be every default: a long run nobody wrote
+    for text in ("", "# to do\n"):
+        with pytest.raises(config.ConfigError, match="empty; an experiment names at least its "
+                                                     "study and a description"):
+            load_text(tmp_path, text)
 
 
 def test_yaml_and_papermill_strings_and_scalars_are_taken_where_exact(tmp_path):

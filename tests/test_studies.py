@@ -12,7 +12,7 @@ from conftest import (ROOT, make_image_folder, metric_rows, rows_of, stand_in_ge
                       write_params)
 from synthlib import pipeline
 from synthlib.runs import Run
-from synthlib.studies import augment, bias, common, tstr
+from synthlib.studies import augment, bias, common, rebalance, tstr
 
 
 def run_all(params, base):
@@ -686,9 +686,12 @@ def test_images_are_drawn_only_from_the_generator_this_run_s_settings_train(tmp_
         run.study.generate(run)
     run.study.train(run)
     run.study.generate(run)  # the generator these settings train: drawn from
-    run.cfg.gan.steps = 40  # a session's edit, trained in 02 then put back, or never trained
-    with pytest.raises(RunError, match="not the generator this run's settings train"):
+    run.cfg.gan.steps = 40  # a session's edit, never trained
+    with pytest.raises(RunError, match="02_train_gan last ran with other settings"):
         run.study.generate(run)
+    # the generator's own key says so too, where the record of the stages is not consulted
+    with pytest.raises(RunError, match="not the generator this run's settings train"):
+        rebalance.generate(run)
     run.cfg.gan.steps = 20
     run.path("generator.key", 0, "dcgan_minority").unlink()  # a training cut short
     with pytest.raises(RunError,
