@@ -608,15 +608,17 @@ def shares(d, varied_class, label=str):
     # One stated order of panels and classes for the means, the points and the training bars,
     # so that each class's bar sits in its own slot (seaborn would take each from its rows).
     models, classes = list(dict.fromkeys(gen.model)), list(dict.fromkeys(gen["class"]))
+    # the means and bars as far apart as the strip's dodge puts each class's seed points
+    dodge = 0.8 - 0.8 / len(classes)
     g = sns.catplot(data=gen, x="varied_count", y="value", hue="class", col="model",
-                    col_order=models, hue_order=classes, kind="point", dodge=0.4,
+                    col_order=models, hue_order=classes, kind="point", dodge=dodge,
                     errorbar=cut_t_interval, linestyle="none", height=3.4, aspect=1.2)
     for ax, model in zip(g.axes.flat, models):
         sns.stripplot(data=gen[gen.model == model], x="varied_count", y="value", hue="class",
                       hue_order=classes, dodge=True, alpha=0.4, size=3, legend=False, ax=ax)
         tr = d[(d.kind == "training") & (d.model == model)]
         sns.pointplot(data=tr, x="varied_count", y="value", hue="class", hue_order=classes,
-                      dodge=0.4, markers="_", linestyle="none", errorbar=None,
+                      dodge=dodge, markers="_", linestyle="none", errorbar=None,
                       palette=["k"] * len(classes), legend=False, ax=ax)
         ax.set_xlabel(f"training images of class {label(varied_class)}")
         ax.set_ylabel("share of images")

@@ -335,6 +335,12 @@ def test_each_training_share_bar_sits_in_its_own_class_s_slot(monkeypatch):
         for x, y in bars:  # the bar in class c's slot is c's training share
             c, = [c for c, mx in means.items() if np.isclose(mx, x)]
             assert np.isclose(y, training[c.removesuffix(" (n)")]) and c.endswith(" (n)")
+        # each class's faded seed points in its mean's slot, not beside it
+        for points in ax.collections:
+            if len(points.get_offsets()):
+                c, = [c for c, colour in colour_of.items() if np.allclose(
+                    points.get_facecolor()[0][:3], matplotlib.colors.to_rgb(colour))]
+                assert abs(np.mean(points.get_offsets()[:, 0]) - means[c]) < 0.05
 
 
 def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch):
