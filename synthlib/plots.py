@@ -17,9 +17,26 @@ from synthlib import config, data, metrics
 # where the default's green and red (two arms side by side) turn the same olive.
 sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
 
-# What every interval in these figures is, for their titles: the tables beside them give the
-# seeds' standard deviation (mean ± std), a different and narrower quantity.
-INTERVAL = "95% t interval of the mean over seeds"
+# What a figure of one seed says in place of an interval, in the same words everywhere, the
+# forest plot's legend among them.
+ONE_SEED = "one seed: no interval"
+
+# Every score these figures draw (metrics.binary_scores, multiclass_scores) is a share or a mean
+# of shares, so none lies outside [0, 1]: an interval past either end is drawn only up to it.
+SCORE_BOUNDS = (0.0, 1.0)
+
+
+def seeds_in_words(n):
+    """`n` seeds as a title says them: 'one seed', 'both seeds', 'all 3 seeds', where "all 2
+    seeds" or "seed(s)" would read as slips."""
+    return "one seed" if n == 1 else "both seeds" if n == 2 else f"all {n} seeds"
+
+
+def interval_over(n):
+    """The interval every bar and band in these figures shows over `n` (two or more) seeds,
+    in words for their titles. The tables beside them give the seeds' standard deviation
+    (mean ± std), a different and narrower quantity."""
+    return f"the 95% t interval of the mean over {seeds_in_words(n)}"
 
 
 def palette(names):
@@ -56,6 +73,20 @@ def t_interval(values):
     One seed: no interval."""
     mean, _, half = metrics.mean_ci(values)
     return (mean - half, mean + half) if np.isfinite(half) else (mean, mean)
+
+
+def cut_t_interval(values, bounds=SCORE_BOUNDS):
+    """t_interval drawn no further than `bounds`: two seeds' interval (one degree of freedom)
+    can run far past 1, where no score lies."""
+    low, high = t_interval(values)
+    return max(low, bounds[0]), min(high, bounds[1])
+
+
+def runs_past(d, by, bounds=SCORE_BOUNDS):
+    """Whether the t interval of `d.value` in any group of `by` runs past `bounds`, so that a
+    figure which cuts it there can say so."""
+    ends = [t_interval(v) for _, v in d.groupby(by, sort=False).value]
+    return any(low < bounds[0] or high > bounds[1] for low, high in ends)
 
 
 def _wrapped(fig, text):
@@ -121,12 +152,28 @@ def sample_grid(images, title="", ncols=10, max_images=40, labels=None):
     _display()
 
 
+def spaced_steps(steps, max_rows):
+    """At most `max_rows` of `steps` (sorted): the first, then every k-th, the smallest k that
+    fits, and the last, which may follow the one before it sooner than k. A whole stride keeps
+    the rows a regular clock; rounding an even spread to the nearest step would leave gaps of
+    one and two strides in turn."""
+    if len(steps) <= max_rows:
+        return list(steps)
+    stride = math.ceil((len(steps) - 1) / max(1, max_rows - 1))
+    shown = list(steps[::stride])
+    return shown if shown[-1] == steps[-1] else shown + [steps[-1]]
+
+
 def grids_over_time(grids, title="Generator samples during training (same latent points)",
                     per_row=8, max_rows=6, columns=None):
-    """`columns`: a heading per column (a conditional GAN's class for each)."""
-    steps = sorted(grids)
-    if len(steps) > max_rows:  # first, last and evenly spaced between
-        steps = [steps[int(round(i))] for i in np.linspace(0, len(steps) - 1, max_rows)]
+    """`columns`: a heading per column (a conditional GAN's class for each). Where there are
+    more grids than `max_rows`, the title says which steps are shown and out of how many: the
+    notebooks speak of a grid after each chunk of steps."""
+    every = sorted(grids)
+    steps = spaced_steps(every, max_rows)
+    if len(steps) < len(every):
+        title += (f"\n{len(steps)} of the {len(every)} grids (one after each chunk of steps): "
+                  f"steps {', '.join(map(str, steps[:-1]))} and {steps[-1]}")
     fig, axes = plt.subplots(len(steps), per_row, figsize=(per_row * 0.9, len(steps) * 0.95),
                              squeeze=False)
     for r, step in enumerate(steps):
@@ -136,7 +183,7 @@ def grids_over_time(grids, title="Generator samples during training (same latent
                         ha="right", va="center", fontsize=8)
     for c, heading in enumerate(columns if columns is not None else []):
         axes[0, c].set_title(str(heading), fontsize=8)
-    fig.suptitle(title)
+    fig.suptitle(_wrapped(fig, title))
     fig.tight_layout()
     _display()
 
@@ -159,35 +206,60 @@ def class_counts(table, title="Images per part and class group"):
         ax.margins(y=0.12)  # room for the labels over the tallest bar
     g.set_axis_labels("", "images")
     if same and table.seed.nunique() > 1:
-        title += f" (the same for all {table.seed.nunique()} seeds)"
+        title += f" (the same for {seeds_in_words(table.seed.nunique())})"
     g.figure.suptitle(title, y=1.03)
     _display()
 
 
-LOSSES = ("d_loss", "g_loss", "d_real", "d_fake", "loss", "reconstruction_loss", "kl_loss")
+# What each kind of generator logs (gan.DCGAN.metrics, vae.VAE.metrics): a panel's curve
+# names the model it comes from, so that its axis and the title can say which.
+GAN_LOSSES = ("d_loss", "g_loss", "d_real", "d_fake")
+VAE_LOSSES = ("loss", "reconstruction_loss", "kl_loss")
 
 
-def loss_curves(results, title="Training curves (mean over each chunk of steps; band: "
-                                f"{INTERVAL}). d_loss and g_loss are each network's whole "
-                                "loss, with its penalties and, in a conditional GAN, the class "
-                                "loss: compare one generator's curve over time, not levels "
-                                "across generators"):
+def loss_curves(results, generators=()):
     """results: {(seed, generator): (history, grids)} from training. One panel per logged
     value (GAN: d_loss, g_loss and the discriminator's mean P(real) on real and generated
-    images; VAE: its loss and the two parts of it), one line per generator."""
+    images; VAE: its loss and the two parts of it), one line per generator. `generators`
+    (common.Generator), where given, tell which GANs are conditional, whose losses hold the
+    class loss too."""
     df = pd.concat([h.assign(seed=s, generator=g) for (s, g), (h, _) in results.items()],
                    ignore_index=True)
-    values = [c for c in LOSSES if c in df]
+    values = [c for c in GAN_LOSSES + VAE_LOSSES if c in df]
     long = df.melt(id_vars=["step", "seed", "generator"], value_vars=values,
                    var_name="curve", value_name="value").dropna()
     g = sns.relplot(data=long, x="step", y="value", hue="generator", col="curve",
                     col_wrap=min(4, len(values)), kind="line", height=2.8, aspect=1.2,
                     palette=palette(long.generator), errorbar=t_interval,
-                    facet_kws={"sharey": False})
+                    facet_kws={"sharex": False, "sharey": False})
     g.set_titles("{col_name}")
-    g.set_axis_labels("GAN training step", "")
-    _suptitle(g.figure, title)
+    g.set_axis_labels("", "")
+    # Every panel names its model: in the bias study the VAE's panels sit under the GAN's.
+    for ax, curve in zip(g.axes.flat, values):
+        ax.set_xlabel(f"{'VAE' if curve in VAE_LOSSES else 'GAN'} training step")
+    g.tight_layout()  # room for the upper row's labels above the lower row's titles
+    n = df.seed.nunique()
+    band = f"band: {interval_over(n)}" if n > 1 else ONE_SEED
+    _suptitle(g.figure, " ".join([f"Training curves (mean over each chunk of steps; {band}).",
+                                  *_loss_notes(values, generators),
+                                  "Compare one generator's curve over time, not levels across "
+                                  "generators."]))
     _display()
+
+
+def _loss_notes(values, generators):
+    """What the curves add up, for the training curves' title: a sentence for each kind of
+    model drawn, naming the conditional GANs, whose losses hold the class loss too."""
+    notes = []
+    if "d_loss" in values:
+        conditional = list(dict.fromkeys(g.name for g in generators
+                                         if g.labels is not None and g.model != "vae"))
+        notes.append("d_loss and g_loss are each network's whole loss, with its penalties"
+                     + (f" and, in {', '.join(conditional)}, the class loss." if conditional
+                        else "."))
+    if "loss" in values:
+        notes.append("The VAE's loss is its reconstruction_loss plus its kl_loss.")
+    return notes
 
 
 def grids_by_generator(results, seed, generators=(), max_over_time=4, names=None):
@@ -331,31 +403,66 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     # Panels, rows and colours in one stated order for the points and the means drawn over
     # them: seaborn would take each from the order of the rows it is given.
     metrics = [m for m in metrics if m in set(d.metric)]
-    classifiers = list(dict.fromkeys(d.classifier))
-    order = {"order": list(dict.fromkeys(d.arm)), "hue_order": classifiers,
-             "palette": dict(zip(classifiers, CLASSIFIER_COLOURS * len(classifiers)))}
+    arms, classifiers = list(dict.fromkeys(d.arm)), list(dict.fromkeys(d.classifier))
+    colours = dict(zip(classifiers, CLASSIFIER_COLOURS * len(classifiers)))
     # Each panel's own scale: arms a few hundredths apart near 0.95 are what a reader compares.
+    # Each panel about 2.4 inches wide, so that its tick labels (0.935) stay apart: the arms'
+    # names, about 0.09 inches a character, take their own room beside the first panel.
+    ncol, height = min(len(metrics), 4), 0.35 * len(arms) + 1.5
+    width = 2.4 + 0.5 + (0.09 * max(map(len, arms)) + 0.3) / ncol
     g = sns.catplot(data=d, y="arm", x="value", hue="classifier", col="metric", kind="strip",
-                    col_order=metrics, **order, dodge=True, sharex=False,
-                    height=0.35 * d.arm.nunique() + 1.5, aspect=0.8,
-                    col_wrap=min(len(metrics), 4), alpha=0.6)
+                    col_order=metrics, order=arms, hue_order=classifiers, palette=colours,
+                    dodge=True, sharex=False, height=height, aspect=width / height,
+                    col_wrap=ncol, alpha=0.6)
+    cut = False
     for ax, metric in zip(g.axes.flat, metrics):
-        sns.pointplot(data=d[d.metric == metric], y="arm", x="value", hue="classifier", **order,
-                      dodge=0.4 if d.classifier.nunique() > 1 else False, linestyle="none",
-                      errorbar=t_interval, markers="d",
-                      ax=ax, legend=False)
+        cut |= _means_and_intervals(ax, d[d.metric == metric], arms, classifiers, colours)
+        ax.margins(x=0.1)  # the default 5% leaves a diamond at either end on the frame
+        # steps that divide 1, so that a panel reaching 1 has a tick there
+        ax.xaxis.set_major_locator(plt.MaxNLocator(3, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_formatter("{x:g}")  # 0.93, not 0.930: short labels stay apart
+        ax.set_xlabel("score")  # the panel's title names which
     if g.legend is not None:  # its key at full colour and size; the seed points are faded
         for handle in g.legend.legend_handles:
             handle.set_alpha(1)
             handle.set_markersize(9)
-    for ax in g.axes.flat:
-        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-        ax.set_xlabel("")
     g.set_titles("{col_name}")
     g.figure.subplots_adjust(wspace=0.3)  # else one panel's last tick runs into the next one's
-    _suptitle(g.figure, "Scores on the real test split: each faded point is one seed; diamond "
-                        f"and bar, the mean and its {INTERVAL}")
+    n = d.seed.nunique()
+    _suptitle(g.figure, "Scores on the real test split: "
+              + (f"each faded point is one seed; diamond and bar, the mean and {interval_over(n)}"
+                 if n > 1 else f"each diamond is the seed's score ({ONE_SEED})")
+              + ("; a triangle at 0 or 1: the interval runs on past it, drawn only that far "
+                 "since no score lies beyond" if cut else ""))
     _display()
+
+
+def _means_and_intervals(ax, d, arms, classifiers, colours):
+    """Each arm's and classifier's mean over seeds (a diamond) and its t interval (a bar), in
+    the slot of the dodged strip of that classifier's points; an interval past 0 or 1 is drawn
+    up to it, with a triangle there pointing on. Returns whether one was cut. Drawn here, not
+    by seaborn's pointplot, which cannot mark a cut end."""
+    width = 0.8 / len(classifiers)  # seaborn's dodge: a category's 0.8 shared among the hues
+    cut = False
+    for j, clf in enumerate(classifiers):
+        y0 = (j + 0.5) * width - 0.4
+        means = []
+        for i, arm in enumerate(arms):
+            values = d[(d.arm == arm) & (d.classifier == clf)].value
+            if values.empty:
+                continue
+            y = i + y0
+            whole, drawn = t_interval(values), cut_t_interval(values)
+            means.append((values.mean(), y))
+            ax.plot(drawn, [y, y], color=colours[clf], lw=2.5)
+            for end, marker in ((0, "<"), (1, ">")):  # the low end, then the high one
+                if drawn[end] != whole[end]:
+                    ax.plot(drawn[end], y, marker=marker, color=colours[clf], markersize=7)
+                    cut = True
+        if means:
+            x, y = zip(*means)
+            ax.plot(x, y, marker="d", ls="none", color=colours[clf], markersize=9)
+    return cut
 
 
 def training_curves(history):
@@ -440,8 +547,10 @@ def step_curves(history):
     marks = {"markers": True} if style else {"marker": "o"}
     colours = palette(history.arm)
     for ax, col in zip(axes.flat, cols):
+        # an accuracy's band stops at 1; a loss has no upper bound
+        band = cut_t_interval if col.endswith("accuracy") else t_interval
         sns.lineplot(data=history, x="step", y=col, hue="arm", style=style, **marks,
-                     palette=colours, errorbar=t_interval, ax=ax,
+                     palette=colours, errorbar=band, ax=ax,
                      legend=ax is axes[0, -1])
         ax.set_title(col.replace("_", " "))
         ax.set_xlabel("classifier optimizer step")
@@ -449,31 +558,44 @@ def step_curves(history):
     for ax in axes.flat[len(cols):]:
         ax.set_axis_off()
     sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1))
-    if history.seed.nunique() > 1:
-        fig.suptitle(f"Band: the {INTERVAL}")
+    n = history.seed.nunique()
+    cut = any(runs_past(history.rename(columns={col: "value"}), ["arm", "classifier", "step"])
+              for col in cols if col.endswith("accuracy"))
+    fig.suptitle(f"Band: {interval_over(n)}" + ("; on the accuracy panels, cut at 0 and 1 "
+                                                 "where it runs past them" if cut else "")
+                 if n > 1 else ONE_SEED.capitalize())
     fig.tight_layout()
     _display()
 
 
 def accuracy_by_step(d, metric="accuracy"):
-    """Synthetic-only accuracy against generator training steps, one line per label source,
-    every seed a point; the real-data classifier as a horizontal band."""
+    """Synthetic-only accuracy against generator training steps, one line per label source
+    through its mean over seeds; the real-data classifier as a horizontal line at its mean,
+    in a band from its lowest to its highest seed."""
     synthetic = d[d.source != "real"]
     classifiers = list(dict.fromkeys(synthetic.classifier))  # the panels, in this order
     g = sns.relplot(data=synthetic, x="step", y="value", hue="source", col="classifier",
-                    col_order=classifiers, kind="line", marker="o", errorbar=t_interval,
+                    col_order=classifiers, kind="line", marker="o", errorbar=cut_t_interval,
                     palette=palette(synthetic.source), height=3.4, aspect=1.4)
+    n = d.seed.nunique()
     for ax, clf in zip(g.axes.flat, classifiers):
         real = d[(d.classifier == clf) & (d.source == "real")]["value"]
-        if len(real):
+        if len(real) > 1:
             ax.axhspan(real.min(), real.max(), color="grey", alpha=0.25)
+        if len(real):
             ax.axhline(real.mean(), color="k", ls="--", lw=1, label="real")
         ax.set_ylim(0, 1.02)
         ax.set_ylabel(f"test {metric}")
         ax.set_xlabel("GAN training steps (the classifier's budget is fixed)")
-    _suptitle(g.figure, "Train on synthetic, test on real. Coloured band: the "
-                        f"{INTERVAL}; dashed line and grey band: trained on real, the mean "
-                        "and the lowest to the highest seed")
+    if n > 1:
+        cut = runs_past(synthetic, ["classifier", "source", "step"])
+        what = (f"Coloured band: {interval_over(n)}" + (", cut at 0 and 1 where it runs past "
+                                                        "them" if cut else "")
+                + "; dashed line and grey band: trained on real, the mean and the lowest to "
+                  "the highest seed")
+    else:
+        what = f"{ONE_SEED.capitalize()}; dashed line: trained on real"
+    _suptitle(g.figure, f"Train on synthetic, test on real. {what}")
     _display()
 
 
@@ -486,22 +608,28 @@ def shares(d, varied_class, label=str):
     # One stated order of panels and classes for the means, the points and the training bars,
     # so that each class's bar sits in its own slot (seaborn would take each from its rows).
     models, classes = list(dict.fromkeys(gen.model)), list(dict.fromkeys(gen["class"]))
+    # the means and bars as far apart as the strip's dodge puts each class's seed points
+    dodge = 0.8 - 0.8 / len(classes)
     g = sns.catplot(data=gen, x="varied_count", y="value", hue="class", col="model",
-                    col_order=models, hue_order=classes, kind="point", dodge=0.4,
-                    errorbar=t_interval, linestyle="none", height=3.4, aspect=1.2)
+                    col_order=models, hue_order=classes, kind="point", dodge=dodge,
+                    errorbar=cut_t_interval, linestyle="none", height=3.4, aspect=1.2)
     for ax, model in zip(g.axes.flat, models):
         sns.stripplot(data=gen[gen.model == model], x="varied_count", y="value", hue="class",
                       hue_order=classes, dodge=True, alpha=0.4, size=3, legend=False, ax=ax)
         tr = d[(d.kind == "training") & (d.model == model)]
         sns.pointplot(data=tr, x="varied_count", y="value", hue="class", hue_order=classes,
-                      dodge=0.4, markers="_", linestyle="none", errorbar=None,
+                      dodge=dodge, markers="_", linestyle="none", errorbar=None,
                       palette=["k"] * len(classes), legend=False, ax=ax)
         ax.set_xlabel(f"training images of class {label(varied_class)}")
         ax.set_ylabel("share of images")
         ax.set_ylim(0, 1)
-    _suptitle(g.figure, "Generated class shares against training shares (black bars): faded "
-                        f"points, one per seed; solid point and bar, the mean and its "
-                        f"{INTERVAL}")
+    n = gen.seed.nunique()
+    cut = runs_past(gen, ["model", "varied_count", "class"])
+    _suptitle(g.figure, "Generated class shares against training shares (black bars): "
+              + (f"faded points, one per seed; solid point and bar, the mean and "
+                 f"{interval_over(n)}" + (", cut at 0 and 1 where it runs past them" if cut
+                                          else "")
+                 if n > 1 else f"points, the seed's shares ({ONE_SEED})"))
     _display()
 
 
@@ -538,7 +666,7 @@ def quality_curves(table, thresholds, path=None):
 # by how report's verdicts begin: the marker tells better from worse without the colour.
 VERDICT_STYLES = {"better": ("#0072B2", "^", "better"), "worse": ("#D55E00", "v", "worse"),
                   "within": ("#555555", "o", "within noise"),
-                  "single": ("#999999", "s", "one seed: no interval"),
+                  "single": ("#999999", "s", ONE_SEED),
                   "not conclusive": ("#E69F00", "D", "not conclusive")}
 
 
@@ -569,6 +697,10 @@ def forest(comp, metric="minority_f1", title=None):
                         markersize=7)
         ax.axvline(0, color="k", lw=1)
         ax.set_yticks(y, labels)
+        # Half a row above and below and a tenth of the span beside: the default 5% margins
+        # cut the markers at the first and last rows and the widest differences in half.
+        ax.set_ylim(-0.5, len(d) - 0.5)
+        ax.margins(x=0.1)
         ax.set_title(clf)
         ax.set_xlabel(f"difference in {metric}")
         # the arms' long names leave narrow panels: few ticks, written short ("0", not "0.00")
@@ -583,8 +715,7 @@ def forest(comp, metric="minority_f1", title=None):
     spread = comp.interval.notna().any() if "interval" in comp else False
     title = title or (("Paired differences (mean, 95% simultaneous interval over seeds):\n"
                        if spread else
-                       "Differences (one seed: no interval, and no verdict on the "
-                       "spread):\n")
+                       f"Differences ({ONE_SEED}, and no verdict on the spread):\n")
                       + "right of zero, the first arm scores higher")
     fig.suptitle(_wrapped(fig, title))  # constrained layout makes room for it
     _display()

@@ -116,6 +116,11 @@ def test_bench_quality_curve_shows_thresholds_and_the_copy_bound(tmp_path):
     assert frechet.get_yscale() == "log" and frechet.get_xscale() == "log"
 
 
+def said(fig):
+    """A figure's title as one line, however it was wrapped."""
+    return " ".join(fig.get_suptitle().split())
+
+
 def shown(monkeypatch):
     """The figures plots.* show, kept open for the test to read."""
     figures = []
@@ -145,7 +150,24 @@ def test_long_trainings_show_first_and_last_grids(monkeypatch):
     grids = {step: np.zeros((8, 4, 4, 1)) for step in range(100, 1100, 100)}
     plots.grids_over_time(grids, max_rows=4)
     labels = [t.get_text() for ax in figures[0].axes for t in ax.texts]
-    assert labels[0] == "step 100" and labels[-1] == "step 1000" and len(labels) == 4
+    assert labels == ["step 100", "step 400", "step 700", "step 1000"]
+
+
+def test_grids_left_out_are_named_and_the_rows_keep_one_stride(monkeypatch):
+    """tstr's eight grids, 250 to 2000, in six rows at most: rounding an even spread once
+    dropped 750 and 1500 without a word, the gaps one and two chunks in turn."""
+    figures = shown(monkeypatch)
+    grids = {step: np.zeros((8, 4, 4, 1)) for step in range(250, 2250, 250)}
+    plots.grids_over_time(grids, title="tstr", max_rows=6)
+    rows = [int(t.get_text().split()[1]) for ax in figures[0].axes for t in ax.texts]
+    assert rows == [250, 750, 1250, 1750, 2000]  # every second chunk, and the last
+    title = said(figures[0])
+    assert "5 of the 8 grids" in title and "steps 250, 750, 1250, 1750 and 2000" in title
+    # all of them fit: every one drawn, and the title adds nothing
+    plots.grids_over_time({s: grids[s] for s in (250, 500, 750)}, title="tstr", max_rows=6)
+    assert figures[1].get_suptitle() == "tstr" and len(figures[1].axes[0].texts) == 1
+    assert len([ax for ax in figures[1].axes if ax.texts]) == 3
+    assert plots.spaced_steps(list(range(15)), 6) == [0, 3, 6, 9, 12, 14]
 
 
 def test_a_conditional_gan_s_grid_names_its_class_or_one_per_column(monkeypatch):
@@ -159,9 +181,9 @@ def test_a_conditional_gan_s_grid_names_its_class_or_one_per_column(monkeypatch)
         [G(name="cgan_all_classes", seed=0, labels=labels, grid_label="all"),
          G(name="cgan_minority", seed=0, labels=labels, grid_label=5)])
     every, five = figures
-    assert every._suptitle.get_text().endswith("one class per column)")
+    assert said(every).endswith("one class per column)")
     assert [ax.get_title() for ax in every.axes[:10]] == [str(c) for c in range(10)]
-    assert five._suptitle.get_text().endswith("(same latent points, class 5)")
+    assert said(five).endswith("(same latent points, class 5)")
 
 
 def test_each_distinct_training_set_of_the_seed_is_shown_once(monkeypatch):
@@ -313,6 +335,12 @@ def test_each_training_share_bar_sits_in_its_own_class_s_slot(monkeypatch):
         for x, y in bars:  # the bar in class c's slot is c's training share
             c, = [c for c, mx in means.items() if np.isclose(mx, x)]
             assert np.isclose(y, training[c.removesuffix(" (n)")]) and c.endswith(" (n)")
+        # each class's faded seed points in its mean's slot, not beside it
+        for points in ax.collections:
+            if len(points.get_offsets()):
+                c, = [c for c, colour in colour_of.items() if np.allclose(
+                    points.get_facecolor()[0][:3], matplotlib.colors.to_rgb(colour))]
+                assert abs(np.mean(points.get_offsets()[:, 0]) - means[c]) < 0.05
 
 
 def test_step_curves_put_loss_above_accuracy_with_a_full_size_legend(monkeypatch):
@@ -440,7 +468,7 @@ def test_class_counts_draw_one_panel_with_each_bar_s_count_when_seeds_agree(monk
     ax, = figures[0].axes
     assert ax.get_yscale() == "linear"
     assert {"30", "690", "6300"} <= {t.get_text() for t in ax.texts}
-    assert "the same for all 2 seeds" in figures[0].get_suptitle()
+    assert said(figures[0]).endswith("(the same for both seeds)")
     plots.class_counts(table.assign(minority=table.minority + table.seed))  # seeds differ
     assert len(figures[1].axes) == 2
 
@@ -459,3 +487,175 @@ def test_a_study_with_more_arms_than_colour_blind_colours_still_draws(monkeypatc
     monkeypatch.setitem(config.STUDY_ARMS, "rebalance", config.ARMS + ("new_arm",))
     colours = plots.palette(["imbalanced", "new_arm", "upper_bound"])
     assert len(set(colours.values())) == 3
+
+
+def test_seeds_are_counted_in_words():
+    assert [plots.seeds_in_words(n) for n in (1, 2, 3)] == ["one seed", "both seeds",
+                                                           "all 3 seeds"]
+    assert plots.interval_over(3) == "the 95% t interval of the mean over all 3 seeds"
+
+
+def score_rows(seeds, values=(0.93, 0.945, 0.96), metrics=("accuracy", "balanced_accuracy",
+                                                             "macro_f1")):
+    """augment's three score panels, two classifiers, three arms a few hundredths apart."""
+    arms = dict(zip(("real", "augmentation", "cgan_all_classes"), values))
+    return pd.concat([metric_rows({a: [v + 0.005 * s for s in seeds] for a, v in arms.items()},
+                                  clf, metric)
+                      for clf in ("small_cnn", "seed_mlp") for metric in metrics])
+
+
+def test_a_figure_of_one_seed_claims_no_interval(monkeypatch):
+    """The forest plot's words, in every figure that would otherwise promise bars or bands."""
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    plots.metric_points(score_rows([0]), metrics=("accuracy", "balanced_accuracy", "macro_f1"))
+    history = pd.DataFrame({"step": [100, 200], "d_loss": [0.6, 0.5], "g_loss": [1.0, 0.9],
+                            "d_real": [0.6, 0.6], "d_fake": [0.4, 0.4]})
+    plots.loss_curves({(0, "dcgan_minority"): (history, {})},
+                      [G(name="dcgan_minority", labels=None, model="dcgan")])
+    tstr = pd.DataFrame([{"classifier": "small_cnn", "source": source, "step": step, "seed": 0,
+                          "value": v} for source, step, v in (("synthetic_gan_labels", 500, 0.8),
+                                                              ("real", pd.NA, 0.97))])
+    plots.accuracy_by_step(tstr)
+    plots.step_curves(pd.DataFrame([{"arm": "real", "classifier": "small_cnn", "seed": 0,
+                                     "step": step, "val_loss": 1 / step,
+                                     "val_accuracy": 1 - 1 / step} for step in (10, 20)]))
+    plots.shares(pd.DataFrame([{"model": "dcgan", "varied_count": 30, "kind": kind,
+                                "class": c, "seed": 0, "value": v}
+                               for kind in ("generated", "training")
+                               for c, v in (("0", 0.6), ("1", 0.4))]), varied_class=1)
+    assert len(figures) == 5
+    for fig in figures:
+        title = said(fig)
+        assert "one seed: no interval" in title.lower() and "95%" not in title
+    # nor is the real classifier's grey band from its lowest to its highest seed drawn
+    assert not figures[2].axes[0].patches and "grey band" not in figures[2].get_suptitle()
+
+
+def test_intervals_over_several_seeds_say_how_many(monkeypatch):
+    figures = shown(monkeypatch)
+    plots.metric_points(score_rows([0, 1, 2]),
+                        metrics=("accuracy", "balanced_accuracy", "macro_f1"))
+    title = said(figures[0])
+    assert "the 95% t interval of the mean over all 3 seeds" in title
+    assert "triangle" not in title  # no interval runs past 0 or 1 here
+
+
+def test_score_panels_have_an_axis_label_and_tick_labels_apart(monkeypatch):
+    """Three panels of scores between 0.930 and 0.960, as augment draws: the tick labels once
+    ran together ("0.9300.9450.960") and the axes had no label."""
+    figures = shown(monkeypatch)
+    plots.metric_points(score_rows([0, 1, 2]),
+                        metrics=("accuracy", "balanced_accuracy", "macro_f1"))
+    fig = figures[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "score" and ax.get_title()
+        labels = [t for t in ax.get_xticklabels() if t.get_text()
+                  and ax.get_xlim()[0] <= t.get_position()[0] <= ax.get_xlim()[1]]
+        assert len(labels) >= 2
+        boxes += [t.get_window_extent(renderer).expanded(1.1, 1) for t in labels]
+    # no two labels touch, within a panel or across neighbouring panels
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_score_intervals_stop_at_1_with_a_mark_where_they_run_past(monkeypatch):
+    """Two seeds (one degree of freedom) near 1: the t interval runs to about 1.25, where no
+    score lies; it is drawn to 1, a triangle there, and the title says why."""
+    figures = shown(monkeypatch)
+    m = pd.concat([metric_rows({"real": [0.95, 0.99], "augmentation": [0.5, 0.52]}, "small_cnn",
+                               metric) for metric in ("minority_f1", "minority_precision")])
+    assert plots.t_interval([0.95, 0.99])[1] > 1.2
+    plots.metric_points(m, metrics=("minority_f1", "minority_precision"))
+    for ax in figures[0].axes:
+        drawn = np.concatenate([line.get_xdata() for line in ax.lines])
+        assert drawn.max() == 1.0 and drawn.min() >= 0
+        assert ax.get_xlim()[1] < 1.1  # the axis stops near 1, not at 1.25
+        assert max(t for t in ax.get_xticks() if t <= ax.get_xlim()[1]) <= 1
+        ends = [(line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines
+                if line.get_marker() == ">"]
+        means = {round(y, 6): x for line in ax.lines if line.get_marker() == "d"
+                 for x, y in zip(line.get_xdata(), line.get_ydata())}
+        assert len(ends) == 1 and ends[0][0] == 1.0  # only real's interval runs past 1
+        assert np.isclose(means[round(ends[0][1], 6)], 0.97)  # on real's row
+        assert not [line for line in ax.lines if line.get_marker() == "<"]
+    assert "a triangle at 0 or 1: the interval runs on past it" in said(figures[0])
+
+
+def test_accuracy_bands_stop_at_1_and_say_so(monkeypatch):
+    figures = shown(monkeypatch)
+    rows = [{"classifier": "small_cnn", "source": source, "step": step, "seed": s, "value": v}
+            for s in (0, 1) for source, step, v in (("synthetic_gan_labels", 500, 0.9 + 0.09 * s),
+                                                    ("real", pd.NA, 0.97))]
+    plots.accuracy_by_step(pd.DataFrame(rows))
+    band = figures[0].axes[0].collections[0]
+    assert band.get_paths()[0].vertices[:, 1].max() == pytest.approx(1.0)
+    assert "cut at 0 and 1 where it runs past them" in said(figures[0])
+    shares = [{"model": "dcgan", "varied_count": 30, "kind": "generated", "class": c, "seed": s,
+               "value": v + 0.3 * s} for s in (0, 1) for c, v in (("0", 0.6), ("1", 0.1))]
+    plots.shares(pd.DataFrame(shares + [{**r, "kind": "training", "seed": 0} for r in shares]),
+                 varied_class=1)
+    ax = figures[1].axes[0]
+    bars = [line.get_ydata() for line in ax.lines if len(line.get_ydata()) == 2
+            and line.get_xdata()[0] == line.get_xdata()[1]]
+    assert bars and max(max(b) for b in bars) == 1.0 and min(min(b) for b in bars) >= 0
+    assert "cut at 0 and 1" in said(figures[1])
+
+
+@pytest.mark.parametrize("seeds", [[0], [0, 1, 2]])
+def test_forest_markers_at_the_extremes_sit_inside_their_panel(seeds):
+    """The widest differences and the first and last rows: once drawn on the frame, half cut
+    off."""
+    m = metric_rows({"imbalanced": [0.5 + 0.01 * s for s in seeds],
+                     "smote": [0.9 + 0.01 * s for s in seeds],
+                     "dcgan_minority": [0.8 + 0.02 * s for s in seeds]})
+    plt.close("all")
+    plots.forest(report.comparisons(m))
+    fig = plt.gcf()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent()
+    for line in ax.lines:
+        if line.get_marker() in ("None", "", None):
+            continue
+        half = line.get_markersize() * fig.dpi / 72 / 2  # points to pixels
+        for x, y in ax.transData.transform(line.get_xydata()):
+            assert frame.x0 < x - half and x + half < frame.x1
+            assert frame.y0 < y - half and y + half < frame.y1
+
+
+def test_each_training_curve_panel_names_its_model(monkeypatch):
+    """The bias study trains a DCGAN and a VAE: the VAE's panels once read "GAN training
+    step", and the title spoke of a conditional GAN that was not there."""
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    steps = [100, 200]
+    gan = pd.DataFrame({"step": steps, "d_loss": 0.6, "g_loss": 1.0, "d_real": 0.6,
+                        "d_fake": 0.4})
+    vae = pd.DataFrame({"step": steps, "loss": 200.0, "reconstruction_loss": 190.0,
+                        "kl_loss": 10.0})
+    results = {(s, name): (h.assign(d_loss=0.6 + s) if name == "dcgan_30" else h, {})
+               for s in (0, 1) for name, h in (("dcgan_30", gan), ("vae_30", vae))}
+    generators = [G(name="dcgan_30", labels=None, model="dcgan"),
+                  G(name="vae_30", labels=None, model="vae")]
+    plots.loss_curves(results, generators)
+    labels = {ax.get_title(): ax.get_xlabel() for ax in figures[0].axes}
+    assert labels == {"d_loss": "GAN training step", "g_loss": "GAN training step",
+                      "d_real": "GAN training step", "d_fake": "GAN training step",
+                      "loss": "VAE training step", "reconstruction_loss": "VAE training step",
+                      "kl_loss": "VAE training step"}
+    title = said(figures[0])
+    assert "conditional" not in title and "class loss" not in title
+    assert "reconstruction_loss plus its kl_loss" in title and "over both seeds" in title
+    # a VAE alone: nothing said of GANs
+    plots.loss_curves({k: v for k, v in results.items() if k[1] == "vae_30"}, generators[1:])
+    assert "GAN" not in figures[1].get_suptitle() + "".join(
+        ax.get_xlabel() for ax in figures[1].axes)
+    # a conditional GAN's losses hold its class loss, and the title names it
+    plots.loss_curves({(0, "cgan_all_classes"): (gan, {})},
+                      [G(name="cgan_all_classes", labels=np.arange(3), model="dcgan")])
+    assert "in cgan_all_classes, the class loss" in said(figures[2])

@@ -87,7 +87,7 @@ def run_in_process(params, tmp_path, **overrides):
     common.generator_table(run, generators)
     common.networks(run, generators)
     trained = common.train_all(run, generators)
-    plots.loss_curves(trained)
+    plots.loss_curves(trained, generators)
     plots.grids_by_generator(trained, run.seeds[0])
     generated = study.generate(run)  # what 03_generate shows
     common.generated_table(generated, run.data().classes)
