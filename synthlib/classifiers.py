@@ -151,10 +151,14 @@ def fit_kept(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
         except Exception as e:  # noqa: BLE001 -- whatever a damaged file raises, it retrains
             why = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:120]}"
         if not why:
-            print(f"{path.stem}: trained already ({path.name}, key {key}), reused", flush=True)
+            # under the caller's line, which names the model and its seed: the same words
+            # for each seed would otherwise read as one model reported twice
+            print(f"  trained already ({path.parent.name}/{path.name}, key {key}), reused",
+                  flush=True)
             return model, history
         # the files are written whole (atomic_path): damage came from outside; train anew
-        print(f"{path.stem}: kept model or history damaged ({why}): trained again", flush=True)
+        print(f"  {path.parent.name}/{path.name}: kept model or history damaged ({why}): "
+              "trained again", flush=True)
     key_file.unlink(missing_ok=True)
     model, history = fit(name, x, y, n_classes, steps, batch_size, seed,
                          backup_dir=path.with_name(f"{path.stem}_backup_{key}"), **kw)

@@ -150,7 +150,7 @@ def test_a_kept_classifier_is_trained_once_for_the_same_inputs(monkeypatch, tmp_
     assert not list(path.parent.glob("*backup*"))  # the checkpoint goes once it is done
     capsys.readouterr()
     again, again_history = kept()
-    assert len(calls) == 2 and "trained already" in capsys.readouterr().out
+    assert len(calls) == 2 and "trained already (seed0/oracle.keras" in capsys.readouterr().out
     assert again_history.equals(history) and int(again.optimizer.iterations) == 6
     probe = digits.x[400:450]
     assert np.array_equal(classifiers.predict_proba(again, probe),

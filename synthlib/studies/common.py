@@ -392,8 +392,8 @@ def train_reader(run, ds, split, seed, role="oracle"):
     on = LEARNS_FROM[role]
     idx = getattr(split, on)
     classes = ds.classes
-    print(f"{role}: {ORACLE_ARCH} on {len(idx)} real images ({LEARNS_FROM_TEXT[on]}), "
-          f"{run.cfg.label.oracle_steps} steps", flush=True)
+    print(f"seed {seed} {role}: {ORACLE_ARCH} on {len(idx)} real images "
+          f"({LEARNS_FROM_TEXT[on]}), {run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
         run.path(f"{role}.keras", seed),
         ORACLE_ARCH, ds.x[idx], encode(ds.y[idx], classes), len(classes),
