@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthlib import classifiers
-
-ORACLE_ARCH = "small_cnn"
+from synthlib.config import ORACLE_ARCH
 
 
 def n_classes(y):

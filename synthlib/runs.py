@@ -26,15 +26,21 @@ WORK = ("prepare", "train", "generate", "label", "evaluate")
 
 
 class _Study:
-    """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock."""
+    """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock,
+    and whose ABOUT describes this run: a paragraph that depends on what the run trains (its
+    arms' generators, its classifiers) is a function of the Config, given the run's, so that
+    a page never describes a model the run leaves out."""
 
-    def __init__(self, module, folder):
-        self._module, self._folder = module, folder
+    def __init__(self, module, folder, cfg):
+        self._module, self._folder, self._cfg = module, folder, cfg
 
     def __getattr__(self, name):
-        if name in ("_module", "_folder"):  # not set yet (copy, pickle): no recursion
+        if name in ("_module", "_folder", "_cfg"):  # not set yet (copy, pickle): no recursion
             raise AttributeError(name)
         attr = getattr(self._module, name)
+        if name == "ABOUT":
+            return {stage: text(self._cfg) if callable(text) else text
+                    for stage, text in attr.items()}
         if name not in WORK:
             return attr
         @functools.wraps(attr)
@@ -71,7 +77,8 @@ class Run:
         done under the build folder's lock."""
         import importlib
 
-        return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self.dir)
+        return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self.dir,
+                      self.cfg)
 
     @property
     def seeds(self):
