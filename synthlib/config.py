@@ -23,6 +23,9 @@ GAN_ARCHITECTURES = ("light_dcgan", "seed_dcgan")
 PRECISIONS = ("float32", "mixed_bfloat16")
 OPTIMIZERS = ("adam", "rmsprop")
 CLASSIFIERS = ("seed_mlp", "small_cnn")
+# The measuring oracle's network, and the tstr labeller's (synthlib/labeling.py): named here so
+# that a study's prose can say which evaluation classifier it matches without TensorFlow
+ORACLE_ARCH = "small_cnn"
 # Training-set variants ("arms"), baseline first. Each GAN arm names the generator it uses.
 GENERATORS = {  # name -> (conditional on all classes?, DiffAugment?)
     "dcgan_minority": (False, False),

@@ -126,12 +126,7 @@ def make_plain_split(y, split_cfg, seed, per_class=0):
     train, validation, test = stratified_split(y, split_cfg, seed)
     scenario = train
     if per_class:
-        have = {int(c): int(np.sum(y[train] == c)) for c in np.unique(y)}
-        if per_class > max(have.values()):  # a cap no class reaches takes the whole split
-            raise ImbalanceError(
-                f"imbalance.per_class = {per_class}: more than any class has in the training "
-                f"split (at most {max(have.values())}); 0 takes the whole split, or lower it")
-        counts = {c: min(per_class, n) for c, n in have.items()}
+        counts = {int(c): min(per_class, int(np.sum(y[train] == c))) for c in np.unique(y)}
         scenario = take_per_class(y, train, counts, seed, "imbalance.per_class")
     return Split(seed=seed, minority_class=-1, train=train, validation=validation, test=test,
                  imbalanced=scenario, kept_minority=np.zeros(0, dtype=int))

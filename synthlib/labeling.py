@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthlib import classifiers
-
-ORACLE_ARCH = "small_cnn"
+from synthlib.config import ORACLE_ARCH
 
 
 def n_classes(y):
@@ -26,8 +25,8 @@ def train_oracle(ds, split, cfg, seed, keep=None):
     touched here. With `keep` (a .keras path) it is trained once and kept there
     (classifiers.fit_kept)."""
     steps = cfg.label.oracle_steps
-    print(f"oracle: {ORACLE_ARCH} on the full real training split ({len(split.train)} images), "
-          f"{steps} steps", flush=True)
+    print(f"seed {seed} oracle: {ORACLE_ARCH} on the full real training split "
+          f"({len(split.train)} images), {steps} steps", flush=True)
     return classifiers.fit_kept(keep, ORACLE_ARCH, ds.x[split.train], ds.y[split.train],
                                 n_classes(ds.y), steps, cfg.evaluate.batch_size, seed,
                                 chunks=cfg.evaluate.chunks,
@@ -41,8 +40,8 @@ def train_filter(ds, split, cfg, seed, keep=None):
     balanced class weights so that the few minority images count; kept as the oracle is."""
     y = ds.y[split.imbalanced]
     steps = cfg.label.filter_steps
-    print(f"filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} images), "
-          f"{steps} steps", flush=True)
+    print(f"seed {seed} filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} "
+          f"images), {steps} steps", flush=True)
     return classifiers.fit_kept(keep, ORACLE_ARCH, ds.x[split.imbalanced], y, n_classes(ds.y),
                                 steps, cfg.evaluate.batch_size, seed,
                                 chunks=cfg.evaluate.chunks,

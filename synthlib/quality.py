@@ -36,7 +36,9 @@ def frechet_distance(a, b):
 
 
 def kernel_inception_distance(a, b):
-    """Unbiased squared MMD with the cubic polynomial kernel (KID, Binkowski et al. 2018)."""
+    """Unbiased squared MMD with the cubic polynomial kernel (KID, Binkowski et al. 2018), in
+    the features' squared units, unscaled. Unbiased, so it can fall below zero where the two
+    sets come from one distribution (04 tells its readers so)."""
     d = a.shape[1]
 
     def k(x, y):

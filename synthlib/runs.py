@@ -79,7 +79,10 @@ def stale_stage(folder, cfg, upto):
 
 class _Study:
     """A study module (synthlib/studies/<study>.py) whose WORK runs under the folder's lock,
-    each after the stages before it ran with the same settings; `checks` (06) reads theirs."""
+    each after the stages before it ran with the same settings (`checks`, 06, reads theirs),
+    and whose ABOUT describes this run: a paragraph that depends on what the run trains (its
+    arms' generators, its classifiers) is a function of the Config, given the run's, so that
+    a page never describes a model the run leaves out."""
 
     def __init__(self, module, run):
         self._module, self._run = module, run
@@ -88,6 +91,9 @@ class _Study:
         if name in ("_module", "_run"):  # not set yet (copy, pickle): no recursion
             raise AttributeError(name)
         attr = getattr(self._module, name)
+        if name == "ABOUT":
+            return {stage: text(self._run.cfg) if callable(text) else text
+                    for stage, text in attr.items()}
         if name == "checks":
             @functools.wraps(attr)
             def checked(*args, **kwargs):
@@ -151,7 +157,7 @@ class Run:
                 f"it made would not match them. Run the notebooks again from "
                 f"{NOTEBOOKS[i]} with the settings you want (in the params file, for the "
                 f"reports), or `make report EXP={self.experiment} PROFILE="
-                    f"{self.cfg.profile}`")
+                f"{self.cfg.profile}`")
 
     @property
     def seeds(self):

@@ -43,6 +43,20 @@ def test_the_filter_learns_the_imbalanced_set_with_balanced_class_weights(traine
     assert filt["class_weight"][digits_split.minority_class] > 1 > filt["class_weight"][0]
 
 
+def test_each_reader_s_log_line_names_its_seed(monkeypatch, digits, digits_split, capsys):
+    """04 trains (or reuses) an oracle per seed: lines alike but for the seed would read as one
+    model reported twice."""
+    monkeypatch.setattr(classifiers, "fit_kept", lambda *a, **k: None)
+    cfg = Config(experiment="e").validate()
+    cfg.label.filter = True
+    for seed in (0, 1):
+        labeling.train_oracle(digits, digits_split, cfg, seed)
+        labeling.train_filter(digits, digits_split, cfg, seed)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "seed 0 oracle", "seed 0 filter", "seed 1 oracle", "seed 1 filter"]
+
+
 def test_test_accuracy_reads_the_test_split(monkeypatch, digits, digits_split):
     truth = {x.tobytes(): y for x, y in zip(digits.x[digits_split.test],
                                             digits.y[digits_split.test])}

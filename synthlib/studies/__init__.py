@@ -14,7 +14,9 @@ alike, through `common` and `plots`), `show_classifiers(run)` (05's classifiers,
 scores the arms where there are none), `show_writeup(run, metrics_df, checks_)` and
 `headline(metrics_df, checks_, label)` for 06 and the index (every study takes `label`, a
 class as the reports name it, runs.Run.class_label; only bias, whose table has a column per
-class, uses it), and ABOUT: a paragraph per notebook.
+class, uses it), and ABOUT: a paragraph per notebook or, where the paragraph depends on what
+the run trains (its arms' generators, its classifiers), a function of the Config returning it
+(runs.Run.study calls it with the run's).
 
 - rebalance (seeds 000, 001): a minority class cut to a few images, rebalanced by GANs and
   classic baselines;

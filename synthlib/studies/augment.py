@@ -14,7 +14,7 @@ import pandas as pd
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show, validity
-from synthlib.config import AUGMENT_GENERATOR_OF, STUDY_GENERATORS
+from synthlib.config import AUGMENT_GENERATOR_OF, STUDY_GENERATORS, trained_generators
 from synthlib.studies import common
 
 ARM_TEXT = {
@@ -25,27 +25,60 @@ ARM_TEXT = {
     "real_plus_cgan": "the real training set plus the conditional GAN's images",
 }
 
+
+# The paragraphs that depend on what the run trains take its Config (runs.Run.study gives it),
+# so that a page names only the generators and arms the run has.
+def _about_generators(cfg):
+    trained = trained_generators(cfg)
+    parts = []
+    if "dcgan_per_class" in trained:
+        parts.append("one unconditional DCGAN **per class**, each trained only on that class's "
+                     "training images (the source report's design: each generated image "
+                     "carries its GAN's class as its label)")
+    if "cgan_all_classes" in trained:
+        parts.append("one **conditional** GAN on all classes with class-balanced batches, "
+                     "asked for a class with each image it makes"
+                     + (", the cheaper comparator (one model instead of one per class)"
+                        if parts else ""))
+    if not parts:
+        return "This run's arms (`evaluate.arms`) use no generator: nothing is trained here."
+    return (f"For each seed, the generator{'s' if len(trained) > 1 else ''} this run's arms use "
+            f"(`evaluate.arms`): {' and '.join(parts)}.")
+
+
+def _about_generate(cfg):
+    augmented = ("classic augmentations (rotation, zoom, translation, each to the nearest pixel, "
+                 "and brightness; flips only where `augmentation.horizontal_flip` says labels "
+                 "survive them) of the real training images")
+    if not trained_generators(cfg):
+        return f"`generate.per_class` {augmented}, per class."
+    return f"`generate.per_class` images per class from each generator, and as many {augmented}."
+
+
+def _about_evaluate(cfg):
+    arms = [f"`{a}`: {ARM_TEXT[a]}" for a in cfg.evaluate.arms]
+    names = ", ".join(f"`{c}`" for c in cfg.evaluate.classifiers)
+    return (f"The same classifier ({names}: `evaluate.classifiers`) on each training set this "
+            "run names (`evaluate.arms`):\n\n"
+            + "\n".join(f"* {a}" + (";" if i < len(arms) - 1 else ".")
+                        for i, a in enumerate(arms))
+            + "\n\nValidation and test loss and accuracy are recorded along the way, as the "
+            "source report plotted them; nothing is chosen by them. The final scores are on the "
+            "real test split.")
+
+
 ABOUT = {
-    "01": "**Study `augment`** (seed document 002): a small real training set "
+    "01": "**Study `augment`**, from the source report (seed document 002, a course exercise "
+          "that set GAN images against classic augmentation): a small real training set "
           "(`imbalance.per_class` images per class); GAN images and classic augmentation "
-          "compete as extra or replacement training data for the same CNN.",
-    "02": "Per seed: one unconditional DCGAN **per class**, each trained only on that class's "
-          "training images (the seed's design: generated images carry their GAN's class as "
-          "label), and one **conditional** GAN on all classes with class-balanced batches, "
-          "the cheaper comparator (one model instead of one per class).",
-    "03": "`generate.per_class` images per class from each generator, and as many classic "
-          "augmentations per class (rotation, zoom, translation, each to the nearest pixel, and "
-          "brightness; flips only where `augmentation.horizontal_flip` says labels survive "
-          "them) of the real training images.",
+          "compete as extra or replacement training data for the same CNN.\n\n"
+          + common.SEED_DOCUMENTS,
+    "02": _about_generators,
+    "03": _about_generate,
     "04": "The measuring oracle, trained on the real training split, says how often it agrees "
           "with the class each synthetic image was generated for. It measures only: every "
           "synthetic image keeps the label its generator gave it.",
-    "05": "The same classifier on each training set the run names (`evaluate.arms`, from "
-          "these):\n\n"
-          + "\n".join(f"* `{a}`: {t};" for a, t in ARM_TEXT.items())
-          + "\n\nValidation and test loss and accuracy are recorded along the way, as the seed "
-          "plotted them; nothing is chosen by them. The final scores are on the real test "
-          "split.",
+    "05": _about_evaluate,
 }
 
 
@@ -185,12 +218,15 @@ show_classifiers = common.show_classifiers
 
 def show_label(run, result):
     summary, accuracy, qual = result
-    show.heading("The oracle")
+    show.heading("The oracle's accuracy on the real test split")
     show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("Does the oracle see the class each image was made for?")
     show.text("Share of each source's images of a class that the oracle calls that class "
               "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
-              "the reference.")
+              "the reference. The oracle learnt from unaltered real images (MNIST's digits sit "
+              "centred in the frame) and reads shifted, turned or zoomed ones less surely: "
+              "the augmented images' agreement is the bar a generator is compared with, not a "
+              "ceiling, and a generator's images can read above it.")
     show.table(summary.pivot_table(index="class", columns="source", values="label_agreement")
                .round(3).rename(index=run.class_label))  # named where the data name them
     show.table(summary.groupby("source")[["label_agreement", "mean_confidence",

@@ -18,15 +18,26 @@ import pandas as pd
 from synthlib import imbalance, plots, show
 from synthlib.studies import common
 
+
+def _about_generators(cfg):
+    """02's paragraph: the models this run's `evaluate.arms` name, and no other."""
+    models = {"dcgan": "an unconditional DCGAN", "vae": "a VAE (keras.io's recipe)"}
+    both = len(cfg.evaluate.arms) > 1
+    return ("For every seed and mix: " + " and ".join(models[m] for m in cfg.evaluate.arms)
+            + (", each" if both else ",") + " trained on the mix alone, without labels"
+            + ("; the VAE's decoder is the DCGAN's generator, so both generators have the "
+               "same capacity." if both else "."))
+
+
 ABOUT = {
-    "01": "**Study `bias`** (seed document 004): controlled class mixes. Every class of "
+    "01": "**Study `bias`**, from the source thesis (seed document 004, an MSc thesis on class "
+          "imbalance in generative models): controlled class mixes. Every class of "
           "`data.classes` has `bias.fixed_count` training images except `bias.varied_class`, "
           "which has each of `bias.varied_counts` in turn. Within a seed the fixed classes' "
           "images are the same in every mix, and a smaller count of the varied class is part "
-          "of a larger one: the mixes differ by that count alone.",
-    "02": "For every seed and mix: an unconditional DCGAN and a VAE (keras.io's recipe; its "
-          "decoder is the DCGAN's generator, so both generators have the same capacity), "
-          "each trained on the mix alone, without labels.",
+          "of a larger one: the mixes differ by that count alone.\n\n"
+          + common.SEED_DOCUMENTS,
+    "02": _about_generators,
     "03": "`generate.per_class` x (number of classes) images from each generator.",
     "04": "The measuring oracle, trained on the real training split of these classes, "
           "classifies every generated image; images it is less than `label.threshold` sure of "
@@ -283,7 +294,7 @@ def show_classifiers(run):
 
 def show_label(run, result):
     shares, accuracy = result
-    show.heading("The oracle")
+    show.heading("The oracle's accuracy on the real test split")
     show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("Generated class shares (mean over seeds)")
     show.table(shares.pivot_table(index=["model", "varied_count"], columns="class",

@@ -15,6 +15,15 @@ from synthlib import imbalance, metrics
 from synthlib.config import OneLine
 from synthlib.paths import atomic_path, code_digest, shown, write_text
 
+# Closes each study's 01 text: "seed" names both the documents an experiment comes from and
+# the random seeds it repeats its work over, and a student has only the report to tell them
+# apart.
+SEED_DOCUMENTS = (
+    "The *seed documents* are the notebooks, reports and slides, numbered 000 to 004, that "
+    "synthlib grew out of; these pages call the one an experiment follows its source. *Seed* "
+    "on its own means a random seed: the run does its work once per seed, each with its own "
+    "split and its own models, and its summaries give the mean and spread over seeds.")
+
 
 def save_npz(path, **arrays):
     with atomic_path(path) as tmp:
@@ -392,8 +401,8 @@ def train_reader(run, ds, split, seed, role="oracle"):
     on = LEARNS_FROM[role]
     idx = getattr(split, on)
     classes = ds.classes
-    print(f"{role}: {ORACLE_ARCH} on {len(idx)} real images ({LEARNS_FROM_TEXT[on]}), "
-          f"{run.cfg.label.oracle_steps} steps", flush=True)
+    print(f"seed {seed} {role}: {ORACLE_ARCH} on {len(idx)} real images "
+          f"({LEARNS_FROM_TEXT[on]}), {run.cfg.label.oracle_steps} steps", flush=True)
     model, history = classifiers.fit_kept(
         run.path(f"{role}.keras", seed),
         ORACLE_ARCH, ds.x[idx], encode(ds.y[idx], classes), len(classes),

@@ -17,26 +17,50 @@ import pandas as pd
 # gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
 # samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show
+from synthlib.config import ORACLE_ARCH
 from synthlib.studies import common
 
+ARM_TEXT = {
+    "real": "`real` (the real training set)",
+    "synthetic_gan_labels": "`synthetic_gan_labels@<step>` (synthetic images only, labelled by "
+                            "the class the GAN was asked for)",
+    "synthetic_labeller_labels": "`synthetic_labeller_labels@<step>` (the same images, labelled "
+                                 "by the labeller)",
+}
+
+
+# 04 and 05 name only the arms and classifiers the run has (runs.Run.study gives them its Config)
+def _about_label(cfg):
+    text = ("The **labeller** is a CNN trained on the real training set this study uses (and "
+            "nothing else, so it may label training data). It labels every synthetic image; "
+            "its agreement with the label the GAN was asked for measures how recognisable the "
+            "images are, snapshot by snapshot.")
+    if "real" in cfg.evaluate.arms and ORACLE_ARCH in cfg.evaluate.classifiers:
+        text += (f" It is the same network as 05's `real` arm with `{ORACLE_ARCH}`, trained on "
+                 "the same images with the same seed, so where `label.oracle_steps` and "
+                 "`evaluate.steps` agree the two are one model and score alike: the write-up's "
+                 "checks on each then read one classifier twice.")
+    return text
+
+
+def _about_evaluate(cfg):
+    arms = [ARM_TEXT[a] for a in cfg.evaluate.arms]
+    listed = arms[0] if len(arms) == 1 else ", ".join(arms[:-1]) + " and " + arms[-1]
+    names = ", ".join(f"`{c}`" for c in cfg.evaluate.classifiers)
+    return (f"The same classifier ({names}: `evaluate.classifiers`) trained on {listed}. Every "
+            "one is scored on the real test split.")
+
+
 ABOUT = {
-    "01": "**Study `tstr`** (seed document 003): train on synthetic, test on real, by generator "
-          "training length.",
+    "01": "**Study `tstr`**, from the source slides (seed document 003, a talk that trained "
+          "classifiers on GAN images): train on synthetic, test on real, by generator training "
+          "length.\n\n" + common.SEED_DOCUMENTS,
     "02": "One conditional GAN per seed on the real training set (class-balanced batches), "
-          "its generator saved at each step count of `tstr.snapshots` (the seed's table used "
-          "12, 100 and 500 epochs).",
+          "its generator saved at each step count of `tstr.snapshots` (the source slides' "
+          "table compared GANs trained for 12, 100 and 500 epochs).",
     "03": "From each snapshot, `generate.per_class` images of every class, asked for by label.",
-    "04": "The **labeller** is a CNN trained on the real training set this study uses (and "
-          "nothing else, so it may label training data). It labels every synthetic image; "
-          "its agreement with the label the GAN was asked for measures how recognisable the "
-          "images are, snapshot by snapshot. It is the same network as 05's `real` arm, "
-          "trained on the same images with the same seed, so where `label.oracle_steps` and "
-          "`evaluate.steps` agree the two are one model and score alike: the write-up's "
-          "checks on each then read one classifier twice.",
-    "05": "The same classifier trained on: `real` (the real training set), "
-          "`synthetic_gan_labels@<step>` (synthetic images only, labelled by the class the GAN "
-          "was asked for) and `synthetic_labeller_labels@<step>` (the same images, labelled by "
-          "the labeller). Every one is scored on the real test split.",
+    "04": _about_label,
+    "05": _about_evaluate,
 }
 
 
