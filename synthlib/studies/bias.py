@@ -407,10 +407,11 @@ def show_writeup(run, metrics_df, checks_=()):
     for model, g in varied.groupby("model"):
         gen = g[g.kind == "generated"].groupby("varied_count")["value"].mean()
         tr = g[g.kind == "training"].groupby("varied_count")["value"].mean()
+        counts = sorted(gen.index, key=int)  # "50" after "150" as text
         lines.append(f"{model}: the varied class {run.class_label(run.cfg.bias.varied_class)} "
                      "makes up "
-                     + ", ".join(f"{gen[v]:.3f} of the images for a training share of "
-                                 f"{tr[v]:.3f}" for v in gen.index) + ".")
+                     + "; ".join(f"{gen[v]:.3f} of the images from the mix with {v} of it "
+                                 f"(a training share of {tr[v]:.3f})" for v in counts) + ".")
     show.heading("Verdict")
     show.text("\n\n".join(lines))
     plots.shares(d, run.cfg.bias.varied_class, label=run.class_label)
