@@ -190,6 +190,10 @@ def _check_choice(value, choices, key, what=""):
            f"{', '.join(choices)}" + did_you_mean(str(value), choices))
 
 
+# The fewest images a Fréchet distance is computed from (a covariance needs some): here, so
+# that 01's check of the validation split reads it without importing TensorFlow
+MIN_IMAGES = 3
+
 MAX_SEED = 999_999
 # A typo's extra zeros in a batch or a latent code would exhaust memory before anything said
 # why (a latent code of 10^9 numbers is a 10^9-row weight matrix): these stop it at the check.

@@ -12,8 +12,7 @@ from scipy import linalg
 from sklearn.neighbors import NearestNeighbors
 
 from synthlib import classifiers
-
-MIN_IMAGES = 3  # the fewest a Fréchet distance is computed from (a covariance needs some)
+from synthlib.config import MIN_IMAGES  # noqa: F401 -- quality.MIN_IMAGES, as the studies read it
 
 
 def feature_model(oracle):

@@ -744,3 +744,16 @@ def test_the_settings_table_shows_what_the_run_reads_and_what_a_zero_means():
     # what a session's edits are compared on keeps every setting, as written
     everything = dict(cfg.table(unread=True).values)
     assert everything["evaluate.steps.seed_mlp"] == "40000" and everything["data.image_size"] == "0"
+
+
+def test_check_and_01_s_checks_start_no_tensorflow():
+    """TensorFlow's start-up lines go straight to the console, ahead of a stage's prefixed
+    lines: `make check` and 01's checks, which train nothing, do not import it."""
+    code = ("import sys\nfrom synthlib import pipeline\n"
+            "for e in ('five_minority', 'gan_vs_augmentation', 'tstr_vs_training', "
+            "'bias_dcgan_vs_vae'):\n    pipeline.check(f'params/{e}.yaml', 'quick')\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

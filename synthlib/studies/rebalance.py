@@ -522,7 +522,7 @@ def check(cfg, ds):
     for seed in cfg.seeds:
         split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
         if cfg.generators():
-            from synthlib.quality import MIN_IMAGES
+            from synthlib.config import MIN_IMAGES
 
             held_out = int(np.sum(ds.y[split.validation] == split.minority_class))
             if held_out < MIN_IMAGES:
