@@ -219,6 +219,10 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
                      f"{WITHHELD_MARK.strip()}): their generator (or the oracle that measures "
                      f"it) fails a validity check, and a GAN arm with a poor generator says "
                      f"nothing about GANs, whether it wins or loses.")
+        if int(g["seeds"].max()) == 2:  # the widths above would otherwise puzzle a reader
+            text += (" With two seeds each interval rests on one degree of freedom, so it can "
+                     "be wider than any two scores can differ: these comparisons describe the "
+                     "run, and more seeds (the full profile's) are what can test them.")
         out.append(text)
     return out
 

@@ -260,6 +260,15 @@ def test_the_highest_arm_is_weighed_against_every_other_arm_at_once():
     arms["class_weight"] = [np.nan] * 3  # no score at all: left unmeasured, not a KeyError
     (text,) = report.verdict_sentences(metric_rows(arms), pd.DataFrame(), "minority_f1")
     assert "class_weight: fewer than two seeds in common" in text
+    assert "one degree of freedom" not in text  # three seeds
+    # two seeds: intervals wider than scores can differ, and the sentence says why
+    (text,) = report.verdict_sentences(metric_rows({"smote": [0.9, 0.8], "imbalanced":
+                                                    [0.5, 0.3]}), pd.DataFrame(), "minority_f1")
+    assert "With two seeds each interval rests on one degree of freedom" in text
+    # one seed: no interval at all, and no such sentence
+    (text,) = report.verdict_sentences(metric_rows({"smote": [0.9], "imbalanced": [0.5]}),
+                                       pd.DataFrame(), "minority_f1")
+    assert "degree of freedom" not in text and "with one seed there is no spread" in text
 
 
 def test_the_manifest_says_when_the_code_had_uncommitted_changes(monkeypatch):
