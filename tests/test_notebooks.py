@@ -66,8 +66,9 @@ def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
     # every figure is described by its titles for a reader who cannot see it
     for name in pipeline.NOTEBOOKS:
         assert "No description has been provided" not in (reports / f"{name}.html").read_text()
-    assert ('alt="Scores on the real test split: each faded point is one seed; diamond and '
-            'bar, the mean and its 95% t interval of the mean over seeds; minority_f1') in writeup
+    # one seed: the caption promises no interval it cannot draw
+    assert ('alt="Scores on the real test split: each diamond is the seed\'s score (one seed: '
+            'no interval); minority_f1') in writeup
     assert "Not conclusive" in (reports.parent / "index.html").read_text()
 
 
