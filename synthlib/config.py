@@ -712,7 +712,6 @@ VALUE_MEANS = {
     "data.classes": {"[]": "[] (every class)"},
     "data.max_images": {"0": "0 (every image)"},
     "imbalance.per_class": {"0": "0 (the whole training split)"},
-    "gan.generator_steps": {"{}": "{} (gan.steps for every generator)"},
     "generate.select_from": {"1": "1 (every image drawn is used)"},
     **{f"gan.{k}": _OFF for k in ("class_loss_weight", "r1_weight", "mode_seeking_weight",
                                   "rotation_weight")},

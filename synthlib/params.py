@@ -221,9 +221,9 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         _refuse_keys_written_twice(yaml.compose(text, Loader=yaml.SafeLoader))
         raw = yaml.safe_load(text)
         if raw is None:  # else every default: a long run of an experiment nobody wrote
-            raise ConfigError(f"params_file = {str(params_file)!r}: empty; an experiment "
-                              f"names at least its study and a description (as "
-                              f"params/five_minority.yaml does)")
+            raise ConfigError(f"params_file = {str(params_file)!r}: empty; write what the "
+                              f"experiment is, at least its study and a description, as "
+                              f"params/five_minority.yaml does")
     except UnicodeDecodeError as e:
         raise ConfigError(f"params_file = {str(params_file)!r}: not UTF-8 text (byte "
                           f"{e.object[e.start]:#04x} at offset {e.start}); save it as "

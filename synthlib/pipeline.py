@@ -29,13 +29,14 @@ from synthlib.paths import (BUILD_DIR, NOTEBOOKS, REPORTS_DIR, ROOT, atomic_path
                             shown, write_text)
 
 
-def check(params_file, profile):
+def check(params_file, profile, every_profile=False):
     """Everything that can be wrong before any training: parameters, data, class, fraction;
-    the parameters at the other profiles too, so that "valid" holds for whichever runs next."""
+    with `every_profile` (make check), the parameters at the other profiles too, so that
+    "valid" holds for whichever runs next."""
     import importlib
 
     cfg = params.load(params_file, profile)
-    for other in config.PROFILES_ORDER:
+    for other in config.PROFILES_ORDER if every_profile else ():
         if other != profile:
             try:
                 params.load(params_file, other)
@@ -149,16 +150,6 @@ def same_settings(name, cfg, params_file, build):
     """Every stage of a run runs with the settings its first stage ran with: each stage reads
     the params file when it starts, and a file edited while a run goes on would otherwise give
     a report whose later stages, and its manifest, follow other settings than its split."""
-    from synthlib.runs import WORK, stale_stage
-
-    # a JupyterLab session may have run an earlier stage again, with other settings, into this
-    # folder: make, which reads only its own notebooks' times, would take it for up to date
-    stale = stale_stage(build, cfg, min(NOTEBOOKS.index(name), len(WORK)))
-    if stale is not None:
-        (build / f"{NOTEBOOKS[stale]}.ipynb").unlink(missing_ok=True)
-        raise StageFailed(f"{name}: {NOTEBOOKS[stale]} last ran in {shown(build)} with other "
-                          f"settings (a notebook session's). Run the same command again: make "
-                          f"starts again from {NOTEBOOKS[stale]}")
     kept = build / SETTINGS_FILE
     if name == NOTEBOOKS[0]:
         write_text(kept, cfg.digest())
@@ -169,6 +160,17 @@ def same_settings(name, cfg, params_file, build):
         raise StageFailed(f"{name}: {params_file} changed since {NOTEBOOKS[0]} ran in "
                           f"{shown(build)}; this run's stages would follow two settings. Run "
                           f"the same command again: make starts again from {NOTEBOOKS[0]}")
+    from synthlib.runs import WORK, stale_stage
+
+    # the params file as 01 read it: a JupyterLab session may still have run an earlier stage
+    # again, with other settings, into this folder, which make (reading only its own
+    # notebooks' times) would take for up to date
+    stale = stale_stage(build, cfg, min(NOTEBOOKS.index(name), len(WORK)))
+    if stale is not None:
+        (build / f"{NOTEBOOKS[stale]}.ipynb").unlink(missing_ok=True)
+        raise StageFailed(f"{name}: {NOTEBOOKS[stale]} last ran in {shown(build)} with other "
+                          f"settings, or did not finish (a notebook session's). Run the same "
+                          f"command again: make starts again from {NOTEBOOKS[stale]}")
 
 
 def stage_times(build):
@@ -259,10 +261,21 @@ def _run_stage(name, cfg, params_file, profile, build, reports, echo, jobs):
             # the kernel's Run knows the folder's lock is its own stage's
             with kernel_stderr_to(build / f"{name}.kernel.log"), \
                     chains.passed_on(build):
-                papermill.execute_notebook(
-                    str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp), parameters=parameters,
-                    kernel_name="python3", progress_bar=False, stdout_file=echo,
-                    stderr_file=echo, cwd=str(ROOT / "notebooks"))
+                for attempt in (1, 2):
+                    try:
+                        papermill.execute_notebook(
+                            str(ROOT / "notebooks" / f"{name}.ipynb"), str(tmp),
+                            parameters=parameters, kernel_name="python3", progress_bar=False,
+                            stdout_file=echo, stderr_file=echo, cwd=str(ROOT / "notebooks"))
+                        break
+                    except RuntimeError as e:
+                        # Two kernels started at once (make -j) may be given the same port:
+                        # jupyter_client picks it, the kernel binds it later. No cell has run,
+                        # so the stage starts once more rather than fail the whole report.
+                        if attempt == 2 or "before replying to kernel_info" not in str(e):
+                            raise
+                        print(f"{cfg.experiment}/{name}: its kernel did not start ({e}); "
+                              f"starting it again", flush=True)
         except papermill.PapermillExecutionError as e:
             os.replace(tmp, failed)
             first = e.evalue.splitlines()[0] if e.evalue else ""
@@ -358,7 +371,7 @@ def _run(args):
     logging.basicConfig(level=logging.WARNING, format=prefix.replace("%", "%%") + "%(message)s")
     try:
         if args.command == "check":
-            cfg, ds = check(args.params, args.profile)
+            cfg, ds = check(args.params, args.profile, every_profile=True)
             print(f"{cfg.experiment}: parameters valid at every profile; at {args.profile}, "
                   f"{len(ds.y)} images from {ds.source}")
             if ds.class_names:  # what imbalance.minority_class and data.classes number

@@ -431,7 +431,7 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     n = d.seed.nunique()
     _suptitle(g.figure, "Scores on the real test split: "
               + (f"each faded point is one seed; diamond and bar, the mean and {interval_over(n)}"
-                 if n > 1 else f"each diamond is the seed's score ({ONE_SEED})")
+                 if n > 1 else f"each diamond is the one seed's score ({ONE_SEED})")
               + ("; a triangle at 0 or 1: the interval runs on past it, drawn only that far "
                  "since no score lies beyond" if cut else ""))
     _display()
@@ -629,7 +629,7 @@ def shares(d, varied_class, label=str):
               + (f"faded points, one per seed; solid point and bar, the mean and "
                  f"{interval_over(n)}" + (", cut at 0 and 1 where it runs past them" if cut
                                           else "")
-                 if n > 1 else f"points, the seed's shares ({ONE_SEED})"))
+                 if n > 1 else f"points, the one seed's shares ({ONE_SEED})"))
     _display()
 
 

@@ -12,7 +12,7 @@ from scipy import linalg
 from sklearn.neighbors import NearestNeighbors
 
 from synthlib import classifiers
-from synthlib.config import MIN_IMAGES  # noqa: F401 -- quality.MIN_IMAGES, as the studies read it
+from synthlib.config import MIN_IMAGES
 
 
 def feature_model(oracle):

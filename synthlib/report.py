@@ -214,7 +214,8 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             if len(won) == 0:
                 text += " No GAN arm is shown to beat a baseline here."
         if len(withheld):
-            text += (f" {validity.counted(len(withheld), 'comparison')} "
+            count = validity.counted(len(withheld), "comparison")
+            text += (f" {count[0].upper()}{count[1:]} "
                      f"{'is' if len(withheld) == 1 else 'are'} withheld (arms marked "
                      f"{WITHHELD_MARK.strip()}): their generator (or the oracle that measures "
                      f"it) fails a validity check, and a GAN arm with a poor generator says "

@@ -34,31 +34,52 @@ STAGES_FILE = "stages.json"
 # The first of WORK that reads a setting (a section, or a key where a section is read by
 # several), where that is later than `prepare`: a stage is held to the settings it and the
 # stages before it read, so that trying `run.cfg.gan.steps = 500` in 02 leaves 01's split
-# good. None: no stage of WORK reads it (06's thresholds, the description).
-FIRST_READ_BY = {"gan": "train", "tstr": "train", "evaluate.arms": "train",
-                 "evaluate.tstr": "train", "generate": "generate", "augmentation": "generate",
-                 "label": "label", "quality": "label", "evaluate.batch_size": "label",
-                 "evaluate.chunks": "label", "evaluate": "evaluate", "validity": None,
-                 "description": None}
+# good. "generators": the generators the run's arms (and rebalance's TSTR table) need, rather
+# than the arms, so that a classic arm changed in 05 leaves 02-04 good. None: no stage of WORK
+# reads it (06's thresholds, the description).
+FIRST_READ_BY = {"gan": "train", "tstr": "train", "generators": "train",
+                 "generate": "generate", "augmentation": "generate", "label": "label",
+                 "quality": "label", "evaluate.batch_size": "label", "evaluate.chunks": "label",
+                 "evaluate": "evaluate", "validity": None, "description": None}
+# Where a study reads a section sooner or later than that: rebalance augments in 05 (its
+# augmentation arm), bias sizes its mixes by quality.samples in 01.
+STUDY_FIRST_READ_BY = {"rebalance": {"augmentation": "evaluate"}, "bias": {"quality": "prepare"}}
+
+
+def _generators(cfg):
+    if cfg.study == "bias":  # its arms are its generative models
+        return sorted(cfg.evaluate.arms)
+    if cfg.study == "tstr":  # one conditional GAN, whatever its arms
+        return []
+    return sorted(config.trained_generators(cfg))
 
 
 def stage_digest(cfg, work):
     """A hash of the settings `work` (one of WORK) and the stages before it read."""
     flat = {f"{k}.{kk}": vv for k, v in cfg.to_dict().items()
             for kk, vv in (v.items() if isinstance(v, dict) else [("", v)])}
+    flat["generators."] = _generators(cfg)
+    first_read_by = {**FIRST_READ_BY, **STUDY_FIRST_READ_BY.get(cfg.study, {})}
     upto = WORK.index(work)
 
     def read_by(key):
-        key = key.rstrip(".")
-        parts = key.split(".")
+        parts = key.rstrip(".").split(".")
         for n in range(len(parts), 0, -1):
-            if ".".join(parts[:n]) in FIRST_READ_BY:
-                return FIRST_READ_BY[".".join(parts[:n])]
+            if ".".join(parts[:n]) in first_read_by:
+                return first_read_by[".".join(parts[:n])]
         return "prepare"
 
     read = {k: v for k, v in flat.items()
             if read_by(k) is not None and WORK.index(read_by(k)) <= upto}
     return hashlib.sha256(json.dumps(read, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def stale_stage(folder, cfg, upto):
+    """The index (in WORK, and NOTEBOOKS) of the first stage before WORK[upto] that last ran
+    with other settings than `cfg` gives it, or did not finish its last run; None if none."""
+    record = _stage_record(folder)
+    return next((i for i, work in enumerate(WORK[:upto])
+                 if record.get(work, stage_digest(cfg, work)) != stage_digest(cfg, work)), None)
 
 
 def _stage_record(folder):
@@ -67,14 +88,6 @@ def _stage_record(folder):
     except (OSError, ValueError):  # none yet, or damaged: nothing to hold a stage to
         return {}
     return record if isinstance(record, dict) else {}
-
-
-def stale_stage(folder, cfg, upto):
-    """The index (in WORK, and NOTEBOOKS) of the first stage before WORK[upto] that last ran
-    with other settings than `cfg` gives it; None if none did."""
-    record = _stage_record(folder)
-    return next((i for i, work in enumerate(WORK[:upto])
-                 if record.get(work, stage_digest(cfg, work)) != stage_digest(cfg, work)), None)
 
 
 class _Study:
@@ -106,6 +119,8 @@ class _Study:
         def locked(*args, **kwargs):
             with one_run_in(self._run.dir):  # no-op in a stage make runs: it holds the lock
                 self._run.check_stages(WORK.index(name))
+                # until it finishes, what it made may be of neither its old settings nor these
+                self._run.record_stage(name, finished=False)
                 out = attr(*args, **kwargs)
                 self._run.record_stage(name)
                 return out
@@ -141,10 +156,11 @@ class Run:
 
         return _Study(importlib.import_module(f"synthlib.studies.{self.cfg.study}"), self)
 
-    def record_stage(self, work):
-        """Note the settings `work` (one of WORK) ran with."""
+    def record_stage(self, work, finished=True):
+        """Note the settings `work` (one of WORK) ran with, or that it has not finished."""
         write_text(self.dir / STAGES_FILE, json.dumps(
-            {**_stage_record(self.dir), work: stage_digest(self.cfg, work)}, indent=1))
+            {**_stage_record(self.dir),
+             work: stage_digest(self.cfg, work) if finished else "not finished"}, indent=1))
 
     def check_stages(self, upto):
         """Stop, in one line, if a stage before WORK[upto] last ran with other settings than
@@ -153,11 +169,11 @@ class Run:
         if i is not None:
             raise RunError(
                 f"{NOTEBOOKS[i]} last ran with other settings than this session's (the "
-                f"params file, or a cell such as run.cfg.gan.steps = ..., differs): what "
-                f"it made would not match them. Run the notebooks again from "
-                f"{NOTEBOOKS[i]} with the settings you want (in the params file, for the "
-                f"reports), or `make report EXP={self.experiment} PROFILE="
-                f"{self.cfg.profile}`")
+                f"params file, or a cell such as run.cfg.gan.steps = ..., differs), or did "
+                f"not finish: what it made would not match them. Run the notebooks again "
+                f"from {NOTEBOOKS[i]} with the settings you want (in the params file, for the "
+                f"reports), or `rm {shown(self.dir / NOTEBOOKS[i])}.ipynb` then `make report "
+                f"EXP={self.experiment} PROFILE={self.cfg.profile}`")
 
     @property
     def seeds(self):

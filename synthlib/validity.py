@@ -103,7 +103,8 @@ def anchor_checks(df, metric, arms, cfg, anchor="upper_bound", below="imbalanced
 
 def convergence_checks(df, metric, cfg, classifiers, anchor="upper_bound"):
     """Per classifier: the anchor's score moves from half-way through its steps to the end by
-    less than the seed spread, on average over seeds; if not, the budget is too small."""
+    no more than the tighter of two seed spreads (the scores', each seed's change's), on
+    average over seeds; if not, the budget is too small."""
     out = []
     for clf in classifiers:
         full = _seed_values(df, anchor, clf, metric)

@@ -480,7 +480,8 @@ def test_check_checks_the_parameters_at_every_profile(tmp_path):
     assert params.load(p, "quick").seeds == [0, 1]
     with pytest.raises(config.ConfigError, match=r"^at PROFILE=full: seeds = \[0, 1\]: the "
                                                  r"full profile sets seeds"):
-        pipeline.check(p, "smoke")
+        pipeline.check(p, "smoke", every_profile=True)
+    pipeline.check(p, "smoke")  # a run's own 01 checks the profile it runs
 
 
 def test_check_stops_where_04_would_have_too_few_real_minority_images_to_measure_by(tmp_path):

@@ -279,6 +279,30 @@ def test_a_second_run_in_a_build_folder_stops_at_once_naming_the_first(tmp_path,
     assert pipeline.main(stage) == 0 and ran == ["02_train_gan.ipynb"]  # the lock went with it
 
 
+def test_a_kernel_that_does_not_start_is_started_once_more(tmp_path, monkeypatch, capsys):
+    """make -j: two kernels may be handed one port, and one dies before any cell runs."""
+    import papermill
+
+    tries = []
+
+    def flaky(src, dst, **kw):
+        tries.append(dst)
+        if len(tries) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        nbformat.write(nbformat.v4.new_notebook(), dst)
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    pipeline.run_stage("02_train_gan", DIGITS_PARAMS, "smoke", tmp_path / "b", tmp_path / "r")
+    assert len(tries) == 2 and (tmp_path / "b" / "02_train_gan.ipynb").exists()
+    assert "its kernel did not start" in capsys.readouterr().out
+    tries.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: tries.append(1) or (
+        _ for _ in ()).throw(RuntimeError("Kernel died before replying to kernel_info")))
+    with pytest.raises(RuntimeError):  # twice: not hidden
+        pipeline.run_stage("03_generate", DIGITS_PARAMS, "smoke", tmp_path / "b",
+                           tmp_path / "r")
+    assert len(tries) == 2
+
+
 def test_a_kernel_that_dies_fails_its_stage_in_one_line_keeping_the_notebook(tmp_path,
                                                                            monkeypatch, capsys):
     """Killed, or out of memory: nbclient's DeadKernelError, not a traceback through papermill."""

@@ -406,6 +406,17 @@ def test_a_stage_stops_where_an_earlier_one_last_ran_with_other_settings(tmp_pat
     run.cfg.validity.frechet_ratio = 3.0
     study.label(run), study.evaluate(run)
     assert study.checks(run, None) == "checked"
+    # a classic arm tried in 05 needs no generator: 02-04 stay good
+    run.cfg.evaluate.arms = [a for a in run.cfg.evaluate.arms if a != "smote"]
+    study.evaluate(run)
+    # a stage cut short may have written part of what it makes: it counts as out of step
+    def cut_short(r):
+        raise KeyboardInterrupt
+    stopped = runs._Study(types.SimpleNamespace(generate=cut_short, label=module.label), run)
+    with pytest.raises(KeyboardInterrupt):
+        stopped.generate(run)
+    with pytest.raises(runs.RunError, match=r"^03_generate last ran .* or did not finish"):
+        stopped.label(run)
 
 
 def test_make_starts_again_from_a_stage_a_session_ran_with_other_settings(tmp_path):
@@ -425,3 +436,7 @@ def test_make_starts_again_from_a_stage_a_session_ran_with_other_settings(tmp_pa
         pipeline.same_settings("05_evaluate", run.cfg, DIGITS_PARAMS, run.dir)
     assert not (run.dir / "03_generate.ipynb").exists()  # so make runs it, and all after it
     assert (run.dir / "02_train_gan.ipynb").exists()
+    # the params file edited while make runs: said as that, and make starts again from 01
+    pipeline.same_settings("01_imbalance", run.cfg, DIGITS_PARAMS, run.dir)
+    with pytest.raises(pipeline.StageFailed, match="changed since 01_imbalance ran"):
+        pipeline.same_settings("05_evaluate", session.cfg, DIGITS_PARAMS, run.dir)

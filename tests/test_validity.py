@@ -74,7 +74,7 @@ def test_a_poor_generator_withholds_its_verdicts_only():
     assert comp.loc["dcgan_minority", "verdict"] == report.BETTER
     assert comp.loc["cgan_all_classes", "verdict"].startswith("not conclusive: cgan_all_classes")
     text = report.verdicts(m, checks=checks)[0]
-    assert "one GAN-vs-baseline comparison, 1 is better" in text and "one comparison is withheld" in text
+    assert "one GAN-vs-baseline comparison, 1 is better" in text and "One comparison is withheld" in text
 
 
 def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
@@ -366,7 +366,7 @@ def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
 
 @pytest.mark.parametrize("full, half, floor, converged, within", [
     ([0.70, 0.70, 0.70], [0.90, 0.90, 0.90], 0.01, False, "floor"),  # better at half
-    ([0.80, 0.90, 0.85], [0.82, 0.82, 0.82], 0.01, True, "scores"),  # moves within both spreads
+    ([0.80, 0.90, 0.85], [0.86, 0.84, 0.85], 0.01, True, "scores"),  # 0.04 within 0.05
     ([0.75, 0.75], [0.5, 0.5], 0.25, True, "floor"),                 # on the floor exactly
     # one seed still learning (+0.10) beside one that stopped: the changes' wide spread must
     # not excuse it

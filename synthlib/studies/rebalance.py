@@ -17,7 +17,7 @@ import pandas as pd
 # labeling, quality, evaluation) are imported by the stages that train or sample, so that 01
 # and 06 start without it.
 from synthlib import imbalance, metrics
-from synthlib.config import GENERATORS
+from synthlib.config import GENERATORS, MIN_IMAGES
 from synthlib.studies import common
 
 
@@ -190,7 +190,7 @@ def label(run):
             if herded:
                 touched_by = ("herding in the GAN's discriminator's features"
                               + (", then the " + touched_by if cfg.filter else ""))
-            sets = [used if len(used) >= quality.MIN_IMAGES else images]
+            sets = [used if len(used) >= MIN_IMAGES else images]
             if cfg.filter or herded:
                 sets.append(drawn if herded else images)
             quality_cfg = dataclasses.replace(
@@ -212,8 +212,8 @@ def label(run):
                                                         cfg.filter_threshold) if filt else None,
                 "quality_synthetic": synth_q, "quality_real_reference": real_q,
                 "quality_measured_on": (
-                    ("accepted by the filter" if len(used) >= quality.MIN_IMAGES else
-                     f"generated (the filter accepted fewer than {quality.MIN_IMAGES})")
+                    ("accepted by the filter" if len(used) >= MIN_IMAGES else
+                     f"generated (the filter accepted fewer than {MIN_IMAGES})")
                     if cfg.filter else "chosen by herding" if herded else "generated"),
                 "quality_as_generated": generated_q,
             }
@@ -522,7 +522,6 @@ def check(cfg, ds):
     for seed in cfg.seeds:
         split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
         if cfg.generators():
-            from synthlib.config import MIN_IMAGES
 
             held_out = int(np.sum(ds.y[split.validation] == split.minority_class))
             if held_out < MIN_IMAGES:
