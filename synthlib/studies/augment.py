@@ -223,8 +223,8 @@ def show_label(run, result):
     show.heading("Does the oracle see the class each image was made for?")
     show.text("Share of each source's images of a class that the oracle calls that class "
               "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
-              "the reference. The oracle learnt from unaltered real images (MNIST's digits sit "
-              "centred in the frame) and reads shifted, turned or zoomed ones less surely: "
+              "the reference. The oracle learnt from unaltered real images (MNIST's, for one, "
+              "centred in their frame) and reads shifted, turned or zoomed ones less surely: "
               "the augmented images' agreement is the bar a generator is compared with, not a "
               "ceiling, and a generator's images can read above it.")
     show.table(summary.pivot_table(index="class", columns="source", values="label_agreement")
