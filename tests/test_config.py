@@ -686,8 +686,8 @@ def test_an_experiment_is_named_by_its_params_file(tmp_path):
         params.load(write_params(tmp_path, "study: rebalance\n", name="my exp.yaml"), "quick")
     # an empty file, or one of comments alone, would be every default: a long run nobody wrote
     for text in ("", "# to do\n"):
-        with pytest.raises(config.ConfigError, match="empty; an experiment names at least its "
-                                                     "study and a description"):
+        with pytest.raises(config.ConfigError, match="empty; write what the experiment is, at "
+                                                     "least its study and a description"):
             load_text(tmp_path, text)
 
 

@@ -67,8 +67,8 @@ def test_end_to_end_smoke_run_writes_six_reports(smoke_run):
     for name in pipeline.NOTEBOOKS:
         assert "No description has been provided" not in (reports / f"{name}.html").read_text()
     # one seed: the caption promises no interval it cannot draw
-    assert ('alt="Scores on the real test split: each diamond is the seed\'s score (one seed: '
-            'no interval); minority_f1') in writeup
+    assert ('alt="Scores on the real test split: each diamond is the one seed\'s score (one '
+            'seed: no interval); minority_f1') in writeup
     assert "Not conclusive" in (reports.parent / "index.html").read_text()
 
 
