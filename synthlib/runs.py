@@ -79,7 +79,7 @@ def stale_stage(folder, cfg, upto):
     with other settings than `cfg` gives it, or did not finish its last run; None if none."""
     record = _stage_record(folder)
     return next((i for i, work in enumerate(WORK[:upto])
-                 if record.get(work, stage_digest(cfg, work)) != stage_digest(cfg, work)), None)
+                 if work in record and record[work] != stage_digest(cfg, work)), None)
 
 
 def _stage_record(folder):
