@@ -401,12 +401,14 @@ def write_summary(run, metrics_df, checks):
 
     man = manifest(run)
     caption, table = run.study.headline(metrics_df, checks, label=run.class_label)
-    conclusive, line = validity.headline(checks, len(run.seeds), run.cfg.profile)
+    _, line = validity.headline(checks, len(run.seeds), run.cfg.profile)
+    verdict = validity.verdict(checks, len(run.seeds))
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
                "params_file": run.params_file,
                "data_source": man["data_source"], "date": man["date"],
-               "git_commit": man["git_commit"], "conclusive": conclusive, "validity": line,
+               "git_commit": man["git_commit"], "verdict": verdict,
+               "conclusive": verdict == validity.CONCLUSIVE, "validity": line,
                "validity_html": validity.banner_html(checks, len(run.seeds), run.cfg.profile),
                "headline_caption": caption,
                "headline_html": (table.to_html() if hasattr(table, "data")

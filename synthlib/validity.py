@@ -270,12 +270,22 @@ def headline(checks, seeds=None, profile=None):
                    + (f" ({SMOKE})" if profile == "smoke" else ""))
 
 
+CONCLUSIVE, ONE_SEED_VALID, NOT_CONCLUSIVE = "conclusive", "valid on one seed", "not conclusive"
+
+
+def verdict(checks, seeds=None):
+    """The write-up's verdict in words, as its banner and summary.json give it: every check
+    passing on one seed is valid, but not conclusive, since one seed tests no difference
+    between arms."""
+    ok, _ = headline(checks, seeds)
+    return NOT_CONCLUSIVE if not ok else ONE_SEED_VALID if seeds == 1 else CONCLUSIVE
+
+
 def banner_html(checks, seeds=None, profile=None):
     """The banner at the top of a write-up and of its index entry."""
     ok, line = headline(checks, seeds, profile)
     colour, background = ("#1a6b2a", "#eaf6ec") if ok else ("#a11", "#fdecea")
-    if ok and seeds == 1:
-        # every number holds up, but one seed tests no difference: "conclusive" would say more
+    if verdict(checks, seeds) == ONE_SEED_VALID:
         colour, background = "#1f4e8c", "#eaf0fa"
         title, items = "Valid, on one seed: " + line.replace(" on one seed:", ";"), []
     elif ok:

@@ -158,6 +158,19 @@ def test_manifest_names_the_parameters_the_data_and_each_stages_cost(tmp_path):
     assert pd.isna(table.loc["02_train_gan", "threads"])  # unrecorded: blank, not made up
 
 
+def test_a_one_seed_pass_is_valid_but_not_conclusive_in_summary_json(tmp_path):
+    """summary.json says what the banner says: every check passing on one seed tests no
+    difference between arms, so a tool reading `conclusive` must not read it as a result."""
+    run = _recorded_run(tmp_path)
+    good = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    m = metric_rows({"imbalanced": [0.5, 0.52], "upper_bound": [0.9, 0.91]})
+    for seeds, verdict in (([0], "valid on one seed"), ([0, 1], "conclusive")):
+        run.cfg.seeds = seeds
+        saved = report.write_summary(run, m[m.seed.isin(seeds)], good)
+        assert saved["verdict"] == verdict and saved["conclusive"] is (verdict == "conclusive")
+        assert ("Valid, on one seed" in saved["validity_html"]) is (len(seeds) == 1)
+
+
 def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
     """write_summary keeps, and reports/index.html shows, "not conclusive" for a run that fails
     a check, next to a conclusive one; each entry links its pages and its metrics.csv."""
@@ -172,9 +185,9 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
         (run.reports / "rescore.html").write_text("")  # no stage's page: not linked
         run.cfg.description = "GANs <b>against</b> oversampling & co."
         summary = report.write_summary(run, m, checks)
-        assert summary["conclusive"] is (checks is good)
         saved = json.loads((run.reports / "summary.json").read_text())
-        assert saved["conclusive"] is (checks is good)
+        assert saved == summary and not saved["conclusive"]  # one seed: conclusive at best
+        assert saved["verdict"] == ("valid on one seed" if checks is good else "not conclusive")
     assert summary["validity"].startswith("not conclusive: 1 of 1")
     index = (tmp_path / "reports" / "index.html").read_text()
     a, b = index.split("<h2>a</h2>")[1].split("<h2>b</h2>")
