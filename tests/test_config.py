@@ -621,6 +621,21 @@ def test_rescore_stops_on_an_unknown_arm_or_an_unfinished_run(tmp_path, monkeypa
     assert "no finished 05_evaluate in " in capsys.readouterr().err
     assert rescore.main(args + ["--arms", "none", "--generators"]) == 2
     assert "no finished 04_label in " in capsys.readouterr().err
+    # a run whose params file has changed since: its stage record stops the re-scoring
+    run = runs.Run(DIGITS_PARAMS, "smoke")
+    for stage in runs.NOTEBOOKS[:5]:
+        (run.dir / f"{stage}.ipynb").touch()
+    for work in runs.WORK:
+        run.record_stage(work)
+    run.cfg.gan.steps += 1
+    run.record_stage("train")
+    assert rescore.main(args + ["--arms", "none", "--generators"]) == 2
+    assert "02_train_gan last ran with other settings" in capsys.readouterr().err
+    run.record_stage("label", finished=False)
+    run.cfg.gan.steps -= 1
+    run.record_stage("train")
+    assert rescore.main(args) == 2
+    assert "04_label last ran with other settings" in capsys.readouterr().err
     assert rescore.main(["--params", str(tmp_path / "nope.yaml")]) == 2
     assert "no such file" in capsys.readouterr().err
 

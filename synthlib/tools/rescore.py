@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 
 from synthlib import paths  # noqa: E402
 from synthlib.config import CLASSIC_ARMS, ConfigError  # noqa: E402
+from synthlib.data import DataError  # noqa: E402
 
 CLASSIC = CLASSIC_ARMS + ("upper_bound",)
 
@@ -188,7 +189,7 @@ def main(argv=None):
                   "skipped")
             return 0
         check(run, arms, args.generators)
-    except ConfigError as e:
+    except (ConfigError, DataError) as e:  # DataError: a RunError among them
         print(f"error: {e}", file=sys.stderr)
         return 2
     if args.generators:
@@ -213,7 +214,11 @@ def main(argv=None):
 
 def check(run, arms, generators):
     """Before any training: the arms are ones this tool re-scores, and the run has got as far
-    as they need (04_label for the generators' images, 05_evaluate for the report's scores)."""
+    as they need (04_label for the generators' images, 05_evaluate for the report's scores),
+    under the settings the params file gives now: a run made before the file was edited would
+    be re-scored against a Config it never ran, and its images read as another run's."""
+    from synthlib.runs import WORK
+
     unknown = [a for a in arms if a not in CLASSIC]
     if unknown:
         raise ConfigError(f"--arms {unknown[0]!r}: not re-scored here; choose among "
@@ -223,6 +228,8 @@ def check(run, arms, generators):
             raise ConfigError(
                 f"no finished {stage} in {run.dir}: run `make report EXP={run.experiment} "
                 f"PROFILE={run.cfg.profile}` first")
+    if arms or generators:
+        run.check_stages(len(WORK) if arms else WORK.index("label") + 1)
 
 
 if __name__ == "__main__":
