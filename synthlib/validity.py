@@ -6,8 +6,9 @@ A model that has not converged produces a number, not a result. So every write-u
 before it says anything: that its evaluators converged (half the step budget scores within the
 seed spread of the full budget) and can learn the task (the upper bound beats no rebalancing
 and no arm beats it beyond the seed spread); that the measuring oracle is accurate; that each
-generator reaches a stated quality against its real-vs-real reference; and, where a study has
-a real-data arm, that it reaches a stated accuracy. A failed check puts a "not conclusive"
+generator reaches a stated quality against its real-vs-real reference; where a study has
+a real-data arm, that it reaches a stated accuracy; and, where a filter chose the synthetic
+images, that it left each arm balanced. A failed check puts a "not conclusive"
 banner on the write-up and the index, and the verdicts that rest on it are withheld.
 
 Each check speaks for a scope: a classifier's name, a generator's name, "oracle", or "all".
@@ -209,6 +210,29 @@ def generator_checks(df, generators, cfg):
                              f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} (means "
                              f"over seeds){spread}"
                              f"{bound}"))
+    return out
+
+
+def filter_checks(df, generators):
+    """Where `label.filter` chose each GAN arm's images: the filter accepted as many as balance
+    needs, on every seed (rows metric `filter_accepted_share`, accepted over needed). Short of
+    that, the arm trains on a set still imbalanced, and a score below oversampling's would
+    tell of the missing images, not of the generator."""
+    out = []
+    for g in generators:
+        share = df[(df.arm == g) & (df.metric == "filter_accepted_share")]
+        what = "the filter accepted the images balance needs"
+        if not len(share):
+            out.append(not_computed(what, g, ">= 1.000", f"no filter counts for {g}"))
+            continue
+        per_seed = share.groupby("seed")["value"].min()
+        worst = float(per_seed.min())
+        out.append(Check(what, g, worst, ">= 1.000", bool(worst >= 1.0),
+                         "accepted / needed, fewest over seeds"
+                         + (f" (per seed: {', '.join(f'{v:.2f}' for v in per_seed)})"
+                            if len(per_seed) > 1 else "")
+                         + ("" if worst >= 1.0 else "; generate.oversample above 1 gives the "
+                            "filter images to reject")))
     return out
 
 

@@ -93,6 +93,35 @@ def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
                                ("dcgan_minority", "real (reference)"): 12.0}
 
 
+def test_a_filter_that_leaves_a_gan_arm_short_of_balance_fails_its_check():
+    """The filter decides what a GAN arm trains on: an arm it left with fewer images than
+    balance needs, on any seed, is no rebalanced arm; with the filter off, no such check."""
+    from types import SimpleNamespace
+
+    from synthlib.studies import rebalance
+
+    def shares(values):
+        return metric_rows({"dcgan_minority": values}, classifier="oracle",
+                           metric="filter_accepted_share")
+
+    (short,) = validity.filter_checks(shares([1.0, 0.8]), ["dcgan_minority"])
+    assert not short.passed and short.measured == 0.8 and short.scope == "dcgan_minority"
+    assert "per seed: 1.00, 0.80" in short.detail and "generate.oversample" in short.detail
+    (full,) = validity.filter_checks(shares([1.0, 1.0]), ["dcgan_minority"])
+    assert full.passed
+    (missing,) = validity.filter_checks(shares([1.0]), ["cgan_all_classes"])
+    assert not missing.passed and "not computed" in missing.detail
+    cfg = config.Config(experiment="t").validate()
+    cfg.evaluate.arms = ["imbalanced", "dcgan_minority", "upper_bound"]
+    rows = pd.concat([shares([0.5, 0.5]), metric_rows({"upper_bound": [0.9, 0.9],
+                                                       "imbalanced": [0.5, 0.5]})])
+    named = {c.check for c in rebalance.checks(SimpleNamespace(cfg=cfg), rows)}
+    assert short.check not in named
+    cfg.label.filter = True
+    failed = validity.failed(rebalance.checks(SimpleNamespace(cfg=cfg), rows))
+    assert short.check in {c.check for c in failed}
+
+
 def test_the_frechet_check_shows_each_seeds_ratio():
     """The verdict reads the ratio of the means over seeds; each seed's own ratio (its
     synthetic distance over its own real reference) stands beside it."""

@@ -292,11 +292,15 @@ def label_rows(run):
     and validity.oracle_check read them: each generator's quality (arm `<generator>`), the
     generator's own draw where a filter or herding chose among it (`<generator>:generated`),
     their real-vs-real reference (`<generator>:real`), and the oracle's test accuracy
-    (`real_test`)."""
+    (`real_test`); with `label.filter` on, the share of the images balance needs that the
+    filter accepted (`filter_accepted_share`, as validity.filter_checks reads it)."""
     rows = []
     for seed in run.seeds:
         for name in run.cfg.generators():
             summary = run.load_json("label_summary.json", seed, name)
+            if run.cfg.label.filter:
+                rows += metrics.rows(run.experiment, name, "oracle", seed, {
+                    "filter_accepted_share": summary["n_accepted"] / max(summary["n_needed"], 1)})
             for who, arm in (("quality_synthetic", name),
                              ("quality_as_generated", f"{name}:generated"),
                              ("quality_real_reference", f"{name}:real")):
@@ -617,7 +621,8 @@ def headline(metrics_df, checks_=(), label=str):
 def checks(run, metrics_df):
     """The write-up's validity checks (synthlib/validity.py): the oracle's accuracy; per
     classifier, the upper bound beats no repair, is beaten by no arm, and has converged; each
-    generator's quality against its real-vs-real reference."""
+    generator's quality against its real-vs-real reference; with the filter on, that it kept
+    each GAN arm balanced."""
     from synthlib import validity
 
     v, arms = run.cfg.validity, run.cfg.evaluate.arms
@@ -630,7 +635,10 @@ def checks(run, metrics_df):
         out.append(validity.Check("evaluators checked against the upper bound", "all", 0.0,
                                   "upper_bound in evaluate.arms", False,
                                   "without it, convergence and learnability go unchecked"))
-    return out + validity.generator_checks(metrics_df, run.cfg.generators(), v)
+    out += validity.generator_checks(metrics_df, run.cfg.generators(), v)
+    if run.cfg.label.filter:  # the one place where a classifier decides what an arm trains on
+        out += validity.filter_checks(metrics_df, run.cfg.generators())
+    return out
 
 
 def show_tstr(run, metrics_df, checks_=None):
