@@ -10,7 +10,7 @@ whichever module draws it:
 - `distributions`: how images fall into classes (counts, the oracle's confidence, shares);
 - `scores`: scores on the real test split (confusion matrices, points, the forest plot).
 """
-from synthlib.plots.common import (CLASSIFIER_COLOURS, ONE_SEED, SCORE_BOUNDS,
+from synthlib.plots.common import (CLASSIFIER_COLOURS, NO_INTERVAL, SCORE_BOUNDS,
                                    cut_t_interval, describe, interval_over, palette,
                                    runs_past, seeds_in_words, t_interval)
 from synthlib.plots.distributions import (class_counts, confidence_by_generator,
@@ -24,7 +24,7 @@ from synthlib.plots.training import (GAN_LOSSES, VAE_LOSSES,
                                      step_curves, training_curves)
 
 __all__ = [
-    "CLASSIFIER_COLOURS", "ONE_SEED", "SCORE_BOUNDS", "cut_t_interval", "describe",
+    "CLASSIFIER_COLOURS", "NO_INTERVAL", "SCORE_BOUNDS", "cut_t_interval", "describe",
     "interval_over", "palette", "runs_past", "seeds_in_words", "t_interval",
     "class_counts", "confidence_by_generator", "confidence_histogram", "shares",
     "generated", "grids_by_generator", "grids_over_time", "rows_of_images", "sample_grid",

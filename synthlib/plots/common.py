@@ -17,7 +17,7 @@ sns.set_theme(style="whitegrid", context="notebook", palette="colorblind")
 
 # What a figure of one seed says in place of an interval, in the same words everywhere, the
 # forest plot's legend among them.
-ONE_SEED = "one seed: no interval"
+NO_INTERVAL = "one seed: no interval"
 
 # Every score these figures draw (metrics.binary_scores, multiclass_scores) is a share or a mean
 # of shares, so none lies outside [0, 1]: an interval past either end is drawn only up to it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from synthlib.plots.common import (ONE_SEED, _display, _suptitle, cut_t_interval,
+from synthlib.plots.common import (NO_INTERVAL, _display, _suptitle, cut_t_interval,
                                    interval_over, runs_past, seeds_in_words)
 
 
@@ -97,5 +97,5 @@ def shares(d, varied_class, label=str):
               + (f"faded points, one per seed; solid point and bar, the mean and "
                  f"{interval_over(n)}" + (", cut at 0 and 1 where it runs past them" if cut
                                           else "")
-                 if n > 1 else f"points, the one seed's shares ({ONE_SEED})"))
+                 if n > 1 else f"points, the one seed's shares ({NO_INTERVAL})"))
     _display()

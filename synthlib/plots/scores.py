@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from synthlib.plots.common import (CLASSIFIER_COLOURS, ONE_SEED, _display, _suptitle,
+from synthlib.plots.common import (CLASSIFIER_COLOURS, NO_INTERVAL, _display, _suptitle,
                                    _wrapped, cut_t_interval, interval_over, t_interval)
 
 
@@ -81,7 +81,7 @@ def metric_points(metrics_df, metrics=("minority_f1", "minority_precision",
     n = d.seed.nunique()
     _suptitle(g.figure, "Scores on the real test split: "
               + (f"each faded point is one seed; diamond and bar, the mean and {interval_over(n)}"
-                 if n > 1 else f"each diamond is the one seed's score ({ONE_SEED})")
+                 if n > 1 else f"each diamond is the one seed's score ({NO_INTERVAL})")
               + ("; a triangle at 0 or 1: the interval runs on past it, drawn only that far "
                  "since no score lies beyond" if cut else ""))
     _display()
@@ -119,7 +119,7 @@ def _means_and_intervals(ax, d, arms, classifiers, colours):
 # by how report's verdicts begin: the marker tells better from worse without the colour.
 VERDICT_STYLES = {"better": ("#0072B2", "^", "better"), "worse": ("#D55E00", "v", "worse"),
                   "within": ("#555555", "o", "within noise"),
-                  "single": ("#999999", "s", ONE_SEED),
+                  "single": ("#999999", "s", NO_INTERVAL),
                   "not conclusive": ("#E69F00", "D", "not conclusive")}
 
 
@@ -168,7 +168,7 @@ def forest(comp, metric="minority_f1", title=None):
     spread = comp.interval.notna().any() if "interval" in comp else False
     title = title or (("Paired differences (mean, 95% simultaneous interval over seeds):\n"
                        if spread else
-                       f"Differences ({ONE_SEED}, and no verdict on the spread):\n")
+                       f"Differences ({NO_INTERVAL}, and no verdict on the spread):\n")
                       + "right of zero, the first arm scores higher")
     fig.suptitle(_wrapped(fig, title))  # constrained layout makes room for it
     _display()

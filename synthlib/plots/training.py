@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from synthlib.plots.common import (ONE_SEED, _display, _suptitle, cut_t_interval,
+from synthlib.plots.common import (NO_INTERVAL, _display, _suptitle, cut_t_interval,
                                    interval_over, palette, runs_past, t_interval)
 
 
@@ -40,7 +40,7 @@ def loss_curves(results, generators=()):
         ax.set_xlabel(f"{'VAE' if curve in VAE_LOSSES else 'GAN'} training step")
     g.tight_layout()  # room for the upper row's labels above the lower row's titles
     n = df.seed.nunique()
-    band = f"band: {interval_over(n)}" if n > 1 else ONE_SEED
+    band = f"band: {interval_over(n)}" if n > 1 else NO_INTERVAL
     _suptitle(g.figure, " ".join([f"Training curves (mean over each chunk of steps; {band}).",
                                   *_loss_notes(values, generators),
                                   "Compare one generator's curve over time, not levels across "
@@ -126,7 +126,7 @@ def step_curves(history):
               for col in cols if col.endswith("accuracy"))
     fig.suptitle(f"Band: {interval_over(n)}" + ("; on the accuracy panels, cut at 0 and 1 "
                                                  "where it runs past them" if cut else "")
-                 if n > 1 else ONE_SEED.capitalize())
+                 if n > 1 else NO_INTERVAL.capitalize())
     fig.tight_layout()
     _display()
 
@@ -157,7 +157,7 @@ def accuracy_by_step(d, metric="accuracy"):
                 + "; dashed line and grey band: trained on real, the mean and the lowest to "
                   "the highest seed")
     else:
-        what = f"{ONE_SEED.capitalize()}; dashed line: trained on real"
+        what = f"{NO_INTERVAL.capitalize()}; dashed line: trained on real"
     _suptitle(g.figure, f"Train on synthetic, test on real. {what}")
     _display()
 
