@@ -19,7 +19,7 @@ from synthlib.plots.images import (generated, grids_by_generator, grids_over_tim
                                    rows_of_images, sample_grid, samples_per_class,
                                    spaced_steps, training_images)
 from synthlib.plots.scores import VERDICT_STYLES, confusion_matrices, forest, metric_points
-from synthlib.plots.training import (GAN_LOSSES, VAE_LOSSES,
+from synthlib.plots.training import (GAN_LOSSES, P_REAL, VAE_LOSSES,
                                      accuracy_by_step, loss_curves, quality_curves,
                                      step_curves, training_curves)
 
@@ -30,6 +30,6 @@ __all__ = [
     "generated", "grids_by_generator", "grids_over_time", "rows_of_images", "sample_grid",
     "samples_per_class", "spaced_steps", "training_images",
     "VERDICT_STYLES", "confusion_matrices", "forest", "metric_points",
-    "GAN_LOSSES", "VAE_LOSSES", "accuracy_by_step", "loss_curves",
+    "GAN_LOSSES", "P_REAL", "VAE_LOSSES", "accuracy_by_step", "loss_curves",
     "quality_curves", "step_curves", "training_curves",
 ]

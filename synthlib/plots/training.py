@@ -16,6 +16,9 @@ from synthlib.plots.common import (NO_INTERVAL, _display, _suptitle, cut_t_inter
 # names the model it comes from, so that its axis and the title can say which.
 GAN_LOSSES = ("d_loss", "g_loss", "d_real", "d_fake")
 VAE_LOSSES = ("loss", "reconstruction_loss", "kl_loss")
+# The discriminator's mean P(real) on real and on generated images: probabilities, whose bands
+# stop at 0 and 1 as the scores' do (common.SCORE_BOUNDS), where the losses' run on.
+P_REAL = ("d_real", "d_fake")
 
 
 def loss_curves(results, generators=()):
@@ -29,10 +32,13 @@ def loss_curves(results, generators=()):
     values = [c for c in GAN_LOSSES + VAE_LOSSES if c in df]
     long = df.melt(id_vars=["step", "seed", "generator"], value_vars=values,
                    var_name="curve", value_name="value").dropna()
-    g = sns.relplot(data=long, x="step", y="value", hue="generator", col="curve",
-                    col_wrap=min(4, len(values)), kind="line", height=2.8, aspect=1.2,
-                    palette=palette(long.generator), errorbar=t_interval,
-                    facet_kws={"sharex": False, "sharey": False})
+    # A grid of lineplots rather than relplot, which takes one errorbar for every panel.
+    colours = palette(long.generator)
+    g = sns.FacetGrid(long, col="curve", col_order=values, col_wrap=min(4, len(values)),
+                      height=2.8, aspect=1.2, sharex=False, sharey=False)
+    g.map_dataframe(_loss_line, x="step", y="value", hue="generator", hue_order=list(colours),
+                    palette=colours)
+    g.add_legend(title="generator")
     g.set_titles("{col_name}")
     g.set_axis_labels("", "")
     # Every panel names its model: in the bias study the VAE's panels sit under the GAN's.
@@ -40,12 +46,22 @@ def loss_curves(results, generators=()):
         ax.set_xlabel(f"{'VAE' if curve in VAE_LOSSES else 'GAN'} training step")
     g.tight_layout()  # room for the upper row's labels above the lower row's titles
     n = df.seed.nunique()
-    band = f"band: {interval_over(n)}" if n > 1 else NO_INTERVAL
+    cut = runs_past(long[long.curve.isin(P_REAL)], ["curve", "generator", "step"])
+    band = (f"band: {interval_over(n)}" + (f"; on the {' and '.join(P_REAL)} panels, cut at 0 "
+                                           "and 1 where it runs past them" if cut else "")
+            if n > 1 else NO_INTERVAL)
     _suptitle(g.figure, " ".join([f"Training curves (mean over each chunk of steps; {band}).",
                                   *_loss_notes(values, generators),
                                   "Compare one generator's curve over time, not levels across "
                                   "generators."]))
     _display()
+
+
+def _loss_line(data, **kwargs):
+    """One panel of loss_curves: its curve's line per generator, the band over seeds cut at 0
+    and 1 on a panel of probabilities (P_REAL)."""
+    band = cut_t_interval if data.curve.iloc[0] in P_REAL else t_interval
+    sns.lineplot(data=data, errorbar=band, **kwargs)
 
 
 def _loss_notes(values, generators):
