@@ -48,7 +48,7 @@ $(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(call CHECK_FLAG,FAS
 CHECK_JOBS = $(if $(shell [[ '$(JOBS)' =~ ^[1-9][0-9]*$$ ]] && echo ok),,\
   $(error JOBS=$(JOBS): how many experiments run at once, 1 or more))
 NOTEBOOKS := 01_imbalance 02_train_gan 03_generate 04_label 05_evaluate 06_writeup
-SOURCES := $(wildcard synthlib/*.py synthlib/studies/*.py)
+SOURCES := $(wildcard synthlib/*.py synthlib/plots/*.py synthlib/studies/*.py)
 STAMP := $(VENV)/.installed
 VENV_OK = $(PY) -m pip --version >/dev/null 2>&1
 # MNIST's caches (synthlib/mnist.py): the full MNIST put in data/ in place of the 10k fallback

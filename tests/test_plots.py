@@ -659,3 +659,33 @@ def test_each_training_curve_panel_names_its_model(monkeypatch):
     plots.loss_curves({(0, "cgan_all_classes"): (gan, {})},
                       [G(name="cgan_all_classes", labels=np.arange(3), model="dcgan")])
     assert "in cgan_all_classes, the class loss" in said(figures[2])
+
+
+def test_p_real_bands_stop_at_0_and_1_and_say_so_where_the_losses_run_on(monkeypatch):
+    """The discriminator's mean P(real) (d_real, d_fake) is a probability: two seeds near 1
+    or 0 give a t interval far past either end, drawn only up to it, as the scores' are; a
+    loss has no such bound and its band runs on."""
+    from types import SimpleNamespace as G
+
+    figures = shown(monkeypatch)
+    results = {(s, name): (pd.DataFrame({"step": [100, 200], "d_loss": 0.6 + 0.1 * s,
+                                         "g_loss": 0.9 + 0.4 * s, "d_real": 0.95 + 0.04 * s,
+                                         "d_fake": 0.01 + 0.04 * s}), {})
+               for s in (0, 1) for name in ("dcgan_minority", "cgan_all_classes")}
+    assert plots.t_interval([0.95, 0.99])[1] > 1 and plots.t_interval([0.01, 0.05])[0] < 0
+    plots.loss_curves(results, [G(name="dcgan_minority", labels=None, model="dcgan")])
+    band = {ax.get_title(): np.concatenate([p.vertices[:, 1] for c in ax.collections
+                                            for p in c.get_paths()])
+            for ax in figures[0].axes}
+    assert band["d_real"].max() == pytest.approx(1.0) and band["d_real"].min() > 0.5
+    assert band["d_fake"].min() == pytest.approx(0.0) and band["d_fake"].max() < 0.5
+    assert band["g_loss"].max() > 1.5  # a loss's band is not cut at 1
+    assert "on the d_real and d_fake panels, cut at 0 and 1" in said(figures[0])
+    # one legend for the figure, every generator in it, in its own colour
+    legend, = figures[0].legends
+    assert {t.get_text() for t in legend.get_texts()} == {"dcgan_minority", "cgan_all_classes"}
+    assert legend.get_title().get_text() == "generator"
+    # where no interval runs past 0 or 1, nothing is said of cutting
+    plots.loss_curves({k: (h.assign(d_real=0.6 + 0.01 * k[0], d_fake=0.4), g)
+                       for k, (h, g) in results.items()})
+    assert "cut" not in said(figures[1])
