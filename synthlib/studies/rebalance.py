@@ -17,7 +17,8 @@ import pandas as pd
 # labeling, quality, evaluation) are imported by the stages that train or sample, so that 01
 # and 06 start without it.
 from synthlib import imbalance, metrics
-from synthlib.config import GENERATORS, MIN_IMAGES
+from synthlib.config import MIN_IMAGES
+from synthlib.registry import GENERATORS
 from synthlib.studies import common
 
 
