@@ -284,6 +284,17 @@ def label_tables(labels, filter_on):
             pd.DataFrame(list(accuracy.values())))
 
 
+def oracle_accuracy(run):
+    """The oracle's (and the filter's) accuracies per seed, as label_tables gives them, from
+    what 04 saved (oracle.json): for a run with no generator, whose label() returns none."""
+    rows = []
+    for seed in run.seeds:
+        saved = run.load_json("oracle.json", seed)
+        rows.append({"seed": seed, **{k: saved[k] for k in (
+            "oracle_test_accuracy", "oracle_validation_accuracy", "filter_test_accuracy")}})
+    return pd.DataFrame(rows)
+
+
 # ---- 05 ---------------------------------------------------------------------------------
 
 QUALITY_METRICS = ("label_agreement", "mean_confidence", "rejection_rate", "frechet_distance",
@@ -390,6 +401,13 @@ def show_classifiers(run):
 def show_label(run, labels):
     from synthlib import plots, show
 
+    if not run.cfg.generators():  # nothing generated: the oracle's accuracy alone
+        show.heading("The oracle's accuracy")
+        show.text("The oracle's accuracy on the real test split is reported once, after "
+                  "training; the test split played no part in training or choosing it. No "
+                  "synthetic image joined a training set: this run trains no generator.")
+        show.table(oracle_accuracy(run).round(3))  # as the write-up reads it
+        return
     touched, measured, qual, accuracy = label_tables(labels, run.cfg.label.filter)
     show.heading("Who touched the training data")
     show.table(touched)
