@@ -900,3 +900,32 @@ def test_rebalance_04_of_a_run_without_generators_describes_no_synthetic_image(m
     for absent in ("Who touched", "Generator quality", "On each seed's synthetic images",
                    "`kid`", "label_agreement"):
         assert absent not in page, absent
+
+
+def test_rebalance_01_and_06_of_a_run_without_generators_name_no_gan_or_synthetic_image(
+        monkeypatch, tmp_path):
+    """01 says what the kept minority images are for without the minority GANs a run of
+    classic arms does not train, and 06 shows no comparison of GAN arms and no section on
+    synthetic images' quality."""
+    from synthlib import plots, show
+
+    params = write_params(tmp_path, "description: classic arms only\n"
+                          "data: {dataset: digits}\nevaluate:\n"
+                          "  arms: [imbalanced, smote, upper_bound]\n  tstr: false\n",
+                          name="classic.yaml")
+    run = Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    said = []
+    monkeypatch.setattr(show, "heading", lambda text, level=2: said.append(text))
+    monkeypatch.setattr(show, "text", said.append)
+    monkeypatch.setattr(show, "table", lambda *a, **k: None)
+    monkeypatch.setattr(show, "collapsed", lambda *a, **k: None)
+    for name in ("class_counts", "sample_grid", "metric_points"):
+        monkeypatch.setattr(plots, name, lambda *a, **k: None)
+    monkeypatch.setattr(plots, "forest", lambda *a, **k: pytest.fail("no GAN arm to compare"))
+    rebalance.show_prepare(run, rebalance.prepare(run))
+    rebalance.show_writeup(run, metric_rows({"imbalanced": [0.5, 0.6], "smote": [0.6, 0.7],
+                                             "upper_bound": [0.9, 0.9]}))
+    page = " ".join(said)
+    assert "what every rebalancing arm starts from" in page
+    for absent in ("GAN", "synthetic images?", "real-vs-real"):
+        assert absent not in page, absent

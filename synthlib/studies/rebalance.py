@@ -388,8 +388,12 @@ def show_prepare(run, result):
     plots.class_counts(table)
     show.heading(f"The minority images that were kept: class "
                  f"{ds.class_label(run.cfg.imbalance.minority_class)}")
-    show.text("These, and only these, are what the minority-only GANs of `02_train_gan` are "
-              "trained on.")
+    if any(not GENERATORS[g][0] for g in run.cfg.generators()):
+        show.text("These, and only these, are what the minority-only GANs of `02_train_gan` "
+                  "are trained on.")
+    else:  # no minority-only GAN in this run
+        show.text("These are all the real minority images the imbalanced training set keeps: "
+                  "what every rebalancing arm starts from.")
     kept = splits[seed].kept_minority
     plots.sample_grid(ds.x[kept], title=f"Kept minority images, seed {seed} ({len(kept)} in all)")
 
@@ -506,23 +510,25 @@ def show_writeup(run, metrics_df, checks_=()):
     show.table(table)
     show.heading("Verdict")
     show.text("\n\n".join(report.verdicts(metrics_df, checks=checks_)))
-    show.text("Each GAN arm against each classic baseline: the mean paired difference in "
-              "minority F1 over seeds (same seed, same split) with "
-              + report.SIMULTANEOUS + "; better or worse where the interval excludes zero; "
-              "withheld where a validity check fails.")
-    comp = report.comparisons(metrics_df, checks=checks_)
-    plots.forest(comp)
-    show.collapsed("The same comparisons as a table", report.comparison_table(comp))
+    if any(a in GENERATORS for a in run.cfg.evaluate.arms):  # else no GAN arm to compare
+        show.text("Each GAN arm against each classic baseline: the mean paired difference in "
+                  "minority F1 over seeds (same seed, same split) with "
+                  + report.SIMULTANEOUS + "; better or worse where the interval excludes "
+                  "zero; withheld where a validity check fails.")
+        comp = report.comparisons(metrics_df, checks=checks_)
+        plots.forest(comp)
+        show.collapsed("The same comparisons as a table", report.comparison_table(comp))
     plots.metric_points(metrics_df[metrics_df.arm.isin(run.cfg.evaluate.arms)])
     show.heading(f"All metrics ({report.over_seeds(metrics_df)})")
     show.table(report.scores_table(metrics_df))
     if run.cfg.evaluate.tstr:
         show_tstr(run, metrics_df, checks_)
-    show.heading("How good were the synthetic images?")
-    show.text("The measuring oracle's view (it never chose training data), each generator's "
-              "images beside the real-vs-real reference.")
-    show.table(report.quality_table(metrics_df, side_by_side=True))
-    show.text(report.QUALITY_LEGEND)
+    if run.cfg.generators():  # else there are no synthetic images to judge
+        show.heading("How good were the synthetic images?")
+        show.text("The measuring oracle's view (it never chose training data), each "
+                  "generator's images beside the real-vs-real reference.")
+        show.table(report.quality_table(metrics_df, side_by_side=True))
+        show.text(report.QUALITY_LEGEND)
     changed = sorted({run.load_json("label_summary.json", s, g)["training_set_changed_by"]
                       for s in run.seeds for g in run.cfg.generators()})
     show.text("Training data changed by: " + "; ".join(changed or ["no synthetic image"])
