@@ -102,7 +102,7 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=Non
     `batch_size`, whatever the size of (x, y); nothing is selected on held-out data. After each
     of `chunks` chunks: a log line, held-out scores (recorded only) and, with a backup_dir, a
     checkpoint a killed run resumes from (the pipeline passes `evaluate.chunks`; one chunk is
-    a plain fit). `precision`: a Keras dtype policy (config.PRECISIONS).
+    a plain fit). `precision`: a Keras dtype policy (registry.PRECISIONS).
     Returns (model, history per chunk as a DataFrame with the step count in `step`)."""
     keras.utils.set_random_seed(seed)
     image_shape = tuple(x.shape[1:])

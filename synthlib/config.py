@@ -1,4 +1,5 @@
-"""Experiment parameters: one validated object per stage, every default in this file.
+"""Experiment parameters: one validated object per stage, every default in this file (the
+names a setting may take, and the arms a study runs by default, are in synthlib/registry.py).
 
 A `params/<experiment>.yaml` states only what differs from these defaults; synthlib/params.py
 reads it (`params.load`), applying a profile: the sizes in `PROFILES` below, then the file's own
@@ -14,151 +15,18 @@ import numbers
 import re
 from dataclasses import dataclass, field
 
+from synthlib import registry, settings_table
+from synthlib.registry import (CLASSIFIERS, DATASETS, DEFAULT_ARMS, GAN_ARCHITECTURES, GENERATORS,
+                               OPTIMIZERS, PATH_DATASETS, PRECISIONS, RENAMED_ARMS, STUDIES,
+                               STUDY_ARMS, STUDY_GENERATORS)
+
+# Read from here by synthlib/runs.py and synthlib/tools/rescore.py until they import them from
+# synthlib.registry, where they are defined; nothing else should.
+CLASSIC_ARMS = registry.CLASSIC_ARMS
+trained_generators = registry.trained_generators
+
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
-
-DATASETS = ("mnist", "digits", "npz", "idx", "folder", "fashion_mnist", "cifar10")
-PATH_DATASETS = ("npz", "idx", "folder")
-GAN_ARCHITECTURES = ("light_dcgan", "seed_dcgan")
-PRECISIONS = ("float32", "mixed_bfloat16")
-OPTIMIZERS = ("adam", "rmsprop")
-CLASSIFIERS = ("seed_mlp", "small_cnn")
-# The measuring oracle's network, and the tstr labeller's (synthlib/labeling.py): named here so
-# that a study's prose can say which evaluation classifier it matches without TensorFlow
-ORACLE_ARCH = "small_cnn"
-# Training-set variants ("arms"), baseline first. Each GAN arm names the generator it uses.
-GENERATORS = {  # name -> (conditional on all classes?, DiffAugment?)
-    "dcgan_minority": (False, False),
-    "dcgan_minority_diffaug": (False, True),
-    "cgan_all_classes": (True, False),
-    "cgan_all_classes_diffaug": (True, True),
-}
-CLASSIC_ARMS = ("imbalanced", "class_weight", "random_oversampling", "smote", "augmentation")
-ARMS = CLASSIC_ARMS + tuple(GENERATORS) + ("upper_bound",)
-# Arms of earlier versions: its labels came from the labeller, never the measuring oracle.
-RENAMED_ARMS = {"synthetic_oracle_labels": "synthetic_labeller_labels"}
-# Each study is one module in synthlib/studies/ behind the same six notebooks.
-STUDIES = ("rebalance", "augment", "tstr", "bias")
-STUDY_ARMS = {
-    "rebalance": ARMS,
-    # seed 002: the same CNN on real, augmented and synthetic training sets
-    "augment": ("real", "augmentation", "dcgan_per_class", "cgan_all_classes",
-                "real_plus_cgan"),
-    "tstr": ("real", "synthetic_gan_labels", "synthetic_labeller_labels"),
-    "bias": ("dcgan", "vae"),  # the generative models compared
-}
-# The arms a study runs when its params file names none (`evaluate.arms` empty). rebalance
-# leaves out the DiffAugment arms, which do not reach the stated generator quality within the
-# profiles' budgets (docs/generator_quality.md); they stay available by name.
-DEFAULT_ARMS = {**STUDY_ARMS,
-                "rebalance": tuple(a for a in ARMS if not GENERATORS.get(a, (0, False))[1])}
-# The generators each study trains, by the arm that uses them: the names `gan.generator_steps`
-# takes. tstr trains its one generator to its last snapshot (`tstr.snapshots`).
-STUDY_GENERATORS = {
-    "rebalance": tuple(GENERATORS),
-    "augment": ("dcgan_per_class", "cgan_all_classes"),  # dcgan_per_class: one DCGAN per class
-    "tstr": (),
-    "bias": ("dcgan", "vae"),  # one per mix
-}
-# Settings that only some studies read (a key, or a whole section): written in another
-# study's params file they would change nothing, without a word, so params.load refuses them.
-STUDY_SETTINGS = {
-    "imbalance.minority_class": ("rebalance",),
-    "imbalance.kept_fraction": ("rebalance",),
-    "imbalance.per_class": ("augment", "tstr"),
-    "generate.oversample": ("rebalance",),
-    "generate.select_from": ("rebalance",),
-    "generate.per_class": ("augment", "tstr", "bias"),
-    "label.filter": ("rebalance",),
-    "label.filter_steps": ("rebalance",),
-    "label.filter_threshold": ("rebalance",),
-    "validity.real_accuracy": ("augment", "tstr"),
-    "validity.oracle_accuracy": ("rebalance", "augment", "bias"),  # tstr: real_accuracy
-    "validity.spread_floor": ("rebalance", "augment", "tstr"),  # bias compares no arms
-    "label.threshold": ("rebalance", "augment", "bias"),
-    "evaluate.tstr": ("rebalance",),  # rebalance's TSTR table; the tstr study is one whole
-    "evaluate.tstr_classifier": ("rebalance",),
-    "tstr": ("tstr",),
-    "bias": ("bias",),
-    # what a study's generators and measures leave unread
-    "gan.steps": ("rebalance", "augment", "bias"),  # tstr trains to max(tstr.snapshots)
-    "gan.class_loss_weight": ("rebalance", "augment", "tstr"),  # bias's GANs are unconditional
-    "generate.batch_statistics": ("rebalance", "augment", "bias"),  # unconditional GANs only
-    "augmentation": ("rebalance", "augment"),
-    "quality": ("rebalance", "augment", "bias"),
-    "quality.near_duplicate": ("rebalance",),
-    "validity.frechet_ratio": ("rebalance", "augment", "bias"),
-    "validity.label_agreement": ("rebalance", "augment"),
-    "evaluate.classifiers": ("rebalance", "augment", "tstr"),  # bias trains no classifier
-    "evaluate.steps": ("rebalance", "augment", "tstr"),
-    "evaluate.precision": ("rebalance", "augment", "tstr"),
-}
-
-
-# augment's arms that use generated images, and the generator whose images each uses
-AUGMENT_GENERATOR_OF = {"dcgan_per_class": "dcgan_per_class",
-                        "cgan_all_classes": "cgan_all_classes",
-                        "real_plus_cgan": "cgan_all_classes"}
-
-
-def trained_generators(cfg):
-    """The generators a rebalance or augment run trains, by name."""
-    if cfg.study == "augment":
-        return {AUGMENT_GENERATOR_OF[a] for a in cfg.evaluate.arms if a in AUGMENT_GENERATOR_OF}
-    return set(cfg.generators())  # the arms' generators, and the TSTR table's
-
-
-def _conditional(name):
-    return GENERATORS.get(name, (False,))[0]  # augment's dcgan_per_class is unconditional
-
-
-# Settings that only some arms read, per study: written in a params file none of whose
-# profiles runs such an arm, they would change nothing, so params.load refuses them. An entry
-# maps a study to (what a profile must do to read it, the settings that decide, the test on a
-# profile's resolved Config); the first entry that covers a key counts, so the narrower come
-# first. Studies an entry does not name read the setting whatever their arms.
-_ANY = ("trains a generator", "evaluate.arms, evaluate.tstr",
-        lambda cfg: bool(trained_generators(cfg)))
-_CONDITIONAL = ("trains a conditional GAN", "evaluate.arms, evaluate.tstr",
-                lambda cfg: any(map(_conditional, trained_generators(cfg))))
-_UNCONDITIONAL = ("trains an unconditional GAN", "evaluate.arms",
-                  lambda cfg: not all(map(_conditional, trained_generators(cfg))))
-ARM_SETTINGS = {
-    # augment makes its augmented images whatever its arms, and shows them in 03
-    "augmentation": {"rebalance": ("runs the augmentation arm", "evaluate.arms",
-                                   lambda cfg: "augmentation" in cfg.evaluate.arms)},
-    "gan.class_loss_weight": {"rebalance": _CONDITIONAL, "augment": _CONDITIONAL},
-    "generate.batch_statistics": {"rebalance": _UNCONDITIONAL, "augment": _UNCONDITIONAL},
-    "generate.select_from": {"rebalance": _UNCONDITIONAL},
-    "gan": {"rebalance": _ANY, "augment": _ANY},
-    # rebalance's measures and filter are of its generators' images alone (its augmentation
-    # arm reads generate.batch_size)
-    **{k: {"rebalance": _ANY}
-       for k in ("generate.oversample", "quality", "label.filter", "label.filter_steps",
-                 "label.filter_threshold", "label.threshold", "validity.frechet_ratio",
-                 "validity.label_agreement")},
-    "evaluate.tstr_classifier": {"rebalance": ("makes the TSTR table", "evaluate.tstr",
-                                               lambda cfg: cfg.evaluate.tstr)},
-}
-
-
-def arm_reads(study, key):
-    """(what a profile must do to read `key`, the settings that decide, the test) from the
-    first ARM_SETTINGS entry that covers `key` (the key, or a section above it) and names
-    `study`; else None."""
-    for setting, by_study in ARM_SETTINGS.items():
-        if (key == setting or key.startswith(setting + ".")) and study in by_study:
-            return by_study[study]
-    return None
-
-
-def readers_elsewhere(study, key):
-    """The studies that read `key` (a dotted setting) when `study` is not among them, from the
-    first STUDY_SETTINGS entry that covers it (the key, or a section above it); else ()."""
-    for setting, studies in STUDY_SETTINGS.items():
-        if (key == setting or key.startswith(setting + ".")) and study not in studies:
-            return studies
-    return ()
 
 
 class OneLine:
@@ -304,7 +172,7 @@ class GanConfig(Section):
     latent_dim: int = 100
     batch_size: int = 64
     steps: int = 1500
-    # Steps for some generators instead of `steps`, by name (STUDY_GENERATORS above): a budget
+    # Steps for some generators instead of `steps`, by name (registry.STUDY_GENERATORS): a budget
     # set by each generator's quality where one converges sooner than another. Set it in the
     # profile it sizes: no built-in profile resets it (smoke's 20 steps would not apply).
     generator_steps: dict = field(default_factory=dict)
@@ -668,54 +536,13 @@ class Config(Section):
 
     def table(self, section=None, unread=False):
         """Every resolved value this run reads, as (parameter, value) rows for the reports;
-        with `section` (e.g. "gan"), that section's alone. A setting only other studies read
-        (STUDY_SETTINGS) is left out: shown, it would look as if it changed something. So is,
-        unless `unread`, one this run's arms, classifiers or switches leave unread, and a value
-        that stands for "none" or "all" says so (VALUE_MEANS)."""
-        import pandas as pd
-
-        flat = pd.json_normalize(self.to_dict(), sep=".").iloc[0]
-        keys = [k for k in flat.index if (section is None or k.startswith(section + "."))
-                and not readers_elsewhere(self.study, k) and (unread or self.reads(k))]
-        values = [str(flat[k]) for k in keys]
-        if not unread:
-            values = [VALUE_MEANS.get(k, {}).get(v, v) for k, v in zip(keys, values)]
-        return pd.DataFrame({"parameter": keys, "value": values})
-
-    def reads(self, key):
-        """Whether this run reads `key` (a dotted setting), given its arms and switches."""
-        arm = arm_reads(self.study, key)
-        if arm and not arm[2](self):
-            return False
-        if key.startswith("evaluate.steps."):
-            tstr = self.study == "rebalance" and self.evaluate.tstr
-            return (key.split(".", 2)[2] in self.evaluate.classifiers
-                    or tstr and key == f"evaluate.steps.{self.evaluate.tstr_classifier}")
-        unread = {"data.path": self.data.dataset not in PATH_DATASETS,
-                  "gan.beta_1": self.gan.optimizer != "adam",
-                  "label.filter_steps": not self.label.filter,
-                  "label.filter_threshold": not self.label.filter}
-        return not unread.get(key, False)
+        with `section` (e.g. "gan"), that section's alone (synthlib/settings_table.py)."""
+        return settings_table.table(self, section, unread)
 
     def digest(self):
         """A short hash of every resolved value: equal digests, equal runs."""
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-# What a value that stands for "none", "all" or "off" means, for the reports' tables of
-# settings: a bare 0 there would read as an image size or a class count of zero.
-_OFF = {"0.0": "0.0 (off)"}
-VALUE_MEANS = {
-    "data.image_size": {"0": "0 (each image's own size)"},
-    "data.channels": {"0": "0 (as the files hold)"},
-    "data.classes": {"[]": "[] (every class)"},
-    "data.max_images": {"0": "0 (every image)"},
-    "imbalance.per_class": {"0": "0 (the whole training split)"},
-    "generate.select_from": {"1": "1 (every image drawn is used)"},
-    **{f"gan.{k}": _OFF for k in ("class_loss_weight", "r1_weight", "mode_seeking_weight",
-                                  "rotation_weight")},
-}
 
 
 # Sizes per profile. quick is the default and the one the README times. A profile may cut

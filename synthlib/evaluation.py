@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from synthlib import baselines, classifiers, metrics
-from synthlib.config import GENERATORS
 from synthlib.paths import code_digest, shown, write_text
+from synthlib.registry import GENERATORS
 
 
 def binary(y, minority_class):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthlib import classifiers
-from synthlib.config import ORACLE_ARCH
+from synthlib.registry import ORACLE_ARCH
 
 
 def n_classes(y):

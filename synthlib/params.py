@@ -16,9 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from synthlib.config import (CLASSIFIERS, DEFAULT_PROFILE, PROFILES, PROFILES_ORDER,
-                             Config, ConfigError, arm_reads, did_you_mean, readers_elsewhere)
+from synthlib.config import (DEFAULT_PROFILE, PROFILES, PROFILES_ORDER, Config, ConfigError,
+                             did_you_mean)
 from synthlib.paths import ROOT
+from synthlib.registry import CLASSIFIERS, arm_reads, readers_elsewhere
 
 # Keys of earlier versions, and what replaced them.
 RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
@@ -160,7 +161,7 @@ def _resolved(raw, own_profiles, profile, overrides=None):
 
 
 def _check_arm_reads(raw, own_profiles, overrides, resolved):
-    """A setting only some arms read (config.ARM_SETTINGS) is an error where no profile it
+    """A setting only some arms read (registry.ARM_SETTINGS) is an error where no profile it
     applies to runs such an arm: the body's, in every profile; a profile's own, in that one.
     `resolved`: the profiles' Configs resolved already; the others are resolved here."""
     resolved = dict(resolved)

@@ -15,8 +15,8 @@ import pandas as pd
 
 from synthlib import metrics, workers
 from synthlib.chains import one_run_in
-from synthlib.config import ARMS, CLASSIC_ARMS, GENERATORS
 from synthlib.paths import REPORTS_DIR, ROOT, resolve, shown, write_text
+from synthlib.registry import ARMS, CLASSIC_ARMS, GENERATORS
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas",
             "papermill", "nbconvert")

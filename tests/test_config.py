@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DIGITS_PARAMS, ROOT, write_params
-from synthlib import config, params, pipeline
+from synthlib import config, params, pipeline, registry
 from synthlib.data import DataError
 from synthlib.imbalance import ImbalanceError
 
@@ -257,7 +257,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "gan: {latent_dim: 32}}\n", "profiles.quick.gan.latent_dim = 32: read only where a "
      "profile trains a generator, and the quick profile does not"),
     ("gan: {architecture: light_dcgna}\n", "gan.architecture = 'light_dcgna': unknown "
-     f"architecture; choose one of {', '.join(config.GAN_ARCHITECTURES)} (did you mean "
+     f"architecture; choose one of {', '.join(registry.GAN_ARCHITECTURES)} (did you mean "
      "'light_dcgan'?)"),
     # make knows it by the file's name: another would run into, and clear, that one's folders
     ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "

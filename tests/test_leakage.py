@@ -278,7 +278,8 @@ def test_herding_chooses_with_the_kept_minority_and_the_gans_own_discriminator(m
 def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_split):
     """Every arm: validation and test stay real; no training set holds a test image; the
     synthetic images go only into the GAN arms; everything scored is the real test split."""
-    from synthlib.config import ARMS, GENERATORS, Config
+    from synthlib.config import Config
+    from synthlib.registry import ARMS, GENERATORS
 
     synthetic = {name: np.full((40, 28, 28, 1), 7 + i, np.uint8)
                  for i, name in enumerate(GENERATORS)}

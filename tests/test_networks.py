@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from synthlib import config, networks
+from synthlib import config, networks, registry
 
 
 @pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
@@ -208,9 +208,9 @@ def test_the_reference_loop_trains_both_networks():
     assert any(not np.allclose(a, b.numpy()) for a, b in zip(g0, g.weights))
 
 
-def test_config_names_the_networks_there_are():
-    """config.py names them without importing Keras (make check stays fast): a builder added
+def test_the_registry_names_the_networks_there_are():
+    """registry.py names them without importing Keras (make check stays fast): a builder added
     to one list and not the other would pass make check and fail in a stage's first cell."""
-    assert set(networks.GAN_PRESETS) == set(config.GAN_ARCHITECTURES)
-    assert set(networks.CLASSIFIERS) == set(config.CLASSIFIERS)
-    assert set(config.EvaluateConfig().steps) == set(config.CLASSIFIERS)  # a budget for each
+    assert set(networks.GAN_PRESETS) == set(registry.GAN_ARCHITECTURES)
+    assert set(networks.CLASSIFIERS) == set(registry.CLASSIFIERS)
+    assert set(config.EvaluateConfig().steps) == set(registry.CLASSIFIERS)  # a budget for each

@@ -76,7 +76,7 @@ def test_metrics_csv_is_tidy_and_complete(smoke_run):
     build, reports = smoke_run
     m = pd.read_csv(reports / "metrics.csv")
     assert list(m.columns) == ["experiment", "arm", "classifier", "seed", "metric", "value"]
-    from synthlib.config import ARMS, GENERATORS
+    from synthlib.registry import ARMS, GENERATORS
     scored = m[m.classifier != "oracle"]
     assert set(ARMS) | {"TRTR", "TSTR", "TRSTR", "upper_bound:half_budget"} == set(scored.arm)
     assert set(scored.classifier) == {"seed_mlp", "small_cnn"}

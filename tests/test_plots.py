@@ -482,9 +482,9 @@ def test_the_comparison_table_says_its_interval_is_a_half_width():
 
 
 def test_a_study_with_more_arms_than_colour_blind_colours_still_draws(monkeypatch):
-    from synthlib import config
+    from synthlib import registry
 
-    monkeypatch.setitem(config.STUDY_ARMS, "rebalance", config.ARMS + ("new_arm",))
+    monkeypatch.setitem(registry.STUDY_ARMS, "rebalance", registry.ARMS + ("new_arm",))
     colours = plots.palette(["imbalanced", "new_arm", "upper_bound"])
     assert len(set(colours.values())) == 3
 

@@ -864,3 +864,68 @@ def test_rebalance_04_says_what_its_columns_measure_and_why_kid_may_be_negative(
     assert "negative `kid`" in said[kid - 1]
     about = rebalance.ABOUT["04"](Run.cfg)  # where the measures are described
     assert "can come out negative" in about and "squared units" in about
+
+
+def test_rebalance_04_of_a_run_without_generators_describes_no_synthetic_image(monkeypatch,
+                                                                               tmp_path):
+    """Classic arms alone train no generator: 04 then says so and shows the oracle's accuracy
+    (its seeds' oracle.json), with none of the tables, measures or histograms of generated
+    images a run with a generator shows."""
+    from synthlib import plots, show
+
+    params = write_params(tmp_path, "description: classic arms only\n"
+                          "data: {dataset: digits}\nevaluate:\n"
+                          "  arms: [imbalanced, random_oversampling, smote, upper_bound]\n"
+                          "  tstr: false\n", name="classic.yaml")
+    run = Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    assert run.cfg.generators() == []
+    about = run.study.ABOUT["04"]
+    assert "No generator was trained" in about and "`validity.oracle_accuracy`" in about
+    for seed in run.seeds:
+        run.save_json("oracle.json", {"oracle_steps": 20, "filter_steps": 0,
+                                      "oracle_test_accuracy": 0.9, "filter_test_accuracy": None,
+                                      "oracle_validation_accuracy": 0.8}, seed)
+    said, tables = [], []
+    monkeypatch.setattr(show, "heading", lambda text, level=2: said.append(text))
+    monkeypatch.setattr(show, "text", said.append)
+    monkeypatch.setattr(show, "table", lambda df, **k: tables.append(df))
+    monkeypatch.setattr(plots, "confidence_by_generator",
+                        lambda *a, **k: pytest.fail("a histogram of no generator's images"))
+    rebalance.show_label(run, {})  # what label() returns where no generator was trained
+    (accuracy,) = tables
+    assert list(accuracy.seed) == run.seeds and list(accuracy.oracle_test_accuracy) == [0.9]
+    page = " ".join(said + [about])
+    assert "The oracle" not in said  # the notebook's own section is headed so
+    assert "this run trains no generator" in page
+    for absent in ("Who touched", "Generator quality", "On each seed's synthetic images",
+                   "`kid`", "label_agreement"):
+        assert absent not in page, absent
+
+
+def test_rebalance_01_and_06_of_a_run_without_generators_name_no_gan_or_synthetic_image(
+        monkeypatch, tmp_path):
+    """01 says what the kept minority images are for without the minority GANs a run of
+    classic arms does not train, and 06 shows no comparison of GAN arms and no section on
+    synthetic images' quality."""
+    from synthlib import plots, show
+
+    params = write_params(tmp_path, "description: classic arms only\n"
+                          "data: {dataset: digits}\nevaluate:\n"
+                          "  arms: [imbalanced, smote, upper_bound]\n  tstr: false\n",
+                          name="classic.yaml")
+    run = Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    said = []
+    monkeypatch.setattr(show, "heading", lambda text, level=2: said.append(text))
+    monkeypatch.setattr(show, "text", said.append)
+    monkeypatch.setattr(show, "table", lambda *a, **k: None)
+    monkeypatch.setattr(show, "collapsed", lambda *a, **k: None)
+    for name in ("class_counts", "sample_grid", "metric_points"):
+        monkeypatch.setattr(plots, name, lambda *a, **k: None)
+    monkeypatch.setattr(plots, "forest", lambda *a, **k: pytest.fail("no GAN arm to compare"))
+    rebalance.show_prepare(run, rebalance.prepare(run))
+    rebalance.show_writeup(run, metric_rows({"imbalanced": [0.5, 0.6], "smote": [0.6, 0.7],
+                                             "upper_bound": [0.9, 0.9]}))
+    page = " ".join(said)
+    assert "what every rebalancing arm starts from" in page
+    for absent in ("GAN", "synthetic images?", "real-vs-real"):
+        assert absent not in page, absent

@@ -14,7 +14,7 @@ import pandas as pd
 # gan, classifiers, labeling and baselines (TensorFlow: seconds to import) are imported where
 # a stage trains or samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show, validity
-from synthlib.config import AUGMENT_GENERATOR_OF, STUDY_GENERATORS, trained_generators
+from synthlib.registry import AUGMENT_GENERATOR_OF, STUDY_GENERATORS, trained_generators
 from synthlib.studies import common
 
 ARM_TEXT = {

@@ -17,7 +17,7 @@ import pandas as pd
 # gan and classifiers (TensorFlow: seconds to import) are imported where a stage trains or
 # samples, so that the stages that only read and draw start without them.
 from synthlib import plots, show
-from synthlib.config import ORACLE_ARCH
+from synthlib.registry import ORACLE_ARCH
 from synthlib.studies import common
 
 ARM_TEXT = {

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from synthlib import classifiers, config, gan, networks, params, plots, workers
+from synthlib import classifiers, config, gan, networks, params, plots, registry, workers
 from synthlib.paths import REPORTS_DIR, ROOT, write_text
 
 
@@ -146,7 +146,7 @@ def speed(args):
     reference = "reference: seed loop, float32"
     runs, models = {reference: lambda: [seed_step() for _ in range(args.steps)]}, {}
     for arch in ("seed_dcgan", "light_dcgan"):
-        for precision in config.PRECISIONS:
+        for precision in registry.PRECISIONS:
             name = f"synthlib DCGAN.fit, {arch}, {precision}"
             runs[name], model = synthlib_step(images, arch, args.batch, args.steps, precision)
             models[name] = model, precision
@@ -193,7 +193,7 @@ def classifier_rates(steps=None):
     ys = np.random.default_rng(1).integers(0, 2, 4000)
     most, out = classifiers.MOST_PER_CALL, {}
     for name in ("seed_mlp", "small_cnn"):
-        for precision, per_call in [(p, most) for p in config.PRECISIONS] + [("float32", 1)]:
+        for precision, per_call in [(p, most) for p in registry.PRECISIONS] + [("float32", 1)]:
             classifiers.MOST_PER_CALL = per_call
             try:
                 out[f"{name}, {precision}" + (", one step a call" if per_call == 1 else "")] = \
@@ -217,7 +217,7 @@ def classifier_precision(steps=None):
     sp = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, 0)
     steps = steps or cfg.evaluate.steps_for("small_cnn")
     out = {}
-    for precision in config.PRECISIONS:
+    for precision in registry.PRECISIONS:
         start = time.perf_counter()
         model, _ = classifiers.fit("small_cnn", ds.x[sp.train], ds.y[sp.train], 10, steps,
                                    cfg.evaluate.batch_size, 0, label="  step",
