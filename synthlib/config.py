@@ -15,15 +15,10 @@ import numbers
 import re
 from dataclasses import dataclass, field
 
-from synthlib import registry, settings_table
+from synthlib import settings_table
 from synthlib.registry import (CLASSIFIERS, DATASETS, DEFAULT_ARMS, GAN_ARCHITECTURES, GENERATORS,
                                OPTIMIZERS, PATH_DATASETS, PRECISIONS, RENAMED_ARMS, STUDIES,
                                STUDY_ARMS, STUDY_GENERATORS)
-
-# Read from here by synthlib/runs.py and synthlib/tools/rescore.py until they import them from
-# synthlib.registry, where they are defined; nothing else should.
-CLASSIC_ARMS = registry.CLASSIC_ARMS
-trained_generators = registry.trained_generators
 
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthlib import config, data, params
+from synthlib import config, data, params, registry
 from synthlib.chains import HELD, one_run_in
 from synthlib.imbalance import Split
 from synthlib.paths import BUILD_DIR, NOTEBOOKS, REPORTS_DIR, resolve, shown, write_text
@@ -51,7 +51,7 @@ def _generators(cfg):
         return sorted(cfg.evaluate.arms)
     if cfg.study == "tstr":  # one conditional GAN, whatever its arms
         return []
-    return sorted(config.trained_generators(cfg))
+    return sorted(registry.trained_generators(cfg))
 
 
 def stage_digest(cfg, work):

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from synthlib import config, metrics
+from synthlib import metrics, registry
 
 # Seaborn's colour-blind palette: its ten colours stay apart for red-green colour blindness,
 # where the default's green and red (two arms side by side) turn the same olive.
@@ -39,15 +39,15 @@ def interval_over(n):
 
 def palette(names):
     """A colour per name, the same in every figure of a study: an arm or generator takes its
-    place in the study's list (config.STUDY_ARMS, then STUDY_GENERATORS) that names most of
+    place in the study's list (registry.STUDY_ARMS, then STUDY_GENERATORS) that names most of
     `names` (an arm's variants, `upper_bound:half_budget` or `synthetic_gan_labels@500`,
     counting as the arm), so dcgan_minority is one colour in 02's training curves and in 05's.
     Other names take the colour-blind colours no listed name here holds, and past those,
     colours of their own."""
     names = list(dict.fromkeys(names))
     bases = {re.split("[:@]", n)[0] for n in names}
-    known = max((list(dict.fromkeys(config.STUDY_ARMS[s] + config.STUDY_GENERATORS[s]))
-                 for s in config.STUDY_ARMS), key=lambda k: len(set(k) & bases))
+    known = max((list(dict.fromkeys(registry.STUDY_ARMS[s] + registry.STUDY_GENERATORS[s]))
+                 for s in registry.STUDY_ARMS), key=lambda k: len(set(k) & bases))
     safe = sns.color_palette("colorblind")
     colours = {n: safe[known.index(n)] for n in names
                if n in known and known.index(n) < len(safe)}

@@ -23,8 +23,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from synthlib import paths  # noqa: E402
-from synthlib.config import CLASSIC_ARMS, ConfigError  # noqa: E402
+from synthlib.config import ConfigError  # noqa: E402
 from synthlib.data import DataError  # noqa: E402
+from synthlib.registry import CLASSIC_ARMS  # noqa: E402
 
 CLASSIC = CLASSIC_ARMS + ("upper_bound",)
 
