@@ -440,3 +440,74 @@ def test_make_starts_again_from_a_stage_a_session_ran_with_other_settings(tmp_pa
     pipeline.same_settings("01_imbalance", run.cfg, DIGITS_PARAMS, run.dir)
     with pytest.raises(pipeline.StageFailed, match="changed since 01_imbalance ran"):
         pipeline.same_settings("05_evaluate", session.cfg, DIGITS_PARAMS, run.dir)
+
+
+BIAS_PARAMS = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
+
+
+# augment on the bundled digits, each of its arm kinds once
+AUGMENT_TEXT = ("study: augment\ndata: {dataset: digits, classes: [3, 5, 8]}\n"
+                "imbalance: {per_class: 20}\n"
+                "evaluate: {arms: [real, augmentation, dcgan_per_class, cgan_all_classes]}\n")
+
+
+@pytest.mark.parametrize("params", [DIGITS_PARAMS, TSTR_PARAMS, BIAS_PARAMS, AUGMENT_TEXT],
+                         ids=["rebalance", "tstr", "bias", "augment"])
+def test_no_stage_reads_a_setting_its_record_leaves_to_a_later_one(tmp_path, monkeypatch,
+                                                                   params):
+    """The stage record holds each stage to the settings runs.FIRST_READ_BY says it and the
+    stages before it read: a setting a stage reads sooner than listed would leave what it made
+    unrecorded, and a later change to it would not stop the stages that read its output.
+    Every setting each stage of a tiny run reads, spied as it reads it, is one its record
+    covers."""
+    import importlib
+
+    from synthlib import config
+
+    if params == AUGMENT_TEXT:
+        (tmp_path / "augment.yaml").write_text(params)
+        params = tmp_path / "augment.yaml"
+    run = _run(tmp_path, params)
+    if run.cfg.study == "rebalance":  # one GAN arm of each kind, the filter and TSTR too
+        run.cfg.evaluate.arms = ["imbalanced", "class_weight", "augmentation",
+                                 "dcgan_minority_diffaug", "cgan_all_classes", "upper_bound"]
+        run.cfg.label.filter = run.cfg.evaluate.tstr = True
+    module = importlib.import_module(f"synthlib.studies.{run.cfg.study}")
+    sections = {type(getattr(run.cfg, f.name)): f.name
+                for f in dataclasses.fields(run.cfg)
+                if isinstance(getattr(run.cfg, f.name), config.Section)}
+    reads, stage = {}, [None]
+    plain = config.Section.__getattribute__
+
+    def spy(self, name):
+        value = plain(self, name)
+        if stage[0] and name in type(self).__dataclass_fields__ \
+                and not isinstance(value, config.Section):
+            section = sections.get(type(self))
+            reads.setdefault(f"{section}.{name}" if section else name, set()).add(stage[0])
+        return value
+
+    first_read_by = {**runs.FIRST_READ_BY, **runs.STUDY_FIRST_READ_BY.get(run.cfg.study, {})}
+
+    def read_by(key):
+        parts = key.split(".")
+        return next((first_read_by[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                     if ".".join(parts[:n]) in first_read_by), "prepare")
+
+    monkeypatch.setattr(config.Section, "__getattribute__", spy)
+    for work in runs.WORK:
+        stage[0] = work
+        getattr(module, work)(run)
+    stage[0] = None
+    # the arms a stage before 05 reads only for the generators they need: "generators" in
+    # the record stands for them (runs._generators)
+    generators = {"evaluate.arms", "evaluate.tstr"}
+    early = sorted(
+        f"{key} read in {work}, recorded from {read_by(key)}"
+        for key, works in reads.items() for work in works
+        if not (key in generators and runs.WORK.index(work) >= runs.WORK.index("train"))
+        and (read_by(key) is None or runs.WORK.index(read_by(key)) > runs.WORK.index(work)))
+    assert not early, early
+    # the spy saw every stage read its settings (else the check above would hold of nothing)
+    assert {w for works in reads.values() for w in works} == set(runs.WORK)
+    assert any(key.startswith("gan.") and "train" in works for key, works in reads.items())
