@@ -478,7 +478,9 @@ class Config(Section):
                    "convergence the write-up checks (or set evaluate.tstr: false)")
         for c in self.evaluate.classifiers + [self.evaluate.tstr_classifier]:
             _check(c in self.evaluate.steps, "evaluate.steps", self.evaluate.steps,
-                   f"names no step budget for classifier {c!r}")
+                   f"names no step budget for classifier {c!r}; give it one in "
+                   f"EvaluateConfig.steps (synthlib/config.py), or in the params file "
+                   f"(evaluate: {{steps: {{{c}: 2000}}}})")
             # each chunk is at least one step, so more chunks than steps would add steps
             _check(self.evaluate.chunks <= self.evaluate.steps[c], "evaluate.chunks",
                    self.evaluate.chunks, f"more chunks than the {self.evaluate.steps[c]} "

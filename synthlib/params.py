@@ -46,8 +46,14 @@ def _refuse_keys_written_twice(node, prefix="", above=()):
             _refuse_keys_written_twice(value_node, f"{key}.", (*above, node))
 
 
-def _coerce(value, typ, key):
-    """YAML and papermill hand over strings for some numbers ("1e-4"): accept what is exact."""
+# What each kind of setting takes, in words, after "expected <kind>"
+KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number",
+              list: "a list, e.g. [a, b]"}
+
+
+def _coerce(value, typ, key, default=None):
+    """YAML and papermill hand over strings for some numbers ("1e-4"): accept what is exact.
+    `default`: the setting's default, named in the error as an example of the kind."""
     origin = typing.get_origin(typ) or typ
     if origin is bool:
         if isinstance(value, bool):
@@ -95,7 +101,20 @@ def _coerce(value, typ, key):
     # a class by its name ("Shirt"): the settings take its number, which make check lists
     hint = ("; classes are set by number: put one, and `make check` lists each one's name"
             if isinstance(value, str) and key in CLASS_SETTINGS else "")
+    if not hint and origin in KIND_WORDS:
+        example = (f" such as its default, {default!r}"
+                   if origin in (int, float) and type(default) is origin else "")
+        hint = f" ({KIND_WORDS[origin]}{example})"
     raise ConfigError(f"{key} = {value!r}: expected {origin.__name__}{hint}")
+
+
+def _sections_with(key):
+    """The sections of a params file that have a setting named `key` (a setting written at
+    the wrong level: `minority_class:` at the top rather than under `imbalance:`)."""
+    root = Config()
+    return [f.name for f in dataclasses.fields(root)
+            if dataclasses.is_dataclass(getattr(root, f.name))
+            and key in {g.name for g in dataclasses.fields(getattr(root, f.name))}]
 
 
 def _apply(obj, overrides, prefix=""):
@@ -112,14 +131,22 @@ def _apply(obj, overrides, prefix=""):
                                   f"{prefix}{RENAMED[key]}")
             # at the top: the file's `profiles:` section, never `profile` (the command's)
             keys = names if prefix else [n for n in names if n != "profile"] + ["profiles"]
-            raise ConfigError(f"{full} = {value!r}: unknown key" + did_you_mean(str(key), keys))
+            shown = "..." if isinstance(value, dict) else repr(value)  # a whole section
+            close = did_you_mean(str(key), keys)
+            elsewhere = [s for s in _sections_with(key) if f"{s}." != prefix]
+            if len(elsewhere) == 1 and not close:
+                close = f" here; it is a setting of {elsewhere[0]}: write it under {elsewhere[0]}:"
+            elif elsewhere and not close:
+                close = (f" here; it is a setting of {', '.join(elsewhere[:-1])} and "
+                         f"{elsewhere[-1]}: write it under the one you mean")
+            raise ConfigError(f"{full} = {shown}: unknown key" + close)
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             _apply(current, value if value is not None else {}, prefix=f"{full}.")
         elif isinstance(current, dict) and isinstance(value, dict):  # name only what changes
             setattr(obj, key, {**current, **_coerce(value, hints[key], full)})
         else:
-            setattr(obj, key, _coerce(value, hints[key], full))
+            setattr(obj, key, _coerce(value, hints[key], full, default=current))
 
 
 def _merge(base, over):

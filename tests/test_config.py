@@ -343,7 +343,19 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {latent_dim: true}\n", "gan.latent_dim = True: expected int"),
     ("augmentation: {rotation: .nan}\n", "augmentation.rotation = nan: expected float"),
     ("augmentation: {zoom: .inf}\n", "augmentation.zoom = inf: expected float"),
-    ("label: {filter: maybe}\n", "label.filter = 'maybe': expected bool"),
+    ("label: {filter: maybe}\n", "label.filter = 'maybe': expected bool (true or false)"),
+    ("gan: {steps: many}\n",
+     "gan.steps = 'many': expected int (a whole number such as its default, 1500)"),
+    # a setting written in the wrong section names the one it belongs in
+    ("minority_class: 3\n", "minority_class = 3: unknown key here; it is a setting of "
+                            "imbalance: write it under imbalance:"),
+    ("gan: {kept_fraction: 0.1}\n", "gan.kept_fraction = 0.1: unknown key here; it is a "
+                                    "setting of imbalance: write it under imbalance:"),
+    ("batch_size: 32\n", "batch_size = 32: unknown key here; it is a setting of gan, generate "
+                         "and evaluate: write it under the one you mean"),
+    # a misspelt section: its contents would only hide the name
+    ("evaluat: {arms: [imbalanced], tstr: false}\n",
+     "evaluat = ...: unknown key (did you mean 'evaluate'?)"),
     ("- a\n- b\n", "params_file = "),
     ("gan: 5\n", "gan = 5: expected a mapping"),
     ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
