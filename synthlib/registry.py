@@ -114,7 +114,18 @@ _CONDITIONAL = ("trains a conditional GAN", "evaluate.arms, evaluate.tstr",
                 lambda cfg: any(map(_conditional, trained_generators(cfg))))
 _UNCONDITIONAL = ("trains an unconditional GAN", "evaluate.arms",
                   lambda cfg: not all(map(_conditional, trained_generators(cfg))))
+
+
+def _trains(generator, decided_by):
+    return (f"trains {generator}", decided_by, lambda cfg: generator in trained_generators(cfg))
+
+
+_DECIDED_BY = {"rebalance": "evaluate.arms, evaluate.tstr", "augment": "evaluate.arms"}
 ARM_SETTINGS = {
+    # one generator's own budget (before "gan", which covers it)
+    **{f"gan.generator_steps.{g}": {s: _trains(g, by) for s, by in _DECIDED_BY.items()
+                                    if g in STUDY_GENERATORS[s]}
+       for g in dict.fromkeys(STUDY_GENERATORS["rebalance"] + STUDY_GENERATORS["augment"])},
     # augment makes its augmented images whatever its arms, and shows them in 03
     "augmentation": {"rebalance": ("runs the augmentation arm", "evaluate.arms",
                                    lambda cfg: "augmentation" in cfg.evaluate.arms)},

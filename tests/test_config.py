@@ -356,6 +356,11 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     # a misspelt section: its contents would only hide the name
     ("evaluat: {arms: [imbalanced], tstr: false}\n",
      "evaluat = ...: unknown key (did you mean 'evaluate'?)"),
+    # a budget for a generator none of the experiment's profiles trains would change nothing
+    ("evaluate: {arms: [imbalanced, dcgan_minority], tstr: false}\n"
+     "gan: {generator_steps: {cgan_all_classes: 500}}\n",
+     "gan.generator_steps.cgan_all_classes = 500: read only where a profile trains "
+     "cgan_all_classes, and no profile of this experiment does"),
     ("- a\n- b\n", "params_file = "),
     ("gan: 5\n", "gan = 5: expected a mapping"),
     ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
