@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from synthlib import config, networks, registry
+from synthlib.studies import rebalance_text
 
 
 @pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
@@ -214,3 +215,5 @@ def test_the_registry_names_the_networks_there_are():
     assert set(networks.GAN_PRESETS) == set(registry.GAN_ARCHITECTURES)
     assert set(networks.CLASSIFIERS) == set(registry.CLASSIFIERS)
     assert set(config.EvaluateConfig().steps) == set(registry.CLASSIFIERS)  # a budget for each
+    # and the sentence rebalance's pages say about each
+    assert set(rebalance_text.CLASSIFIER_TEXT) == set(registry.CLASSIFIERS)
