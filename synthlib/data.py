@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,10 @@ def counts_text(counts, names=None):
     return ", ".join(f"{class_label(c, names)}: {n}" for c, n in counts.items())
 
 
+# The brightest pixel below which a whole dataset is taken for one stored on another scale
+DIM = 32
+
+
 def as_images(x, y, where):
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
     if x.ndim == 3:
@@ -95,6 +100,13 @@ def as_images(x, y, where):
         if x.max() <= 1.0:  # [0, 1] floats, as the npm package stores them
             x = x * 255.0
         x = np.clip(np.rint(x), 0, 255).astype(np.uint8)
+    brightest = int(x.max())
+    if 0 < brightest < DIM:
+        # pixels stored on another scale (scikit-learn's digits: 0..16; binary images as 0
+        # and 1) load as near-black images, which every model would learn without a word
+        print(f"warning: {where}: the brightest pixel is {brightest} of 255, so every image "
+              f"is near-black; if the pixels run 0..{brightest}, scale them to 0..255 "
+              f"(x * 255 / {brightest}) or to 0..1 floats", file=sys.stderr)
     if not (np.issubdtype(y.dtype, np.integer) or np.issubdtype(y.dtype, np.floating)
             or y.dtype == bool):
         raise DataError(f"{where}: labels must be class numbers, got {y.dtype} "

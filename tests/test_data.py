@@ -141,6 +141,22 @@ def test_npz_images_are_checked_and_floats_rounded_to_pixels(tmp_path):
     assert (x == 255).all() and y.dtype == np.int64 and y.tolist() == [1, 2]  # rounded, not cut
 
 
+def test_images_stored_on_another_scale_are_named_as_near_black(tmp_path, capsys):
+    """scikit-learn's digits hold 0..16: saved as they are, they would load as near-black
+    images without a word."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    f = tmp_path / "digits8.npz"
+    np.savez(f, x=d.images.astype(np.uint8), y=d.target)
+    x, _, _ = data.load_npz(f)
+    assert x.max() == 16  # loaded as given: the warning is all that changes
+    assert "the brightest pixel is 16 of 255" in capsys.readouterr().err
+    np.savez(f, x=(d.images * 255 / 16).astype(np.uint8), y=d.target)
+    data.load_npz(f)
+    assert "brightest" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("x, y, message", [
     # pixels that clipping into 0..255 would change without a word
     (np.full((2, 4, 4), -0.5), [0, 1], r"pixel values must be finite and in 0..255 .* -0.5"),
