@@ -27,9 +27,13 @@ def table(df, whole=False):
     accuracy) reads as a dash rather than NaN or None; a Styler keeps its own HTML. Row numbers
     (an unnamed 0..n-1 index) say nothing, and are left out; a meaningful index is kept.
     `whole`: every row and all of each cell, where pandas would cut a long table to its first
-    and last few rows and a long text to its first 200 characters."""
+    and last few rows and a long text to its first 200 characters. An empty table reads "None
+    in this run"."""
     if not isinstance(df, pd.DataFrame):
         display(df)
+        return
+    if df.empty:  # e.g. the generators of a run that trains none: a line, not a bare header
+        display(Markdown("*None in this run.*"))
         return
     numbered = _numbered(df)
     colwidth = None if whole else pd.get_option("display.max_colwidth")

@@ -689,3 +689,15 @@ def test_p_real_bands_stop_at_0_and_1_and_say_so_where_the_losses_run_on(monkeyp
     plots.loss_curves({k: (h.assign(d_real=0.6 + 0.01 * k[0], d_fake=0.4), g)
                        for k, (h, g) in results.items()})
     assert "cut" not in said(figures[1])
+
+
+def test_02_and_03_figures_of_a_run_that_trains_no_generator_draw_nothing():
+    """Classic arms alone train no generator: 02's and 03's figure calls get nothing to draw,
+    and must not fail the page (pandas cannot concatenate no loss history)."""
+    import matplotlib.pyplot as plt
+
+    plots.loss_curves({}, [])
+    plots.grids_by_generator({}, 0, [])
+    plots.generated({}, 0)
+    plots.training_images([], 0)
+    assert plt.get_fignums() == []

@@ -77,3 +77,12 @@ def test_a_whole_table_shows_every_row_and_all_of_each_cell(monkeypatch):
     assert "p79" in cut and "p40" not in cut and "x" * 300 not in cut
     assert all(f"p{i}<" in whole for i in range(80)) and "x" * 300 in whole
 
+
+
+def test_an_empty_table_says_so_rather_than_showing_a_bare_header(monkeypatch):
+    """02's table of generators in a run that trains none: one line, not 'Empty DataFrame'."""
+    shown = []
+    monkeypatch.setattr(show, "display", lambda obj, raw=False: shown.append(obj))
+    show.table(pd.DataFrame(columns=["parameter", "value"]))
+    (said,) = shown
+    assert said.data == "*None in this run.*"

@@ -27,6 +27,8 @@ def loss_curves(results, generators=()):
     images; VAE: its loss and the two parts of it), one line per generator. `generators`
     (common.Generator), where given, tell which GANs are conditional, whose losses hold the
     class loss too."""
+    if not results:  # a run that trains no generator
+        return
     df = pd.concat([h.assign(seed=s, generator=g) for (s, g), (h, _) in results.items()],
                    ignore_index=True)
     values = [c for c in GAN_LOSSES + VAE_LOSSES if c in df]
