@@ -133,12 +133,13 @@ ARM_SETTINGS = {
     "generate.batch_statistics": {"rebalance": _UNCONDITIONAL, "augment": _UNCONDITIONAL},
     "generate.select_from": {"rebalance": _UNCONDITIONAL},
     "gan": {"rebalance": _ANY, "augment": _ANY},
-    # rebalance's measures and filter are of its generators' images alone (its augmentation
-    # arm reads generate.batch_size)
+    # rebalance's oracle, measures and filter are of its generators' images alone (its
+    # augmentation arm reads generate.batch_size)
     **{k: {"rebalance": _ANY}
        for k in ("generate.oversample", "quality", "label.filter", "label.filter_steps",
-                 "label.filter_threshold", "label.threshold", "validity.frechet_ratio",
-                 "validity.label_agreement")},
+                 "label.filter_threshold", "label.threshold", "label.oracle_steps",
+                 "validity.frechet_ratio", "validity.label_agreement",
+                 "validity.oracle_accuracy")},
     "evaluate.tstr_classifier": {"rebalance": ("makes the TSTR table", "evaluate.tstr",
                                                lambda cfg: cfg.evaluate.tstr)},
 }

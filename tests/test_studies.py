@@ -868,9 +868,9 @@ def test_rebalance_04_says_what_its_columns_measure_and_why_kid_may_be_negative(
 
 def test_rebalance_04_of_a_run_without_generators_describes_no_synthetic_image(monkeypatch,
                                                                                tmp_path):
-    """Classic arms alone train no generator: 04 then says so and shows the oracle's accuracy
-    (its seeds' oracle.json), with none of the tables, measures or histograms of generated
-    images a run with a generator shows."""
+    """Classic arms alone train no generator: 04 then trains no oracle (it measures generated
+    images alone), says so, and shows none of the tables, measures or histograms of generated
+    images a run with a generator shows; the write-up does not hold the run to the oracle."""
     from synthlib import plots, show
 
     params = write_params(tmp_path, "description: classic arms only\n"
@@ -880,11 +880,11 @@ def test_rebalance_04_of_a_run_without_generators_describes_no_synthetic_image(m
     run = Run(params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     assert run.cfg.generators() == []
     about = run.study.ABOUT["04"]
-    assert "No generator was trained" in about and "`validity.oracle_accuracy`" in about
-    for seed in run.seeds:
-        run.save_json("oracle.json", {"oracle_steps": 20, "filter_steps": 0,
-                                      "oracle_test_accuracy": 0.9, "filter_test_accuracy": None,
-                                      "oracle_validation_accuracy": 0.8}, seed)
+    assert "No generator was trained" in about and "no **measuring oracle**" in about
+    monkeypatch.setattr(rebalance, "_readers", lambda *a: pytest.fail("an oracle for nothing"))
+    assert run.study.label(run) == {} and rebalance.label_rows(run) == []
+    m = metric_rows({"imbalanced": [0.5, 0.6], "upper_bound": [0.9, 0.91]})
+    assert not any("oracle" in c.check for c in rebalance.checks(run, m))
     said, tables = [], []
     monkeypatch.setattr(show, "heading", lambda text, level=2: said.append(text))
     monkeypatch.setattr(show, "text", said.append)
@@ -892,8 +892,7 @@ def test_rebalance_04_of_a_run_without_generators_describes_no_synthetic_image(m
     monkeypatch.setattr(plots, "confidence_by_generator",
                         lambda *a, **k: pytest.fail("a histogram of no generator's images"))
     rebalance.show_label(run, {})  # what label() returns where no generator was trained
-    (accuracy,) = tables
-    assert list(accuracy.seed) == run.seeds and list(accuracy.oracle_test_accuracy) == [0.9]
+    assert tables == []
     page = " ".join(said + [about])
     assert "The oracle" not in said  # the notebook's own section is headed so
     assert "this run trains no generator" in page

@@ -160,9 +160,14 @@ def load_generated(run, seed, name):
 def label(run):
     """Per seed: train the oracle and the filter once; per generator: the oracle's measures
     and generator quality beside a real-vs-real reference; the filter (optionally) selects.
-    Returns {(seed, generator): dict of summary and probabilities}."""
+    Returns {(seed, generator): dict of summary and probabilities}: none where the run
+    trains no generator, which leaves the oracle and the filter nothing to read or choose."""
     from synthlib import classifiers, labeling, quality
 
+    if not run.cfg.generators():
+        print("this run trains no generator: no synthetic image to read, so no oracle or "
+              "filter is trained")
+        return {}
     ds, cfg = run.data(), run.cfg.label
     out = {}
     for seed in run.seeds:
@@ -284,17 +289,6 @@ def label_tables(labels, filter_on):
             pd.DataFrame(list(accuracy.values())))
 
 
-def oracle_accuracy(run):
-    """The oracle's (and the filter's) accuracies per seed, as label_tables gives them, from
-    what 04 saved (oracle.json): for a run with no generator, whose label() returns none."""
-    rows = []
-    for seed in run.seeds:
-        saved = run.load_json("oracle.json", seed)
-        rows.append({"seed": seed, **{k: saved[k] for k in (
-            "oracle_test_accuracy", "oracle_validation_accuracy", "filter_test_accuracy")}})
-    return pd.DataFrame(rows)
-
-
 # ---- 05 ---------------------------------------------------------------------------------
 
 QUALITY_METRICS = ("label_agreement", "mean_confidence", "rejection_rate", "frechet_distance",
@@ -325,6 +319,8 @@ def label_rows(run):
                     rows += metrics.rows(run.experiment, arm, "oracle", seed,
                                          {"n" if m == "images" else m: q[m]
                                           for m in ("images", *QUALITY_METRICS) if m in q})
+        if not run.cfg.generators():  # no oracle was trained (label)
+            continue
         oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
             "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
@@ -409,12 +405,9 @@ def show_classifiers(run):
 def show_label(run, labels):
     from synthlib import plots, show
 
-    if not run.cfg.generators():  # nothing generated: the oracle's accuracy alone
-        show.heading("The oracle's accuracy")
-        show.text("The oracle's accuracy on the real test split is reported once, after "
-                  "training; the test split played no part in training or choosing it. No "
-                  "synthetic image joined a training set: this run trains no generator.")
-        show.table(oracle_accuracy(run).round(3))  # as the write-up reads it
+    if not run.cfg.generators():  # nothing generated, nothing measured
+        show.text("No synthetic image joined a training set: this run trains no generator, "
+                  "so no oracle was trained to read one.")
         return
     touched, measured, qual, accuracy = label_tables(labels, run.cfg.label.filter)
     show.heading("Who touched the training data")
@@ -470,14 +463,16 @@ def headline(metrics_df, checks_=(), label=str):
 
 
 def checks(run, metrics_df):
-    """The write-up's validity checks (synthlib/validity.py): the oracle's accuracy; per
+    """The write-up's validity checks (synthlib/validity.py): the oracle's accuracy, where
+    the run trains a generator for it to read; per
     classifier, the upper bound beats no repair, is beaten by no arm, and has converged; each
     generator's quality against its real-vs-real reference; with the filter on, that it kept
     each GAN arm balanced."""
     from synthlib import validity
 
     v, arms = run.cfg.validity, run.cfg.evaluate.arms
-    out = validity.oracle_check(metrics_df, v)
+    # the oracle measures generated images alone: a run without any has no use for it
+    out = validity.oracle_check(metrics_df, v) if run.cfg.generators() else []
     if "upper_bound" in arms:
         out += validity.anchor_checks(metrics_df, "minority_f1", arms, v)
         out += validity.convergence_checks(metrics_df, "minority_f1", v,

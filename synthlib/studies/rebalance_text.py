@@ -114,10 +114,10 @@ QUALITY_TEXT = (
 
 def _about_label(cfg):
     if not cfg.generators():
-        return ("No generator was trained: there are no synthetic images to read. The "
-                "**measuring oracle** is trained all the same, on the *full* real training "
-                "split, and the write-up checks its accuracy on the real test split against "
-                "`validity.oracle_accuracy`.")
+        return ("No generator was trained: there are no synthetic images to read, and so no "
+                "**measuring oracle** is trained either (it measures generated images alone), "
+                "nor held to `validity.oracle_accuracy`. The network below is the one a run "
+                "with a generator trains as its oracle.")
     readers = ("Two classifiers look at the synthetic images, in roles kept apart:\n\n* "
                if cfg.label.filter else "")
     text = (readers + ("the **measuring oracle**" if readers else "The **measuring oracle**")
