@@ -303,6 +303,8 @@ def label_rows(run):
     their real-vs-real reference (`<generator>:real`), and the oracle's test accuracy
     (`real_test`); with `label.filter` on, the share of the images balance needs that the
     filter accepted (`filter_accepted_share`, as validity.filter_checks reads it)."""
+    if not run.cfg.generators():  # 04 trained no oracle and measured nothing
+        return []
     rows = []
     for seed in run.seeds:
         for name in run.cfg.generators():
@@ -319,8 +321,6 @@ def label_rows(run):
                     rows += metrics.rows(run.experiment, arm, "oracle", seed,
                                          {"n" if m == "images" else m: q[m]
                                           for m in ("images", *QUALITY_METRICS) if m in q})
-        if not run.cfg.generators():  # no oracle was trained (label)
-            continue
         oracle = run.load_json("oracle.json", seed)
         rows += metrics.rows(run.experiment, "real_test", "oracle", seed, {
             "accuracy": oracle["oracle_test_accuracy"], "optimizer_steps": oracle["oracle_steps"]})
