@@ -217,6 +217,17 @@ def test_subsamples_keep_each_class_s_share_and_the_original_order():
     assert where == sorted(where)
 
 
+def test_resizing_leaves_tensorflow_out_of_the_parameter_check():
+    # make check prints only its own lines: TensorFlow's start-up lines would reach the console
+    import subprocess
+    import sys
+    code = ("import sys; from synthlib import data, config; "
+            "ds = data.load(config.DataConfig(dataset='digits', image_size=16, max_images=20)); "
+            "print(ds.x.shape, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["(20,", "16,", "16,", "1)", "False"]
+
+
 def test_resizing_smooths_and_grey_weighs_the_channels_as_the_eye_does():
     from synthlib.config import DataConfig
     ds = data.load(DataConfig(dataset="digits", image_size=14, max_images=50))
