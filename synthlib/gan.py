@@ -170,7 +170,9 @@ class DCGAN(keras.Model):
         with tf.GradientTape() as tape:
             z = self.noise(n)
             if self.conditional and self.mode_seeking_weight:
-                labels = ops.concatenate([labels[:n // 2], labels[:n - n // 2]])  # pairs share one
+                # image i and image n // 2 + i form a pair of mode_seeking_term: asked for the
+                # same class, their gap is variety within the class, not the gap between classes
+                labels = ops.concatenate([labels[:n // 2], labels[:n - n // 2]])
             fooled = self.generator([z, labels] if self.conditional else z, training=True)
             fooled_logits, fake_class_loss = self._discriminate(fooled, labels)
             g_loss = self.loss_fn(ones, fooled_logits) + w * fake_class_loss \
@@ -190,7 +192,9 @@ class DCGAN(keras.Model):
 def make_optimizers(gan_cfg):
     if gan_cfg.optimizer == "rmsprop":
         # The seed's RMSprop(lr, decay=6e-8): Keras 3 spells that decay as a schedule. (The
-        # seed's adversarial model ran its generator at half the rate: gan.g_learning_rate.)
+        # seed's adversarial model ran its generator at half the rate, gan.g_learning_rate,
+        # and half the decay, 3e-8: over 3,000 steps either decay moves the rate by under
+        # 0.02%, so both optimizers take the discriminator's.)
         def opt(lr):
             return keras.optimizers.RMSprop(keras.optimizers.schedules.InverseTimeDecay(
                 lr, decay_steps=1, decay_rate=6e-8))

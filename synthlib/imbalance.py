@@ -21,6 +21,11 @@ class ImbalanceError(ConfigError):
 
 @dataclass
 class Split:
+    """Index arrays into the dataset. The studies without a minority (augment, tstr, bias)
+    use the same fields (make_plain_split): `minority_class` is then -1, `kept_minority`
+    empty, and `imbalanced` the scenario's training set (augment and tstr: up to
+    `imbalance.per_class` images of each class; bias: the whole training split, unused: it
+    draws its mixes from `train`), not an imbalanced one."""
     seed: int
     minority_class: int
     train: np.ndarray  # the full real training split (what the measuring oracle learns from)

@@ -16,6 +16,10 @@ from synthlib.registry import ORACLE_ARCH
 
 
 def n_classes(y):
+    """Outputs the oracle and the filter need: one per label up to the largest. Labels are
+    not renumbered (data.classes [3, 5, 8] keeps 3, 5 and 8), so this is one past the largest
+    label, not the number of classes; the unused outputs are never a target and stay unlikely.
+    (The other studies' readers renumber instead: studies.common.encode.)"""
     return int(np.max(y)) + 1
 
 
@@ -36,8 +40,8 @@ def train_oracle(ds, split, cfg, seed, keep=None):
 
 def train_filter(ds, split, cfg, seed, keep=None):
     """The filter: the oracle's network with its own budget (`label.filter_steps`), trained
-    only on the imbalanced training set, with
-    balanced class weights so that the few minority images count; kept as the oracle is."""
+    only on the imbalanced training set, with balanced class weights so that the few minority
+    images count; kept as the oracle is."""
     y = ds.y[split.imbalanced]
     steps = cfg.label.filter_steps
     print(f"seed {seed} filter: {ORACLE_ARCH} on the imbalanced training set ({len(y)} "

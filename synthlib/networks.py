@@ -69,6 +69,8 @@ def _generator_inputs(latent_dim, n_classes):
     if not n_classes:
         return z, z
     label = keras.Input((), dtype="int32", name="label")
+    # 50 numbers per class: the size the widely copied Keras conditional-GAN recipe uses, not
+    # one tuned here
     embedded = layers.Embedding(n_classes, 50)(label)
     return [z, label], layers.Concatenate()([z, embedded])
 
@@ -215,6 +217,9 @@ def small_cnn(image_shape=(28, 28, 1), n_classes=2):
     x = layers.Conv2D(64, 3, activation="relu")(x)
     x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
+    # Not in keras.io's convnet, which goes from Flatten through Dropout to the softmax: a
+    # 128-wide layer whose activations are the features the oracle's Fréchet distance and KID
+    # compare (quality.feature_model), rather than the 1,600 flattened conv outputs.
     x = layers.Dense(128, activation="relu", name="features")(x)
     x = layers.Dropout(0.5)(x)
     out = layers.Dense(n_classes, activation="softmax", dtype="float32")(x)

@@ -41,6 +41,11 @@ class SampleGrid(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         step = (epoch + 1) * self.steps_per_epoch
         inputs = self.z if self.labels is None else [self.z, self.labels]
+        # Inference mode (batch normalisation's moving averages), whatever
+        # generate.batch_statistics says: in training mode these 16 points would be normalised
+        # by their own statistics, unlike both training's batches and 03's draws, and the
+        # moving averages would move. So an unconditional GAN's grids are not quite the images
+        # 03 draws (gan.sample, as trained); docs/generator_quality.md compares the two modes.
         self.grids[step] = np.asarray(self.model.generator(inputs, training=False))
         if self.path is not None:
             with atomic_path(self.path) as tmp:

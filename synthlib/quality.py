@@ -20,14 +20,18 @@ def feature_model(oracle):
 
 
 def features(model, images):
+    """`model`'s outputs for `images`, in float64 for the covariances. predict_proba is only
+    the batched, inference-mode call here: on the feature model its outputs are the features,
+    not probabilities."""
     return classifiers.predict_proba(model, images).astype("float64")
 
 
 def frechet_distance(a, b):
     """Fréchet distance between Gaussians fitted to two feature sets."""
     mu_a, mu_b = a.mean(0), b.mean(0)
-    # ReLU features leave dead units, so the covariances are singular: as pytorch-fid does,
-    # a tiny ridge keeps the matrix square root stable.
+    # ReLU features leave dead units, so the covariances are singular: a tiny ridge keeps the
+    # matrix square root stable. (pytorch-fid adds one only when the root fails; added always
+    # here, so that every distance is computed the same way.)
     ridge = 1e-6 * np.eye(a.shape[1])
     cov_a, cov_b = np.cov(a, rowvar=False) + ridge, np.cov(b, rowvar=False) + ridge
     covmean = linalg.sqrtm(cov_a @ cov_b).real

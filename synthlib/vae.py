@@ -64,7 +64,9 @@ class VAE(keras.Model):
             z = z_mean + ops.exp(0.5 * z_log_var) * eps
             recon = self.generator(z, training=True)
             # Summed over pixels, as in keras.io's example: per-pixel means let the KL term win
-            # and every sample turns into the same blur.
+            # and every sample turns into the same blur. (axis=-1 averages over channels: for a
+            # colour image this is a third of the sum over all its values, so the KL term
+            # weighs three times what a full sum would give it; for grey images the two agree.)
             reconstruction = ops.mean(ops.sum(
                 keras.losses.binary_crossentropy(images, recon, axis=-1), axis=(1, 2)))
             kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean)

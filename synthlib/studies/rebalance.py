@@ -362,7 +362,6 @@ def check(cfg, ds):
     for seed in cfg.seeds:
         split = imbalance.make_split(ds.y, cfg.split, cfg.imbalance, seed, ds.class_names)
         if cfg.generators():
-
             held_out = int(np.sum(ds.y[split.validation] == split.minority_class))
             if held_out < MIN_IMAGES:
                 raise imbalance.ImbalanceError(

@@ -41,7 +41,9 @@ CLASSIFIER_TEXT = {
     "seed_mlp": "the source notebook's own evaluation network, as written: a dense layer of 16 "
                 "units, then one of a single unit, before the two outputs (its 16-1-2 "
                 "bottleneck)",
-    "small_cnn": "a small convolutional network (keras.io's MNIST convnet)",
+    "small_cnn": "a small convolutional network (keras.io's MNIST convnet with a dense layer "
+                 "of 128 units before its output, whose activations are the features the "
+                 "oracle's Fréchet distance reads)",
 }
 
 

@@ -31,7 +31,8 @@ CLASSIC = CLASSIC_ARMS + ("upper_bound",)
 
 
 def convnet(image_shape, n_classes=2):
-    """keras.io's MNIST convnet, written out here rather than taken from synthlib."""
+    """keras.io's MNIST convnet with a 128-unit dense layer before the output (its features:
+    `penultimate`), as networks.small_cnn; written out here rather than taken from synthlib."""
     import keras
     from keras import layers
 
