@@ -86,8 +86,8 @@ def _discriminator_inputs(image_shape, n_classes):
 def _discriminator_head(inputs, features, n_classes, name="discriminator"):
     """Realness logit; conditional: a projection discriminator (Miyato & Koyama, 2018), the
     logit plus <embed(label), features>, and class logits from the same features for the
-    auxiliary classifier loss (AC-GAN): the body sees the image alone, so neither head can
-    read the class off the label."""
+    auxiliary classifier loss (AC-GAN): the body sees the image alone, and the label enters
+    only through the projection, so the class head must find the class in the image."""
     logit = layers.Dense(1, dtype="float32", name="realness")(features)  # realness_layer
     if not n_classes:
         return keras.Model(inputs, logit, name=name)
@@ -210,7 +210,8 @@ def seed_mlp(image_shape=(28, 28, 1), n_classes=2):
 
 
 def small_cnn(image_shape=(28, 28, 1), n_classes=2):
-    """keras.io's MNIST convnet; `features` is the penultimate layer the oracle measures with."""
+    """keras.io's MNIST convnet with a 128-unit dense layer, `features`, added before its
+    dropout and output: the penultimate layer the oracle measures with."""
     img = keras.Input(image_shape)
     x = layers.Conv2D(32, 3, activation="relu")(img)
     x = layers.MaxPooling2D(2)(x)
