@@ -214,12 +214,16 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             if len(won) == 0:
                 text += " No GAN arm is shown to beat a baseline here."
         if len(withheld):
+            # named, not counted alone: beside the list of arms above, "5 comparisons (arms
+            # marked †)" reads as five marked arms where one GAN arm's five baselines are meant
             count = validity.counted(len(withheld), "comparison")
-            text += (f" {count[0].upper()}{count[1:]} "
-                     f"{'is' if len(withheld) == 1 else 'are'} withheld (arms marked "
-                     f"{WITHHELD_MARK.strip()}): their generator (or the oracle that measures "
-                     f"it) fails a validity check, and a GAN arm with a poor generator says "
-                     f"nothing about GANs, whether it wins or loses.")
+            arms = list(dict.fromkeys(withheld.gan_arm))
+            text += (f" {count[0].upper()}{count[1:]} of "
+                     f"{', '.join(a + WITHHELD_MARK for a in arms)} with a baseline "
+                     f"{'is' if len(withheld) == 1 else 'are'} withheld: "
+                     f"{'its' if len(arms) == 1 else 'their'} generator (or the oracle that "
+                     f"measures it) fails a validity check, and a GAN arm with a poor generator "
+                     f"says nothing about GANs, whether it wins or loses.")
         if int(g["seeds"].max()) == 2:  # the widths above would otherwise puzzle a reader
             text += (" With two seeds each interval rests on one degree of freedom, so it can "
                      "be wider than any two scores can differ: these comparisons describe the "
