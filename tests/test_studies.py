@@ -204,6 +204,22 @@ def test_tstr_reads_the_last_snapshot_against_real_paired_not_the_best_of_all():
     assert "paired over 2 seeds, 95%" in text
 
 
+def test_tstr_says_where_a_label_source_peaks_before_the_last_snapshot():
+    """The two ends alone, or their mean over label sources, read a rise and fall as a climb:
+    each source is named, and one that peaks at a middle snapshot says so."""
+    synth = pd.Series({("synthetic_gan_labels", 250): 0.764, ("synthetic_gan_labels", 1000): 0.834,
+                       ("synthetic_gan_labels", 2000): 0.840,
+                       ("synthetic_labeller_labels", 250): 0.841,
+                       ("synthetic_labeller_labels", 1000): 0.931,
+                       ("synthetic_labeller_labels", 2000): 0.901})
+    synth.index.names = ["source", "step"]
+    text = tstr.over_snapshots(synth, [250, 1000, 2000])
+    assert "synthetic_gan_labels 0.764 to 0.840;" in text and "mean over label" not in text
+    assert "synthetic_labeller_labels 0.841 to 0.901, highest at 1,000 steps (0.931)" in text
+    assert text.count("highest") == 1 and "mean over seeds" not in text
+    assert "(mean over seeds)" in tstr.over_snapshots(synth, [250, 1000, 2000], seeds=3)
+
+
 def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path):
     params = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
     run, m = run_in_process(params, tmp_path)
