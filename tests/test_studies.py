@@ -829,7 +829,7 @@ def test_04_heads_its_accuracy_table_apart_from_the_notebook_s_oracle_section(mo
                                  "mean_confidence": 1.0, "rejection_rate": 0.0}
                                 for s in ("augmentation", "cgan_all_classes") for c in (0, 1)])
         quality = pd.DataFrame([{"seed": 0, "generator": "cgan_all_classes", "images": i,
-                                 "label_agreement": 1.0, "frechet_distance": 1.0}
+                                 "n": 500, "label_agreement": 1.0, "frechet_distance": 1.0}
                                 for i in ("synthetic", "real")])
         result = summary, accuracy, quality
     else:
@@ -844,6 +844,9 @@ def test_04_heads_its_accuracy_table_apart_from_the_notebook_s_oracle_section(mo
     assert any("accuracy" in h for h in headings)
     if study is augment:  # augmentation's agreement is the bar, not the most there is
         assert any("reads shifted" in t and "not a ceiling" in t for t in said), said
+        # one seed is no mean over seeds; the Fréchet distance is read at its n
+        assert not any("mean over seeds" in t for t in said), said
+        assert any("`n` real validation images" in t for t in said), said
 
 
 def test_rebalance_04_says_what_its_columns_measure_and_why_kid_may_be_negative(monkeypatch):
