@@ -411,6 +411,7 @@ def write_summary(run, metrics_df, checks):
     verdict = validity.verdict(checks, len(run.seeds))
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
+               "arms": run.arms_text(),
                "params_file": run.params_file,
                "data_source": man["data_source"], "date": man["date"],
                "git_commit": man["git_commit"], "verdict": verdict,
@@ -478,7 +479,11 @@ def write_index(reports_dir=REPORTS_DIR):
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
             f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
             f"{html.escape(s['profile'])}, {counted(s['seeds'], 'seed')}, "
-            f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}{orphan}</p>"
+            f"run {html.escape(s['date'])}"
+            # the description is written for every profile ("where the profile trains it"):
+            # what this run trained answers it
+            + (f"<br>{html.escape(s['arms'])}" if s.get("arms") else "")
+            + f"<br>data: {html.escape(s['data_source'])}{orphan}</p>"
             f"{s.get('validity_html', '')}"
             f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"

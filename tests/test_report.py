@@ -1,5 +1,6 @@
 """The numbers and words of the write-up (synthlib.report) on tiny made-up metrics: each
 table's cells, the verdicts, the manifest, and the index page a reader opens first."""
+import html
 import json
 import re
 from pathlib import Path
@@ -202,6 +203,8 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
         assert "0.710\u00a0±\u00a00.010" in part  # the GAN arm's cell, unbroken
         assert "rescore" not in part
         assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
+        # the description is written for every profile: what this run trained stands by it
+        assert f"<br>{html.escape(runs[name].arms_text())}<br>data: " in part
 
 
 def test_a_damaged_summary_leaves_the_other_reports_in_the_index(tmp_path, capsys):
