@@ -111,8 +111,9 @@ def compare(synthetic, real_heldout, real_pool_images, training_images, oracle, 
     args = (pool, training_images, oracle, feats, target_class, threshold,
             quality_cfg.near_duplicate, median_real)
     synthetic_measures = _mean([measure_set(synthetic[p], *args) for p in picks])
-    # What a perfect copy of the generator's training images would score: a generator that
-    # learned from a few dozen images can hardly come closer to the real distribution.
+    # What a perfect copy of the generator's training images would score: what memorising
+    # them gets. No floor: a few dozen images drawn with repeats vary less than the real class,
+    # and a generator that varies beyond them can come closer (docs/generator_quality.md).
     synthetic_measures["training_images_frechet"] = float(np.mean([frechet_distance(
         features(feats, training_images[rng.integers(0, len(training_images), n)]), pool)
         for _ in picks]))

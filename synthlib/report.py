@@ -214,12 +214,16 @@ def verdict_sentences(metrics_df, comp, metric, exclude=("upper_bound",), checks
             if len(won) == 0:
                 text += " No GAN arm is shown to beat a baseline here."
         if len(withheld):
+            # named, not counted alone: beside the list of arms above, "5 comparisons (arms
+            # marked †)" reads as five marked arms where one GAN arm's five baselines are meant
             count = validity.counted(len(withheld), "comparison")
-            text += (f" {count[0].upper()}{count[1:]} "
-                     f"{'is' if len(withheld) == 1 else 'are'} withheld (arms marked "
-                     f"{WITHHELD_MARK.strip()}): their generator (or the oracle that measures "
-                     f"it) fails a validity check, and a GAN arm with a poor generator says "
-                     f"nothing about GANs, whether it wins or loses.")
+            arms = list(dict.fromkeys(withheld.gan_arm))
+            text += (f" {count[0].upper()}{count[1:]} of "
+                     f"{', '.join(a + WITHHELD_MARK for a in arms)} with a baseline "
+                     f"{'is' if len(withheld) == 1 else 'are'} withheld: "
+                     f"{'its' if len(arms) == 1 else 'their'} generator (or the oracle that "
+                     f"measures it) fails a validity check, and a GAN arm with a poor generator "
+                     f"says nothing about GANs, whether it wins or loses.")
         if int(g["seeds"].max()) == 2:  # the widths above would otherwise puzzle a reader
             text += (" With two seeds each interval rests on one degree of freedom, so it can "
                      "be wider than any two scores can differ: these comparisons describe the "
@@ -327,7 +331,9 @@ QUALITY_LEGEND = (
     "*nn_distance_median*: median pixel distance (images in [0, 1]) to the nearest image the "
     "generator learnt from; *near_duplicate_share*: share nearer than `quality.near_duplicate` "
     "times the real images' median (memorisation). *training_images_frechet*: the Fréchet "
-    "distance a copy of those training images scores. *n*: the images each side was read at; "
+    "distance a copy of those training images scores (drawn with repeats to n): what "
+    "memorising them would score, no floor, since a generator that varies its images beyond "
+    "them can come closer. *n*: the images each side was read at; "
     "the Fréchet distance depends on it: both sides' estimates carry a sampling bias that "
     "shrinks as n grows, the real-vs-real one towards zero, so the same generator's ratio to "
     "its reference grows with n: compare ratios at one n. Each is the mean over seeds (the synthetic "
@@ -405,6 +411,7 @@ def write_summary(run, metrics_df, checks):
     verdict = validity.verdict(checks, len(run.seeds))
     summary = {"experiment": run.experiment, "description": run.cfg.description,
                "study": run.cfg.study, "profile": run.cfg.profile, "seeds": len(run.seeds),
+               "arms": run.arms_text(),
                "params_file": run.params_file,
                "data_source": man["data_source"], "date": man["date"],
                "git_commit": man["git_commit"], "verdict": verdict,
@@ -472,7 +479,11 @@ def write_index(reports_dir=REPORTS_DIR):
             f"<section><h2>{html.escape(exp)}</h2><p>{html.escape(s.get('description', ''))}"
             f"</p><p class=meta>study {html.escape(s.get('study', 'rebalance'))}, profile "
             f"{html.escape(s['profile'])}, {counted(s['seeds'], 'seed')}, "
-            f"run {html.escape(s['date'])}<br>data: {html.escape(s['data_source'])}{orphan}</p>"
+            f"run {html.escape(s['date'])}"
+            # the description is written for every profile ("where the profile trains it"):
+            # what this run trained answers it
+            + (f"<br>{html.escape(s['arms'])}" if s.get("arms") else "")
+            + f"<br>data: {html.escape(s['data_source'])}{orphan}</p>"
             f"{s.get('validity_html', '')}"
             f"<p>{html.escape(s.get('headline_caption', ''))}:</p>"
             f"{s['headline_html']}<p>{links} · <a href=\"{exp}/metrics.csv\">metrics.csv</a>"

@@ -207,17 +207,22 @@ class Run:
                 "change there, and the notebook back")
         return diff
 
-    def describe(self):
-        """One paragraph naming the run and, once 01 has run, its data source and counts."""
+    def arms_text(self):
+        """What this run trains of what the study's pages (and the experiment's description,
+        written for every profile) describe: its arms and classifiers."""
         ev, study = self.cfg.evaluate, self.cfg.study
-        # what this run trains of what the study's pages describe
         listed = ", ".join
-        text = (f"experiment {self.experiment} ({shown(resolve(self.params_file))}), profile "
-                f"{self.cfg.profile}, seeds {listed(map(str, self.seeds))}\n"
-                + (f"generators: {listed(ev.arms)}" if study == "bias" else
-                   f"arms: {listed(ev.arms)}; classifiers: {listed(ev.classifiers)}"))
+        text = (f"generators: {listed(ev.arms)}" if study == "bias" else
+                f"arms: {listed(ev.arms)}; classifiers: {listed(ev.classifiers)}")
         if study == "rebalance":
             text += f"; TSTR table {'on' if ev.tstr else 'off'}"
+        return text
+
+    def describe(self):
+        """One paragraph naming the run and, once 01 has run, its data source and counts."""
+        text = (f"experiment {self.experiment} ({shown(resolve(self.params_file))}), profile "
+                f"{self.cfg.profile}, seeds {', '.join(map(str, self.seeds))}\n"
+                + self.arms_text())
         if (self.dir / "data.json").exists():
             text += f"\ndata: {self.data_text()}\nimages per class: {self.class_counts_text()}"
         return text

@@ -188,8 +188,10 @@ def generator_checks(df, generators, cfg):
             copy = copies.mean() / max(ref.mean(), 1e-12) if len(copies) else None
             # where even a copy of the training images passes, passing says less: the bar does
             # not ask the generator to go beyond what it was shown
+            # and where a copy fails too, the bar asks the generator to go beyond its images
             bound = ("" if copy is None else f"; a copy of its training images: {copy:.2f}x"
-                     + (", within the bar too" if copy <= cfg.frechet_ratio else ""))
+                     + (", within the bar too" if copy <= cfg.frechet_ratio
+                        else ", beyond the bar too"))
             raw = q[(q.arm == f"{g}:generated") & (q.metric == "frechet_distance")]["value"]
             if len(raw):  # the filter or herding chose among the generator's images
                 bound += (f"; measured on the images chosen for the arm (as generated: "
@@ -207,8 +209,9 @@ def generator_checks(df, generators, cfg):
                   if len(n) else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} (means "
-                             f"over seeds){spread}"
+                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} "
+                             f"({'means over seeds' if len(per_seed) > 1 else 'one seed'})"
+                             f"{spread}"
                              f"{bound}"))
     return out
 

@@ -36,6 +36,28 @@ def test_forest_plot_shows_each_paired_difference_with_its_interval_and_zero():
     assert set(legend) == {"better", "worse"}  # better than imbalanced, worse than smote
 
 
+def test_forest_plot_cuts_an_interval_at_the_largest_possible_difference():
+    """Two seeds give one degree of freedom: a simultaneous interval can run to ±3, where two
+    scores in [0, 1] differ by 1 at most. Drawn up to ±1, a triangle there says it runs on."""
+    m = metric_rows({"imbalanced": [0.6, 0.9], "dcgan_minority": [0.9, 0.95]})
+    comp = report.comparisons(m)
+    assert comp.interval.iloc[0] > 1
+    plt.close("all")
+    plots.forest(comp)
+    fig = plt.gcf()
+    ax = fig.axes[0]
+    ends = {line.get_marker(): float(line.get_xdata()[0]) for line in ax.lines
+            if line.get_marker() in ("<", ">")}
+    assert ends == {"<": -1.0, ">": 1.0}
+    lo, hi = ax.get_xlim()
+    assert -1.5 < lo and hi < 1.5  # the axis spans what can happen, not the interval's width
+    assert "a triangle at ±1" in " ".join(fig._suptitle.get_text().split())  # as wrapped
+    plt.close("all")
+    plots.forest(report.comparisons(metric_rows({"imbalanced": [0.5, 0.55, 0.52],
+                                                 "dcgan_minority": [0.8, 0.81, 0.83]})))
+    assert "triangle" not in plt.gcf()._suptitle.get_text()
+
+
 def test_forest_plot_of_one_seed_claims_no_interval():
     comp = report.comparisons(metric_rows({"imbalanced": [0.5], "dcgan_minority": [0.8]}))
     plt.close("all")

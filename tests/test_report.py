@@ -1,5 +1,6 @@
 """The numbers and words of the write-up (synthlib.report) on tiny made-up metrics: each
 table's cells, the verdicts, the manifest, and the index page a reader opens first."""
+import html
 import json
 import re
 from pathlib import Path
@@ -50,7 +51,10 @@ def test_a_failed_oracle_check_withholds_every_gan_verdict():
     assert len(comp) == 2
     assert (comp.verdict == "not conclusive: oracle failed a check").all()
     (text,) = report.verdicts(m, checks=[oracle])
-    assert "2 comparisons are withheld (arms marked †)" in text and "better beyond" not in text
+    # the withheld comparisons name their arm: beside the list of arms, a bare count reads as
+    # that many marked arms
+    assert "2 comparisons of dcgan_minority † with a baseline are withheld" in text
+    assert "better beyond" not in text
 
 
 def test_headline_shows_one_seed_without_a_spread():
@@ -199,6 +203,8 @@ def test_the_index_lists_every_experiment_with_its_validity_banner(tmp_path):
         assert "0.710\u00a0±\u00a00.010" in part  # the GAN arm's cell, unbroken
         assert "rescore" not in part
         assert "GANs &lt;b&gt;against&lt;/b&gt; oversampling &amp; co." in part
+        # the description is written for every profile: what this run trained stands by it
+        assert f"<br>{html.escape(runs[name].arms_text())}<br>data: " in part
 
 
 def test_a_damaged_summary_leaves_the_other_reports_in_the_index(tmp_path, capsys):

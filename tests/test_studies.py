@@ -204,6 +204,22 @@ def test_tstr_reads_the_last_snapshot_against_real_paired_not_the_best_of_all():
     assert "paired over 2 seeds, 95%" in text
 
 
+def test_tstr_says_where_a_label_source_peaks_before_the_last_snapshot():
+    """The two ends alone, or their mean over label sources, read a rise and fall as a climb:
+    each source is named, and one that peaks at a middle snapshot says so."""
+    synth = pd.Series({("synthetic_gan_labels", 250): 0.764, ("synthetic_gan_labels", 1000): 0.834,
+                       ("synthetic_gan_labels", 2000): 0.840,
+                       ("synthetic_labeller_labels", 250): 0.841,
+                       ("synthetic_labeller_labels", 1000): 0.931,
+                       ("synthetic_labeller_labels", 2000): 0.901})
+    synth.index.names = ["source", "step"]
+    text = tstr.over_snapshots(synth, [250, 1000, 2000])
+    assert "synthetic_gan_labels 0.764 to 0.840;" in text and "mean over label" not in text
+    assert "synthetic_labeller_labels 0.841 to 0.901, highest at 1,000 steps (0.931)" in text
+    assert text.count("highest") == 1 and "mean over seeds" not in text
+    assert "(mean over seeds)" in tstr.over_snapshots(synth, [250, 1000, 2000], seeds=3)
+
+
 def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path):
     params = os.path.join(ROOT, "tests", "params", "digits_bias.yaml")
     run, m = run_in_process(params, tmp_path)
@@ -232,7 +248,7 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     poor = validity.Check("Fréchet distance / real-vs-real", "vae_mix60", 6.0, "<= 2.0", False,
                           "")
     text = verdict_text(monkeypatch, run, m, [poor])
-    assert text.startswith("Mean absolute share error") and "Not conclusive" in text
+    assert text.startswith("Not conclusive") and "As measured, not compared: mean " in text
     assert "more closely" not in text
 
 
@@ -813,7 +829,7 @@ def test_04_heads_its_accuracy_table_apart_from_the_notebook_s_oracle_section(mo
                                  "mean_confidence": 1.0, "rejection_rate": 0.0}
                                 for s in ("augmentation", "cgan_all_classes") for c in (0, 1)])
         quality = pd.DataFrame([{"seed": 0, "generator": "cgan_all_classes", "images": i,
-                                 "label_agreement": 1.0, "frechet_distance": 1.0}
+                                 "n": 500, "label_agreement": 1.0, "frechet_distance": 1.0}
                                 for i in ("synthetic", "real")])
         result = summary, accuracy, quality
     else:
@@ -828,6 +844,9 @@ def test_04_heads_its_accuracy_table_apart_from_the_notebook_s_oracle_section(mo
     assert any("accuracy" in h for h in headings)
     if study is augment:  # augmentation's agreement is the bar, not the most there is
         assert any("reads shifted" in t and "not a ceiling" in t for t in said), said
+        # one seed is no mean over seeds; the Fréchet distance is read at its n
+        assert not any("mean over seeds" in t for t in said), said
+        assert any("`n` real validation images" in t for t in said), said
 
 
 def test_rebalance_04_says_what_its_columns_measure_and_why_kid_may_be_negative(monkeypatch):

@@ -136,7 +136,7 @@ def forest(comp, metric="minority_f1", title=None):
     fig, axes = plt.subplots(1, len(classifiers), figsize=(5.8 * len(classifiers),
                                                            0.32 * rows + 2.0),
                              squeeze=False, layout="constrained", sharex=True)
-    shown = []
+    shown, cut = [], False
     for ax, clf in zip(axes.flat, classifiers):
         d = comp[comp.classifier == clf].reset_index(drop=True)
         labels = d.gan_arm + " − " + d.baseline
@@ -146,8 +146,17 @@ def forest(comp, metric="minority_f1", title=None):
             shown.append(key)
             colour, marker, _ = VERDICT_STYLES[key]
             ci = 0.0 if pd.isna(r.interval) else r.interval
-            ax.errorbar(r.mean_difference, yi, xerr=ci, fmt=marker, color=colour, capsize=3,
-                        markersize=7)
+            # two scores in [0, 1] differ by at most 1: an interval of two seeds runs far past
+            # that (one degree of freedom), and drawn whole it would set the axis to ±3
+            low, high = max(r.mean_difference - ci, -1.0), min(r.mean_difference + ci, 1.0)
+            ax.errorbar(r.mean_difference, yi,
+                        xerr=[[r.mean_difference - low], [high - r.mean_difference]],
+                        fmt=marker, color=colour, capsize=3, markersize=7)
+            for end, whole, pointer in ((low, r.mean_difference - ci, "<"),
+                                        (high, r.mean_difference + ci, ">")):
+                if end != whole:
+                    ax.plot(end, yi, marker=pointer, color=colour, markersize=7)
+                    cut = True
         ax.axvline(0, color="k", lw=1)
         ax.set_yticks(y, labels)
         # Half a row above and below and a tenth of the span beside: the default 5% margins
@@ -156,8 +165,9 @@ def forest(comp, metric="minority_f1", title=None):
         ax.margins(x=0.1)
         ax.set_title(clf)
         ax.set_xlabel(f"difference in {metric}")
-        # the arms' long names leave narrow panels: few ticks, written short ("0", not "0.00")
-        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        # the arms' long names leave narrow panels: few ticks, written short ("0", not "0.00"),
+        # at steps that divide 1, so that a panel cut at ±1 has a tick there
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
         ax.xaxis.set_major_formatter("{x:g}")
     verdicts = [VERDICT_STYLES[k] for k in VERDICT_STYLES if k in shown]
     handles = [plt.Line2D([], [], marker=marker, ls="none", markersize=8, color=colour)
@@ -169,6 +179,8 @@ def forest(comp, metric="minority_f1", title=None):
     title = title or (("Paired differences (mean, 95% simultaneous interval over seeds):\n"
                        if spread else
                        f"Differences ({NO_INTERVAL}, and no verdict on the spread):\n")
-                      + "right of zero, the first arm scores higher")
+                      + "right of zero, the first arm scores higher"
+                      + ("; a triangle at ±1: the interval runs on past it, drawn only that "
+                         "far since no difference lies beyond" if cut else ""))
     fig.suptitle(_wrapped(fig, title))  # constrained layout makes room for it
     _display()

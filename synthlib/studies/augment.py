@@ -218,25 +218,34 @@ show_classifiers = common.show_classifiers
 
 def show_label(run, result):
     summary, accuracy, qual = result
+    over = "mean over seeds" if summary.seed.nunique() > 1 else "one seed"
     show.heading("The oracle's accuracy on the real test split")
     show.table(accuracy.round(3))  # as the write-up reads it
     show.heading("Does the oracle see the class each image was made for?")
     show.text("Share of each source's images of a class that the oracle calls that class "
-              "(`label_agreement`), mean over seeds. Classic augmentation of real images is "
+              f"(`label_agreement`), {over}. Classic augmentation of real images is "
               "the reference. The oracle learnt from unaltered real images (MNIST's, for one, "
               "centred in their frame) and reads shifted, turned or zoomed ones less surely: "
               "the augmented images' agreement is the bar a generator is compared with, not a "
               "ceiling, and a generator's images can read above it.")
     show.table(summary.pivot_table(index="class", columns="source", values="label_agreement")
                .round(3).rename(index=run.class_label))  # named where the data name them
+    show.text("Over every class: `mean_confidence`, the oracle's mean top probability; "
+              "`rejection_rate`, the share it calls another class or is less sure of than "
+              "`label.threshold`. An image it names rightly but unsurely counts in both "
+              "`label_agreement` and `rejection_rate`, so the two can add to more than 1.")
     show.table(summary.groupby("source")[["label_agreement", "mean_confidence",
                                           "rejection_rate"]].mean().round(3))
     show.heading("Generator quality against real held-out images")
-    show.text("Each generator's images and as many real validation images, measured the same "
-              "way: the oracle's label agreement and the Fréchet distance to the real training "
-              "split in the oracle's features (mean over seeds).")
-    show.table(qual.groupby(["generator", "images"])[["label_agreement",
-                                                      "frechet_distance"]].mean().round(3))
+    show.text("`n` of each generator's images and `n` real validation images, measured the "
+              "same way: the oracle's label agreement and the Fréchet distance to "
+              f"the real training split in the oracle's features ({over}). The distance "
+              "depends on `n`: the validity check reads the synthetic one against the real one "
+              "at the same `n`.")
+    # n first and whole: the Fréchet distance is only read against a reference at its n
+    table = qual.groupby(["generator", "images"])[
+        [c for c in ("n", "label_agreement", "frechet_distance") if c in qual]].mean().round(3)
+    show.table(table.astype({"n": int}) if "n" in table else table)
 
 
 def headline(metrics_df, checks_=(), label=str):
@@ -264,10 +273,10 @@ def show_evaluate(run, result):
                                               if history.seed.nunique() > 1 else
                                               " (one seed: no band)") + "; recorded only.")
     plots.step_curves(history)
-    show.heading("All scores (mean over seeds)")
+    show.heading(f"All scores ({report.over_seeds(metrics_df)})")
     d = metrics_df[(metrics_df.classifier != "oracle") & ~metrics_df.metric.isin(report.COUNTS)]
-    show.table(d.pivot_table(index=["classifier", "arm"], columns="metric", values="value",
-                             sort=False).round(3))
+    # with their spread, as the headline's: a mean alone over seeds would hide it
+    show.table(report.scores_table(metrics_df, arms=list(dict.fromkeys(d.arm))))
     if "real" + validity.HALF in set(d.arm):  # the convergence check's anchor (`checks`)
         show.text(f"`real{validity.HALF}`: the real arm's classifier scored half-way through "
                   "its steps, for the convergence check.")

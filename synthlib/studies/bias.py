@@ -392,16 +392,18 @@ def show_writeup(run, metrics_df, checks_=()):
     err = metrics_df[metrics_df.metric == "abs_error"].copy()
     err[["model", "varied_count"]] = err.arm.str.extract(MIX_NAME)
     by_model = err.groupby("model")["value"].mean()
-    lines.append("Mean absolute share error over every mix and seed: "
-                 + ", ".join(f"{m} {v:.3f}" for m, v in by_model.items()) + ".")
+    errors = ("Mean absolute share error over every mix and seed: "
+              + ", ".join(f"{m} {v:.3f}" for m, v in by_model.items()) + ".")
     names = _generator_names(run)
     if validity.conclusive_for(checks_, *names):
-        lines.append(closer_to_shares(err))
+        lines += [errors, closer_to_shares(err)]
     else:
-        lines.append("Not conclusive: " + validity.failing_for(checks_, *names)
-                     + ". How closely a generator below the stated quality follows the "
-                     "shares, well or badly, says more about its training than about its kind "
-                     "of model, so no model is called the better one.")
+        # the withholding first: two errors side by side, read before it, are a ranking
+        lines += ["Not conclusive: " + validity.failing_for(checks_, *names)
+                  + ". How closely a generator below the stated quality follows the "
+                  "shares, well or badly, says more about its training than about its kind "
+                  "of model, so no model is called the better one.",
+                  "As measured, not compared: " + errors[0].lower() + errors[1:]]
     d = shares_long(metrics_df)
     varied = d[(d["class"] == str(run.cfg.bias.varied_class))]
     for model, g in varied.groupby("model"):

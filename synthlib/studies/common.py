@@ -270,7 +270,9 @@ def train_generator(run, seed, name, images, labels=None, model="dcgan", snapsho
         seed, name, images, labels, model, diffaugment, tuple(snapshots), grid_label, source))
     who = "" if workers.tagged() else f"seed {seed} {name}: "  # a worker's tag names it
     if done:
-        print(f"{who}generator {key} already trained, reused", flush=True)
+        # 02's page promises a log line per chunk of steps: say where they went
+        print(f"{who}generator {key} already trained, reused (no log lines: its curves "
+              f"come from its saved history)", flush=True)
     else:
         files["generator.key"].unlink(missing_ok=True)
         print(f"{who}generator {key}, training", flush=True)

@@ -147,8 +147,11 @@ def _about_label(cfg):
         "classifier; memorisation is the pixel distance from each image to its nearest image "
         "in the generator's kept minority training set (`nn_distance_median`, images in [0, 1]; "
         "`near_duplicate_share`: closer than `quality.near_duplicate` x the real median); "
-        "`training_images_frechet` is the Fréchet distance a copy of that training set scores, "
-        "about as close as a generator that learnt from it alone can come.")
+        "`training_images_frechet` is the Fréchet distance a copy of that training set scores "
+        "(its images drawn with repeats to the same count): what a generator that only "
+        "memorised them would score. It is no floor: a few dozen images, repeated, vary less "
+        "than the real class, so a generator that varies its images beyond them can come "
+        "closer.")
 
 
 def _about_evaluate(cfg):
