@@ -183,6 +183,8 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
     m.loc[m.arm.str.startswith("synthetic_labeller_labels"), "value"] = 1.0
     assert "synthetic only: synthetic_gan_labels" in verdict_text(monkeypatch, run, m, [])
     assert "; synthetic_labeller_labels 1.000" in verdict_text(monkeypatch, run, m, [])
+    # the other studies withhold a poor generator's arm; this one says why it does not
+    assert "No quality bar applies to the snapshots" in verdict_text(monkeypatch, run, m, [])
     labeller = validity.Check("labeller's accuracy", "labeller", 0.5, ">= 0.9", False, "")
     text = verdict_text(monkeypatch, run, m, [labeller])
     assert "labeller fails its check" in text and "synthetic_labeller_labels 1" not in text
