@@ -252,6 +252,12 @@ def test_bias_study_reports_shares_for_every_model_and_mix(monkeypatch, tmp_path
     text = verdict_text(monkeypatch, run, m, [poor])
     assert text.startswith("Not conclusive") and "As measured, not compared: mean " in text
     assert "more closely" not in text
+    # the table alone (the index shows it) marks the failing generator's row, as the other
+    # studies mark an arm resting on one, and no other
+    assert "†" not in run.study.headline(m)[0]
+    caption, table = run.study.headline(m, [poor])
+    assert "† a generator that (or whose oracle) fails" in caption
+    assert [r for r in table.index if "†" in r[0]] == [("vae †", 60)]
 
 
 def test_bias_oracle_learns_from_train_and_its_reference_is_held_out(monkeypatch, tmp_path):

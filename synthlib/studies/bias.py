@@ -304,9 +304,11 @@ def show_label(run, result):
 
 def headline(metrics_df, checks_=(), label=str):
     """(caption, table) for the write-up and the index, a column per class (named by `label`,
-    runs.Run.class_label). No row names a winner, so none is marked: `checks_` go unused here,
-    and the banner above the table names the failures."""
-    from synthlib import report
+    runs.Run.class_label). No row names a winner, so none is in bold; a row whose generator
+    (or the oracle that reads it) fails one of `checks_` is marked †, as the other studies
+    mark a GAN arm resting on such a generator, so that the table read alone (the index shows
+    it) does not pass its shares off as what its kind of model does."""
+    from synthlib import report, validity
 
     d = shares_long(metrics_df)
     gen = d[d.kind == "generated"]
@@ -327,11 +329,20 @@ def headline(metrics_df, checks_=(), label=str):
         agg = m.groupby(["model", "varied count"])["value"].agg(["mean", "std"])
         t[metric] = [report.mean_sd(r["mean"], r["std"])
                      for _, r in agg.reindex(t.index).iterrows()]
+    failing = {(m, v) for m, v in t.index
+               if not validity.conclusive_for(checks_, mix_name(m, v), "oracle")}
+    if failing:
+        t.index = pd.MultiIndex.from_tuples(
+            [(m + report.WITHHELD_MARK if (m, v) in failing else m, v) for m, v in t.index],
+            names=t.index.names)
     return (f"Class shares of the generated images, per class: {report.over_seeds(metrics_df)} "
             "(training share in brackets), the images the oracle rejects (no class at "
             "`label.threshold` or more: `rejection_rate`) left out; absolute error (mean over "
             "classes) and KL divergence (nats; a class never generated counts as a share of "
-            "0.001) against the training mix, 0 where the shares match it", t)
+            "0.001) against the training mix, 0 where the shares match it"
+            + ("; † a generator that (or whose oracle) fails a validity check: its shares "
+               "describe this generator, not what its kind of model does" if failing else ""),
+            t)
 
 
 def show_evaluate(run, result):
