@@ -209,10 +209,9 @@ def generator_checks(df, generators, cfg):
                   if len(n) else "")
             out.append(Check("Fréchet distance / real-vs-real", g, ratio,
                              f"<= {cfg.frechet_ratio:.1f}", bool(ratio <= cfg.frechet_ratio),
-                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} "
-                             f"({'means over seeds' if len(per_seed) > 1 else 'one seed'})"
-                             f"{spread}"
-                             f"{bound}"))
+                             f"{fd.mean():.3g} vs {ref.mean():.3g} for real images{at} ("
+                             + ("means over seeds, whose ratio is checked" if len(per_seed) > 1
+                                else "one seed") + f"){spread}{bound}"))
     return out
 
 

@@ -132,7 +132,7 @@ def test_the_frechet_check_shows_each_seeds_ratio():
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.measured == pytest.approx(2.25) and not check.passed
     assert "per seed: 2.00x, 3.00x, 2.00x" in check.detail
-    assert check.detail.startswith("30 vs 13.3 for real images (means over seeds)")
+    assert check.detail.startswith("30 vs 13.3 for real images (means over seeds, whose ratio is checked)")
     (one,) = validity.generator_checks(quality[quality.seed == 0], ["dcgan_minority"],
                                        config.ValidityConfig())
     assert one.passed and "per seed" not in one.detail
@@ -186,7 +186,7 @@ def test_the_frechet_check_names_the_n_it_was_read_at():
         metric_rows({"dcgan_minority": [87, 87], "dcgan_minority:real": [87, 87]},
                     classifier="oracle", metric="n")])
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
-    assert check.detail.startswith("25 vs 10 for real images at n = 87 (means over seeds)")
+    assert check.detail.startswith("25 vs 10 for real images at n = 87 (means over seeds, whose ratio is checked)")
     quality.loc[(quality.metric == "n") & (quality.seed == 1), "value"] = 120
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert "for real images at n = 87 to 120 (means" in check.detail
