@@ -45,7 +45,8 @@ ABOUT = {
           "set depends on it.",
     "05": "Class shares of the accepted generated images against the training shares of the "
           "mix: absolute error (mean over classes) and KL divergence KL(training || generated), "
-          "per seed; then mean ± std over seeds.",
+          "each computed per seed and shown as mean ± std over seeds (each seed's in "
+          "metrics.csv).",
 }
 
 
