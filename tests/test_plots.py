@@ -190,6 +190,10 @@ def test_grids_left_out_are_named_and_the_rows_keep_one_stride(monkeypatch):
     assert figures[1].get_suptitle() == "tstr" and len(figures[1].axes[0].texts) == 1
     assert len([ax for ax in figures[1].axes if ax.texts]) == 3
     assert plots.spaced_steps(list(range(15)), 6) == [0, 3, 6, 9, 12, 14]
+    # a snapshot a study reads (tstr's 1,000 steps) is drawn even off the stride
+    assert plots.spaced_steps(list(range(15)), 6, keep=(4, 99)) == [0, 3, 4, 6, 9, 12, 14]
+    plots.grids_over_time(grids, title="tstr", max_rows=5, keep=(1000,))
+    assert "steps 250, 750, 1000, 1250, 1750 and 2000" in said(figures[2])
 
 
 def test_a_conditional_gan_s_grid_names_its_class_or_one_per_column(monkeypatch):
@@ -200,8 +204,8 @@ def test_a_conditional_gan_s_grid_names_its_class_or_one_per_column(monkeypatch)
     labels = np.repeat(np.arange(10), 3)
     plots.grids_by_generator(
         {(0, "cgan_all_classes"): (None, grids), (0, "cgan_minority"): (None, grids)}, 0,
-        [G(name="cgan_all_classes", seed=0, labels=labels, grid_label="all"),
-         G(name="cgan_minority", seed=0, labels=labels, grid_label=5)])
+        [G(name="cgan_all_classes", seed=0, labels=labels, grid_label="all", snapshots=()),
+         G(name="cgan_minority", seed=0, labels=labels, grid_label=5, snapshots=())])
     every, five = figures
     assert said(every).endswith("one class per column)")
     assert [ax.get_title() for ax in every.axes[:10]] == [str(c) for c in range(10)]

@@ -31,25 +31,29 @@ def sample_grid(images, title="", ncols=10, max_images=40, labels=None):
     _display()
 
 
-def spaced_steps(steps, max_rows):
+def spaced_steps(steps, max_rows, keep=()):
     """At most `max_rows` of `steps` (sorted): the first, then every k-th, the smallest k that
     fits, and the last, which may follow the one before it sooner than k. A whole stride keeps
     the rows a regular clock; rounding an even spread to the nearest step would leave gaps of
-    one and two strides in turn."""
+    one and two strides in turn. The steps of `keep` among them are shown too, beyond
+    `max_rows` if need be: the snapshots a study reads (tstr's) are the grids a reader looks
+    for."""
     if len(steps) <= max_rows:
         return list(steps)
     stride = math.ceil((len(steps) - 1) / max(1, max_rows - 1))
     shown = list(steps[::stride])
-    return shown if shown[-1] == steps[-1] else shown + [steps[-1]]
+    shown = shown if shown[-1] == steps[-1] else shown + [steps[-1]]
+    return sorted(set(shown) | (set(keep) & set(steps)))
 
 
 def grids_over_time(grids, title="Generator samples during training (same latent points)",
-                    per_row=8, max_rows=6, columns=None):
+                    per_row=8, max_rows=6, columns=None, keep=()):
     """`columns`: a heading per column (a conditional GAN's class for each). Where there are
     more grids than `max_rows`, the title says which steps are shown and out of how many: the
-    notebooks speak of a grid after each chunk of steps."""
+    notebooks speak of a grid after each chunk of steps. `keep`: steps always shown
+    (spaced_steps)."""
     every = sorted(grids)
-    steps = spaced_steps(every, max_rows)
+    steps = spaced_steps(every, max_rows, keep)
     if len(steps) < len(every):
         title += (f"\n{len(steps)} of the {len(every)} grids (one after each chunk of steps): "
                   f"steps {', '.join(map(str, steps[:-1]))} and {steps[-1]}")
@@ -87,7 +91,7 @@ def grids_by_generator(results, seed, generators=(), max_over_time=4, names=None
                     drawn = f", class {data.class_label(g.grid_label, names)}"
             grids_over_time(grids, title=f"{gen}, seed {seed}: samples during training "
                                          f"(same latent points{drawn})", per_row=per_row,
-                            columns=columns)
+                            columns=columns, keep=g.snapshots if g is not None else ())
     else:
         rows_of_images({g: grids[max(grids)] for g, grids in mine.items()},
                        title=f"Seed {seed}, after training: one row per generator")
