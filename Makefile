@@ -60,12 +60,14 @@ RUN_STAGE = $(PY) -m synthlib.pipeline stage --jobs $(RUNNING)
 QUIET = $(PY) -m synthlib.pipeline quiet
 # Experiments are independent chains of stages: `make report` runs up to one chain per core at
 # once (JOBS=1: one at a time), each chain start to finish, so that no experiment's next stage
-# waits behind another's. A small GAN step runs as fast on one core as on two, so two chains
-# take little longer than the longer one. Two TensorFlow processes would each take every core:
+# waits behind another's. Small networks use two cores poorly (two trainings on one thread each
+# get through 1.55 times the steps of one on two threads, docs/speed.md), so two chains take
+# little longer than the longer one. Two TensorFlow processes would each take every core:
 # under make -jN each chain holds a slot while it runs, and 01, 02 and 06 get an equal share
 # of the cores among the chains running when they start (synthlib/chains.py): all of them
-# once their chain is left alone. 03 and 04 run on one thread, and 05 on one thread per fit,
-# in every run, so that their numbers do not depend on the machine's load.
+# once their chain is left alone. 03 and 04 run on one thread, and 02's generators and 05's
+# fits on single-thread workers (synthlib/workers.py), in every run, so that their numbers do
+# not depend on the machine's load.
 # (MAKEFLAGS shows -jN only when recipes run.)
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 JOBS ?= $(shell n=$(words $(EXP)); c=$(CORES); echo $$(( n < c ? n : c )))
