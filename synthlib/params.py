@@ -179,7 +179,14 @@ def _check_study_reads(part, prefix, study):
 
 
 def _resolved(raw, own_profiles, profile, overrides=None):
-    merged = _merge(_merge(raw, PROFILES[profile]), own_profiles.get(profile) or {})
+    merged = _merge(raw, PROFILES[profile])
+    if profile == "smoke":
+        # smoke replaces every size, a generator's own budget too: the body's
+        # `gan.generator_steps` (1,000 steps of ten per-class DCGANs) would hold there, merged
+        # key by key, and a run meant to take minutes would train for the better part of an hour
+        merged["gan"] = {k: v for k, v in merged.get("gan", {}).items()
+                         if k != "generator_steps"}
+    merged = _merge(merged, own_profiles.get(profile) or {})
     merged = _merge(merged, overrides or {})
     merged["profile"] = profile
     cfg = Config()

@@ -56,6 +56,15 @@ def test_generator_steps_set_one_generator_s_budget(tmp_path):
     assert cfg.gan.for_generator("cgan_all_classes").steps == 2000
     assert cfg.gan.for_generator("dcgan_per_class").generator_steps == {}
     assert load_text(tmp_path, "study: augment\n").gan.generator_steps == {}
+    # smoke replaces every size, a generator's own budget in the file's body too; its own
+    # profiles.smoke may still set one
+    body = "study: augment\ngan: {generator_steps: {dcgan_per_class: 1000}}\n"
+    assert load_text(tmp_path, body).gan.for_generator("dcgan_per_class").steps == 1000
+    smoke = load_text(tmp_path, body, "smoke")
+    assert smoke.gan.generator_steps == {} and smoke.gan.steps == 20
+    own = load_text(tmp_path, body + "profiles: {smoke: {gan: {generator_steps: "
+                                      "{dcgan_per_class: 40}}}}\n", "smoke")
+    assert own.gan.for_generator("dcgan_per_class").steps == 40
 
 
 def test_anchors_merge_keys_and_empty_sections_are_read_as_yaml_means_them(tmp_path):
