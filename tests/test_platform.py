@@ -23,6 +23,24 @@ def test_setup_names_an_interpreter_or_platform_the_pinned_wheels_do_not_cover(
     assert says in check_python.problem(version, system, machine)
 
 
+@pytest.mark.parametrize("system, machine, libc, mac, says", [
+    ("Linux", "x86_64", ("glibc", "2.17"), "", "need glibc 2.27 or later (not CentOS 7); "
+                                                "this machine has 2.17"),
+    ("Linux", "armv7l", ("glibc", "2.31"), "", "x86-64 and aarch64 only; this machine is armv7l"),
+    ("Darwin", "arm64", ("", ""), "11.7.10", "need macOS 12 or later; this is 11.7.10"),
+])
+def test_setup_names_a_system_too_old_for_the_pinned_wheels(system, machine, libc, mac, says):
+    assert says in check_python.problem((3, 12, 1), system, machine, libc, mac)
+
+
+@pytest.mark.parametrize("system, machine, libc, mac", [
+    ("Linux", "x86_64", ("glibc", "2.27"), ""), ("Linux", "aarch64", ("glibc", "2.39"), ""),
+    ("Linux", "x86_64", ("", ""), ""),  # no glibc named (musl): pip has its say
+    ("Darwin", "arm64", ("", ""), "12.0"), ("Darwin", "arm64", ("", ""), "15.1")])
+def test_setup_accepts_the_systems_the_pinned_wheels_cover(system, machine, libc, mac):
+    assert check_python.problem((3, 12, 1), system, machine, libc, mac) is None
+
+
 @pytest.mark.parametrize("version, system, machine", [
     ((3, 11, 0), "Linux", "x86_64"), ((3, 13, 5), "Linux", "aarch64"),
     ((3, 12, 1), "Darwin", "arm64")])
@@ -34,7 +52,8 @@ def test_the_interpreter_check_runs_on_the_interpreter_it_checks():
     """It runs before anything is installed: no synthlib import, whatever the working folder."""
     out = subprocess.run([sys.executable, "synthlib/tools/check_python.py"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
-    here = check_python.problem(sys.version_info, platform.system(), platform.machine())
+    here = check_python.problem(sys.version_info, platform.system(), platform.machine(),
+                                platform.libc_ver(), platform.mac_ver()[0])
     assert out.returncode == (1 if here else 0) and out.stderr.strip() == (here or "")
 
 
