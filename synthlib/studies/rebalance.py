@@ -181,24 +181,17 @@ def label(run):
             images, need = load_synthetic(run, seed, name)
             oracle_synth = classifiers.predict_proba(oracle, images)
             filter_synth = classifiers.predict_proba(filt, images) if filt else None
-            if cfg.filter:
-                accepted = labeling.filter_mask(filter_synth, minority, cfg.filter_threshold,
-                                                need)
-                touched_by = "filter (trained on the imbalanced training set only)"
-            else:
-                accepted = np.zeros(len(images), dtype=bool)
-                accepted[:need] = True
-                touched_by = "none: every synthetic image needed for balance was used"
-            # Quality is that of the images the arm trains on; with the filter on, the
-            # generator's own output is measured too, against the same real reference (the
-            # same draw at the same n, the smaller set's), so that a report can tell the
-            # generator's part from the filter's.
+            accepted, touched_by = _accepted(filter_synth, len(images), need, minority, cfg)
             used = images[accepted]
             drawn = load_generated(run, seed, name)
             herded = drawn is not None
             if herded:
                 touched_by = ("herding in the GAN's discriminator's features"
                               + (", then the " + touched_by if cfg.filter else ""))
+            # Quality is that of the images the arm trains on; with the filter on, the
+            # generator's own output is measured too, against the same real reference (the
+            # same draw at the same n, the smaller set's), so that a report can tell the
+            # generator's part from the filter's.
             sets = [used if len(used) >= MIN_IMAGES else images]
             if cfg.filter or herded:
                 sets.append(drawn if herded else images)
@@ -234,6 +227,19 @@ def label(run):
                                      oracle_real_proba=oracle_real, filter_proba=filter_synth,
                                      accepted=accepted)
     return out
+
+
+def _accepted(filter_proba, n_images, need, minority, cfg):
+    """Which synthetic images enter the arm's training set, and who chose them: the filter,
+    where `label.filter` is on (the measuring oracle never chooses), else the first `need`."""
+    from synthlib import labeling
+
+    if cfg.filter:
+        return (labeling.filter_mask(filter_proba, minority, cfg.filter_threshold, need),
+                "filter (trained on the imbalanced training set only)")
+    accepted = np.zeros(n_images, dtype=bool)
+    accepted[:need] = True
+    return accepted, "none: every synthetic image needed for balance was used"
 
 
 def _readers(run, ds, split, seed):
