@@ -327,9 +327,12 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
                            digits_split.kept_minority)
     dropped = rows_of(digits.x[dropped]) - rows_of(digits.x[digits_split.imbalanced])
     assert dropped  # so that the check below can fail
+    # (the digits repeat a few images across splits: those the training split holds too)
+    validation_only = validation - rows_of(digits.x[digits_split.train])
     for arm, (x, y, val) in zip(ARMS, seen_fit):
         assert rows_of(val) == validation and not rows_of(val) & test, arm  # the real split
         assert not rows_of(x) & test, arm  # no test image in any training set
+        assert not rows_of(x) & validation_only, arm  # nor any validation image
         if arm != "upper_bound":  # only the upper bound has the minority images dropped
             assert not rows_of(x) & dropped, arm
         if arm in GENERATORS:
@@ -383,8 +386,17 @@ def test_resampling_baselines_only_use_the_imbalanced_set(monkeypatch, digits, d
     (source,) = sources
     kept = digits.x[digits_split.kept_minority]
     assert len(source) == len(kept) and rows_of(source) == rows_of(kept)
+    # SMOTE interpolates between the images it is given: those of the imbalanced set alone,
+    # which its output starts with, unchanged
+    smote, fed = baselines.smote, []
+    monkeypatch.setattr(baselines, "smote", lambda x, y, seed: (
+        fed.append((np.asarray(x), np.asarray(y))) or smote(x, y, seed)))
     x, y, _ = evaluation.training_set("smote", digits, digits_split, {}, cfg, 0)
     assert np.sum(y == 1) == np.sum(y == 0)
+    imbalanced = evaluation.training_set("imbalanced", digits, digits_split, {}, cfg, 0)
+    ((fed_x, fed_y),) = fed
+    assert np.array_equal(fed_x, imbalanced[0]) and np.array_equal(fed_y, imbalanced[1])
+    assert np.array_equal(x[:len(fed_x)], fed_x)
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
                            digits_split.kept_minority)
     assert not rows_of(x) & rows_of(digits.x[dropped])
