@@ -80,6 +80,13 @@ def test_validation_scores_are_those_of_the_validation_images_given(digits):
     assert history.val_loss.iloc[-1] == pytest.approx(loss, rel=1e-3)
     on_train = classifiers.predict_proba(model, x).argmax(1) == y
     assert abs(on_train.mean() - history.val_accuracy.iloc[-1]) > 0.1  # so that it can fail
+    # nor is anything chosen by them: a validation loss that only rises (the labels are the
+    # wrong ones) stops nothing early and restores no earlier chunk; the weights are those of
+    # a fit without validation, after every step of the budget
+    assert history.val_loss.is_monotonic_increasing and len(history) == 2
+    blind, _ = classifiers.fit("seed_mlp", x, y, 2, 60, 32, 0, chunks=2)
+    assert int(model.optimizer.iterations) == int(blind.optimizer.iterations) == 60
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), blind.get_weights()))
 
 
 def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,
