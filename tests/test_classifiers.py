@@ -64,6 +64,31 @@ def test_held_out_scores_are_recorded_never_used(digits):
     assert all(np.array_equal(a, b) for a, b in zip(scored.get_weights(), blind.get_weights()))
 
 
+def test_validation_scores_are_those_of_the_validation_images_given(digits):
+    """Keras scores the validation set as given, nothing added to it (no training or
+    synthetic image): the last chunk's val_accuracy and val_loss are the trained model's on
+    exactly those images. Their labels are the wrong ones (5 against the rest, flipped), so
+    that the training images, which the model has learnt, would score otherwise."""
+    x, y = digits.x[:300], (digits.y[:300] == 5).astype(int)
+    x_val = digits.x[300:400]
+    y_val = (digits.y[300:400] != 5).astype(int)
+    model, history = classifiers.fit("seed_mlp", x, y, 2, 60, 32, 0, chunks=2,
+                                     validation=(x_val, y_val))
+    proba = classifiers.predict_proba(model, x_val)
+    assert history.val_accuracy.iloc[-1] == pytest.approx(np.mean(proba.argmax(1) == y_val))
+    loss = -np.mean(np.log(np.clip(proba[np.arange(len(y_val)), y_val], 1e-7, 1.0)))
+    assert history.val_loss.iloc[-1] == pytest.approx(loss, rel=1e-3)
+    on_train = classifiers.predict_proba(model, x).argmax(1) == y
+    assert abs(on_train.mean() - history.val_accuracy.iloc[-1]) > 0.1  # so that it can fail
+    # nor is anything chosen by them: a validation loss that only rises (the labels are the
+    # wrong ones) stops nothing early and restores no earlier chunk; the weights are those of
+    # a fit without validation, after every step of the budget
+    assert history.val_loss.is_monotonic_increasing and len(history) == 2
+    blind, _ = classifiers.fit("seed_mlp", x, y, 2, 60, 32, 0, chunks=2)
+    assert int(model.optimizer.iterations) == int(blind.optimizer.iterations) == 60
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), blind.get_weights()))
+
+
 def test_finished_fits_are_reused_only_for_the_same_inputs(monkeypatch, tmp_path, digits,
                                                            digits_split):
     cfg = config.Config(experiment="t")

@@ -47,6 +47,20 @@ def test_gan_guard_refuses_test_or_majority_images(digits, digits_split, intrude
         rebalance.gan_training_images(digits, leaky)
 
 
+@pytest.mark.parametrize("intruder", ["test", "validation"])
+def test_conditional_gan_guard_refuses_test_or_validation_images(digits, digits_split,
+                                                                 intruder):
+    """The conditional GAN learns the whole imbalanced training set: a broken split whose
+    imbalanced set lists one test or validation image is refused, not learnt from."""
+    import copy
+    leaky = copy.deepcopy(digits_split)
+    leaky.imbalanced = np.concatenate([leaky.imbalanced, getattr(leaky, intruder)[:1]])
+    images, labels = rebalance.generator_training_set(digits, digits_split, "cgan_all_classes")
+    assert np.array_equal(images, digits.x[digits_split.imbalanced])  # the guard's own case
+    with pytest.raises(AssertionError):
+        rebalance.generator_training_set(digits, leaky, "cgan_all_classes")
+
+
 def test_train_gans_passes_only_kept_minority(monkeypatch, tmp_path):
     run = Run(DIGITS_PARAMS, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
     ds, splits = rebalance.prepare(run)
@@ -99,12 +113,15 @@ def test_oracle_learns_from_train_split_and_filter_from_imbalanced(monkeypatch, 
         with pytest.raises(RuntimeError):
             train(digits, digits_split, Config(experiment="e").validate(), 0)
     oracle_x, oracle_val = captured["oracle step"]
-    filter_x, _ = captured["filter step"]
+    filter_x, filter_val = captured["filter step"]
     test = rows_of(digits.x[digits_split.test])
     assert rows_of(oracle_x) == rows_of(digits.x[digits_split.train])
     assert not rows_of(oracle_x) & test and not rows_of(oracle_val) & test
     # the filter never sees the minority images the scenario dropped
     assert rows_of(filter_x) == rows_of(digits.x[digits_split.imbalanced])
+    # both follow the real validation split while training, never the test split
+    for val in (oracle_val, filter_val):
+        assert np.array_equal(val, digits.x[digits_split.validation])
 
 
 def minority_dcgan_run(tmp_path, filter_on):
@@ -310,9 +327,12 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
                            digits_split.kept_minority)
     dropped = rows_of(digits.x[dropped]) - rows_of(digits.x[digits_split.imbalanced])
     assert dropped  # so that the check below can fail
+    # (the digits repeat a few images across splits: those the training split holds too)
+    validation_only = validation - rows_of(digits.x[digits_split.train])
     for arm, (x, y, val) in zip(ARMS, seen_fit):
         assert rows_of(val) == validation and not rows_of(val) & test, arm  # the real split
         assert not rows_of(x) & test, arm  # no test image in any training set
+        assert not rows_of(x) & validation_only, arm  # nor any validation image
         if arm != "upper_bound":  # only the upper bound has the minority images dropped
             assert not rows_of(x) & dropped, arm
         if arm in GENERATORS:
@@ -324,6 +344,28 @@ def test_synthetic_images_only_enter_training_data(monkeypatch, digits, digits_s
     for x in seen_predict:  # everything scored is the real test split, unchanged
         assert np.array_equal(x, digits.x[digits_split.test])
     assert np.array_equal(seen_callback[0], classifiers.to_float(digits.x[digits_split.test]))
+
+
+def test_the_tstr_table_validates_and_scores_on_the_real_splits_alone(digits, digits_split):
+    """The rebalance TSTR table: the conditional GAN's images of every class join the
+    training side of TSTR and TRSTR only; TRTR is the scenario's own real set; every fit
+    follows the real validation split and is scored on the real test split, unchanged."""
+    cfg = Config(experiment="e").validate()
+    synthetic_x = np.full((30, 28, 28, 1), 9, np.uint8)
+    synthetic_y = np.arange(30) % 10
+    fits = evaluation.tstr_fits(cfg, digits, digits_split, synthetic_x, synthetic_y, 0)
+    assert [f.arm for f in fits] == ["TRTR", "TSTR", "TRSTR"]
+    val = evaluation.validation_set(digits, digits_split)
+    test = evaluation.test_set(digits, digits_split)
+    for f in fits:
+        (x_val, y_val), (x_test, y_test) = f.held_out
+        assert np.array_equal(x_val, val[0]) and np.array_equal(y_val, val[1]), f.arm
+        assert np.array_equal(x_test, test[0]) and np.array_equal(y_test, test[1]), f.arm
+        assert not rows_of(f.train[0]) & rows_of(x_test), f.arm
+    trtr, tstr, trstr = (f.train[0] for f in fits)
+    assert np.array_equal(trtr, digits.x[digits_split.imbalanced])
+    assert np.array_equal(tstr, synthetic_x)
+    assert np.array_equal(trstr, np.concatenate([trtr, synthetic_x]))
 
 
 def test_resampling_baselines_only_use_the_imbalanced_set(monkeypatch, digits, digits_split):
@@ -344,8 +386,17 @@ def test_resampling_baselines_only_use_the_imbalanced_set(monkeypatch, digits, d
     (source,) = sources
     kept = digits.x[digits_split.kept_minority]
     assert len(source) == len(kept) and rows_of(source) == rows_of(kept)
+    # SMOTE interpolates between the images it is given: those of the imbalanced set alone,
+    # which its output starts with, unchanged
+    smote, fed = baselines.smote, []
+    monkeypatch.setattr(baselines, "smote", lambda x, y, seed: (
+        fed.append((np.asarray(x), np.asarray(y))) or smote(x, y, seed)))
     x, y, _ = evaluation.training_set("smote", digits, digits_split, {}, cfg, 0)
     assert np.sum(y == 1) == np.sum(y == 0)
+    imbalanced = evaluation.training_set("imbalanced", digits, digits_split, {}, cfg, 0)
+    ((fed_x, fed_y),) = fed
+    assert np.array_equal(fed_x, imbalanced[0]) and np.array_equal(fed_y, imbalanced[1])
+    assert np.array_equal(x[:len(fed_x)], fed_x)
     dropped = np.setdiff1d(digits_split.train[digits.y[digits_split.train] == 5],
                            digits_split.kept_minority)
     assert not rows_of(x) & rows_of(digits.x[dropped])

@@ -420,6 +420,45 @@ def test_generators_see_only_the_scenarios_training_images(monkeypatch, tmp_path
         assert not np.isin(allowed, np.concatenate([split.test, split.validation])).any()
 
 
+def test_tstr_arms_train_on_the_scenario_s_set_or_a_snapshot_s_images_alone(monkeypatch,
+                                                                           tmp_path):
+    """05 of the tstr study: the `real` arm is the scenario's own training set (what its GAN
+    and labeller learnt from), not the whole training split; each synthetic arm is one
+    snapshot's images alone, with the GAN's labels or the labeller's."""
+    run = Run(os.path.join(ROOT, "tests", "params", "digits_tstr.yaml"), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    run.cfg.imbalance.per_class = 40
+    run.study.prepare(run)
+    ds, split = run.data(), run.split(run.seeds[0])
+    assert len(split.imbalanced) < len(split.train)
+    made = {}
+    for step in run.cfg.tstr.snapshots:
+        images = np.full((6, 28, 28, 1), step, np.uint8)
+        labels = np.repeat(ds.classes, 2)
+        made[step] = (images, labels, labels[::-1])
+        for seed in run.seeds:
+            common.save_npz(run.path(f"tstr_step{step}.npz", seed), images=images,
+                            labels=labels)
+            common.save_npz(run.path(f"tstr_step{step}_labels.npz", seed),
+                            labeller_labels=labels[::-1])
+    handed = []
+
+    def set_fits(run, seed, split, ds, sets, anchor="real"):
+        handed.append(sets)
+        raise RuntimeError("captured")
+    monkeypatch.setattr(common, "set_fits", set_fits)
+    with pytest.raises(RuntimeError, match="captured"):
+        run.study.evaluate(run)
+    (sets,) = handed
+    x, y = sets.pop("real")
+    assert np.array_equal(x, ds.x[split.imbalanced]) and np.array_equal(y, ds.y[split.imbalanced])
+    for step, (images, gan_labels, labeller_labels) in made.items():
+        for source, labels in (("gan", gan_labels), ("labeller", labeller_labels)):
+            x, y = sets.pop(f"synthetic_{source}_labels@{step}")
+            assert np.array_equal(x, images) and np.array_equal(y, labels)
+    assert not sets
+
+
 def test_per_class_gans_see_one_class_of_the_training_set(monkeypatch, folder_params,
                                                           tmp_path):
     run = Run(folder_params, "smoke", build_dir=tmp_path / "b", reports_dir=tmp_path / "r")

@@ -542,3 +542,31 @@ def test_generator_checks_read_the_mean_over_seeds_and_fail_just_past_the_bars()
                                                    config.ValidityConfig())
     assert agreement.measured == pytest.approx(0.945) and not agreement.passed
     assert frechet.measured == pytest.approx(2.1) and not frechet.passed
+
+
+@pytest.mark.parametrize("params, reader, scope", [
+    ("digits_smoke.yaml", "oracle", "oracle"),  # rebalance: the GAN arms rest on it
+    ("digits_bias.yaml", "oracle", "all"),  # bias: every number is its reading
+    ("digits_tstr.yaml", "labeller", "labeller"),  # tstr: it labels training data
+])
+def test_each_study_holds_the_classifier_that_reads_its_images_to_its_accuracy(
+        tmp_path, params, reader, scope):
+    """The classifier that reads a study's synthetic images (the measuring oracle, the tstr
+    labeller) is checked against its accuracy on the real test split in the study's own
+    write-up checks: below the bar the check fails, for the scope that rests on it; at the
+    bar it passes."""
+    run = Run(os.path.join(ROOT, "tests", "params", params), "smoke",
+              build_dir=tmp_path / "b", reports_dir=tmp_path / "r")
+    bar = (run.cfg.validity.real_accuracy if reader == "labeller"
+           else run.cfg.validity.oracle_accuracy)
+
+    def reader_checks(accuracy):
+        rows = metric_rows({"real_test": [accuracy, accuracy]}, classifier=reader,
+                           metric="accuracy")
+        return [c for c in run.study.checks(run, rows)
+                if c.check.endswith("accuracy on the real test split")]
+
+    (low,) = reader_checks(bar - 0.05)
+    assert not low.passed and low.scope == scope and low.measured == pytest.approx(bar - 0.05)
+    (high,) = reader_checks(bar)
+    assert high.passed and high.scope == scope
