@@ -36,7 +36,8 @@ def test_setup_names_a_system_too_old_for_the_pinned_wheels(system, machine, lib
 @pytest.mark.parametrize("system, machine, libc, mac", [
     ("Linux", "x86_64", ("glibc", "2.27"), ""), ("Linux", "aarch64", ("glibc", "2.39"), ""),
     ("Linux", "x86_64", ("", ""), ""),  # no glibc named (musl): pip has its say
-    ("Darwin", "arm64", ("", ""), "12.0"), ("Darwin", "arm64", ("", ""), "15.1")])
+    ("Darwin", "arm64", ("", ""), "12.0"), ("Darwin", "arm64", ("", ""), "15.1"),
+    ("Darwin", "arm64", ("", ""), "12")])  # a release without its minor number
 def test_setup_accepts_the_systems_the_pinned_wheels_cover(system, machine, libc, mac):
     assert check_python.problem((3, 12, 1), system, machine, libc, mac) is None
 

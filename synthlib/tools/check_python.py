@@ -17,13 +17,13 @@ OLDEST_GLIBC, OLDEST_MACOS = (2, 27), (12, 0)
 
 
 def _release(text):
-    """'2.27' or '12.6.1' as (2, 27) or (12, 6); () where it is no version."""
+    """'2.27', '12.6.1' or '15' as (2, 27), (12, 6) or (15, 0); () where it is no version."""
     parts = []
     for part in text.split(".")[:2]:
         if not part.isdigit():
             return ()
         parts.append(int(part))
-    return tuple(parts)
+    return tuple(parts + [0] * (2 - len(parts)))
 
 
 def problem(version, system, machine, libc=("", ""), mac_release=""):
