@@ -220,8 +220,17 @@ def test_each_distinct_training_set_of_the_seed_is_shown_once(monkeypatch):
     plots.training_images([G(name="dcgan_minority", images=kept, labels=None, seed=0),
                            G(name="dcgan_minority_diffaug", images=kept, labels=None, seed=0),
                            G(name="dcgan_minority", images=kept[:5], labels=None, seed=1)], 0)
+    # named by both generators that learnt from it, not by the first alone
     assert [f._suptitle.get_text() for f in figures] == [
-        "dcgan_minority: its real training images (seed 0)"]
+        "dcgan_minority, dcgan_minority_diffaug: their real training images (seed 0)"]
+    # the bias study: a DCGAN and a VAE on each mix, one row per mix naming both
+    figures.clear()
+    mixes = [G(name=f"{m}_mix{v}", images=np.full((v, 4, 4, 1), v / 100), labels=None, seed=0)
+             for m in ("dcgan", "vae") for v in (30, 60)]
+    plots.training_images(mixes, 0)
+    (figure,) = figures
+    assert [t.get_text() for ax in figure.axes for t in ax.texts] == [
+        "dcgan_mix30, vae_mix30 (30)", "dcgan_mix60, vae_mix60 (60)"]
 
 
 def test_training_sets_of_one_size_are_told_apart_by_their_images(monkeypatch):

@@ -110,27 +110,34 @@ def generated(result, seed, names=None, max_images=30):
 
 
 def training_images(generators, seed, names=None, per_set=40):
-    """What the first seed's generators learned from, each distinct training set once (a GAN
-    and its DiffAugment twin share theirs): a labelled set one row per class; one unlabelled
-    set as a grid, several as one row each. Images are drawn at random, not the first ones,
-    since a training set may be sorted by class."""
-    seen, unlabelled = set(), {}
-    rng = np.random.default_rng(0)
+    """What the first seed's generators learned from, each distinct training set once, named
+    by every generator that shares it (a GAN and its DiffAugment twin; the bias study's DCGAN
+    and VAE on one mix): a labelled set one row per class; one unlabelled set as a grid,
+    several as one row each. Images are drawn at random, not the first ones, since a training
+    set may be sorted by class."""
+    sets = {}  # (digest, unlabelled?) -> (the generators' names, a generator with the set)
     for g in generators:
-        key = hashlib.sha256(np.ascontiguousarray(g.images).tobytes()).hexdigest()
-        if g.seed != seed or (key, g.labels is None) in seen:
-            continue
-        seen.add((key, g.labels is None))
+        if g.seed == seed:
+            key = (hashlib.sha256(np.ascontiguousarray(g.images).tobytes()).hexdigest(),
+                   g.labels is None)
+            sets.setdefault(key, ([], g))[0].append(g.name)
+    unlabelled = {}
+    rng = np.random.default_rng(0)
+    for who, g in sets.values():
         if g.labels is None:
-            unlabelled[f"{g.name} ({len(g.images)})"] = g.images[rng.permutation(len(g.images))]
+            unlabelled[f"{', '.join(who)} ({len(g.images)})"] = g.images[
+                rng.permutation(len(g.images))]
         else:
             samples_per_class(g.images, g.labels, names=names,
-                              title=f"{g.name}: its real training images (seed {seed})")
+                              title=f"{', '.join(who)}: their real training images "
+                                    f"(seed {seed})" if len(who) > 1 else
+                              f"{g.name}: its real training images (seed {seed})")
     if len(unlabelled) == 1:
         (name, images), = unlabelled.items()
+        whose = "their" if ", " in name.split(" (")[0] else "its"
         sample_grid(images[:per_set], title=f"{name.split(' (')[0]}: "
-                    + (f"{per_set} of its {len(images)} real training images, at random"
-                       if len(images) > per_set else "its real training images")
+                    + (f"{per_set} of {whose} {len(images)} real training images, at random"
+                       if len(images) > per_set else f"{whose} real training images")
                     + f" (seed {seed})")
     elif unlabelled:
         rows_of_images(unlabelled, title="Each generator's real training images (how many), "
