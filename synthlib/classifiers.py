@@ -96,7 +96,7 @@ def batches(x, y, batch_size, seed, class_weight=None):
 
 
 def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=None,
-        class_weight=None, label="step", backup_dir=None, curves_on=None, callbacks=(),
+        class_weight=None, log_label="step", backup_dir=None, curves_on=None, callbacks=(),
         precision="float32"):
     """Train classifier `name` for `steps` optimizer steps (rounded up to whole chunks) of
     `batch_size`, whatever the size of (x, y); nothing is selected on held-out data. After each
@@ -110,7 +110,7 @@ def fit(name, x, y, n_classes, steps, batch_size, seed, chunks=1, validation=Non
     per_call = steps_per_call(per)
     model = build(name, image_shape, n_classes, precision, per_call)
     val = (to_float(validation[0]), np.asarray(validation[1])) if validation else None
-    log = LogLine(per * chunks, per, label=label,
+    log = LogLine(per * chunks, per, label=log_label,
                   path=Path(backup_dir) / "log.csv" if backup_dir else None)
     callbacks = list(callbacks) + [log]
     if curves_on is not None:  # (x, y) of the test split: recorded per chunk, never used
@@ -173,7 +173,7 @@ def _fit_key(name, x, y, n_classes, steps, batch_size, seed, kw):
     validation = kw.get("validation") or ()
     for a in (x, y, *validation):
         h.update(np.ascontiguousarray(a).tobytes())
-    settings = {k: v for k, v in kw.items() if k not in ("validation", "label")}
+    settings = {k: v for k, v in kw.items() if k not in ("validation", "log_label")}
     h.update(json.dumps([name, n_classes, steps, batch_size, seed, settings], sort_keys=True,
                         default=str).encode())
     return h.hexdigest()[:12]

@@ -120,8 +120,6 @@ def saved_result(fit):
 def fit_and_score(fit):
     """Train and score one Fit (run_fits has looked for it finished). Returns {"scores",
     "half_budget" (scores or None), "confusion", "history"}."""
-    from synthlib import classifiers
-
     print(fit.about(), flush=True)
     x, y = fit.train
     (x_val, y_val), (x_test, y_test) = fit.held_out
@@ -133,7 +131,7 @@ def fit_and_score(fit):
         if fit.half_budget else []
     model, history = classifiers.fit(
         name, x, y, fit.n_classes, steps, cfg.batch_size, fit.seed, chunks=cfg.chunks,
-        validation=(x_val, y_val), class_weight=fit.class_weight, label=f"  {name} step",
+        validation=(x_val, y_val), class_weight=fit.class_weight, log_label=f"  {name} step",
         backup_dir=backup,
         curves_on=(x_test, y_test) if fit.curves else None, callbacks=halfway,
         precision=cfg.precision)
@@ -167,7 +165,9 @@ def run_fits(fits):
         if results[i] is None:
             first.setdefault(f.key, i)
         else:
-            print(f"{f.about()}\n  finished earlier: reused", flush=True)
+            # a reused fit trains nothing: say so, or its missing log reads as a fit skipped
+            print(f"{f.about()}\n  finished earlier, reused (no log lines: its scores and "
+                  f"curves come from its saved result)", flush=True)
     todo = sorted(first.values())
     for i, r in zip(todo, workers.run(fit_and_score, [(fits[i],) for i in todo])):
         results[i] = r

@@ -37,15 +37,14 @@ def diff_augment(x, seed_generator):
     gx = ops.clip(ops.arange(w)[None, :] + tx + 1, 0, w + 1)
     x = tf.gather(tf.pad(x, [[0, 0], [1, 1], [0, 0], [0, 0]]), gy, axis=1, batch_dims=1)
     x = tf.gather(tf.pad(x, [[0, 0], [0, 0], [1, 1], [0, 0]]), gx, axis=2, batch_dims=1)
-    # cutout: zero a square of about half the side at a random centre (cut at the edges):
-    # |offset| <= half on both sides makes it one pixel wider than DiffAugment's, 15 on 28
-    # against 14; kept, since the arms' trained generators and their caches depend on it
+    # cutout: zero a square of half the side (14 on 28) whose corner lies anywhere from half a
+    # square above the image to half a square from its foot, cut at the edges: DiffAugment's
     ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
-    cy = keras.random.randint((n, 1, 1), 0, h, seed=seed_generator)
-    cx = keras.random.randint((n, 1, 1), 0, w, seed=seed_generator)
-    rows = ops.arange(h)[None, :, None]
-    cols = ops.arange(w)[None, None, :]
-    inside = ((ops.abs(rows - cy) <= ch // 2) & (ops.abs(cols - cx) <= cw // 2))
+    top = keras.random.randint((n, 1, 1), 0, h + 1 - ch % 2, seed=seed_generator) - ch // 2
+    left = keras.random.randint((n, 1, 1), 0, w + 1 - cw % 2, seed=seed_generator) - cw // 2
+    rows = ops.arange(h)[None, :, None] - top
+    cols = ops.arange(w)[None, None, :] - left
+    inside = (rows >= 0) & (rows < ch) & (cols >= 0) & (cols < cw)
     return x * ops.cast(~inside, x.dtype)[..., None]
 
 

@@ -35,7 +35,7 @@ def train_oracle(ds, split, cfg, seed, keep=None):
                                 n_classes(ds.y), steps, cfg.evaluate.batch_size, seed,
                                 chunks=cfg.evaluate.chunks,
                                 validation=(ds.x[split.validation], ds.y[split.validation]),
-                                label="  oracle step")
+                                log_label="  oracle step")
 
 
 def train_filter(ds, split, cfg, seed, keep=None):
@@ -51,7 +51,7 @@ def train_filter(ds, split, cfg, seed, keep=None):
                                 chunks=cfg.evaluate.chunks,
                                 validation=(ds.x[split.validation], ds.y[split.validation]),
                                 class_weight=classifiers.balanced_class_weight(y),
-                                label="  filter step")
+                                log_label="  filter step")
 
 
 def test_accuracy(model, ds, split):

@@ -154,6 +154,13 @@ GAN_PRESETS = {
 }
 
 
+def build_generator(architecture, latent_dim, image_shape, n_classes=0, precision="float32"):
+    """The preset's generator alone (a VAE's decoder): as `build_gan_networks` builds it."""
+    make_g, _ = GAN_PRESETS[architecture]
+    with dtype_policy(precision):
+        return make_g(latent_dim, image_shape, n_classes)
+
+
 def build_gan_networks(architecture, latent_dim, image_shape, n_classes=0,
                        precision="float32", rotation_heads=False):
     """Generator and discriminator; both also take a label when n_classes > 0. Under

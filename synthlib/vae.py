@@ -32,8 +32,7 @@ def build_encoder(image_shape, latent_dim):
 
 def build_decoder(architecture, latent_dim, image_shape, precision="float32"):
     """The GAN preset's generator, renamed so that samplers know its prior is N(0, 1)."""
-    g, _ = networks.build_gan_networks(architecture, latent_dim, image_shape,
-                                       precision=precision)
+    g = networks.build_generator(architecture, latent_dim, image_shape, precision=precision)
     return keras.Model(g.input, g.output, name=DECODER_NAME)
 
 

@@ -253,8 +253,8 @@ def test_a_kept_classifier_s_key_covers_validation_settings_and_batch():
     x, y = np.zeros((4, 2, 2, 1), "uint8"), np.array([0, 1, 0, 1])
     val = (np.ones((2, 2, 2, 1), "uint8"), np.array([0, 1]))
     key = lambda batch=32, **kw: classifiers._fit_key(  # noqa: E731
-        "small_cnn", x, y, 2, 10, batch, 0, {"validation": val, "label": "oracle", **kw})
-    assert key() == key(label="another log label")
+        "small_cnn", x, y, 2, 10, batch, 0, {"validation": val, "log_label": "oracle", **kw})
+    assert key() == key(log_label="another log label")
     assert key() != key(batch=64)
     assert key() != key(validation=(val[0], val[1][::-1]))
     assert key() != key(class_weight={0: 1.0, 1: 3.0})

@@ -356,9 +356,12 @@ def test_diff_augment_shifts_by_an_eighth_and_cuts_out_half_the_side():
     brightest = out.max(axis=(1, 2))
     assert 0.5 <= brightest.min() and brightest.max() <= 1.5  # brightness in [-0.5, 0.5]
     assert abs(brightest.mean() - 1.0) < 0.05
-    # a cutout (9 of 16) never blanks a whole row or column: translation's zero fill does
+    # a cutout (8 of 16, as DiffAugment's) never blanks a whole row or column: translation's
+    # zero fill does
     blank_rows = (out == 0).all(axis=2).sum(1)
     blank_cols = (out == 0).all(axis=1).sum(1)
     assert max(blank_rows.max(), blank_cols.max()) == 2  # 16 / 8
     unshifted = (blank_rows == 0) & (blank_cols == 0)
-    assert (out[unshifted] == 0).sum(axis=(1, 2)).max() == 81  # a 9 x 9 square
+    cut = (out[unshifted] == 0).sum(axis=(1, 2))
+    assert cut.max() == 64  # an 8 x 8 square
+    assert cut.min() < 64  # some cut at an edge

@@ -13,7 +13,7 @@ def trained(monkeypatch, digits, digits_split):
     seen = {}
 
     def spy(path, name, x, y, n_classes, steps, batch_size, seed, **kw):
-        seen[kw["label"].split()[0]] = dict(x=x, y=y, n_classes=n_classes, steps=steps,
+        seen[kw["log_label"].split()[0]] = dict(x=x, y=y, n_classes=n_classes, steps=steps,
                                             batch_size=batch_size, seed=seed, **kw)
     monkeypatch.setattr(classifiers, "fit_kept", spy)
     cfg = Config(experiment="e").validate()

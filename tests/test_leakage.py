@@ -106,7 +106,7 @@ def test_oracle_learns_from_train_split_and_filter_from_imbalanced(monkeypatch, 
     captured = {}
 
     def spy_fit(name, x, y, n_classes, steps, batch_size, seed, validation=None, **kw):
-        captured[kw.get("label").strip()] = (x, validation[0])
+        captured[kw.get("log_label").strip()] = (x, validation[0])
         raise RuntimeError("captured")
     monkeypatch.setattr(classifiers, "fit", spy_fit)
     for train in (labeling.train_oracle, labeling.train_filter):

@@ -16,6 +16,20 @@ def test_gan_networks_shapes(architecture, shape):
 
 
 @pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_a_generator_alone_is_the_gan_s_generator(architecture, precision):
+    """A VAE's decoder (build_generator) is the network the GAN trains, layer for layer."""
+    import keras
+
+    alone = networks.build_generator(architecture, 16, (28, 28, 1), precision=precision)
+    g, _ = networks.build_gan_networks(architecture, 16, (28, 28, 1), precision=precision)
+    assert [(type(a).__name__, a.output.shape, a.dtype_policy.name) for a in alone.layers] == \
+        [(type(b).__name__, b.output.shape, b.dtype_policy.name) for b in g.layers]
+    assert alone.count_params() == g.count_params()
+    assert keras.config.dtype_policy().name == "float32"  # restored
+
+
+@pytest.mark.parametrize("architecture", sorted(networks.GAN_PRESETS))
 def test_conditional_discriminator_projects_the_label_and_classifies(architecture):
     """Projection discriminator with an auxiliary classifier: the realness logit depends on
     the label, the class logits do not (the body sees the image alone)."""

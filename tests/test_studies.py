@@ -147,7 +147,7 @@ def test_tstr_study_end_to_end(monkeypatch, tmp_path):
 
     def spy(name, x, y, *a, **k):
         calls.append((x, k.get("validation")))
-        logged_as.append(k.get("label"))
+        logged_as.append(k.get("log_label"))
         return real_fit(name, x, y, *a, **k)
     monkeypatch.setattr(classifiers, "fit", spy)
     params = os.path.join(ROOT, "tests", "params", "digits_tstr.yaml")

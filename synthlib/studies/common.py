@@ -411,7 +411,7 @@ def train_reader(run, ds, split, seed, role="oracle"):
         run.cfg.label.oracle_steps, run.cfg.evaluate.batch_size, seed,
         chunks=run.cfg.evaluate.chunks,
         validation=(ds.x[split.validation], encode(ds.y[split.validation], classes)),
-        label=f"  {role} step")
+        log_label=f"  {role} step")
     proba = classifiers.predict_proba(model, ds.x[split.test])
     accuracy = float(np.mean(proba.argmax(1) == encode(ds.y[split.test], classes)))
     return model, history, accuracy

@@ -198,7 +198,7 @@ def classifier_rates(steps=None):
             try:
                 out[f"{name}, {precision}" + (", one step a call" if per_call == 1 else "")] = \
                     images_per_second(lambda: classifiers.fit(
-                        name, xs, ys, 2, steps[name], 64, 0, label="  step",
+                        name, xs, ys, 2, steps[name], 64, 0, log_label="  step",
                         precision=precision), steps[name] * 64, repeats=2)
             finally:
                 classifiers.MOST_PER_CALL = most
@@ -220,7 +220,7 @@ def classifier_precision(steps=None):
     for precision in registry.PRECISIONS:
         start = time.perf_counter()
         model, _ = classifiers.fit("small_cnn", ds.x[sp.train], ds.y[sp.train], 10, steps,
-                                   cfg.evaluate.batch_size, 0, label="  step",
+                                   cfg.evaluate.batch_size, 0, log_label="  step",
                                    precision=precision)
         seconds = time.perf_counter() - start
         proba = classifiers.predict_proba(model, ds.x[sp.validation])
