@@ -37,8 +37,8 @@ def diff_augment(x, seed_generator):
     gx = ops.clip(ops.arange(w)[None, :] + tx + 1, 0, w + 1)
     x = tf.gather(tf.pad(x, [[0, 0], [1, 1], [0, 0], [0, 0]]), gy, axis=1, batch_dims=1)
     x = tf.gather(tf.pad(x, [[0, 0], [0, 0], [1, 1], [0, 0]]), gx, axis=2, batch_dims=1)
-    # cutout: zero a square of half the side (14 on 28) whose corner lies anywhere from half a
-    # square above the image to half a square from its foot, cut at the edges: DiffAugment's
+    # cutout: zero a square of half the side (14 on 28) centred anywhere on the image and cut
+    # at its edges, as DiffAugment's
     ch, cw = int(h * 0.5 + 0.5), int(w * 0.5 + 0.5)
     top = keras.random.randint((n, 1, 1), 0, h + 1 - ch % 2, seed=seed_generator) - ch // 2
     left = keras.random.randint((n, 1, 1), 0, w + 1 - cw % 2, seed=seed_generator) - cw // 2
