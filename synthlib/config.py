@@ -411,8 +411,10 @@ class EvaluateConfig(Section):
                                    (self.arms, STUDY_ARMS[study], "evaluate.arms")):
             _check(len(name) > 0, key, name, "must name at least one")
             for c in name:
+                # a name is text: a list or a mapping in the list ([[smote]]) is no name
                 hint = (f" (renamed: now {RENAMED_ARMS[c]!r})"
-                        if RENAMED_ARMS.get(c) in choices else did_you_mean(str(c), choices))
+                        if isinstance(c, str) and RENAMED_ARMS.get(c) in choices
+                        else did_you_mean(str(c), choices))
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
                        + hint)
             # a name twice would put its rows twice in metrics.csv, and count its seeds twice

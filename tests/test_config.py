@@ -120,6 +120,10 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {steps: many}\n", "gan.steps = 'many': expected int"),
     ("gan: {architecture: big}\n", "gan.architecture = 'big': unknown architecture"),
     ("evaluate: {arms: [imbalanced, smoot]}\n", "evaluate.arms = 'smoot': unknown; choose"),
+    # a name is text: a list or a mapping inside the list is refused, not looked up
+    ("evaluate: {arms: [[smote]]}\n", "evaluate.arms = ['smote']: unknown; choose from"),
+    ("evaluate: {classifiers: [{small_cnn: 1}]}\n",
+     "evaluate.classifiers = {'small_cnn': 1}: unknown; choose from seed_mlp, small_cnn"),
     ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
     ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile; choose one of smoke, "
                                 "quick, full"),
