@@ -210,12 +210,6 @@ class GanConfig(Section):
         for g, v in self.generator_steps.items():
             _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                    f"gan.generator_steps.{g}", v, "must be an integer >= 1")
-        # Training runs in whole chunks of log_every steps (a checkpoint after each): a budget
-        # between two chunks would train to the next one and be reported as asked.
-        for key, v in [("steps", self.steps), *((f"generator_steps.{g}", v)
-                                                for g, v in self.generator_steps.items())]:
-            _check(v <= self.log_every or v % self.log_every == 0, f"gan.{key}", v,
-                   f"must be a multiple of gan.log_every ({self.log_every}), or at most it")
         for k in ("d_learning_rate", "g_learning_rate"):
             _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
@@ -229,6 +223,16 @@ class GanConfig(Section):
                "pairs: it needs batches of 2 or more")
         _check(self.rotation_weight >= 0, "gan.rotation_weight", self.rotation_weight,
                "must be >= 0")
+
+    def check_chunks(self):
+        """Training runs in whole chunks of log_every steps (a checkpoint after each): a budget
+        between two chunks would train to the next one and be reported as asked. A check of
+        the resolved settings (Config.validate): a params file's body or one profile's section
+        may leave log_every to the profile."""
+        for key, v in [("steps", self.steps), *((f"generator_steps.{g}", v)
+                                                for g, v in self.generator_steps.items())]:
+            _check(v <= self.log_every or v % self.log_every == 0, f"gan.{key}", v,
+                   f"must be a multiple of gan.log_every ({self.log_every}), or at most it")
 
     def for_generator(self, name):
         """The settings one generator trains with: its own step budget where
@@ -467,6 +471,7 @@ class Config(Section):
                 _check(v % self.gan.log_every == 0, "tstr.snapshots", v,
                        f"must be a multiple of gan.log_every ({self.gan.log_every})")
             self.gan.steps = max(self.tstr.snapshots)  # training runs to the last snapshot
+        self.gan.check_chunks()  # (tstr: the steps it runs, not a profile's unread ones)
         if self.study == "bias":
             _check(len(self.data.classes) >= 2, "data.classes", self.data.classes,
                    "the bias study needs the classes of its mixes (at least two)")

@@ -143,8 +143,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "gan.generator_steps.cgan_all_classes = 0: must be an integer >= 1"),
     ("gan: {generator_steps: 100}\n", "gan.generator_steps = 100: expected dict"),
     # training runs in whole chunks of log_every: a budget between two would not be the one run
-    ("gan: {steps: 1200, log_every: 500}\n",
-     "gan.steps = 1200: must be a multiple of gan.log_every (500), or at most it"),
+    ("profiles: {quick: {gan: {steps: 1200, log_every: 500}}}\n",
+     "profiles.quick.gan.steps = 1200: must be a multiple of gan.log_every (500), or at most it"),
     ("gan: {log_every: 500, generator_steps: {cgan_all_classes: 1200}}\n",
      "gan.generator_steps.cgan_all_classes = 1200: must be a multiple of gan.log_every (500)"),
     # a size the built-in profile would replace unseen
@@ -397,6 +397,25 @@ def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:
         load_text(tmp_path, text)
     assert str(e.value).endswith(f": not valid YAML ({expected})")
+
+
+@pytest.mark.parametrize("text", [
+    # smoke's log_every is 10: 150 steps are 15 chunks of it, not one and a half of the default's
+    "profiles: {smoke: {gan: {steps: 150}}}\n",
+    # a profile's own log_every with the profile's steps (2,000): the default's 1,500 is not run
+    "profiles: {quick: {gan: {log_every: 400}}}\n",
+    # the body's budget is held to the log_every of the profiles it applies to (smoke drops it)
+    "study: augment\ngan: {generator_steps: {cgan_all_classes: 750}}\n"
+    "profiles: {quick: {gan: {log_every: 250}}, full: {gan: {log_every: 250}}}\n",
+    # tstr trains to its last snapshot, not to the profile's gan.steps, which it does not read
+    "study: tstr\nprofiles: {quick: {gan: {log_every: 300}, tstr: {snapshots: [300, 900]}}}\n",
+])
+def test_step_budgets_are_held_to_the_log_every_of_the_profile_they_run_in(tmp_path, text):
+    for profile in config.PROFILES:
+        params.load(write_params(tmp_path, text), profile)
+    with pytest.raises(config.ConfigError, match=r"^profiles.full.gan.steps = 3750: must be a "
+                                                 r"multiple of gan.log_every \(500\)"):
+        load_text(tmp_path, "profiles: {full: {gan: {steps: 3750}}}\n", "full")
 
 
 def test_the_filter_s_steps_are_held_to_the_chunks_only_where_the_filter_trains(tmp_path):
