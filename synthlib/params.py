@@ -19,7 +19,7 @@ import yaml
 from synthlib.config import (DEFAULT_PROFILE, PROFILES, PROFILES_ORDER, Config, ConfigError,
                              did_you_mean)
 from synthlib.paths import ROOT
-from synthlib.registry import CLASSIFIERS, arm_reads, readers_elsewhere
+from synthlib.registry import CLASSIFIERS, STUDIES, arm_reads, readers_elsewhere
 
 # Keys of earlier versions, and what replaced them.
 RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
@@ -275,12 +275,21 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
                           f"(make report PROFILE=full, or the notebooks' `profile`), not in "
                           f"the params file; per-profile settings go under profiles:")
-    if "experiment" in raw and raw["experiment"] != path.stem:
-        # make, the build folder and reports/ know an experiment by its file's name: another
-        # name here would run into, and clear, that other experiment's folders
-        raise ConfigError(f"experiment = {raw['experiment']!r}: an experiment is named by its "
-                          f"params file ({path.stem}); rename the file to "
-                          f"{raw['experiment']}.yaml rather")
+    if "experiment" in raw:
+        name = raw["experiment"]
+        if isinstance(name, int) and not isinstance(name, bool):  # 2024 in params/2024.yaml
+            name = str(name)
+        if not isinstance(name, str) or not name:  # `experiment:` left empty, or a list
+            raise ConfigError(f"experiment = {name!r}: an experiment is named by its params "
+                              f"file; write experiment: {path.stem}, or leave the key out")
+        if name != path.stem:
+            # make, the build folder and reports/ know an experiment by its file's name:
+            # another name here would run into, and clear, that other experiment's folders
+            raise ConfigError(f"experiment = {name!r}: an experiment is named by its params "
+                              f"file ({path.stem}); rename the file to {name}.yaml rather")
+        raw["experiment"] = name
+    if not isinstance(raw.get("study", ""), str):  # a name, before the Config that holds it
+        raise ConfigError(f"study = {raw['study']!r}: expected one of {', '.join(STUDIES)}")
     own_profiles = raw.pop("profiles", None) or {}
     if not isinstance(own_profiles, dict):
         raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "

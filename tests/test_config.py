@@ -276,6 +276,13 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "
                                     "its params file (exp); rename the file to "
                                     "five_minority.yaml rather"),
+    # `experiment:` left empty, or not a name: the file's name is the one to write
+    ("experiment:\n", "experiment = None: an experiment is named by its params file; write "
+                      "experiment: exp, or leave the key out"),
+    ("experiment: [exp]\n", "experiment = ['exp']: an experiment is named by its params file;"),
+    ("study:\n", "study = None: expected one of rebalance, augment, tstr, bias"),
+    ("study: [augment]\n", "study = ['augment']: expected one of rebalance, augment, tstr"),
+    ("study: 1\n", "study = 1: expected one of rebalance, augment, tstr, bias"),
     ("profile: full\n", "profile = 'full': chosen when the run starts (make report "
                         "PROFILE=full"),
     ("profiles: [quick]\n", "profiles = ['quick']: expected a mapping of profile names"),
@@ -745,6 +752,9 @@ def test_a_rebalance_run_trains_the_generators_its_arms_use(tmp_path):
 
 def test_an_experiment_is_named_by_its_params_file(tmp_path):
     assert params.load(write_params(tmp_path, "experiment: exp\n"), "quick").experiment == "exp"
+    # a name YAML reads as a number is the file's name all the same
+    assert params.load(write_params(tmp_path, "experiment: 2024\n", name="2024.yaml"),
+                       "quick").experiment == "2024"
     with pytest.raises(config.ConfigError, match="experiment = 'my exp': names folders under "
                                                  "build/"):
         params.load(write_params(tmp_path, "study: rebalance\n", name="my exp.yaml"), "quick")
