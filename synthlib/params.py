@@ -139,6 +139,15 @@ def _apply(obj, overrides, prefix=""):
             elif elsewhere and not close:
                 close = (f" here; it is a setting of {', '.join(elsewhere[:-1])} and "
                          f"{elsewhere[-1]}: write it under the one you mean")
+            elif key == "profiles" and not close:  # profiles: nested under a section
+                close = " here; profiles: is a section of the file's top level"
+            elif not close:  # no name near it: the ones there are
+                if prefix.count(".") == 2 and prefix.startswith("profiles."):  # a profile's own
+                    where, keys = "a profile sets", [n for n in keys if n not in NOT_PER_PROFILE]
+                else:
+                    where = (f"the settings of {prefix.rstrip('.')} are" if prefix
+                             else "the file's top-level keys are")
+                close = f"; {where} {', '.join(keys)}"
             raise ConfigError(f"{full} = {shown}: unknown key" + close)
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):

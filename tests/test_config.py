@@ -352,6 +352,15 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be from 1 to 65,536"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
     ("profiles_x: 1\n", "profiles_x = 1: unknown key (did you mean 'profiles'?)"),
+    # no name near it: the names there are
+    ("imbalance: {xyz: 3}\n", "imbalance.xyz = 3: unknown key; the settings of imbalance are "
+                              "minority_class, kept_fraction, per_class"),
+    ("zzz: 3\n", "zzz = 3: unknown key; the file's top-level keys are experiment, description, "
+                 "study, seeds, data, split, imbalance, gan,"),
+    ("profiles: {quick: {zzz: 3}}\n", "profiles.quick.zzz = 3: unknown key; a profile sets "
+                                      "description, seeds, data, split,"),
+    ("gan: {profiles: {full: {steps: 3500}}}\n",
+     "gan.profiles = ...: unknown key here; profiles: is a section of the file's top level"),
     # three seeds, or the seed numbered 3?
     ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
                                         "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
