@@ -392,6 +392,26 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "cgan_all_classes, and no profile of this experiment does"),
     ("- a\n- b\n", "params_file = "),
     ("gan: 5\n", "gan = 5: expected a mapping"),
+    ("gan:\n  r1_weight:1\n", "gan = 'r1_weight:1': expected a mapping (a space after each "
+                             "colon: `key: value`)"),
+    # a value of the wrong kind says what the setting takes
+    ("data: {dataset: }\n", "data.dataset = None: expected str; choose one of mnist, digits,"),
+    ("profiles: {full: {gan: {optimizer: [adam]}}}\n",
+     "profiles.full.gan.optimizer = ['adam']: expected str; choose one of adam, rmsprop"),
+    ("description:\n", "description = None: expected str (text)"),
+    ("evaluate: {steps: [100, 200]}\n", "evaluate.steps = [100, 200]: expected dict (a mapping "
+     "of names to step counts, e.g. {small_cnn: 1000}, or one whole number for every "
+     "classifier)"),
+    ("gan: {generator_steps: [cgan_all_classes, 100]}\n", "gan.generator_steps = "
+     "['cgan_all_classes', 100]: expected dict (a mapping of names to step counts, e.g. "
+     "{cgan_all_classes: 1000})"),
+    # names written with commas but no brackets are one name to YAML
+    ("evaluate:\n  arms: smote, upper_bound\n",
+     "evaluate.arms = 'smote, upper_bound': expected a list; write [smote, upper_bound]"),
+    ("profiles: {quick: {seeds: '0-3'}}\n", "profiles.quick.seeds = '0-3': expected a list of "
+     "seeds, e.g. [0, 1, 2] for three seeds"),
+    ("profiles: {quick: {imbalance: {minority_class: Shirt}}}\n",
+     "profiles.quick.imbalance.minority_class = 'Shirt': expected int; classes are set by"),
     ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
     # the TSTR table's classifier is checked for convergence only as an evaluation classifier
     ("evaluate: {classifiers: [seed_mlp]}\n", "evaluate.tstr_classifier = 'small_cnn': must "
