@@ -62,6 +62,9 @@ MAX_SEED = 999_999
 # why (a latent code of 10^9 numbers is a 10^9-row weight matrix): these stop it at the check.
 MAX_BATCH = 65_536
 MAX_GENERATED_PER_CLASS = 100_000  # 10 classes of 28x28 images: about 0.8 GB of uint8
+# And in a step budget they would train for weeks before anything said why: a million is 25
+# times the largest budget here (the seed's MLP's 40,000 steps)
+MAX_STEPS = 1_000_000
 
 
 def _is_int(v):
@@ -204,12 +207,15 @@ class GanConfig(Section):
         _check_choice(self.optimizer, OPTIMIZERS, "gan.optimizer")
         for k in ("latent_dim", "batch_size", "steps", "log_every"):
             _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
+        for k in ("steps", "log_every"):
+            _check(getattr(self, k) <= MAX_STEPS, f"gan.{k}", getattr(self, k),
+                   f"must be at most {MAX_STEPS:,}")
         for k in ("latent_dim", "batch_size"):
             _check(getattr(self, k) <= MAX_BATCH, f"gan.{k}", getattr(self, k),
                    f"must be at most {MAX_BATCH:,}")
         for g, v in self.generator_steps.items():
-            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                   f"gan.generator_steps.{g}", v, "must be an integer >= 1")
+            _check(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_STEPS,
+                   f"gan.generator_steps.{g}", v, f"must be an integer from 1 to {MAX_STEPS:,}")
         for k in ("d_learning_rate", "g_learning_rate"):
             _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
@@ -317,6 +323,8 @@ class LabelConfig(Section):
     def validate(self):
         for k in ("oracle_steps", "filter_steps"):
             _check(getattr(self, k) >= 1, f"label.{k}", getattr(self, k), "must be >= 1")
+            _check(getattr(self, k) <= MAX_STEPS, f"label.{k}", getattr(self, k),
+                   f"must be at most {MAX_STEPS:,}")
         for k in ("threshold", "filter_threshold"):
             _check(0 <= getattr(self, k) <= 1, f"label.{k}", getattr(self, k),
                    "must be in [0, 1]")
@@ -357,8 +365,8 @@ class TstrConfig(Section):
         _check(len(self.snapshots) >= 1, "tstr.snapshots", self.snapshots,
                "must list at least one step count")
         for v in self.snapshots:
-            _check(_is_int(v) and v >= 1, "tstr.snapshots", v,
-                   "step counts are integers >= 1")
+            _check(_is_int(v) and 1 <= v <= MAX_STEPS, "tstr.snapshots", v,
+                   f"step counts are integers from 1 to {MAX_STEPS:,}")
         _check(list(self.snapshots) == sorted(set(self.snapshots)), "tstr.snapshots",
                self.snapshots, "must be increasing")
 
@@ -430,8 +438,8 @@ class EvaluateConfig(Section):
             _check(c in CLASSIFIERS, "evaluate.steps", c,
                    f"unknown classifier; choose from {', '.join(CLASSIFIERS)}"
                    + did_you_mean(str(c), CLASSIFIERS))
-            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                   f"evaluate.steps.{c}", v, "must be an integer >= 1")
+            _check(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_STEPS,
+                   f"evaluate.steps.{c}", v, f"must be an integer from 1 to {MAX_STEPS:,}")
         _check(1 <= self.batch_size <= MAX_BATCH, "evaluate.batch_size", self.batch_size,
                f"must be from 1 to {MAX_BATCH:,}")
         _check_choice(self.precision, PRECISIONS, "evaluate.precision")
