@@ -624,6 +624,9 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
      'experiments with spaces, EXP="five_minority bias_dcgan_vs_vae"'),
     (["PROFILE=fast"], "PROFILE=fast: no such profile; the profiles are: smoke quick full"),
     (["PROFILE=quick full"], "PROFILE=quick full: no such profile"),
+    # the driver's --params, given to make: it would check or run every experiment instead
+    (["PARAMS=params/five_minority.yaml"], "PARAMS=params/five_minority.yaml: make takes the "
+     "experiment as EXP, e.g. EXP=five_minority"),
 ])
 def test_an_empty_or_comma_separated_exp_or_an_unknown_profile_stops_make_first(args, message):
     """Before any chain starts: not make's usage text for -j0, nor a lock folder per chain."""
