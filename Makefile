@@ -26,7 +26,10 @@ override EXP := $(patsubst %.yaml,%,$(notdir $(EXP)))
 PROFILES := smoke quick full
 UNKNOWN_EXP := $(filter-out $(EXPERIMENTS),$(EXP))
 COMMA := ,
-CHECK_EXP = $(if $(ODD_PARAMS),$(error params/$(ODD_PARAMS): an experiment's \
+# (PARAMS=params/x.yaml, as the driver's --params, would be ignored and every experiment run)
+CHECK_EXP = $(if $(filter command line,$(origin PARAMS)),$(error PARAMS=$(PARAMS): make \
+  takes the experiment as EXP, e.g. EXP=$(basename $(notdir $(PARAMS)))))\
+  $(if $(ODD_PARAMS),$(error params/$(ODD_PARAMS): an experiment's \
   name is letters, digits, _ . - only; rename the file))\
   $(if $(strip $(EXP)),,$(error EXP is empty; the experiments are: $(EXPERIMENTS)))\
   $(if $(findstring $(COMMA),$(EXP)),$(error EXP=$(EXP): separate experiments with spaces, \

@@ -62,6 +62,9 @@ MAX_SEED = 999_999
 # why (a latent code of 10^9 numbers is a 10^9-row weight matrix): these stop it at the check.
 MAX_BATCH = 65_536
 MAX_GENERATED_PER_CLASS = 100_000  # 10 classes of 28x28 images: about 0.8 GB of uint8
+# And in a step budget they would train for weeks before anything said why: a million is 25
+# times the largest budget here (the seed's MLP's 40,000 steps)
+MAX_STEPS = 1_000_000
 
 
 def _is_int(v):
@@ -204,18 +207,15 @@ class GanConfig(Section):
         _check_choice(self.optimizer, OPTIMIZERS, "gan.optimizer")
         for k in ("latent_dim", "batch_size", "steps", "log_every"):
             _check(getattr(self, k) >= 1, f"gan.{k}", getattr(self, k), "must be >= 1")
+        for k in ("steps", "log_every"):
+            _check(getattr(self, k) <= MAX_STEPS, f"gan.{k}", getattr(self, k),
+                   f"must be at most {MAX_STEPS:,}")
         for k in ("latent_dim", "batch_size"):
             _check(getattr(self, k) <= MAX_BATCH, f"gan.{k}", getattr(self, k),
                    f"must be at most {MAX_BATCH:,}")
         for g, v in self.generator_steps.items():
-            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                   f"gan.generator_steps.{g}", v, "must be an integer >= 1")
-        # Training runs in whole chunks of log_every steps (a checkpoint after each): a budget
-        # between two chunks would train to the next one and be reported as asked.
-        for key, v in [("steps", self.steps), *((f"generator_steps.{g}", v)
-                                                for g, v in self.generator_steps.items())]:
-            _check(v <= self.log_every or v % self.log_every == 0, f"gan.{key}", v,
-                   f"must be a multiple of gan.log_every ({self.log_every}), or at most it")
+            _check(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_STEPS,
+                   f"gan.generator_steps.{g}", v, f"must be an integer from 1 to {MAX_STEPS:,}")
         for k in ("d_learning_rate", "g_learning_rate"):
             _check(0 < getattr(self, k) < 1, f"gan.{k}", getattr(self, k), "must be in (0, 1)")
         _check(0 <= self.beta_1 < 1, "gan.beta_1", self.beta_1, "must be in [0, 1)")
@@ -229,6 +229,16 @@ class GanConfig(Section):
                "pairs: it needs batches of 2 or more")
         _check(self.rotation_weight >= 0, "gan.rotation_weight", self.rotation_weight,
                "must be >= 0")
+
+    def check_chunks(self):
+        """Training runs in whole chunks of log_every steps (a checkpoint after each): a budget
+        between two chunks would train to the next one and be reported as asked. A check of
+        the resolved settings (Config.validate): a params file's body or one profile's section
+        may leave log_every to the profile."""
+        for key, v in [("steps", self.steps), *((f"generator_steps.{g}", v)
+                                                for g, v in self.generator_steps.items())]:
+            _check(v <= self.log_every or v % self.log_every == 0, f"gan.{key}", v,
+                   f"must be a multiple of gan.log_every ({self.log_every}), or at most it")
 
     def for_generator(self, name):
         """The settings one generator trains with: its own step budget where
@@ -313,6 +323,8 @@ class LabelConfig(Section):
     def validate(self):
         for k in ("oracle_steps", "filter_steps"):
             _check(getattr(self, k) >= 1, f"label.{k}", getattr(self, k), "must be >= 1")
+            _check(getattr(self, k) <= MAX_STEPS, f"label.{k}", getattr(self, k),
+                   f"must be at most {MAX_STEPS:,}")
         for k in ("threshold", "filter_threshold"):
             _check(0 <= getattr(self, k) <= 1, f"label.{k}", getattr(self, k),
                    "must be in [0, 1]")
@@ -353,8 +365,8 @@ class TstrConfig(Section):
         _check(len(self.snapshots) >= 1, "tstr.snapshots", self.snapshots,
                "must list at least one step count")
         for v in self.snapshots:
-            _check(_is_int(v) and v >= 1, "tstr.snapshots", v,
-                   "step counts are integers >= 1")
+            _check(_is_int(v) and 1 <= v <= MAX_STEPS, "tstr.snapshots", v,
+                   f"step counts are integers from 1 to {MAX_STEPS:,}")
         _check(list(self.snapshots) == sorted(set(self.snapshots)), "tstr.snapshots",
                self.snapshots, "must be increasing")
 
@@ -411,8 +423,10 @@ class EvaluateConfig(Section):
                                    (self.arms, STUDY_ARMS[study], "evaluate.arms")):
             _check(len(name) > 0, key, name, "must name at least one")
             for c in name:
+                # a name is text: a list or a mapping in the list ([[smote]]) is no name
                 hint = (f" (renamed: now {RENAMED_ARMS[c]!r})"
-                        if RENAMED_ARMS.get(c) in choices else did_you_mean(str(c), choices))
+                        if isinstance(c, str) and RENAMED_ARMS.get(c) in choices
+                        else did_you_mean(str(c), choices))
                 _check(c in choices, key, c, f"unknown; choose from {', '.join(choices)}"
                        + hint)
             # a name twice would put its rows twice in metrics.csv, and count its seeds twice
@@ -424,8 +438,8 @@ class EvaluateConfig(Section):
             _check(c in CLASSIFIERS, "evaluate.steps", c,
                    f"unknown classifier; choose from {', '.join(CLASSIFIERS)}"
                    + did_you_mean(str(c), CLASSIFIERS))
-            _check(isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                   f"evaluate.steps.{c}", v, "must be an integer >= 1")
+            _check(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_STEPS,
+                   f"evaluate.steps.{c}", v, f"must be an integer from 1 to {MAX_STEPS:,}")
         _check(1 <= self.batch_size <= MAX_BATCH, "evaluate.batch_size", self.batch_size,
                f"must be from 1 to {MAX_BATCH:,}")
         _check_choice(self.precision, PRECISIONS, "evaluate.precision")
@@ -465,6 +479,7 @@ class Config(Section):
                 _check(v % self.gan.log_every == 0, "tstr.snapshots", v,
                        f"must be a multiple of gan.log_every ({self.gan.log_every})")
             self.gan.steps = max(self.tstr.snapshots)  # training runs to the last snapshot
+        self.gan.check_chunks()  # (tstr: the steps it runs, not a profile's unread ones)
         if self.study == "bias":
             _check(len(self.data.classes) >= 2, "data.classes", self.data.classes,
                    "the bias study needs the classes of its mixes (at least two)")

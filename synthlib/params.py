@@ -9,6 +9,7 @@ is one `ConfigError` line naming the key and the value, never a trace from deep 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import typing
@@ -19,7 +20,8 @@ import yaml
 from synthlib.config import (DEFAULT_PROFILE, PROFILES, PROFILES_ORDER, Config, ConfigError,
                              did_you_mean)
 from synthlib.paths import ROOT
-from synthlib.registry import CLASSIFIERS, arm_reads, readers_elsewhere
+from synthlib.registry import (CLASSIFIERS, DATASETS, GAN_ARCHITECTURES, OPTIMIZERS,
+                               PRECISIONS, STUDIES, arm_reads, readers_elsewhere)
 
 # Keys of earlier versions, and what replaced them.
 RENAMED = {"epochs": "steps", "oracle_epochs": "oracle_steps", "filter_epochs": "filter_steps"}
@@ -48,7 +50,13 @@ def _refuse_keys_written_twice(node, prefix="", above=()):
 
 # What each kind of setting takes, in words, after "expected <kind>"
 KIND_WORDS = {bool: "true or false", int: "a whole number", float: "a number",
-              list: "a list, e.g. [a, b]"}
+              list: "a list, e.g. [a, b]", str: "text"}
+# The settings that take one of some names: a value of another kind (none, a list) names them
+CHOICES = {"data.dataset": DATASETS, "gan.architecture": GAN_ARCHITECTURES,
+           "gan.optimizer": OPTIMIZERS, "gan.precision": PRECISIONS,
+           "evaluate.precision": PRECISIONS, "evaluate.tstr_classifier": CLASSIFIERS}
+# The step budgets by name, and a name each takes (after "e.g. {")
+BUDGETS = {"evaluate.steps": "small_cnn", "gan.generator_steps": "cgan_all_classes"}
 
 
 def _coerce(value, typ, key, default=None):
@@ -89,18 +97,29 @@ def _coerce(value, typ, key, default=None):
             return value
         if key.split(".")[-1] == "seeds" and not isinstance(value, bool):
             # `seeds: 3` reads as well as three seeds as the seed numbered 3
+            alone = f", or [{value}] for that seed alone" if isinstance(value, int) else ""
             raise ConfigError(f"{key} = {value!r}: expected a list of seeds, e.g. [0, 1, 2] "
-                              f"for three seeds, or [{value}] for that seed alone")
+                              f"for three seeds{alone}")
+        if isinstance(value, str) and "," in value:  # `arms: smote, upper_bound`: one name
+            raise ConfigError(f"{key} = {value!r}: expected a list; write [{value}]")
         if isinstance(value, (str, int)):
             return [value]
     elif origin is dict:  # the step budgets by name: evaluate.steps, gan.generator_steps
         if isinstance(value, dict):
             return {k: _coerce(v, int, f"{key}.{k}") for k, v in value.items()}
         if key.endswith("evaluate.steps"):  # one number sets every classifier
-            return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
+            with contextlib.suppress(ConfigError):  # else: said as a budget, below
+                return dict.fromkeys(CLASSIFIERS, _coerce(value, int, key))
+    setting = ".".join(key.split(".")[-2:])  # a profile's too: profiles.full.gan.optimizer
     # a class by its name ("Shirt"): the settings take its number, which make check lists
     hint = ("; classes are set by number: put one, and `make check` lists each one's name"
-            if isinstance(value, str) and key in CLASS_SETTINGS else "")
+            if isinstance(value, str) and setting in CLASS_SETTINGS else "")
+    if not hint and origin is str and setting in CHOICES:
+        hint = f"; choose one of {', '.join(CHOICES[setting])}"
+    if not hint and origin is dict and setting in BUDGETS:
+        every = ", or one whole number for every classifier" if setting == "evaluate.steps" else ""
+        hint = (f" (a mapping of names to step counts, e.g. {{{BUDGETS[setting]}: 1000}}"
+                f"{every})")
     if not hint and origin in KIND_WORDS:
         example = (f" such as its default, {default!r}"
                    if origin in (int, float) and type(default) is origin else "")
@@ -119,7 +138,11 @@ def _sections_with(key):
 
 def _apply(obj, overrides, prefix=""):
     if not isinstance(overrides, dict):
-        raise ConfigError(f"{prefix.rstrip('.') or 'params'} = {overrides!r}: expected a mapping")
+        # `r1_weight:1` is one word to YAML, without the space after the colon
+        space = (" (a space after each colon: `key: value`)"
+                 if isinstance(overrides, str) and ":" in overrides else "")
+        raise ConfigError(f"{prefix.rstrip('.') or 'params'} = {overrides!r}: expected a "
+                          f"mapping{space}")
     hints = typing.get_type_hints(type(obj))
     names = [f.name for f in dataclasses.fields(obj)]
     for key, value in overrides.items():
@@ -139,6 +162,15 @@ def _apply(obj, overrides, prefix=""):
             elif elsewhere and not close:
                 close = (f" here; it is a setting of {', '.join(elsewhere[:-1])} and "
                          f"{elsewhere[-1]}: write it under the one you mean")
+            elif key == "profiles" and not close:  # profiles: nested under a section
+                close = " here; profiles: is a section of the file's top level"
+            elif not close:  # no name near it: the ones there are
+                if prefix.count(".") == 2 and prefix.startswith("profiles."):  # a profile's own
+                    where, keys = "a profile sets", [n for n in keys if n not in NOT_PER_PROFILE]
+                else:
+                    where = (f"the settings of {prefix.rstrip('.')} are" if prefix
+                             else "the file's top-level keys are")
+                close = f"; {where} {', '.join(keys)}"
             raise ConfigError(f"{full} = {shown}: unknown key" + close)
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
@@ -275,12 +307,21 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         raise ConfigError(f"profile = {raw['profile']!r}: chosen when the run starts "
                           f"(make report PROFILE=full, or the notebooks' `profile`), not in "
                           f"the params file; per-profile settings go under profiles:")
-    if "experiment" in raw and raw["experiment"] != path.stem:
-        # make, the build folder and reports/ know an experiment by its file's name: another
-        # name here would run into, and clear, that other experiment's folders
-        raise ConfigError(f"experiment = {raw['experiment']!r}: an experiment is named by its "
-                          f"params file ({path.stem}); rename the file to "
-                          f"{raw['experiment']}.yaml rather")
+    if "experiment" in raw:
+        name = raw["experiment"]
+        if isinstance(name, int) and not isinstance(name, bool):  # 2024 in params/2024.yaml
+            name = str(name)
+        if not isinstance(name, str) or not name:  # `experiment:` left empty, or a list
+            raise ConfigError(f"experiment = {name!r}: an experiment is named by its params "
+                              f"file; write experiment: {path.stem}, or leave the key out")
+        if name != path.stem:
+            # make, the build folder and reports/ know an experiment by its file's name:
+            # another name here would run into, and clear, that other experiment's folders
+            raise ConfigError(f"experiment = {name!r}: an experiment is named by its params "
+                              f"file ({path.stem}); rename the file to {name}.yaml rather")
+        raw["experiment"] = name
+    if not isinstance(raw.get("study", ""), str):  # a name, before the Config that holds it
+        raise ConfigError(f"study = {raw['study']!r}: expected one of {', '.join(STUDIES)}")
     own_profiles = raw.pop("profiles", None) or {}
     if not isinstance(own_profiles, dict):
         raise ConfigError(f"profiles = {own_profiles!r}: expected a mapping of profile names "

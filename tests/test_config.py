@@ -120,6 +120,10 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {steps: many}\n", "gan.steps = 'many': expected int"),
     ("gan: {architecture: big}\n", "gan.architecture = 'big': unknown architecture"),
     ("evaluate: {arms: [imbalanced, smoot]}\n", "evaluate.arms = 'smoot': unknown; choose"),
+    # a name is text: a list or a mapping inside the list is refused, not looked up
+    ("evaluate: {arms: [[smote]]}\n", "evaluate.arms = ['smote']: unknown; choose from"),
+    ("evaluate: {classifiers: [{small_cnn: 1}]}\n",
+     "evaluate.classifiers = {'small_cnn': 1}: unknown; choose from seed_mlp, small_cnn"),
     ("data: {dataset: npz}\n", "data.path = '': dataset 'npz' needs a path"),
     ("profiles: {fast: {}}\n", "profiles.fast = ...: unknown profile; choose one of smoke, "
                                 "quick, full"),
@@ -128,7 +132,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {rotation_weight: -1}\n", "gan.rotation_weight = -1.0: must be >= 0"),
     ("profiles: {full: {gan: {steps: -5}}}\n", "profiles.full.gan.steps = -5: must be >= 1"),
     ("profiles: {smoke: {evaluate: {steps: {small_cnn: 0}}}}\n",
-     "profiles.smoke.evaluate.steps.small_cnn = 0: must be an integer >= 1"),
+     "profiles.smoke.evaluate.steps.small_cnn = 0: must be an integer from 1 to 1,000,000"),
     ("evaluate: {steps: {small_cnm: 100}}\n", "evaluate.steps = 'small_cnm': unknown classifier"),
     ("evaluate: {epochs: 3}\n", "evaluate.epochs = 3: unknown key; training budgets are "
                                 "optimizer steps now, the same for every arm: use evaluate.steps"),
@@ -136,11 +140,11 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "such generator in study 'rebalance'; choose from dcgan_minority, dcgan_minority_diffaug, "
      "cgan_all_classes, cgan_all_classes_diffaug (did you mean 'dcgan_minority'?)"),
     ("gan: {generator_steps: {cgan_all_classes: 0}}\n",
-     "gan.generator_steps.cgan_all_classes = 0: must be an integer >= 1"),
+     "gan.generator_steps.cgan_all_classes = 0: must be an integer from 1 to"),
     ("gan: {generator_steps: 100}\n", "gan.generator_steps = 100: expected dict"),
     # training runs in whole chunks of log_every: a budget between two would not be the one run
-    ("gan: {steps: 1200, log_every: 500}\n",
-     "gan.steps = 1200: must be a multiple of gan.log_every (500), or at most it"),
+    ("profiles: {quick: {gan: {steps: 1200, log_every: 500}}}\n",
+     "profiles.quick.gan.steps = 1200: must be a multiple of gan.log_every (500), or at most it"),
     ("gan: {log_every: 500, generator_steps: {cgan_all_classes: 1200}}\n",
      "gan.generator_steps.cgan_all_classes = 1200: must be a multiple of gan.log_every (500)"),
     # a size the built-in profile would replace unseen
@@ -272,6 +276,13 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("experiment: five_minority\n", "experiment = 'five_minority': an experiment is named by "
                                     "its params file (exp); rename the file to "
                                     "five_minority.yaml rather"),
+    # `experiment:` left empty, or not a name: the file's name is the one to write
+    ("experiment:\n", "experiment = None: an experiment is named by its params file; write "
+                      "experiment: exp, or leave the key out"),
+    ("experiment: [exp]\n", "experiment = ['exp']: an experiment is named by its params file;"),
+    ("study:\n", "study = None: expected one of rebalance, augment, tstr, bias"),
+    ("study: [augment]\n", "study = ['augment']: expected one of rebalance, augment, tstr"),
+    ("study: 1\n", "study = 1: expected one of rebalance, augment, tstr, bias"),
     ("profile: full\n", "profile = 'full': chosen when the run starts (make report "
                         "PROFILE=full"),
     ("profiles: [quick]\n", "profiles = ['quick']: expected a mapping of profile names"),
@@ -297,6 +308,19 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("study: augment\ngenerate: {per_class: 1000000000}\n",
      "generate.per_class = 1000000000: must be from 1 to 100,000"),
     ("gan: {latent_dim: 1000000000}\n", "gan.latent_dim = 1000000000: must be at most 65,536"),
+    # a step budget's extra zeros would train for weeks
+    ("profiles: {full: {gan: {steps: 200000000}}}\n",
+     "profiles.full.gan.steps = 200000000: must be at most 1,000,000"),
+    ("profiles: {quick: {gan: {log_every: 200000000}}}\n",
+     "profiles.quick.gan.log_every = 200000000: must be at most 1,000,000"),
+    ("study: augment\ngan: {generator_steps: {cgan_all_classes: 20000000}}\n",
+     "gan.generator_steps.cgan_all_classes = 20000000: must be an integer from 1 to 1,000,000"),
+    ("evaluate: {steps: 2000000000}\n",
+     "evaluate.steps.seed_mlp = 2000000000: must be an integer from 1 to 1,000,000"),
+    ("label: {oracle_steps: 3000000}\n", "label.oracle_steps = 3000000: must be at most"),
+    ("label: {filter_steps: 3000000}\n", "label.filter_steps = 3000000: must be at most"),
+    ("study: tstr\ntstr: {snapshots: [500, 5000000000]}\n",
+     "tstr.snapshots = 5000000000: step counts are integers from 1 to 1,000,000"),
     ("evaluate: {batch_size: 1000000000}\n",
      "evaluate.batch_size = 1000000000: must be from 1 to 65,536"),
     ("generate: {oversample: 0.5}\n", "generate.oversample = 0.5: must be in [1, 10]"),
@@ -320,7 +344,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("validity: {real_accuracy: 1.1}\n", "validity.real_accuracy = 1.1: must be in [0, 1]"),
     ("validity: {spread_floor: 1}\n", "validity.spread_floor = 1.0: must be in [0, 1)"),
     ("tstr: {snapshots: []}\n", "tstr.snapshots = []: must list at least one step count"),
-    ("tstr: {snapshots: [0, 500]}\n", "tstr.snapshots = 0: step counts are integers >= 1"),
+    ("tstr: {snapshots: [0, 500]}\n", "tstr.snapshots = 0: step counts are integers from 1 to"),
     ("tstr: {snapshots: [1000, 500]}\n", "tstr.snapshots = [1000, 500]: must be increasing"),
     ("tstr: {snapshots: [500, 500]}\n", "tstr.snapshots = [500, 500]: must be increasing"),
     ("study: tstr\ntstr: {snapshots: [500, 750]}\n",
@@ -341,6 +365,15 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be from 1 to 65,536"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
     ("profiles_x: 1\n", "profiles_x = 1: unknown key (did you mean 'profiles'?)"),
+    # no name near it: the names there are
+    ("imbalance: {xyz: 3}\n", "imbalance.xyz = 3: unknown key; the settings of imbalance are "
+                              "minority_class, kept_fraction, per_class"),
+    ("zzz: 3\n", "zzz = 3: unknown key; the file's top-level keys are experiment, description, "
+                 "study, seeds, data, split, imbalance, gan,"),
+    ("profiles: {quick: {zzz: 3}}\n", "profiles.quick.zzz = 3: unknown key; a profile sets "
+                                      "description, seeds, data, split,"),
+    ("gan: {profiles: {full: {steps: 3500}}}\n",
+     "gan.profiles = ...: unknown key here; profiles: is a section of the file's top level"),
     # three seeds, or the seed numbered 3?
     ("profiles: {quick: {seeds: 3}}\n", "profiles.quick.seeds = 3: expected a list of seeds, "
                                         "e.g. [0, 1, 2] for three seeds, or [3] for that seed "
@@ -372,6 +405,26 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "cgan_all_classes, and no profile of this experiment does"),
     ("- a\n- b\n", "params_file = "),
     ("gan: 5\n", "gan = 5: expected a mapping"),
+    ("gan:\n  r1_weight:1\n", "gan = 'r1_weight:1': expected a mapping (a space after each "
+                             "colon: `key: value`)"),
+    # a value of the wrong kind says what the setting takes
+    ("data: {dataset: }\n", "data.dataset = None: expected str; choose one of mnist, digits,"),
+    ("profiles: {full: {gan: {optimizer: [adam]}}}\n",
+     "profiles.full.gan.optimizer = ['adam']: expected str; choose one of adam, rmsprop"),
+    ("description:\n", "description = None: expected str (text)"),
+    ("evaluate: {steps: [100, 200]}\n", "evaluate.steps = [100, 200]: expected dict (a mapping "
+     "of names to step counts, e.g. {small_cnn: 1000}, or one whole number for every "
+     "classifier)"),
+    ("gan: {generator_steps: [cgan_all_classes, 100]}\n", "gan.generator_steps = "
+     "['cgan_all_classes', 100]: expected dict (a mapping of names to step counts, e.g. "
+     "{cgan_all_classes: 1000})"),
+    # names written with commas but no brackets are one name to YAML
+    ("evaluate:\n  arms: smote, upper_bound\n",
+     "evaluate.arms = 'smote, upper_bound': expected a list; write [smote, upper_bound]"),
+    ("profiles: {quick: {seeds: '0-3'}}\n", "profiles.quick.seeds = '0-3': expected a list of "
+     "seeds, e.g. [0, 1, 2] for three seeds"),
+    ("profiles: {quick: {imbalance: {minority_class: Shirt}}}\n",
+     "profiles.quick.imbalance.minority_class = 'Shirt': expected int; classes are set by"),
     ("augmentation: {rotation: ten}\n", "augmentation.rotation = 'ten': expected float"),
     # the TSTR table's classifier is checked for convergence only as an evaluation classifier
     ("evaluate: {classifiers: [seed_mlp]}\n", "evaluate.tstr_classifier = 'small_cnn': must "
@@ -393,6 +446,25 @@ def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
     with pytest.raises(config.ConfigError) as e:
         load_text(tmp_path, text)
     assert str(e.value).endswith(f": not valid YAML ({expected})")
+
+
+@pytest.mark.parametrize("text", [
+    # smoke's log_every is 10: 150 steps are 15 chunks of it, not one and a half of the default's
+    "profiles: {smoke: {gan: {steps: 150}}}\n",
+    # a profile's own log_every with the profile's steps (2,000): the default's 1,500 is not run
+    "profiles: {quick: {gan: {log_every: 400}}}\n",
+    # the body's budget is held to the log_every of the profiles it applies to (smoke drops it)
+    "study: augment\ngan: {generator_steps: {cgan_all_classes: 750}}\n"
+    "profiles: {quick: {gan: {log_every: 250}}, full: {gan: {log_every: 250}}}\n",
+    # tstr trains to its last snapshot, not to the profile's gan.steps, which it does not read
+    "study: tstr\nprofiles: {quick: {gan: {log_every: 300}, tstr: {snapshots: [300, 900]}}}\n",
+])
+def test_step_budgets_are_held_to_the_log_every_of_the_profile_they_run_in(tmp_path, text):
+    for profile in config.PROFILES:
+        params.load(write_params(tmp_path, text), profile)
+    with pytest.raises(config.ConfigError, match=r"^profiles.full.gan.steps = 3750: must be a "
+                                                 r"multiple of gan.log_every \(500\)"):
+        load_text(tmp_path, "profiles: {full: {gan: {steps: 3750}}}\n", "full")
 
 
 def test_the_filter_s_steps_are_held_to_the_chunks_only_where_the_filter_trains(tmp_path):
@@ -552,6 +624,9 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
      'experiments with spaces, EXP="five_minority bias_dcgan_vs_vae"'),
     (["PROFILE=fast"], "PROFILE=fast: no such profile; the profiles are: smoke quick full"),
     (["PROFILE=quick full"], "PROFILE=quick full: no such profile"),
+    # the driver's --params, given to make: it would check or run every experiment instead
+    (["PARAMS=params/five_minority.yaml"], "PARAMS=params/five_minority.yaml: make takes the "
+     "experiment as EXP, e.g. EXP=five_minority"),
 ])
 def test_an_empty_or_comma_separated_exp_or_an_unknown_profile_stops_make_first(args, message):
     """Before any chain starts: not make's usage text for -j0, nor a lock folder per chain."""
@@ -681,6 +756,12 @@ def test_rescore_stops_on_an_unknown_arm_or_an_unfinished_run(tmp_path, monkeypa
     (config.ValidityConfig, {"oracle_accuracy": 1.0, "label_agreement": 0.0,
                              "frechet_ratio": 1.0, "spread_floor": 0.0}),
     (config.TstrConfig, {"snapshots": [1]}),
+    # the largest step budgets
+    (config.GanConfig, {"steps": config.MAX_STEPS, "log_every": config.MAX_STEPS,
+                        "generator_steps": {"dcgan_minority": config.MAX_STEPS}}),
+    (config.LabelConfig, {"oracle_steps": config.MAX_STEPS, "filter_steps": config.MAX_STEPS}),
+    (config.TstrConfig, {"snapshots": [config.MAX_STEPS]}),
+    (config.EvaluateConfig, {"steps": {"small_cnn": config.MAX_STEPS}}),
     (config.BiasConfig, {"fixed_count": 1, "varied_counts": [1]}),
     (config.EvaluateConfig, {"chunks": 2, "batch_size": 1, "steps": {"small_cnn": 1}}),
 ])
@@ -722,6 +803,9 @@ def test_a_rebalance_run_trains_the_generators_its_arms_use(tmp_path):
 
 def test_an_experiment_is_named_by_its_params_file(tmp_path):
     assert params.load(write_params(tmp_path, "experiment: exp\n"), "quick").experiment == "exp"
+    # a name YAML reads as a number is the file's name all the same
+    assert params.load(write_params(tmp_path, "experiment: 2024\n", name="2024.yaml"),
+                       "quick").experiment == "2024"
     with pytest.raises(config.ConfigError, match="experiment = 'my exp': names folders under "
                                                  "build/"):
         params.load(write_params(tmp_path, "study: rebalance\n", name="my exp.yaml"), "quick")
