@@ -195,11 +195,20 @@ def parse_idx(raw, path):
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def _directory(path, dataset, holding):
+    """`path` resolved, when it is a directory; else a DataError naming the setting."""
+    path = resolve(path)
+    if path.is_file():
+        raise DataError(f"{path}: a file, not a directory: data.path for dataset {dataset} "
+                        f"names the folder that holds {holding}")
+    if not path.is_dir():
+        raise DataError(f"{path}: no such directory (data.path)")
+    return path
+
+
 def load_idx_dir(path):
     """A directory of standard idx files (`*-images-idx3-ubyte[.gz]` with matching labels)."""
-    path = resolve(path)
-    if not path.is_dir():
-        raise DataError(f"{path}: no such directory")
+    path = _directory(path, "idx", "the idx files")
     xs, ys = [], []
     for images in sorted(path.glob("*images-idx3-ubyte*")):
         stem = images.name.replace("images-idx3", "labels-idx1").removesuffix(".gz")
@@ -237,9 +246,7 @@ def load_image_folder(path, image_size=0, channels=0):
     `channels` 1 or 3 converts; 0 requires every image to have the same channels."""
     from PIL import Image, UnidentifiedImageError
 
-    path = resolve(path)
-    if not path.is_dir():
-        raise DataError(f"{path}: no such directory")
+    path = _directory(path, "folder", "one sub-folder per class")
     folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise DataError(f"{path}: no class sub-folders (expected {path}/<class>/<image>)")

@@ -50,6 +50,12 @@ def test_a_missing_data_path_names_the_key_and_where_it_looked(tmp_path, monkeyp
 def test_folder_errors_name_the_file(tmp_path):
     with pytest.raises(DataError, match="nowhere: no such directory"):
         data.load_image_folder(tmp_path / "nowhere")
+    (tmp_path / "a.png").write_bytes(b"")  # a file where the folder goes: the setting named
+    with pytest.raises(DataError, match="a.png: a file, not a directory: data.path for dataset "
+                                        "folder names the folder that holds one sub-folder"):
+        data.load_image_folder(tmp_path / "a.png")
+    with pytest.raises(DataError, match="a file, not a directory: data.path for dataset idx"):
+        data.load_idx_dir(tmp_path / "a.png")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no class sub-folders"):
         data.load_image_folder(tmp_path / "empty")
