@@ -36,14 +36,21 @@ CHECK_EXP = $(if $(filter command line,$(origin PARAMS)),$(error PARAMS=$(PARAMS
   EXP="$(subst $(COMMA), ,$(EXP))"))\
   $(if $(UNKNOWN_EXP),$(error EXP=$(firstword $(UNKNOWN_EXP)): no \
   params/$(firstword $(UNKNOWN_EXP)).yaml; the experiments are: $(EXPERIMENTS)))$(CHECK_PROFILE)
+# make's variables are case-sensitive: `profile=smoke` would be ignored without a word and
+# the default profile's 16-25 minutes run instead of the smoke one's 3.
+LOWER_VARS := exp profile jobs gpu mnist fashion generators epochs steps arms
+CHECK_CASE = $(foreach v,$(LOWER_VARS),$(if $(filter command line,$(origin $(v))),\
+  $(error $(v)=$($(v)): make's variables are upper case; write \
+  $(shell echo $(v) | tr a-z A-Z)=$($(v)))))
 CHECK_PROFILE_OK := $(and $(filter 1,$(words $(PROFILE))),$(filter $(PROFILES),$(PROFILE)))
-CHECK_PROFILE = $(if $(CHECK_PROFILE_OK),,\
+CHECK_PROFILE = $(CHECK_CASE)$(if $(CHECK_PROFILE_OK),,\
   $(error PROFILE=$(PROFILE): no such profile; the profiles are: $(PROFILES)))
 # A switch (GENERATORS=1, GPU=1) is 1 or off: "yes" would be off without a word.
 CHECK_FLAG = $(if $(filter-out 0 1,$($(1))),$(error $(1)=$($(1)): 1 turns it on; 0, or \
   leaving it out, leaves it off))
 # setup's switches, checked before the venv is made
-$(if $(filter setup,$(MAKECMDGOALS)),$(call CHECK_FLAG,GPU)$(call CHECK_FLAG,FASHION)\
+$(if $(filter setup,$(MAKECMDGOALS)),$(CHECK_CASE)$(call CHECK_FLAG,GPU)\
+  $(call CHECK_FLAG,FASHION)\
   $(if $(filter-out full,$(MNIST)),\
   $(error MNIST=$(MNIST): full fetches all 70,000 digits; leave it out for the 10,000))\
   $(if $(filter 1,$(GPU)),$(if $(filter Linux,$(shell uname -s)),,$(error GPU=1: \

@@ -627,6 +627,10 @@ def test_an_unknown_experiment_stops_make_naming_the_experiments(target):
     # the driver's --params, given to make: it would check or run every experiment instead
     (["PARAMS=params/five_minority.yaml"], "PARAMS=params/five_minority.yaml: make takes the "
      "experiment as EXP, e.g. EXP=five_minority"),
+    # make's names are case-sensitive: profile=smoke would run the default profile instead
+    (["profile=smoke"], "profile=smoke: make's variables are upper case; write PROFILE=smoke"),
+    (["exp=five_minority"], "exp=five_minority: make's variables are upper case; write "
+     "EXP=five_minority"),
 ])
 def test_an_empty_or_comma_separated_exp_or_an_unknown_profile_stops_make_first(args, message):
     """Before any chain starts: not make's usage text for -j0, nor a lock folder per chain."""
