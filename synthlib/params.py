@@ -299,8 +299,9 @@ def load(params_file, profile=DEFAULT_PROFILE, overrides=None):
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        tab = "; indent with spaces: YAML takes no tabs" if "'\\t'" in what else ""
         raise ConfigError(f"params_file = {str(params_file)!r}: not valid YAML "
-                          f"({what}{where})") from None
+                          f"({what}{where}){tab}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"params_file = {str(params_file)!r}: expected a mapping at top level")
     if "profile" in raw:  # the command line chooses it; in the file it would be ignored

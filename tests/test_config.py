@@ -448,6 +448,12 @@ def test_yaml_that_does_not_parse_says_what_and_where(tmp_path, text, expected):
     assert str(e.value).endswith(f": not valid YAML ({expected})")
 
 
+def test_a_tab_in_the_yaml_says_to_indent_with_spaces(tmp_path):
+    with pytest.raises(config.ConfigError) as e:
+        load_text(tmp_path, "gan:\n\tsteps: 100\n")
+    assert str(e.value).endswith("at line 2, column 1); indent with spaces: YAML takes no tabs")
+
+
 @pytest.mark.parametrize("text", [
     # smoke's log_every is 10: 150 steps are 15 chunks of it, not one and a half of the default's
     "profiles: {smoke: {gan: {steps: 150}}}\n",
