@@ -43,8 +43,14 @@ def _check(ok, key, value, why):
 
 
 def did_you_mean(word, choices):
-    """' (did you mean ...?)' for the closest of `choices`, or '' when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    """' (did you mean ...?)' for the closest of `choices`, or '' when none is close; case
+    aside (`GAN:` for `gan:`)."""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        by_lower = {str(c).lower(): c for c in choices}
+        close = [by_lower[c] for c in difflib.get_close_matches(str(word).lower(), list(by_lower),
+                                                                 n=1, cutoff=0.6)]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -365,6 +365,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {batch_size: 0}\n", "evaluate.batch_size = 0: must be from 1 to 65,536"),
     ("seeds: []\n", "seeds = []: must list at least one seed"),
     ("profiles_x: 1\n", "profiles_x = 1: unknown key (did you mean 'profiles'?)"),
+    ("GAN: {steps: 100}\n", "GAN = ...: unknown key (did you mean 'gan'?)"),
     # no name near it: the names there are
     ("imbalance: {xyz: 3}\n", "imbalance.xyz = 3: unknown key; the settings of imbalance are "
                               "minority_class, kept_fraction, per_class"),
