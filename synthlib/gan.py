@@ -237,7 +237,7 @@ def compiled_key(kind, gan_cfg, image_shape, *more):
 
 
 # tf.data's autotuner wakes on its own clock: with it on, a whole fit here now and then ran
-# each step in a multiple of ~42 ms, as slow as half speed (README, `make bench`). Our input
+# each step in a multiple of ~42 ms, as slow as half speed (docs/speed.md). Our input
 # pipelines only shuffle and batch arrays in memory, so a fixed prefetch of two batches and no
 # autotuner lose nothing.
 FIXED_PIPELINE = tf.data.Options()
