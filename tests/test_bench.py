@@ -135,7 +135,7 @@ def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, mon
     from synthlib.tools import bench
 
     s, seen = watched
-    monkeypatch.setattr(quality_curve, "Scenario", lambda: s)
+    monkeypatch.setattr(quality_curve, "Scenario", lambda keep=None: s)
     monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
     trained = []
     curve = quality_curve.curve
@@ -148,7 +148,8 @@ def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, mon
             label_agreement=agreement, frechet_ratio=ratio))
         trained.clear()
         out = tmp_path / f"{reached}" / "bench.json"
-        assert bench.main(["--quality-steps", "4", "--every", "2", "--out", str(out)]) == 0
+        assert bench.main(["--quality-steps", "4", "--every", "2", "--out", str(out),
+                           "--kept", ""]) == 0
         result = json.loads(out.read_text())
         assert [(k, c.architecture, c.precision) for k, c, _, _ in trained] == bench.CURVES
         assert all(c == dataclasses.replace(s.cfg.gan, architecture=c.architecture,
@@ -172,6 +173,52 @@ def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, mon
     out = tmp_path / "speed" / "bench.json"
     assert bench.main(["--quality-steps", "0", "--out", str(out)]) == 0
     assert not trained and "time_to_quality" not in json.loads(out.read_text())
+
+
+def test_an_interrupted_bench_measures_again_only_the_curves_it_had_not_finished(
+        watched, monkeypatch, tmp_path):
+    """Finished curves are kept with their key and read back while code, settings, machine,
+    data and oracle are the same; one whose key was not written (killed before it finished)
+    and any whose settings changed are measured again."""
+    import json
+    from synthlib.tools import bench
+
+    s, _ = watched
+    monkeypatch.setattr(quality_curve, "Scenario", lambda keep=None: s)
+    monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
+    trained = []
+    curve = quality_curve.curve
+    monkeypatch.setattr(quality_curve, "curve", lambda scenario, kind, cfg, steps, every:
+                        trained.append((kind, cfg.architecture, cfg.precision))
+                        or curve(scenario, kind, cfg, steps, every))
+    kept, out = tmp_path / "kept", tmp_path / "bench.json"
+    args = ["--quality-steps", "4", "--every", "2", "--out", str(out), "--kept", str(kept)]
+    assert bench.main(args) == 0 and trained == bench.CURVES
+    first = json.loads(out.read_text())["quality_curves"]
+    trained.clear()
+    (kept / "dcgan_minority_seed_dcgan_float32.key").unlink()  # as if killed while measuring
+    assert bench.main(args) == 0
+    assert trained == [("dcgan_minority", "seed_dcgan", "float32")]
+    again = json.loads(out.read_text())["quality_curves"]
+    assert [r for r in again if r["architecture"] != "seed_dcgan"] == \
+        [r for r in first if r["architecture"] != "seed_dcgan"]
+    trained.clear()
+    assert bench.main(args[:3] + ["4"] + args[4:]) == 0 and trained == bench.CURVES  # --every
+    trained.clear()
+    monkeypatch.setattr(s, "heldout", s.heldout[1:])  # another instrument reads them
+    assert bench.main(args) == 0 and trained == bench.CURVES
+
+
+def test_the_bench_scenario_keeps_its_oracle(monkeypatch, tmp_path):
+    fits = []
+    fit = classifiers.fit
+    monkeypatch.setattr(classifiers, "fit", lambda *a, **k: fits.append(1) or fit(*a, **k))
+    first = quality_curve.Scenario(DIGITS_PARAMS, oracle_steps=20, keep=tmp_path)
+    second = quality_curve.Scenario(DIGITS_PARAMS, oracle_steps=20, keep=tmp_path)
+    assert len(fits) == 1 and (tmp_path / "oracle.keras").exists()
+    for a, b in zip(first.oracle.get_weights(), second.oracle.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert second.copy_ratio == first.copy_ratio
 
 
 def test_interleaved_rates_take_each_subject_s_fastest_round_and_its_median(monkeypatch):

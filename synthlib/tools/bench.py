@@ -31,7 +31,7 @@ import pandas as pd
 import tensorflow as tf
 
 from synthlib import classifiers, config, gan, networks, params, plots, registry, workers
-from synthlib.paths import REPORTS_DIR, ROOT, write_text
+from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, write_text
 
 
 def macs_per_image(model):
@@ -244,7 +244,8 @@ def quality(args):
     """Quality against training time per generator; seconds to reach the stated quality."""
     from synthlib.tools import quality_curve
 
-    scenario = quality_curve.Scenario()
+    kept = args.kept or None  # "": measure everything anew, keep nothing
+    scenario = quality_curve.Scenario(keep=kept)
     validity_cfg = scenario.cfg.validity
     curves, reached = [], {}
     steps = args.quality_steps or scenario.cfg.gan.steps
@@ -252,7 +253,7 @@ def quality(args):
         # The scenario's own training settings (its full profile's R1 and mode-seeking
         # weights, batch size), so that the curve is the one its budget is chosen from.
         gan_cfg = dataclasses.replace(scenario.cfg.gan, architecture=arch, precision=precision)
-        c = quality_curve.curve(scenario, kind, gan_cfg, steps, args.every)
+        c = quality_curve.kept_curve(kept, scenario, kind, gan_cfg, steps, args.every)
         curves.append(c)
         hit = quality_curve.time_to_quality(c, validity_cfg)
         reached[f"{kind}, {arch}, {precision}"] = None if hit is None else {
@@ -284,6 +285,10 @@ def main(argv=None):
                    "full-profile GAN steps; 0: speed only)")
     p.add_argument("--every", type=int, default=250, help="steps between quality points")
     p.add_argument("--out", default=str(REPORTS_DIR / "bench.json"))
+    p.add_argument("--kept", default=str(BUILD_DIR / "bench"),
+                   help="folder of the oracle and the finished quality curves, reused while "
+                   "their code, settings and machine are the same (an interrupted bench goes on "
+                   "with the next curve); '' keeps nothing")
     args = p.parse_args(argv)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # the figure goes beside it
     result = {"device": workers.device(), **speed(args)}

@@ -9,16 +9,27 @@ full training split) reads: label agreement, and the Fréchet distance to the re
 minority in its features, beside held-out real minority images at the same n. Each point is
 the mean of DRAWS draws of n images: one draw's ratio varies by about 0.2, enough to cross the
 threshold by chance. The clock counts training only, measurement excluded.
+
+`make bench` keeps the oracle and each finished curve under build/bench/ (`kept_curve`), so
+that an interrupted bench measures again only what it had not finished.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import sys
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
-from synthlib import classifiers, data, gan, imbalance, labeling, params, quality
+from synthlib import (classifiers, compiled, data, gan, imbalance, labeling, networks, params,
+                      progress, quality, workers)
+from synthlib.paths import atomic_path, code_digest, shown, write_text
 from synthlib.studies import common
 
 DRAWS = 4
@@ -27,7 +38,8 @@ DRAWS = 4
 class Scenario:
     """The data, split and oracle every curve is measured with."""
 
-    def __init__(self, params_file="params/five_minority.yaml", seed=0, oracle_steps=None):
+    def __init__(self, params_file="params/five_minority.yaml", seed=0, oracle_steps=None,
+                 keep=None):
         cfg = params.load(params_file, "full")
         self.cfg = cfg
         self.ds = data.load(cfg.data)
@@ -38,7 +50,8 @@ class Scenario:
             cfg.label.oracle_steps = oracle_steps
         # the write-ups' measuring oracle, trained the same way, so the bench's "stated quality"
         # is the one their checks read
-        self.oracle, _ = labeling.train_oracle(ds, sp, cfg, seed)
+        self.oracle, _ = labeling.train_oracle(
+            ds, sp, cfg, seed, keep=None if keep is None else Path(keep) / "oracle.keras")
         self.minority = sp.minority_class
         self.features = quality.feature_model(self.oracle)
         self.pool = quality.features(self.features, ds.x[sp.train][ds.y[sp.train] == self.minority])
@@ -93,10 +106,14 @@ class _Measure(keras.callbacks.Callback):
                             label=self.s.minority if self.conditional else None,
                             train_batch=common.train_batch(self.s.cfg))
         m = self.s.measure_draws(images)
-        self.rows.append({"step": (epoch + 1) * self.per, "wall_seconds": self.trained_wall,
-                          "cpu_seconds": self.trained_cpu, **m,
-                          "frechet_ratio": m["frechet_distance"]
-                          / self.s.reference["frechet_distance"]})
+        row = {"step": (epoch + 1) * self.per, "wall_seconds": self.trained_wall,
+               "cpu_seconds": self.trained_cpu, **m,
+               "frechet_ratio": m["frechet_distance"] / self.s.reference["frechet_distance"]}
+        self.rows.append(row)
+        # a curve runs for minutes (the seed network's for about twenty): a line a point
+        print(f"  step {row['step']:,} of {self.params['epochs'] * self.per:,}: "
+              f"{row['wall_seconds']:.0f} s training, agreement {row['label_agreement']:.3f}, "
+              f"Fréchet ratio {row['frechet_ratio']:.2f}", flush=True)
         self.wall, self.cpu = time.perf_counter(), time.process_time()
 
 
@@ -112,12 +129,47 @@ def curve(scenario, kind, gan_cfg, steps, every):
     model.fit(gan.image_batches(images, gan_cfg.batch_size, scenario.seed, labels),
               epochs=steps // every, steps_per_epoch=every, verbose=0, callbacks=[measure],
               shuffle=False)
-    out = pd.DataFrame(measure.rows).assign(generator=kind, architecture=gan_cfg.architecture,
-                                            precision=gan_cfg.precision)
-    last = out.iloc[-1]
-    print(f"  after {int(last.step)} steps ({last.wall_seconds:.0f} s): agreement "
-          f"{last.label_agreement:.3f}, Fréchet ratio {last.frechet_ratio:.2f}", flush=True)
-    return out
+    return pd.DataFrame(measure.rows).assign(
+        generator=kind, architecture=gan_cfg.architecture, precision=gan_cfg.precision,
+        measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def curve_key(scenario, kind, gan_cfg, steps, every):
+    """What a curve depends on: the code that trains and measures it, its settings, the machine
+    it is timed on, what its generator learns from and the instrument that reads it (the
+    oracle's weights, the held-out images)."""
+    h = hashlib.sha256(code_digest(sys.modules[__name__], gan, networks, compiled, progress,
+                                   quality, classifiers).encode())
+    images, labels = scenario.training_set(kind)
+    for a in (images, *([] if labels is None else [labels]), scenario.heldout,
+              *scenario.oracle.get_weights()):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(json.dumps([kind, dataclasses.asdict(gan_cfg), steps, every, DRAWS,
+                         scenario.seed, workers.device()], sort_keys=True, default=str).encode())
+    return h.hexdigest()[:12]
+
+
+def kept_curve(folder, scenario, kind, gan_cfg, steps, every):
+    """`curve`, measured once: kept in `folder` as <kind>_<architecture>_<precision>.csv with
+    the key of what it depends on (.key, written last). Called again with the same key (after
+    an interrupted `make bench`) it reads the curve back; a curve cut off part-way is measured
+    again whole. `folder` None: `curve`."""
+    if folder is None:
+        return curve(scenario, kind, gan_cfg, steps, every)
+    name = f"{kind} {gan_cfg.architecture} {gan_cfg.precision}"
+    path = Path(folder) / f"{name.replace(' ', '_')}.csv"
+    key, key_file = curve_key(scenario, kind, gan_cfg, steps, every), path.with_suffix(".key")
+    if key_file.exists() and key_file.read_text(encoding="utf-8") == key and path.exists():
+        table = pd.read_csv(path)
+        print(f"{name}: measured at {table.measured_at.iloc[0]} ({shown(path)}, key {key}), "
+              f"reused; delete {shown(folder)} to measure it again", flush=True)
+        return table
+    key_file.unlink(missing_ok=True)
+    table = curve(scenario, kind, gan_cfg, steps, every)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False)
+    write_text(key_file, key)
+    return table
 
 
 def time_to_quality(curve_df, validity_cfg):
