@@ -42,6 +42,40 @@ def test_comparisons_on_one_classifier_share_a_simultaneous_95_percent():
     assert alone["verdict"] == report.BETTER
 
 
+def test_an_arm_level_with_its_baseline_on_every_seed_is_neither_better_nor_worse():
+    """Equal scores on every seed (a GAN arm that changed nothing): the difference and its
+    interval are both exactly zero, which excludes nothing, and the top place is no finding."""
+    m = metric_rows({"imbalanced": [0.5, 0.6, 0.7], "dcgan_minority": [0.5, 0.6, 0.7]})
+    (row,) = report.comparisons(m).to_dict("records")
+    assert row["mean_difference"] == 0.0 and row["interval"] == 0.0
+    assert row["verdict"] == report.WITHIN
+    (text,) = report.verdicts(m)
+    assert "not told apart from" in text and "above every other arm" not in text
+
+
+def test_a_classifier_that_fails_a_check_withholds_its_own_comparisons_only():
+    """The comparison table is shown beside the sentences: an unconverged classifier's
+    "better" must not stand in it, while another classifier's still does."""
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.52, 0.51],
+                                "dcgan_minority": [0.7, 0.71, 0.72]}, clf)
+                   for clf in ("small_cnn", "seed_mlp")])
+    unconverged = validity.Check("upper_bound converged", "seed_mlp", 0.2, "<= 0.01", False, "")
+    comp = report.comparisons(m, checks=[unconverged]).set_index("classifier")
+    assert comp.loc["seed_mlp", "verdict"] == "not conclusive: seed_mlp failed a check"
+    assert comp.loc["small_cnn", "verdict"] == report.BETTER
+
+
+def test_one_gan_arm_on_one_seed_leaves_the_others_measured():
+    """A GAN arm with a single seed has no spread, but the arms beside it with several do:
+    the sentence counts them, rather than calling the whole classifier a one-seed run."""
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.52, 0.51],
+                                "dcgan_minority": [0.7, 0.71, 0.72]}),
+                   metric_rows({"cgan_all_classes": [0.6]})])
+    (text,) = report.verdicts(m)
+    assert "Of 2 GAN-vs-baseline comparisons, 1 is better, 0 worse and 1 within noise" in text
+    assert "With one seed" not in text
+
+
 def test_a_failed_oracle_check_withholds_every_gan_verdict():
     """The oracle measures every generator: when it fails, no GAN comparison stands."""
     m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.5, 0.51, 0.5],
