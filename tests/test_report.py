@@ -42,6 +42,19 @@ def test_comparisons_on_one_classifier_share_a_simultaneous_95_percent():
     assert alone["verdict"] == report.BETTER
 
 
+def test_each_gan_arm_is_compared_with_every_classic_baseline():
+    """The design's baselines, each beside every GAN arm: no rebalancing, class weights,
+    random oversampling, SMOTE and classic augmentation; never the upper bound."""
+    from synthlib.registry import CLASSIC_ARMS, GENERATORS
+
+    m = metric_rows({a: [0.5, 0.6] for a in (*CLASSIC_ARMS, *GENERATORS, "upper_bound")})
+    comp = report.comparisons(m)
+    assert set(zip(comp.gan_arm, comp.baseline)) == {
+        (g, b) for g in GENERATORS for b in ("imbalanced", "class_weight",
+                                             "random_oversampling", "smote", "augmentation")}
+    assert set(comp.comparisons) == {len(GENERATORS) * 5}
+
+
 def test_an_arm_level_with_its_baseline_on_every_seed_is_neither_better_nor_worse():
     """Equal scores on every seed (a GAN arm that changed nothing): the difference and its
     interval are both exactly zero, which excludes nothing, and the top place is no finding."""
@@ -147,6 +160,9 @@ def test_no_best_arm_in_bold_for_a_classifier_that_fails_a_check_nor_on_a_tie():
     # 0.9004 and 0.9001 both read 0.900: the table names no winner between them
     tie = metric_rows({"imbalanced": [0.9004], "smote": [0.9001]})
     assert _bold(report.headline(tie)) == [] and report.headline(tie).best.empty
+    # apart in the third decimal, as the table shows them: a best, in bold
+    apart = metric_rows({"imbalanced": [0.901], "smote": [0.905]})
+    assert report.headline(apart).best.to_dict() == {"small_cnn": "smote"}
 
 
 def test_quality_table_averages_over_seeds():

@@ -58,6 +58,9 @@ def test_select_takes_each_block_from_its_own_share_of_the_pool():
         np.linalg.norm(f(pool[:n]).mean(0) - target)
     with pytest.raises(ValueError, match="cannot give"):
         selection.select(pool[:10], kept, disc, 11)
+    # a pool of exactly n gives every image of it once
+    whole = selection.select(pool[:50], kept, disc, 50)
+    assert sorted(img.tobytes() for img in whole) == sorted(img.tobytes() for img in pool[:50])
 
 
 def test_select_weighs_each_feature_by_its_spread():

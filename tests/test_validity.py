@@ -160,6 +160,9 @@ def test_the_frechet_check_says_when_a_copy_of_the_training_images_passes_too():
     quality.loc[quality.metric == "training_images_frechet", "value"] = 20.4  # just past it
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.detail.endswith("a copy of its training images: 2.04x, beyond the bar too")
+    quality.loc[quality.metric == "training_images_frechet", "value"] = 20.0  # on the bar
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.detail.endswith("a copy of its training images: 2.00x, within the bar too")
 
 
 def test_the_agreement_check_says_when_real_images_miss_the_bar_themselves():
@@ -354,6 +357,13 @@ def test_a_check_the_run_has_no_numbers_for_fails_rather_than_vanishes():
     assert not validity.conclusive_for(checks, "small_cnn")
     assert not validity.conclusive_for(checks, "cgan_all_classes")
     assert "n/a" in validity.describe(fd) and set(validity.table(checks).measured) == {"n/a"}
+    # a Fréchet distance without its real reference has no ratio: named as such, not "nan"
+    (ref,) = validity.generator_checks(metric_rows({"cgan_all_classes": [20.0]},
+                                                   classifier="oracle",
+                                                   metric="frechet_distance"),
+                                       ["cgan_all_classes"], cfg)
+    assert not ref.passed and ref.detail == (
+        "not computed: no Fréchet distance for cgan_all_classes and its real reference")
     # the half-way scores alone missing: named as such
     half_missing = metric_rows({"real": [0.95, 0.96]}, metric="accuracy")
     (conv,) = validity.convergence_checks(half_missing, "accuracy", cfg, CNN, anchor="real")
@@ -387,6 +397,11 @@ def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
                      "augmentation": [0.825, 0.835, 0.845]})  # 0.025 ahead, spread 0.01
     beaten = closest["no arm beats upper_bound"]
     assert not beaten.passed and "closest: augmentation" in beaten.detail
+    # the same arms listed the other way round: the closest arm is judged by its own spread,
+    # not by that of the arm the loop met last
+    last = check({"imbalanced": [0.70, 0.70, 0.70], "upper_bound": [0.80, 0.81, 0.82],
+                  "augmentation": [0.825, 0.835, 0.845], "smote": [0.70, 1.00, 0.85]})
+    assert not last["no arm beats upper_bound"].passed
     assert "closest: smote" in check({"imbalanced": [0.89, 0.89, 0.89],
                                       "upper_bound": [0.90, 0.91, 0.92],
                                       "smote": [0.80, 0.85, 0.90]})[
