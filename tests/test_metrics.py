@@ -95,6 +95,7 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     assert "dcgan_minority +0.100 against imbalanced" in text and "beyond" not in text
     assert report.over_seeds(single) == "one seed, so no spread"
     assert report.over_seeds(m) == "mean ± std over seeds"
+    assert report.over_seeds(better) == "mean ± std over seeds"  # two seeds have a spread
 
 
 def test_mean_ci_matches_a_t_interval():

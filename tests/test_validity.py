@@ -316,6 +316,10 @@ def test_a_smoke_run_s_failures_say_they_are_expected():
     for profile in ("quick", "full"):
         assert validity.SMOKE not in validity.headline(checks, 1, profile)[1]
         assert validity.SMOKE not in validity.banner_html(checks, 1, profile)
+    # a smoke run that passes has nothing to excuse; two seeds are no one-seed pass
+    passed = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    assert validity.SMOKE not in validity.banner_html(passed, 2, "smoke")
+    assert validity.headline(passed, 2, "smoke") == (True, "the one validity check passes")
 
 
 def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
