@@ -37,6 +37,12 @@ def test_multiclass_scores_name_every_class_even_one_never_seen():
     assert s["macro_f1"] == pytest.approx((1 / 2 + 4 / 5 + 2 / 3) / 3)  # not micro (= accuracy)
     absent = metrics.multiclass_scores([0, 1], [0, 1], classes=[3, 8, 9])
     assert absent["recall_9"] == 0.0
+    # classes of unequal support: the macro mean, not one weighted by support (0.813)
+    uneven = metrics.multiclass_scores([0, 0, 0, 1, 2], [0, 0, 1, 1, 2], classes=[3, 8, 9])
+    assert uneven["macro_f1"] == pytest.approx((4 / 5 + 2 / 3 + 1) / 3)
+    # each recall is named for the class its index stands for, in the order given
+    listed = metrics.multiclass_scores([0, 0, 1, 1], [0, 1, 1, 1], classes=[9, 3])
+    assert (listed["recall_9"], listed["recall_3"]) == (0.5, 1.0)
 
 
 def test_one_seed_has_no_spread_and_arms_keep_their_order():
@@ -55,6 +61,8 @@ def test_one_seed_has_no_spread_and_arms_keep_their_order():
 def test_no_minority_prediction_scores_zero_f1():
     s = metrics.binary_scores([1, 0, 0, 0], [0, 0, 0, 0])
     assert s["minority_f1"] == 0 and s["accuracy"] == 0.75 and s["balanced_accuracy"] == 0.5
+    # no minority prediction at all has no precision to speak of: 0, never a perfect 1
+    assert s["minority_precision"] == 0 and s["minority_recall"] == 0
 
 
 def test_oracle_measures_and_filter_mask():
@@ -87,6 +95,7 @@ def test_comparisons_and_verdicts_say_when_the_gan_does_not_help():
     assert "dcgan_minority +0.100 against imbalanced" in text and "beyond" not in text
     assert report.over_seeds(single) == "one seed, so no spread"
     assert report.over_seeds(m) == "mean ± std over seeds"
+    assert report.over_seeds(better) == "mean ± std over seeds"  # two seeds have a spread
 
 
 def test_mean_ci_matches_a_t_interval():
@@ -109,6 +118,27 @@ def test_quality_measures_on_known_inputs():
     assert quality.classifier_score(confident) == pytest.approx(10.0, rel=1e-6)
     imgs = rng.integers(0, 255, (5, 4, 4, 1), dtype=np.uint8)
     assert np.allclose(quality.nearest_distances(imgs, imgs), 0, atol=1e-6)
+
+
+def test_kid_and_the_classifier_score_on_values_worked_by_hand():
+    """KID's kernel is (x.y / d + 1)^3, and each within-set term leaves out its diagonal: with
+    a = {0, 1} and b = {1, 2} (d = 2, each coordinate alike), (2 + 54) / 2 - 2 * 37 / 4."""
+    from synthlib import quality
+    a, b = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 1.0], [2.0, 2.0]])
+    assert quality.kernel_inception_distance(a, b) == pytest.approx(1 + 27 - 18.5)
+    # the marginal is over the images (0.75, 0.25), not each image's own mean over classes
+    proba = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    expected = np.exp((3 * np.log(4 / 3) + np.log(4)) / 4)
+    assert quality.classifier_score(proba) == pytest.approx(expected, rel=1e-9)
+
+
+def test_nearest_distances_are_in_images_scaled_to_one():
+    """One white pixel away from a black image is 1.0 (the legend's [0, 1] scale), not 255."""
+    from synthlib import quality
+    white = np.zeros((1, 4, 4, 1), "uint8")
+    white[0, 1, 2, 0] = 255
+    black = np.zeros((2, 4, 4, 1), "uint8")
+    assert quality.nearest_distances(white, black).tolist() == pytest.approx([1.0])
 
 
 def test_quality_averages_disjoint_draws_of_the_same_size():

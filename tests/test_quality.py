@@ -139,8 +139,14 @@ def test_compare_reads_both_sides_at_one_n_the_reference_from_held_out_real(monk
     assert set.union(*map(rows_of, draws)) <= rows_of(synthetic)
     assert len(set.union(*map(rows_of, draws))) == 90  # disjoint
     assert rows_of(reference) <= rows_of(heldout)
+    assert len(rows_of(reference)) == 30  # no image twice: repeats would narrow the reference
     assert all(np.array_equal(p, pool.reshape(80, -1)) for p in pooled)
     assert synth_q["images"] == real_q["images"] == 30
+    # fewer held-out images than quality.samples: both sides at their number, as one n
+    seen.clear()
+    synth_q, real_q = quality.compare(synthetic, heldout[:20], pool, training, None, 5, 0.5,
+                                      QualityConfig(samples=30, draws=3), seed=0)
+    assert synth_q["images"] == real_q["images"] == 20 and len(rows_of(seen[-1])) == 20
 
 
 def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
@@ -159,6 +165,7 @@ def test_compare_sets_reads_the_reference_from_held_out_real(monkeypatch):
     assert synth_q["n"] == real_q["n"] == 25 and len(draws) == 3
     assert all(len(a) == 25 and a.max() < 100 for a, _ in draws)
     assert len(reference) == 25 and reference.min() >= 100 and reference.max() < 200
+    assert len(np.unique(reference, axis=0)) == 25  # no image twice
     assert all(np.array_equal(b, pool.reshape(60, -1)) for _, b in measured)
 
 

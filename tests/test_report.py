@@ -42,6 +42,53 @@ def test_comparisons_on_one_classifier_share_a_simultaneous_95_percent():
     assert alone["verdict"] == report.BETTER
 
 
+def test_each_gan_arm_is_compared_with_every_classic_baseline():
+    """The design's baselines, each beside every GAN arm: no rebalancing, class weights,
+    random oversampling, SMOTE and classic augmentation; never the upper bound."""
+    from synthlib.registry import CLASSIC_ARMS, GENERATORS
+
+    m = metric_rows({a: [0.5, 0.6] for a in (*CLASSIC_ARMS, *GENERATORS, "upper_bound")})
+    comp = report.comparisons(m)
+    assert set(zip(comp.gan_arm, comp.baseline)) == {
+        (g, b) for g in GENERATORS for b in ("imbalanced", "class_weight",
+                                             "random_oversampling", "smote", "augmentation")}
+    assert set(comp.comparisons) == {len(GENERATORS) * 5}
+
+
+def test_an_arm_level_with_its_baseline_on_every_seed_is_neither_better_nor_worse():
+    """Equal scores on every seed (a GAN arm that changed nothing): the difference and its
+    interval are both exactly zero, which excludes nothing, and the top place is no finding."""
+    m = metric_rows({"imbalanced": [0.5, 0.6, 0.7], "dcgan_minority": [0.5, 0.6, 0.7]})
+    (row,) = report.comparisons(m).to_dict("records")
+    assert row["mean_difference"] == 0.0 and row["interval"] == 0.0
+    assert row["verdict"] == report.WITHIN
+    (text,) = report.verdicts(m)
+    assert "not told apart from" in text and "above every other arm" not in text
+
+
+def test_a_classifier_that_fails_a_check_withholds_its_own_comparisons_only():
+    """The comparison table is shown beside the sentences: an unconverged classifier's
+    "better" must not stand in it, while another classifier's still does."""
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.52, 0.51],
+                                "dcgan_minority": [0.7, 0.71, 0.72]}, clf)
+                   for clf in ("small_cnn", "seed_mlp")])
+    unconverged = validity.Check("upper_bound converged", "seed_mlp", 0.2, "<= 0.01", False, "")
+    comp = report.comparisons(m, checks=[unconverged]).set_index("classifier")
+    assert comp.loc["seed_mlp", "verdict"] == "not conclusive: seed_mlp failed a check"
+    assert comp.loc["small_cnn", "verdict"] == report.BETTER
+
+
+def test_one_gan_arm_on_one_seed_leaves_the_others_measured():
+    """A GAN arm with a single seed has no spread, but the arms beside it with several do:
+    the sentence counts them, rather than calling the whole classifier a one-seed run."""
+    m = pd.concat([metric_rows({"imbalanced": [0.5, 0.52, 0.51],
+                                "dcgan_minority": [0.7, 0.71, 0.72]}),
+                   metric_rows({"cgan_all_classes": [0.6]})])
+    (text,) = report.verdicts(m)
+    assert "Of 2 GAN-vs-baseline comparisons, 1 is better, 0 worse and 1 within noise" in text
+    assert "With one seed" not in text
+
+
 def test_a_failed_oracle_check_withholds_every_gan_verdict():
     """The oracle measures every generator: when it fails, no GAN comparison stands."""
     m = metric_rows({"imbalanced": [0.5, 0.52, 0.51], "smote": [0.5, 0.51, 0.5],
@@ -113,6 +160,9 @@ def test_no_best_arm_in_bold_for_a_classifier_that_fails_a_check_nor_on_a_tie():
     # 0.9004 and 0.9001 both read 0.900: the table names no winner between them
     tie = metric_rows({"imbalanced": [0.9004], "smote": [0.9001]})
     assert _bold(report.headline(tie)) == [] and report.headline(tie).best.empty
+    # apart in the third decimal, as the table shows them: a best, in bold
+    apart = metric_rows({"imbalanced": [0.901], "smote": [0.905]})
+    assert report.headline(apart).best.to_dict() == {"small_cnn": "smote"}
 
 
 def test_quality_table_averages_over_seeds():

@@ -21,6 +21,15 @@ def test_herding_tracks_the_target_mean():
         selection.herd(features[:3], target, 4)
 
 
+def test_herding_starts_from_the_row_most_aligned_with_the_target_and_can_take_every_row():
+    """Step 0 weighs the target once (w_0 = target), so the first row taken is the one with
+    the largest <f, target>, wherever it sits; and k may be every row of the pool."""
+    features = np.array([[0.0, 1.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0]])
+    target = np.array([1.0, 0.0])
+    assert selection.herd(features, target, 1).tolist() == [2]
+    assert sorted(selection.herd(features, target, 4).tolist()) == [0, 1, 2, 3]
+
+
 def tiny_discriminator():
     inputs = keras.Input((28, 28, 1))
     x = keras.layers.Dense(6, activation="relu")(keras.layers.Flatten()(inputs))
@@ -49,6 +58,9 @@ def test_select_takes_each_block_from_its_own_share_of_the_pool():
         np.linalg.norm(f(pool[:n]).mean(0) - target)
     with pytest.raises(ValueError, match="cannot give"):
         selection.select(pool[:10], kept, disc, 11)
+    # a pool of exactly n gives every image of it once
+    whole = selection.select(pool[:50], kept, disc, 50)
+    assert sorted(img.tobytes() for img in whole) == sorted(img.tobytes() for img in pool[:50])
 
 
 def test_select_weighs_each_feature_by_its_spread():

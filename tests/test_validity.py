@@ -76,6 +76,8 @@ def test_a_poor_generator_withholds_its_verdicts_only():
     text = report.verdicts(m, checks=checks)[0]
     assert "one GAN-vs-baseline comparison, 1 is better" in text
     assert "One comparison of cgan_all_classes † with a baseline is withheld" in text
+    # the withheld arm is not the top one, and the arm that stands did beat a baseline
+    assert "top place" not in text and "No GAN arm is shown to beat" not in text
 
 
 def test_a_filtered_generator_is_judged_on_what_the_filter_accepted():
@@ -158,6 +160,9 @@ def test_the_frechet_check_says_when_a_copy_of_the_training_images_passes_too():
     quality.loc[quality.metric == "training_images_frechet", "value"] = 20.4  # just past it
     (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
     assert check.detail.endswith("a copy of its training images: 2.04x, beyond the bar too")
+    quality.loc[quality.metric == "training_images_frechet", "value"] = 20.0  # on the bar
+    (check,) = validity.generator_checks(quality, ["dcgan_minority"], config.ValidityConfig())
+    assert check.detail.endswith("a copy of its training images: 2.00x, within the bar too")
 
 
 def test_the_agreement_check_says_when_real_images_miss_the_bar_themselves():
@@ -311,6 +316,10 @@ def test_a_smoke_run_s_failures_say_they_are_expected():
     for profile in ("quick", "full"):
         assert validity.SMOKE not in validity.headline(checks, 1, profile)[1]
         assert validity.SMOKE not in validity.banner_html(checks, 1, profile)
+    # a smoke run that passes has nothing to excuse; two seeds are no one-seed pass
+    passed = [validity.Check("oracle accuracy", "oracle", 0.99, ">= 0.98", True, "")]
+    assert validity.SMOKE not in validity.banner_html(passed, 2, "smoke")
+    assert validity.headline(passed, 2, "smoke") == (True, "the one validity check passes")
 
 
 def test_the_seed_spread_is_the_sample_std_never_below_its_floor():
@@ -352,10 +361,17 @@ def test_a_check_the_run_has_no_numbers_for_fails_rather_than_vanishes():
     assert not validity.conclusive_for(checks, "small_cnn")
     assert not validity.conclusive_for(checks, "cgan_all_classes")
     assert "n/a" in validity.describe(fd) and set(validity.table(checks).measured) == {"n/a"}
+    # a Fréchet distance without its real reference has no ratio: named as such, not "nan"
+    (ref,) = validity.generator_checks(metric_rows({"cgan_all_classes": [20.0]},
+                                                   classifier="oracle",
+                                                   metric="frechet_distance"),
+                                       ["cgan_all_classes"], cfg)
+    assert not ref.passed and ref.detail == (
+        "not computed: no Fréchet distance for cgan_all_classes and its real reference")
     # the half-way scores alone missing: named as such
     half_missing = metric_rows({"real": [0.95, 0.96]}, metric="accuracy")
     (conv,) = validity.convergence_checks(half_missing, "accuracy", cfg, CNN, anchor="real")
-    assert not conv.passed and "half the steps" in conv.detail
+    assert not conv.passed and conv.detail == "not computed: no real scores at half the steps"
     # arms with no `imbalanced`: nothing shows the evaluator learns the task, so it fails
     # (two near-useless arms level with each other would otherwise pass as conclusive)
     no_floor = validity.anchor_checks(metric_rows({"smote": [0.05, 0.05],
@@ -385,10 +401,19 @@ def test_the_anchor_checks_pair_seeds_and_judge_each_arm_by_its_own_spread():
                      "augmentation": [0.825, 0.835, 0.845]})  # 0.025 ahead, spread 0.01
     beaten = closest["no arm beats upper_bound"]
     assert not beaten.passed and "closest: augmentation" in beaten.detail
+    # the same arms listed the other way round: the closest arm is judged by its own spread,
+    # not by that of the arm the loop met last
+    last = check({"imbalanced": [0.70, 0.70, 0.70], "upper_bound": [0.80, 0.81, 0.82],
+                  "augmentation": [0.825, 0.835, 0.845], "smote": [0.70, 1.00, 0.85]})
+    assert not last["no arm beats upper_bound"].passed
     assert "closest: smote" in check({"imbalanced": [0.89, 0.89, 0.89],
                                       "upper_bound": [0.90, 0.91, 0.92],
                                       "smote": [0.80, 0.85, 0.90]})[
         "no arm beats upper_bound"].detail
+    # a seed one arm lacks is left out of the pairs, not read as a difference of NaN
+    unpaired = check({"imbalanced": [0.70, 0.71], "upper_bound": [0.90, 0.91, 0.92]})
+    assert unpaired["upper_bound beats imbalanced"].passed
+    assert unpaired["upper_bound beats imbalanced"].measured == pytest.approx(0.20)
     # level with the upper bound by exactly the spread still passes
     level = check({"imbalanced": [0.25, 0.25], "upper_bound": [0.5, 0.5],
                    "smote": [0.75, 0.75]}, floor=0.25)
@@ -521,6 +546,28 @@ def test_an_upper_bound_that_learnt_nothing_neither_converged_nor_stays_unbeaten
         rows, "minority_f1", ["imbalanced", "smote", "upper_bound"], cfg)}
     assert not unbeaten["no arm beats upper_bound on minority_f1"].passed
     assert "learnt nothing" in unbeaten["no arm beats upper_bound on minority_f1"].detail
+
+
+def test_the_anchor_checks_speak_for_each_classifier_of_the_run():
+    """One classifier that learns the task does not vouch for another that does not: each
+    gets its own checks, and the one that fails withholds its own verdicts only."""
+    rows = pd.concat([
+        metric_rows({"imbalanced": [0.5] * 3, "upper_bound": [0.9] * 3}, "seed_mlp"),
+        metric_rows({"imbalanced": [0.5] * 3, "upper_bound": [0.5] * 3, "smote": [0.8] * 3})])
+    checks = validity.anchor_checks(rows, "minority_f1", ["imbalanced", "smote", "upper_bound"],
+                                    config.ValidityConfig())
+    assert {(c.scope, c.passed) for c in checks} == {
+        ("seed_mlp", True), ("small_cnn", False)}
+    assert validity.conclusive_for(checks, "seed_mlp")
+    assert not validity.conclusive_for(checks, "small_cnn")
+
+
+def test_an_upper_bound_at_zero_at_the_end_has_not_converged_whatever_it_scored_half_way():
+    """Half-way 0.005, at the end 0: within the floor, but what the check rests on is the
+    score the comparisons read, and that one learnt nothing."""
+    rows = metric_rows({"upper_bound": [0.0] * 2, "upper_bound:half_budget": [0.005] * 2})
+    (check,) = validity.convergence_checks(rows, "minority_f1", config.ValidityConfig(), CNN)
+    assert not check.passed and check.detail.startswith("learnt nothing")
 
 
 @pytest.mark.parametrize("arm", ["smote", "dcgan_minority", "cgan_all_classes_diffaug"])
