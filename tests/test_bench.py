@@ -261,7 +261,7 @@ def _stand_in_scenario(labels=True):
 
 
 @pytest.mark.parametrize("change", [
-    "images", "labels", "oracle", "kind", "gan", "steps", "seed", "device"])
+    "images", "labels", "oracle", "kind", "gan", "steps", "seed", "device", "draw"])
 def test_a_kept_curve_s_key_covers_each_thing_the_curve_depends_on(monkeypatch, change):
     """A kept curve is read back while its key is the same: each of these measures another
     curve, and one the key forgot would be shown as the old one's."""
@@ -283,6 +283,8 @@ def test_a_kept_curve_s_key_covers_each_thing_the_curve_depends_on(monkeypatch, 
         s.seed = 1
     elif change == "device":
         monkeypatch.setattr(quality_curve.workers, "device", lambda: "GPU: another")
+    elif change == "draw":  # 03's way of drawing (batch statistics), which the bench samples by
+        s.cfg.generate.batch_statistics = not s.cfg.generate.batch_statistics
     after = key(**{"kind": {"kind": "dcgan_minority"},
                    "gan": {"cfg": dataclasses.replace(s.cfg.gan, r1_weight=1.0)},
                    "steps": {"steps": 6}}.get(change, {}))
