@@ -246,3 +246,99 @@ def test_classifier_rates_time_each_precision_and_one_step_a_call():
     assert list(rates) == [f"{n}, {p}" for n in ("seed_mlp", "small_cnn")
                            for p in ("float32", "mixed_bfloat16", "float32, one step a call")]
     assert all(r > 0 for r in rates.values()) and classifiers.MOST_PER_CALL == most
+
+
+def _stand_in_scenario(labels=True):
+    """What curve_key reads of a Scenario, without its oracle's training: tiny arrays."""
+    import types
+
+    images = np.arange(2 * 4 * 4, dtype="uint8").reshape(2, 4, 4, 1)
+    cfg = config.Config(experiment="bench")
+    return types.SimpleNamespace(
+        cfg=cfg, seed=0, heldout=images[:1],
+        oracle=types.SimpleNamespace(get_weights=lambda: [np.ones((2, 2), "float32")]),
+        training_set=lambda kind: (images, np.array([0, 1]) if labels else None))
+
+
+@pytest.mark.parametrize("change", [
+    "images", "labels", "oracle", "kind", "gan", "steps", "seed", "device", "draw"])
+def test_a_kept_curve_s_key_covers_each_thing_the_curve_depends_on(monkeypatch, change):
+    """A kept curve is read back while its key is the same: each of these measures another
+    curve, and one the key forgot would be shown as the old one's."""
+    import types
+
+    s = _stand_in_scenario()
+    key = lambda kind="cgan_all_classes", cfg=s.cfg.gan, steps=4: (  # noqa: E731
+        quality_curve.curve_key(s, kind, cfg, steps, 2))
+    before = key()
+    if change == "images":
+        images, labels = s.training_set("")
+        s.training_set = lambda kind: (images[::-1], labels)
+    elif change == "labels":
+        images, labels = s.training_set("")
+        s.training_set = lambda kind: (images, labels[::-1])
+    elif change == "oracle":
+        s.oracle = types.SimpleNamespace(get_weights=lambda: [np.zeros((2, 2), "float32")])
+    elif change == "seed":
+        s.seed = 1
+    elif change == "device":
+        monkeypatch.setattr(quality_curve.workers, "device", lambda: "GPU: another")
+    elif change == "draw":  # 03's way of drawing (batch statistics), which the bench samples by
+        s.cfg.generate.batch_statistics = not s.cfg.generate.batch_statistics
+    after = key(**{"kind": {"kind": "dcgan_minority"},
+                   "gan": {"cfg": dataclasses.replace(s.cfg.gan, r1_weight=1.0)},
+                   "steps": {"steps": 6}}.get(change, {}))
+    assert after != before
+
+
+@pytest.mark.parametrize("module", ["quality", "gan", "classifiers", "networks"])
+def test_a_kept_curve_s_key_follows_the_code_that_trains_and_measures_it(monkeypatch,
+                                                                         tmp_path, module):
+    import importlib
+
+    s = _stand_in_scenario()
+    before = quality_curve.curve_key(s, "dcgan_minority", s.cfg.gan, 4, 2)
+    (tmp_path / f"{module}.py").write_text("# edited\n")
+    monkeypatch.setattr(importlib.import_module(f"synthlib.{module}"), "__file__",
+                        str(tmp_path / f"{module}.py"))
+    assert quality_curve.curve_key(s, "dcgan_minority", s.cfg.gan, 4, 2) != before
+
+
+@pytest.mark.parametrize("killed_at", [".csv", ".key"])
+@pytest.mark.parametrize("then", [[4, 6], [6, 4]], ids=["old_first", "new_first"])
+def test_a_curve_killed_before_its_key_is_not_read_back_for_other_settings(
+        monkeypatch, tmp_path, killed_at, then):
+    """Measured again under other settings, a kill between writing the curve and its key
+    must leave neither the new curve under the old key (were the old key left in place) nor
+    the old curve under the new (were the new key written first)."""
+    import pandas as pd
+
+    from synthlib import paths
+
+    s = _stand_in_scenario(labels=False)
+
+    def curve(scenario, kind, cfg, steps, every):
+        return pd.DataFrame({"step": [steps], "measured_at": ["now"]})
+    monkeypatch.setattr(quality_curve, "curve", curve)
+    kept = lambda steps: quality_curve.kept_curve(  # noqa: E731
+        tmp_path, s, "dcgan_minority", s.cfg.gan, steps, 2)
+    kept(4)
+    real_atomic, real_write = paths.atomic_path, paths.write_text
+
+    def atomic_killed(target):
+        if str(target).endswith(killed_at):
+            raise KeyboardInterrupt
+        return real_atomic(target)
+
+    def write_killed(target, text):
+        if str(target).endswith(killed_at):
+            raise KeyboardInterrupt
+        real_write(target, text)
+    monkeypatch.setattr(quality_curve, "atomic_path", atomic_killed)
+    monkeypatch.setattr(quality_curve, "write_text", write_killed)
+    with pytest.raises(KeyboardInterrupt):
+        kept(6)
+    monkeypatch.setattr(quality_curve, "atomic_path", real_atomic)
+    monkeypatch.setattr(quality_curve, "write_text", real_write)
+    # the curve of the settings asked for, read back or measured again
+    assert [int(kept(steps).step.iloc[0]) for steps in then] == then

@@ -263,19 +263,37 @@ def test_a_kept_classifier_s_key_covers_validation_settings_and_batch():
         classifiers.fit_kept("m.keras", "small_cnn", x, y, 2, 10, 32, 0, callbacks=[object()])
 
 
+def test_a_kept_classifier_s_key_covers_its_data_network_budget_and_seed():
+    """Each input of fit changes the model it trains: a key that forgot one would load a
+    classifier trained for the old value of it."""
+    x, y = np.zeros((4, 2, 2, 1), "uint8"), np.array([0, 1, 0, 1])
+    args = dict(name="small_cnn", x=x, y=y, n_classes=2, steps=10, batch_size=32, seed=0)
+
+    def key(kw=None, **change):
+        return classifiers._fit_key(**{**args, **change}, kw=kw or {"chunks": 2})
+    others = [key(x=x + 1), key(y=1 - y), key(name="seed_mlp"), key(n_classes=3),
+              key(steps=12), key(seed=1), key(kw={"chunks": 5})]
+    assert len({key(), *others}) == len(others) + 1
+
+
+@pytest.mark.parametrize("killed_at", [".keras", ".csv", ".key"])
+@pytest.mark.parametrize("then", ["old", "new"])
 def test_a_kept_classifier_killed_before_its_new_key_is_not_taken_for_the_old(monkeypatch,
-                                                                             tmp_path):
-    """Trained again for other data, a kill between saving the new model and writing its key
-    must not leave the new model under the old key."""
+                                                                             tmp_path,
+                                                                             killed_at, then):
+    """Trained again for other data, a kill while its files are written must leave neither
+    the new model under the old key (were the old key left in place) nor the old model under
+    the new (were the new key written before the model): asked for either data next, it
+    gives that data's model."""
     import pandas as pd
 
     from synthlib import paths
 
-    calls = []
-
-    def quick_fit(name, x, y, n_classes, *a, **kw):
-        calls.append(len(x))
-        return classifiers.build("seed_mlp", x.shape[1:], n_classes), pd.DataFrame({"step": [1]})
+    def quick_fit(name, x, y, n_classes, steps, *a, **kw):
+        # a whole history, so that only the key can tell the two models apart, and which
+        # data the model learnt from
+        return (classifiers.build("seed_mlp", x.shape[1:], n_classes),
+                pd.DataFrame({"step": [steps], "images": [len(x)]}))
     monkeypatch.setattr(classifiers, "fit", quick_fit)
     x, y = np.zeros((4, 28, 28, 1), "uint8"), np.array([0, 1, 0, 1])
     path = tmp_path / "oracle.keras"
@@ -283,15 +301,22 @@ def test_a_kept_classifier_killed_before_its_new_key_is_not_taken_for_the_old(mo
     def kept(images):
         return classifiers.fit_kept(path, "seed_mlp", images, y[:len(images)], 2, 10, 32, 0)
     kept(x)
-    real_write = paths.write_text
+    real_write, real_atomic = paths.write_text, paths.atomic_path
 
-    def killed_at_the_key(p, text):
-        if str(p).endswith(".key"):
+    def write_killed(p, text):
+        if str(p).endswith(killed_at):
             raise KeyboardInterrupt
         real_write(p, text)
-    monkeypatch.setattr(classifiers, "write_text", killed_at_the_key)
+
+    def atomic_killed(p):
+        if str(p).endswith(killed_at):
+            raise KeyboardInterrupt
+        return real_atomic(p)
+    monkeypatch.setattr(classifiers, "write_text", write_killed)
+    monkeypatch.setattr(classifiers, "atomic_path", atomic_killed)
     with pytest.raises(KeyboardInterrupt):
         kept(x[:2])
     monkeypatch.setattr(classifiers, "write_text", real_write)
-    kept(x)
-    assert calls == [4, 2, 4]  # the first data's model trained again, not the second's reused
+    monkeypatch.setattr(classifiers, "atomic_path", real_atomic)
+    images = x if then == "old" else x[:2]
+    assert kept(images)[1]["images"].iloc[0] == len(images)

@@ -168,3 +168,33 @@ def test_each_fit_trains_with_its_own_seed(monkeypatch, digits, digits_split):
         with pytest.raises(RuntimeError, match="seen"):
             evaluation.fit_and_score(one)
     assert seen == [3, 4]
+
+
+def test_a_fit_s_key_covers_what_it_trains_on_and_how_and_not_which_fits_run(digits,
+                                                                            digits_split):
+    """A finished fit is read back while its key is the same: each of these trains or scores
+    another model, and one the key forgot would put the old fit's scores in the table (new
+    synthetic images, say, with the labels they had before). What only chooses which fits
+    run, or another classifier's budget, leaves it as it is."""
+    import dataclasses
+
+    both = small_eval(steps=8)
+    both.steps = {"seed_mlp": 8, "small_cnn": 8}
+    fit = a_fit(digits, digits_split, eval_cfg=both)
+    (x, y), (validation, (x_test, y_test)) = fit.train, fit.held_out
+
+    def key(**change):
+        return dataclasses.replace(fit, **change).key
+
+    def evaluate(**change):
+        return dataclasses.replace(both, **change)
+    others = [key(train=(255 - x, y)), key(held_out=(validation, (255 - x_test, y_test))),
+              key(classifier="small_cnn"), key(seed=1), key(class_weight={0: 1.0, 1: 4.0}),
+              key(half_budget=True), key(curves=True),
+              *(key(eval_cfg=evaluate(**{k: v})) for k, v in (
+                  ("chunks", 4), ("batch_size", 32), ("precision", "mixed_bfloat16"),
+                  ("steps", {"seed_mlp": 10, "small_cnn": 8})))]
+    assert len({fit.key, *others}) == len(others) + 1
+    assert {fit.key} == {key(arm="TRTR"), *(key(eval_cfg=evaluate(**{k: v})) for k, v in (
+        ("arms", ["smote"]), ("classifiers", ["small_cnn"]), ("tstr", not both.tstr),
+        ("tstr_classifier", "seed_mlp"), ("steps", {"seed_mlp": 8, "small_cnn": 99})))}

@@ -108,6 +108,34 @@ def test_every_key_follows_the_training_loop_and_its_callbacks(tmp_path, monkeyp
         monkeypatch.undo()
         evaluation._code_digest.cache_clear()
 
+
+@pytest.mark.parametrize("module, keys", [
+    ("classifiers", ("classifier", "fit")), ("metrics", ("fit",)), ("evaluation", ("fit",)),
+    ("gan", ("generator",)), ("vae", ("generator",))])
+def test_a_kept_model_s_key_follows_the_module_that_makes_it(tmp_path, monkeypatch, module,
+                                                            keys):
+    """A kept classifier is trained by classifiers, a fit's scores come from evaluation and
+    metrics, a generator from gan or vae: an edit to the module retrains what it made."""
+    import importlib
+
+    from synthlib import classifiers, evaluation
+
+    x, y = np.zeros((4, 8, 8, 1), "uint8"), np.array([0, 1, 0, 1])
+    digests = {"generator": common._code_digest,
+               "classifier": lambda: classifiers._fit_key("small_cnn", x, y, 2, 10, 4, 0, {}),
+               "fit": lambda: (evaluation._code_digest.cache_clear(),
+                               evaluation._code_digest())[1]}
+    before = {k: digests[k]() for k in keys}
+    (tmp_path / f"{module}.py").write_text("# edited\n")
+    monkeypatch.setattr(importlib.import_module(f"synthlib.{module}"), "__file__",
+                        str(tmp_path / f"{module}.py"))
+    try:
+        assert all(digests[k]() != before[k] for k in keys)
+    finally:
+        monkeypatch.undo()
+        evaluation._code_digest.cache_clear()
+
+
 def test_relative_paths_are_read_from_the_repository_root():
     """Notebooks run from notebooks/: a relative --build-dir must not land there."""
     assert paths.resolve("build/x") == paths.ROOT / "build" / "x"
@@ -211,6 +239,50 @@ def test_an_interrupted_generator_training_is_not_taken_for_a_finished_one(tmp_p
         common.train_generator(run, 0, "g", images)
     _, _, files, done = common._saved(run, _generator(images))
     assert not done and not files["generator.key"].exists()  # nor the older generator's
+
+
+def test_a_kept_generator_s_key_covers_its_seed_its_own_settings_and_the_code(tmp_path,
+                                                                             monkeypatch):
+    """Each of these trains another generator: one the key forgot would be drawn from as if
+    this run's settings had trained it. Another generator's budget leaves it as it is."""
+    run = _run(tmp_path)
+    base = _generator(np.zeros((4, 8, 8, 1), np.uint8), np.array([0, 0, 1, 1]))
+    key = lambda g=base: common._saved(run, g)[1]  # noqa: E731
+    before = key()
+    assert key(dataclasses.replace(base, seed=1)) != before
+    run.cfg.gan.generator_steps = {"another": 40}
+    assert key() == before
+    run.cfg.gan.generator_steps = {"g": 40}
+    assert key() != before
+    run.cfg.gan.generator_steps = {}
+    run.cfg.gan.r1_weight = 1.0
+    assert key() != before
+    run.cfg.gan.r1_weight = _run(tmp_path).cfg.gan.r1_weight
+    monkeypatch.setattr(common, "_code_digest", lambda: "edited")
+    assert key() != before
+
+
+def test_a_generator_killed_while_saved_is_not_taken_for_a_finished_one(tmp_path,
+                                                                        monkeypatch):
+    """The key goes last: killed while the new generator's files are written, the older
+    generator's files (or part of the new) must not pass for the one these settings train."""
+    import types
+
+    run = _run(tmp_path)
+    images = np.zeros((4, 8, 8, 1), np.uint8)
+    _, _, files, _ = common._saved(run, _generator(images))
+    paths.write_text(files["generator.key"], "other")  # one trained with other settings
+    files["discriminator.keras"].write_text("")  # ... whose discriminator is still there
+    trained = types.SimpleNamespace(generator=None, discriminator=None)
+    monkeypatch.setattr(gan, "train", lambda *a, **kw: (
+        trained, pd.DataFrame({"step": [2]}), {2: np.zeros((1, 8, 8, 1))}))
+
+    def killed(*a, **kw):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(gan, "save_generator", killed)
+    with pytest.raises(KeyboardInterrupt):
+        common.train_generator(run, 0, "g", images)
+    assert not common._saved(run, _generator(images))[3]
 
 
 def test_label_rows_keep_each_generators_quality_beside_its_real_reference(tmp_path):
@@ -511,3 +583,35 @@ def test_no_stage_reads_a_setting_its_record_leaves_to_a_later_one(tmp_path, mon
     # the spy saw every stage read its settings (else the check above would hold of nothing)
     assert {w for works in reads.values() for w in works} == set(runs.WORK)
     assert any(key.startswith("gan.") and "train" in works for key, works in reads.items())
+
+
+@pytest.mark.parametrize("study, setting, value, stage", [
+    ("rebalance", "imbalance.kept_fraction", 0.5, "prepare"),  # a section no entry names
+    ("rebalance", "seeds", [3], "prepare"),  # a setting outside any section
+    ("rebalance", "gan.steps", 40, "train"),
+    ("rebalance", "evaluate.arms", ["imbalanced", "dcgan_minority"], "train"),  # a generator
+    ("rebalance", "generate.per_class", 7, "generate"),
+    ("rebalance", "label.oracle_steps", 7, "label"),
+    ("rebalance", "quality.samples", 7, "label"),
+    ("rebalance", "evaluate.batch_size", 8, "label"),  # a key read before its section
+    ("rebalance", "evaluate.chunks", 3, "label"),
+    ("rebalance", "evaluate.steps", {"small_cnn": 4, "seed_mlp": 4}, "evaluate"),
+    ("rebalance", "augmentation.rotation", 5.0, "evaluate"),  # rebalance's own
+    ("tstr", "augmentation.rotation", 5.0, "generate"),
+    ("tstr", "tstr.snapshots", [20], "train"),
+    ("bias", "quality.samples", 7, "prepare"),  # bias's own
+    ("bias", "evaluate.arms", ["dcgan"], "train"),  # its arms are its generators
+    ("rebalance", "validity.frechet_ratio", 3.0, None),  # read by 06 alone
+])
+def test_a_changed_setting_holds_the_first_notebook_that_reads_it_and_those_after(
+        tmp_path, study, setting, value, stage):
+    """What each stage made stays good until a setting it or a stage before it reads changes:
+    a digest that missed the setting would let a later stage read what was made under the
+    old one, and one that took it too early would make the notebooks before it run again."""
+    cfg = _run(tmp_path, {"rebalance": DIGITS_PARAMS, "tstr": TSTR_PARAMS,
+                          "bias": BIAS_PARAMS}[study]).cfg
+    before = {work: runs.stage_digest(cfg, work) for work in runs.WORK}
+    section, _, name = setting.rpartition(".")
+    setattr(getattr(cfg, section) if section else cfg, name, value)
+    changed = [work for work in runs.WORK if runs.stage_digest(cfg, work) != before[work]]
+    assert changed == ([] if stage is None else list(runs.WORK[runs.WORK.index(stage):]))

@@ -136,8 +136,9 @@ def curve(scenario, kind, gan_cfg, steps, every):
 
 def curve_key(scenario, kind, gan_cfg, steps, every):
     """What a curve depends on: the code that trains and measures it, its settings, the machine
-    it is timed on, what its generator learns from and the instrument that reads it (the
-    oracle's weights, the held-out images)."""
+    it is timed on, what its generator learns from, how its images are drawn (the scenario's
+    generate.batch_statistics) and the instrument that reads it (the oracle's weights, the
+    held-out images)."""
     h = hashlib.sha256(code_digest(sys.modules[__name__], gan, networks, compiled, progress,
                                    quality, classifiers).encode())
     images, labels = scenario.training_set(kind)
@@ -145,7 +146,8 @@ def curve_key(scenario, kind, gan_cfg, steps, every):
               *scenario.oracle.get_weights()):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(json.dumps([kind, dataclasses.asdict(gan_cfg), steps, every, DRAWS,
-                         scenario.seed, workers.device()], sort_keys=True, default=str).encode())
+                         scenario.seed, workers.device(), common.train_batch(scenario.cfg)],
+                        sort_keys=True, default=str).encode())
     return h.hexdigest()[:12]
 
 
