@@ -203,6 +203,10 @@ def test_an_interrupted_bench_measures_again_only_the_curves_it_had_not_finished
     assert [r for r in again if r["architecture"] != "seed_dcgan"] == \
         [r for r in first if r["architecture"] != "seed_dcgan"]
     trained.clear()
+    (kept / "cgan_all_classes_light_dcgan_float32.csv").write_text("")  # damaged from outside
+    assert bench.main(args) == 0
+    assert trained == [("cgan_all_classes", "light_dcgan", "float32")]
+    trained.clear()
     assert bench.main(args[:3] + ["4"] + args[4:]) == 0 and trained == bench.CURVES  # --every
     trained.clear()
     monkeypatch.setattr(s, "heldout", s.heldout[1:])  # another instrument reads them

@@ -162,10 +162,14 @@ def kept_curve(folder, scenario, kind, gan_cfg, steps, every):
     path = Path(folder) / f"{name.replace(' ', '_')}.csv"
     key, key_file = curve_key(scenario, kind, gan_cfg, steps, every), path.with_suffix(".key")
     if key_file.exists() and key_file.read_text(encoding="utf-8") == key and path.exists():
-        table = pd.read_csv(path)
-        print(f"{name}: measured at {table.measured_at.iloc[0]} ({shown(path)}, key {key}), "
-              f"reused; delete {shown(folder)} to measure it again", flush=True)
-        return table
+        try:
+            table = pd.read_csv(path)
+            print(f"{name}: measured at {table.measured_at.iloc[0]} ({shown(path)}, key {key}), "
+                  f"reused; delete {shown(folder)} to measure it again", flush=True)
+            return table
+        except Exception as e:  # noqa: BLE001 -- written whole (atomic_path): damaged outside
+            print(f"{name}: kept curve unreadable ({type(e).__name__}), measured again",
+                  flush=True)
     key_file.unlink(missing_ok=True)
     table = curve(scenario, kind, gan_cfg, steps, every)
     with atomic_path(path) as tmp:
