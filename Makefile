@@ -90,13 +90,19 @@ export TF_FORCE_GPU_ALLOW_GROWTH ?= true
 
 .PHONY: help setup report test lab strip index check check-reports bench rescore results clean clean-reports
 
-# (each description wrapped to 100 columns, its lines under the first's text)
+# The order help lists the targets in: a newcomer's first commands first (a target left out
+# comes last). Each description is wrapped to 100 columns, its lines under the first's text.
+HELP_ORDER = setup report check test lab bench rescore results check-reports index strip \
+  clean-reports clean help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{n = split($$2, w, " "); \
-	  line = sprintf("  make %-14s", $$1); len = length(line); \
-	  for (i = 1; i <= n; i++) { if (len + 1 + length(w[i]) > 100) { print line; \
-	  line = sprintf("%21s", ""); len = 21 } line = line " " w[i]; len += 1 + length(w[i]) } \
-	  print line}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v order="$(HELP_ORDER)" \
+	  '{n = split($$2, w, " "); line = sprintf("  make %-14s", $$1); len = length(line); \
+	  for (i = 1; i <= n; i++) { if (len + 1 + length(w[i]) > 100) { text[$$1] = text[$$1] \
+	  line "\n"; line = sprintf("%21s", ""); len = 21 } line = line " " w[i]; \
+	  len += 1 + length(w[i]) } text[$$1] = text[$$1] line "\n"; seen[++m] = $$1} \
+	  END {k = split(order, o, " "); for (i = 1; i <= k; i++) if (o[i] in text) { \
+	  printf "%s", text[o[i]]; delete text[o[i]] } \
+	  for (i = 1; i <= m; i++) if (seen[i] in text) printf "%s", text[seen[i]]}'
 	@echo "  experiments (EXP=, one or several): $(EXPERIMENTS)"
 	@echo "  profiles (PROFILE=): smoke (a few minutes), quick (the default), full"
 	@echo "  a first look: make report PROFILE=smoke EXP=five_minority, then open reports/index.html"
@@ -189,7 +195,7 @@ chain-%:
 	@$(PY) -m synthlib.pipeline chain $(if $(DRY_RUN),,--lock build/$*/$(PROFILE) \
 	  --publish reports/$*) -- $(MAKE) --no-print-directory build/$*/$(PROFILE)/06_writeup.ipynb
 
-bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only)
+bench: $(STAMP) ## GAN speed against the seed's loop and the matmul peak, generator quality against training time; reports/bench.json (BENCH_ARGS="--quality-steps 0": speed only); a stopped bench goes on with the curves it had not finished
 	set -o pipefail; PYTHONUNBUFFERED=1 $(PY) -m synthlib.tools.bench $(BENCH_ARGS) 2>&1 | $(QUIET)
 
 rescore: $(STAMP) ## re-score EXP's classic arms and upper bound with an ordinary Keras CNN (EPOCHS=5, or STEPS=2000 for equal steps per arm), beside the report's numbers; GENERATORS=1 also reads the generators' images, ARMS=none only those

@@ -690,6 +690,18 @@ def test_rescore_reads_the_generators_only_with_generators_1(value, on):
     assert out.returncode == 0, out.stderr
     assert ("--generators" in out.stdout) == on
 
+
+def test_help_lists_every_target_once_a_newcomer_s_first_commands_first():
+    out = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    listed = re.findall(r"^  make (\S+)", out.stdout, re.M)
+    documented = re.findall(r"^([a-z-]+):.*## ", (Path(ROOT) / "Makefile").read_text(), re.M)
+    assert sorted(listed) == sorted(documented)
+    assert listed[:5] == ["setup", "report", "check", "test", "lab"]
+    assert all(len(line) <= 100 for line in out.stdout.splitlines()
+               if line.startswith(("  make ", " " * 21)))
+
+
 def test_a_dataset_put_in_the_data_folder_starts_each_chain_again(tmp_path):
     """01 depends on MNIST's caches as on its params file: the full MNIST put in data/ after a
     run on the 10k fallback must not leave that run's reports standing as up to date."""
