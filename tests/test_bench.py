@@ -30,6 +30,27 @@ def watched():
     mp.undo()
 
 
+@pytest.fixture
+def bench_quality_only(watched, monkeypatch):
+    """`make bench` on the watched digits scenario with the speed part left out: the list it
+    returns records each curve trained, as (kind, GAN settings, steps, every)."""
+    from synthlib.tools import bench
+
+    s, _ = watched
+    monkeypatch.setattr(quality_curve, "Scenario", lambda keep=None: s)
+    monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
+    trained = []
+    curve = quality_curve.curve
+    monkeypatch.setattr(quality_curve, "curve", lambda scenario, kind, cfg, steps, every:
+                        trained.append((kind, cfg, steps, every))
+                        or curve(scenario, kind, cfg, steps, every))
+    return trained
+
+
+def _which(trained):
+    return [(kind, cfg.architecture, cfg.precision) for kind, cfg, _, _ in trained]
+
+
 def test_the_bench_oracle_learns_the_training_split_and_never_reads_the_test_split(watched):
     s, seen = watched
     ds, sp = s.ds, s.split
@@ -126,22 +147,16 @@ def test_a_curve_trains_its_steps_and_keeps_measurement_off_the_clocks(watched, 
     assert (table.wall_seconds == 0).all() and (table.cpu_seconds == 0).all()
 
 
-def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, monkeypatch,
-                                                                     tmp_path):
+def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, bench_quality_only,
+                                                                     monkeypatch, tmp_path):
     """`make bench` on the digits scenario, speed left out: each curve of CURVES trained with
     the scenario's own GAN settings but its architecture and precision, the first point at
     the stated quality (or none), the thresholds it was judged by, and the figure."""
     import json
     from synthlib.tools import bench
 
-    s, seen = watched
-    monkeypatch.setattr(quality_curve, "Scenario", lambda keep=None: s)
-    monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
-    trained = []
-    curve = quality_curve.curve
-    monkeypatch.setattr(quality_curve, "curve", lambda scenario, kind, cfg, steps, every:
-                        trained.append((kind, cfg, steps, every))
-                        or curve(scenario, kind, cfg, steps, every))
+    s, _ = watched
+    trained = bench_quality_only
     # a scenario whose quality bar every point clears, then one none does
     for agreement, ratio, reached in ((0.0, 1e9, True), (1.01, 0.0, False)):
         monkeypatch.setattr(s.cfg, "validity", config.ValidityConfig(
@@ -151,7 +166,7 @@ def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, mon
         assert bench.main(["--quality-steps", "4", "--every", "2", "--out", str(out),
                            "--kept", ""]) == 0
         result = json.loads(out.read_text())
-        assert [(k, c.architecture, c.precision) for k, c, _, _ in trained] == bench.CURVES
+        assert _which(trained) == bench.CURVES
         assert all(c == dataclasses.replace(s.cfg.gan, architecture=c.architecture,
                                             precision=c.precision) and (steps, every) == (4, 2)
                    for _, c, steps, every in trained)
@@ -176,7 +191,7 @@ def test_bench_writes_time_to_quality_for_each_curve_and_its_figure(watched, mon
 
 
 def test_an_interrupted_bench_measures_again_only_the_curves_it_had_not_finished(
-        watched, monkeypatch, tmp_path):
+        watched, bench_quality_only, monkeypatch, tmp_path):
     """Finished curves are kept with their key and read back while code, settings, machine,
     data and oracle are the same; one whose key was not written (killed before it finished)
     and any whose settings changed are measured again."""
@@ -184,33 +199,28 @@ def test_an_interrupted_bench_measures_again_only_the_curves_it_had_not_finished
     from synthlib.tools import bench
 
     s, _ = watched
-    monkeypatch.setattr(quality_curve, "Scenario", lambda keep=None: s)
-    monkeypatch.setattr(bench, "speed", lambda args: {"gan": {}})
-    trained = []
-    curve = quality_curve.curve
-    monkeypatch.setattr(quality_curve, "curve", lambda scenario, kind, cfg, steps, every:
-                        trained.append((kind, cfg.architecture, cfg.precision))
-                        or curve(scenario, kind, cfg, steps, every))
+    trained = bench_quality_only
     kept, out = tmp_path / "kept", tmp_path / "bench.json"
     args = ["--quality-steps", "4", "--every", "2", "--out", str(out), "--kept", str(kept)]
-    assert bench.main(args) == 0 and trained == bench.CURVES
+    assert bench.main(args) == 0 and _which(trained) == bench.CURVES
     first = json.loads(out.read_text())["quality_curves"]
     trained.clear()
     (kept / "dcgan_minority_seed_dcgan_float32.key").unlink()  # as if killed while measuring
     assert bench.main(args) == 0
-    assert trained == [("dcgan_minority", "seed_dcgan", "float32")]
+    assert _which(trained) == [("dcgan_minority", "seed_dcgan", "float32")]
     again = json.loads(out.read_text())["quality_curves"]
     assert [r for r in again if r["architecture"] != "seed_dcgan"] == \
         [r for r in first if r["architecture"] != "seed_dcgan"]
     trained.clear()
     (kept / "cgan_all_classes_light_dcgan_float32.csv").write_text("")  # damaged from outside
     assert bench.main(args) == 0
-    assert trained == [("cgan_all_classes", "light_dcgan", "float32")]
+    assert _which(trained) == [("cgan_all_classes", "light_dcgan", "float32")]
     trained.clear()
-    assert bench.main(args[:3] + ["4"] + args[4:]) == 0 and trained == bench.CURVES  # --every
+    assert bench.main(args[:3] + ["4"] + args[4:]) == 0  # --every 4
+    assert _which(trained) == bench.CURVES
     trained.clear()
     monkeypatch.setattr(s, "heldout", s.heldout[1:])  # another instrument reads them
-    assert bench.main(args) == 0 and trained == bench.CURVES
+    assert bench.main(args) == 0 and _which(trained) == bench.CURVES
 
 
 def test_the_bench_scenario_keeps_its_oracle(monkeypatch, tmp_path):
