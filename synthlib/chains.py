@@ -10,7 +10,7 @@ import signal
 import threading
 from pathlib import Path
 
-from synthlib.config import OneLine
+from synthlib.errors import OneLine
 from synthlib.paths import BUILD_DIR, shown
 
 

@@ -16,19 +16,13 @@ import re
 from dataclasses import dataclass, field
 
 from synthlib import settings_table
+from synthlib.errors import OneLine
 from synthlib.registry import (CLASSIFIERS, DATASETS, DEFAULT_ARMS, GAN_ARCHITECTURES, GENERATORS,
                                OPTIMIZERS, PATH_DATASETS, PRECISIONS, RENAMED_ARMS, STUDIES,
                                STUDY_ARMS, STUDY_GENERATORS)
 
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
-
-
-class OneLine:
-    """An error a notebook shows as the console does: one line, no traceback."""
-
-    def _render_traceback_(self):  # IPython's hook
-        return [f"{type(self).__name__}: {self}"]
 
 
 class ConfigError(OneLine, ValueError):

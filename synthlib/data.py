@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthlib.config import OneLine
+from synthlib.errors import OneLine
 from synthlib.paths import resolve
 
 MAX_LABEL = 1000  # class numbers 0..999: a conditional GAN's label embedding has max(y) + 1 rows

@@ -361,6 +361,9 @@ def _run(args):
             print(f"error: {e}", file=sys.stderr)
             return 2
     if args.command == "quiet":
+        # Ctrl-C reaches the filter too: it reads on to the end, so that the writer's last
+        # lines (what an interrupted bench kept) are shown rather than cut off with the pipe
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for line in sys.stdin:
             if not pages.NOISE.match(line):
                 sys.stdout.write(line)

@@ -223,6 +223,25 @@ def test_an_interrupted_bench_measures_again_only_the_curves_it_had_not_finished
     assert bench.main(args) == 0 and _which(trained) == bench.CURVES
 
 
+@pytest.mark.parametrize("kept", ["kept", ""])
+def test_an_interrupted_bench_says_in_one_line_what_it_kept(monkeypatch, tmp_path, capsys,
+                                                             kept):
+    from synthlib.paths import shown
+    from synthlib.tools import bench
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "speed", interrupted)
+    folder = str(tmp_path / kept) if kept else ""
+    assert bench.main(["--out", str(tmp_path / "bench.json"), "--kept", folder]) == 130
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.startswith("bench interrupted: ")
+    assert (f"kept in {shown(folder)}: the same command times the speed part again and goes on with "
+            "the first curve not finished" if kept else "nothing is kept") in err
+    assert not (tmp_path / "bench.json").exists()
+
+
 def test_the_bench_scenario_keeps_its_oracle(monkeypatch, tmp_path):
     fits = []
     fit = classifiers.fit

@@ -218,6 +218,21 @@ def test_a_kill_or_a_closed_terminal_takes_ctrl_c_s_way_out(sig):
     assert proc.wait(timeout=60) == 130
 
 
+def test_quiet_outlives_ctrl_c_and_shows_the_writer_s_last_lines():
+    """Ctrl-C reaches both ends of `bench | quiet`: the filter reads on, so that what the
+    interrupted bench says it kept reaches the terminal."""
+    proc = subprocess.Popen([sys.executable, "-u", "-m", "synthlib.pipeline", "quiet"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc.stdin.write("ready\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    proc.stdin.write("bench interrupted: kept\n")
+    proc.stdin.close()
+    assert proc.stdout.read() == "bench interrupted: kept\n"
+    assert proc.wait(timeout=60) == 0
+
+
 # make's part in a chain, as make takes a SIGTERM: passed on to its stage, which takes a
 # moment to shut its kernel down, then done
 STAGE_LIKE = """

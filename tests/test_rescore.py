@@ -200,6 +200,27 @@ def test_main_writes_the_comparison_and_skips_studies_without_classic_arms(
     assert "has no classic arms to re-score; skipped" in capsys.readouterr().out
 
 
+def test_an_interrupted_rescore_says_so_in_one_line(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while it trains: one line saying nothing was written, no traceback."""
+    from synthlib import runs
+
+    monkeypatch.setattr(runs, "BUILD_DIR", tmp_path / "b")
+    monkeypatch.setattr(runs, "REPORTS_DIR", tmp_path / "r")
+    run = Run(DIGITS_PARAMS, "smoke")
+    rebalance.prepare(run)
+    (run.dir / "05_evaluate.ipynb").touch()
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rescore, "rescore", interrupted)
+    args = ["--params", DIGITS_PARAMS, "--profile", "smoke", "--arms", "imbalanced"]
+    assert rescore.main(args) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("rescore interrupted: it writes its tables only when it finishes")
+    assert len(err.splitlines()) == 1 and not list(run.dir.glob("rescore_*"))
+
+
 @pytest.mark.parametrize("count", [["--epochs", "0"], ["--epochs", "-3"], ["--steps", "-5"]])
 def test_a_count_that_would_train_nothing_or_forever_stops_at_once(count, capsys):
     """EPOCHS=0 would print an untrained CNN's score as a re-scoring; STEPS=-5 never ended."""

@@ -12,7 +12,7 @@ import pandas as pd
 # gan, vae and classifiers (TensorFlow: seconds to import) are imported by the functions that
 # train, so that the stages that only read and draw start without them.
 from synthlib import imbalance, metrics
-from synthlib.config import OneLine
+from synthlib.errors import OneLine
 from synthlib.paths import atomic_path, code_digest, shown, write_text
 
 # Closes each study's 01 text: "seed" names both the documents an experiment comes from and

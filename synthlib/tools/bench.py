@@ -31,7 +31,7 @@ import pandas as pd
 import tensorflow as tf
 
 from synthlib import classifiers, config, gan, networks, params, plots, registry, workers
-from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, write_text
+from synthlib.paths import BUILD_DIR, REPORTS_DIR, ROOT, shown, write_text
 
 
 def macs_per_image(model):
@@ -290,6 +290,18 @@ def main(argv=None):
                    "their code, settings and machine are the same (an interrupted bench goes on "
                    "with the next curve); '' keeps nothing")
     args = p.parse_args(argv)
+    try:
+        return _bench(args)
+    except KeyboardInterrupt:
+        kept = (f"the measuring oracle and each finished quality curve are kept in "
+                f"{shown(args.kept)}: the same command times the speed part again and goes on "
+                f"with the first curve not finished" if args.kept else "nothing is kept (--kept "
+                "''): the same command starts again")
+        print(f"bench interrupted: {kept}.", file=sys.stderr, flush=True)
+        return 130
+
+
+def _bench(args):
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # the figure goes beside it
     result = {"device": workers.device(), **speed(args)}
     if args.quality_steps != 0:

@@ -194,6 +194,15 @@ def main(argv=None):
     except (ConfigError, DataError) as e:  # DataError: a RunError among them
         print(f"error: {e}", file=sys.stderr)
         return 2
+    try:
+        return _rescore(run, args, arms)
+    except KeyboardInterrupt:
+        print("rescore interrupted: it writes its tables only when it finishes, and the run it "
+              "re-scores is as it was; run the same command again.", file=sys.stderr, flush=True)
+        return 130
+
+
+def _rescore(run, args, arms):
     if args.generators:
         g = generator_quality(run)
         g.to_csv(run.path("rescore_generators.csv"))  # beside the run it reads
