@@ -136,6 +136,10 @@ def test_bench_quality_curve_shows_thresholds_and_the_copy_bound(tmp_path):
     assert sorted(line.get_ydata()[0] for line in frechet.lines if len(line.get_ydata()) == 2
                   ) == [2.0, 2.7]  # the threshold and the copy bound, as horizontal lines
     assert frechet.get_yscale() == "log" and frechet.get_xscale() == "log"
+    legend = [t.get_text() for t in frechet.get_legend().get_texts()]
+    assert legend == ["dcgan_minority, light_dcgan, float32", "stated quality (both panels)",
+                      "a copy of the training images"]  # named there, not over the curves
+    assert frechet.yaxis.get_major_formatter()(2.0, 0) == "2×"  # not 2 x 10^0
 
 
 def said(fig):
