@@ -300,6 +300,8 @@ def test_every_generator_s_confidence_sits_beside_the_real_minority_s(monkeypatc
         assert "real minority (oracle)" in legend and "synthetic (oracle)" in legend
         assert f.axes[0].get_title().endswith("confidence that an image is a 1 (Trouser)")
         assert f.axes[0].get_xlabel() == "P(class 1 (Trouser))"
+        shares = f.axes[0].yaxis.get_major_formatter()
+        assert [shares(v, 0) for v in (1.0, 0.01, 0.001)] == ["100%", "1%", "0.1%"]
 
 
 def test_each_score_panel_shows_its_own_metric_s_points_and_means(monkeypatch):

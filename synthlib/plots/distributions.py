@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib import ticker
 
 from synthlib.plots.common import (NO_INTERVAL, _display, _suptitle, cut_t_interval,
                                    interval_over, runs_past, seeds_in_words)
@@ -43,6 +44,7 @@ def confidence_histogram(proba_by_name, target_class, threshold, title="", label
                          element="step", fill=False, label=name, ax=ax, linestyle=ls, lw=1.5)
     ax.axvline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold}")
     ax.set_yscale("log")  # the few images below the threshold are what matters
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{100 * v:g}%"))
     ax.set_xlabel(f"P(class {label or target_class})")
     ax.set_ylabel("share of images (log scale)")
     ax.set_title(title or f"Confidence that an image is a {label or target_class}")
