@@ -217,7 +217,7 @@ def test_an_interrupted_rescore_says_so_in_one_line(tmp_path, monkeypatch, capsy
     args = ["--params", DIGITS_PARAMS, "--profile", "smoke", "--arms", "imbalanced"]
     assert rescore.main(args) == 130
     err = capsys.readouterr().err
-    assert err.startswith("rescore interrupted: it writes its tables only when it finishes")
+    assert err.startswith("rescore interrupted: each of its tables is written only once complete")
     assert len(err.splitlines()) == 1 and not list(run.dir.glob("rescore_*"))
 
 

@@ -197,8 +197,9 @@ def main(argv=None):
     try:
         return _rescore(run, args, arms)
     except KeyboardInterrupt:
-        print("rescore interrupted: it writes its tables only when it finishes, and the run it "
-              "re-scores is as it was; run the same command again.", file=sys.stderr, flush=True)
+        print("rescore interrupted: each of its tables is written only once complete, and the "
+              "run it re-scores is as it was; run the same command again.", file=sys.stderr,
+              flush=True)
         return 130
 
 
