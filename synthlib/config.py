@@ -196,6 +196,11 @@ class GanConfig(Section):
     # few real images it has (docs/generator_quality.md). Three more discriminator passes on
     # each side: about twice the time per step.
     rotation_weight: float = 0.0
+    # The VAE's alone: weight of its KL term against the reconstruction term (a beta-VAE;
+    # keras.io's recipe weighs it 1). Heavier, the codes of the training images fill the N(0, 1)
+    # the sampler draws from more evenly, so the shares of what it draws come closer to the
+    # training shares, and the images blur (docs/generator_quality.md).
+    kl_weight: float = 1.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.
     precision: str = "float32"
@@ -222,6 +227,9 @@ class GanConfig(Section):
         _check(self.class_loss_weight >= 0, "gan.class_loss_weight", self.class_loss_weight,
                "must be >= 0")
         _check(self.r1_weight >= 0, "gan.r1_weight", self.r1_weight, "must be >= 0")
+        _check(self.kl_weight > 0, "gan.kl_weight", self.kl_weight,
+               "must be > 0 (0 leaves an autoencoder whose codes nothing ties to the N(0, 1) "
+               "that samples are drawn from)")
         _check(self.mode_seeking_weight >= 0, "gan.mode_seeking_weight",
                self.mode_seeking_weight, "must be >= 0")
         _check(self.mode_seeking_weight == 0 or self.batch_size >= 2, "gan.batch_size",
@@ -245,6 +253,20 @@ class GanConfig(Section):
         `generator_steps` names it, `steps` otherwise."""
         return dataclasses.replace(self, steps=self.generator_steps.get(name, self.steps),
                                    generator_steps={})
+
+    def read_by(self, model):
+        """The settings a model of kind `model` ("dcgan" or "vae") reads, by name: what a kept
+        generator is keyed on, so that a setting only the other kind reads retrains none of
+        this kind (tests/test_vae.py trains each kind with the other's changed)."""
+        other = VAE_ONLY if model != "vae" else DCGAN_ONLY
+        return {k: v for k, v in vars(self).items() if k not in other}
+
+
+# gan.* settings only one kind of generator reads (GanConfig.read_by): the VAE trains with Adam
+# at gan.g_learning_rate and has no discriminator; the DCGAN has no KL term.
+DCGAN_ONLY = ("optimizer", "beta_1", "d_learning_rate", "class_loss_weight", "r1_weight",
+              "mode_seeking_weight", "rotation_weight")
+VAE_ONLY = ("kl_weight",)
 
 
 @dataclass

@@ -74,6 +74,7 @@ STUDY_SETTINGS = {
     # what a study's generators and measures leave unread
     "gan.steps": ("rebalance", "augment", "bias"),  # tstr trains to max(tstr.snapshots)
     "gan.class_loss_weight": ("rebalance", "augment", "tstr"),  # bias's GANs are unconditional
+    "gan.kl_weight": ("bias",),  # the VAE's, and only bias trains one
     "generate.batch_statistics": ("rebalance", "augment", "bias"),  # unconditional GANs only
     "augmentation": ("rebalance", "augment"),
     "quality": ("rebalance", "augment", "bias"),

@@ -1,7 +1,7 @@
 """A convolutional VAE, the probabilistic counterpart to the DCGAN in the bias study (seed 004).
 
 keras.io's VAE example: an encoder to (z_mean, z_log_var), the reparameterisation trick, and a
-small `keras.Model` whose `train_step` minimises reconstruction + KL. The decoder IS the GAN
+small `keras.Model` whose `train_step` minimises reconstruction + `gan.kl_weight` x KL. The decoder IS the GAN
 preset's generator builder (same layers, same latent size), so the two models compare at
 matching generator capacity; the encoder is two strided ReLU convolutions (light_dcgan's
 discriminator's sizes) and a 128-unit dense layer, whatever the preset. Sampling draws z ~ N(0, 1), which `gan.sample` does for
@@ -37,9 +37,10 @@ def build_decoder(architecture, latent_dim, image_shape, precision="float32"):
 
 
 class VAE(keras.Model):
-    def __init__(self, encoder, decoder, seed=0, **kwargs):
+    def __init__(self, encoder, decoder, seed=0, kl_weight=1.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
+        self.kl_weight = kl_weight
         self.generator = decoder  # the same name as the GAN's, for the shared callbacks
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -70,7 +71,7 @@ class VAE(keras.Model):
                 keras.losses.binary_crossentropy(images, recon, axis=-1), axis=(1, 2)))
             kl = ops.mean(ops.sum(-0.5 * (1 + z_log_var - ops.square(z_mean)
                                           - ops.exp(z_log_var)), axis=1))
-            loss = reconstruction + kl
+            loss = reconstruction + self.kl_weight * kl
         weights = self.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
         self.loss_tracker.update_state(loss)
@@ -91,7 +92,7 @@ def _assemble(gan_cfg, image_shape, seed):
         encoder = build_encoder(image_shape, gan_cfg.latent_dim)
     decoder = build_decoder(gan_cfg.architecture, gan_cfg.latent_dim, image_shape,
                             gan_cfg.precision)
-    model = VAE(encoder, decoder, seed=seed)
+    model = VAE(encoder, decoder, seed=seed, kl_weight=gan_cfg.kl_weight)
     model.compile(optimizer=keras.optimizers.Adam(gan_cfg.g_learning_rate), jit_compile=False)
     model(ops.zeros((1,) + tuple(image_shape)))
     model.optimizer.build(model.trainable_weights)

@@ -226,6 +226,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("profiles: {smoke: {tstr: {snapshots: [10, 20]}}}\n",
      "profiles.smoke.tstr.snapshots = [10, 20]: read by the tstr study only"),
     ("study: tstr\nbias: {varied_class: 3}\n", "bias.varied_class = 3: read by the bias study"),
+    ("gan: {kl_weight: 4}\n", "gan.kl_weight = 4: read by the bias study only"),  # the VAE's
     # tstr's labeller is judged by validity.real_accuracy, and bias compares no arms
     ("study: tstr\nlabel: {threshold: 0.9}\n", "label.threshold = 0.9: read by the rebalance, "
      "augment and bias studies only"),
@@ -304,6 +305,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("gan: {class_loss_weight: -0.5}\n", "gan.class_loss_weight = -0.5: must be >= 0"),
     ("gan: {r1_weight: -0.5}\n", "gan.r1_weight = -0.5: must be >= 0"),
     ("gan: {mode_seeking_weight: -0.5}\n", "gan.mode_seeking_weight = -0.5: must be >= 0"),
+    ("study: bias\ngan: {kl_weight: 0}\n", "gan.kl_weight = 0.0: must be > 0 (0 leaves an "
+     "autoencoder"),
     ("generate: {per_class: 0}\n", "generate.per_class = 0: must be from 1 to 100,000"),
     ("study: augment\ngenerate: {per_class: 1000000000}\n",
      "generate.per_class = 1000000000: must be from 1 to 100,000"),

@@ -75,13 +75,16 @@ def test_interrupted_training_resumes_from_the_last_chunk(monkeypatch, tmp_path,
     assert history.equals(whole_history)
 
 
-def test_the_loss_is_summed_reconstruction_plus_the_kl_to_the_prior(digits):
+@pytest.mark.parametrize("kl_weight", [1.0, 4.0])
+def test_the_loss_is_summed_reconstruction_plus_the_kl_to_the_prior(digits, kl_weight):
     """keras.io's VAE loss, read off an identical model: binary cross-entropy summed over the
-    pixels, plus KL(N(mu, sigma) || N(0, 1)) summed over the latent units, each a batch mean."""
+    pixels, plus KL(N(mu, sigma) || N(0, 1)) summed over the latent units, each a batch mean;
+    `gan.kl_weight` weighs the KL term (1: keras.io's)."""
     from keras import ops
 
     images = ops.convert_to_tensor(digits.x[:6] / 255.0, "float32")
-    stepped, read = (vae.build(tiny_cfg(), (28, 28, 1), seed=0) for _ in range(2))
+    stepped, read = (vae.build(tiny_cfg(kl_weight=kl_weight), (28, 28, 1), seed=0)
+                     for _ in range(2))
     for model in (stepped, read):  # codes off the prior and narrow: every term counts
         for name, shift in (("z_mean", 2.0), ("z_log_var", -2.0)):
             w, b = model.encoder.get_layer(name).get_weights()
@@ -98,7 +101,41 @@ def test_the_loss_is_summed_reconstruction_plus_the_kl_to_the_prior(digits):
     kl = (-0.5 * (1 + log_var - mu ** 2 - np.exp(log_var))).sum(1).mean()
     assert float(logs["reconstruction_loss"]) == pytest.approx(reconstruction, rel=1e-3)
     assert float(logs["kl_loss"]) == pytest.approx(kl, rel=1e-3)
-    assert float(logs["loss"]) == pytest.approx(reconstruction + kl, rel=1e-3)
+    assert float(logs["loss"]) == pytest.approx(reconstruction + kl_weight * kl, rel=1e-3)
+
+
+# a value for each setting that is not its default
+OTHER_VALUE = {"optimizer": "rmsprop", "beta_1": 0.9, "d_learning_rate": 1e-3,
+               "class_loss_weight": 0.5, "r1_weight": 1.0, "mode_seeking_weight": 0.5,
+               "rotation_weight": 1.0, "kl_weight": 4.0}
+
+
+def _trained_weights(model, cfg, images):
+    trained = model.build(cfg, (28, 28, 1), seed=0)
+    for _ in range(2):
+        trained.train_step(images)
+    return [w.numpy() for w in trained.weights]
+
+
+@pytest.mark.parametrize("kind, module, others", [("vae", vae, config.DCGAN_ONLY),
+                                                  ("dcgan", gan, config.VAE_ONLY)])
+def test_a_generator_is_keyed_on_the_settings_its_kind_reads_alone(digits, kind, module, others):
+    """A kept generator's key leaves out the other kind's settings (GanConfig.read_by), so a
+    change to one retrains none of this kind: it must then train this kind to the same weights,
+    and a setting this kind reads must stay in its key."""
+    assert set(OTHER_VALUE) == set(config.DCGAN_ONLY + config.VAE_ONLY)
+    images = digits.x[:5].astype("float32") / 255.0
+    base = tiny_cfg()
+    same = _trained_weights(module, base, images)
+    assert not all(np.array_equal(a, b) for a, b in  # the comparison sees a setting it reads
+                   zip(same, _trained_weights(module, tiny_cfg(g_learning_rate=1e-3), images)))
+    for setting in others:
+        changed = tiny_cfg(**{setting: OTHER_VALUE[setting]})
+        assert changed.read_by(kind) == base.read_by(kind)
+        assert all(np.array_equal(a, b) for a, b in
+                   zip(same, _trained_weights(module, changed, images))), setting
+    for setting in set(OTHER_VALUE) - set(others):
+        assert tiny_cfg(**{setting: OTHER_VALUE[setting]}).read_by(kind) != base.read_by(kind)
 
 
 def test_reconstruction_error_is_in_pixel_units(digits):

@@ -166,8 +166,9 @@ def _saved(run, g):
     if g.labels is not None:
         h.update(np.ascontiguousarray(g.labels).astype(np.int64).tobytes())
     key = hashlib.sha256(json.dumps(
-        {"model": g.model, "gan": vars(gan_cfg), "images": h.hexdigest(), "seed": g.seed,
-         "code": _code_digest(), "snapshots": list(g.snapshots), "diffaugment": g.diffaugment},
+        {"model": g.model, "gan": gan_cfg.read_by(g.model), "images": h.hexdigest(),
+         "seed": g.seed, "code": _code_digest(), "snapshots": list(g.snapshots),
+         "diffaugment": g.diffaugment},
         sort_keys=True, default=str).encode()).hexdigest()[:12]
     files = {f: run.path(f, g.seed, g.name) for f in ("generator.keras", "generator.key",
                                                       "gan_history.csv", "gan_grids.npz",
