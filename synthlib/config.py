@@ -197,9 +197,9 @@ class GanConfig(Section):
     # each side: about twice the time per step.
     rotation_weight: float = 0.0
     # The VAE's alone: weight of its KL term against the reconstruction term (a beta-VAE;
-    # keras.io's recipe weighs it 1). Heavier, the codes of the training images fill the N(0, 1)
-    # the sampler draws from more evenly, so the shares of what it draws come closer to the
-    # training shares, and the images blur (docs/generator_quality.md).
+    # keras.io's recipe weighs it 1). Heavier, it pulls the training images' codes towards the
+    # N(0, 1) that samples are drawn from: in the bias study what the VAE draws then keeps the
+    # training shares better, and its images blur (docs/generator_quality.md).
     kl_weight: float = 1.0
     # mixed_bfloat16 computes in bfloat16 with float32 weights: faster where the CPU has
     # bf16 instructions (AVX-512 BF16, AMX) or on a GPU; `make bench` measures both.

@@ -819,7 +819,10 @@ def test_a_page_describes_only_the_models_its_run_trains(tmp_path):
     _, about = study_text(tmp_path, "gan_vs_augmentation", "full")
     assert "DCGAN **per class**" in about["02"] and "`dcgan_per_class`" in about["05"]
 
-    run, _ = study_text(tmp_path, "bias_dcgan_vs_vae")
+    run, about = study_text(tmp_path, "bias_dcgan_vs_vae")
+    assert "its KL term weighted 4: `gan.kl_weight`" in about["02"]
+    run.cfg.gan.kl_weight = 1.0
+    assert "VAE (keras.io's recipe)" in run.study.ABOUT["02"]
     run.cfg.evaluate.arms = ["vae"]
     assert "DCGAN" not in run.study.ABOUT["02"].replace("DCGAN's", "")  # the VAE alone
     run, _ = study_text(tmp_path, "tstr_vs_training")

@@ -21,7 +21,11 @@ from synthlib.studies import common
 
 def _about_generators(cfg):
     """02's paragraph: the models this run's `evaluate.arms` name, and no other."""
-    models = {"dcgan": "an unconditional DCGAN", "vae": "a VAE (keras.io's recipe)"}
+    kl = cfg.gan.kl_weight
+    models = {"dcgan": "an unconditional DCGAN",
+              "vae": "a VAE (keras.io's recipe" + ("" if kl == 1 else
+                                                    f", its KL term weighted {kl:g}: "
+                                                    "`gan.kl_weight`") + ")"}
     both = len(cfg.evaluate.arms) > 1
     return ("For every seed and mix: " + " and ".join(models[m] for m in cfg.evaluate.arms)
             + (", each" if both else ",") + " trained on the mix alone, without labels"
