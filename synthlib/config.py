@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from synthlib import settings_table
 from synthlib.errors import OneLine
-from synthlib.registry import (CLASSIFIERS, DATASETS, DEFAULT_ARMS, GAN_ARCHITECTURES, GENERATORS,
-                               OPTIMIZERS, PATH_DATASETS, PRECISIONS, RENAMED_ARMS, STUDIES,
-                               STUDY_ARMS, STUDY_GENERATORS)
+from synthlib.registry import (CLASSIFIERS, DATASETS, DCGAN_ONLY, DEFAULT_ARMS, GAN_ARCHITECTURES,
+                               GENERATORS, OPTIMIZERS, PATH_DATASETS, PRECISIONS, RENAMED_ARMS,
+                               STUDIES, STUDY_ARMS, STUDY_GENERATORS, VAE_ONLY)
 
 PROFILES_ORDER = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"
@@ -261,12 +261,6 @@ class GanConfig(Section):
         other = VAE_ONLY if model != "vae" else DCGAN_ONLY
         return {k: v for k, v in vars(self).items() if k not in other}
 
-
-# gan.* settings only one kind of generator reads (GanConfig.read_by): the VAE trains with Adam
-# at gan.g_learning_rate and has no discriminator; the DCGAN has no KL term.
-DCGAN_ONLY = ("optimizer", "beta_1", "d_learning_rate", "class_loss_weight", "r1_weight",
-              "mode_seeking_weight", "rotation_weight")
-VAE_ONLY = ("kl_weight",)
 
 
 @dataclass

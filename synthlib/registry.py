@@ -51,6 +51,12 @@ STUDY_GENERATORS = {
     "tstr": (),
     "bias": ("dcgan", "vae"),  # one per mix
 }
+# gan.* settings only one kind of generator reads (GanConfig.read_by keys a kept generator on
+# the rest): the VAE trains with Adam at gan.g_learning_rate and has no discriminator; the
+# DCGAN has no KL term.
+DCGAN_ONLY = ("optimizer", "beta_1", "d_learning_rate", "class_loss_weight", "r1_weight",
+              "mode_seeking_weight", "rotation_weight")
+VAE_ONLY = ("kl_weight",)
 # Settings that only some studies read (a key, or a whole section): written in another
 # study's params file they would change nothing, without a word, so params.load refuses them.
 STUDY_SETTINGS = {
@@ -134,6 +140,12 @@ ARM_SETTINGS = {
     "generate.batch_statistics": {"rebalance": _UNCONDITIONAL, "augment": _UNCONDITIONAL},
     "generate.select_from": {"rebalance": _UNCONDITIONAL},
     "gan": {"rebalance": _ANY, "augment": _ANY},
+    # bias trains the DCGAN and the VAE its arms name (its GANs are unconditional)
+    **{f"gan.{k}": {"bias": ("trains the VAE", "evaluate.arms",
+                             lambda cfg: "vae" in cfg.evaluate.arms)} for k in VAE_ONLY},
+    **{f"gan.{k}": {"bias": ("trains the DCGAN", "evaluate.arms",
+                             lambda cfg: "dcgan" in cfg.evaluate.arms)}
+       for k in DCGAN_ONLY if k != "class_loss_weight"},
     # rebalance's oracle, measures and filter are of its generators' images alone (its
     # augmentation arm reads generate.batch_size)
     **{k: {"rebalance": _ANY}

@@ -243,6 +243,12 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("evaluate: {arms: [imbalanced, smote, upper_bound], tstr: false}\ngan: {r1_weight: 0.3}\n",
      "gan.r1_weight = 0.3: read only where a profile trains a generator, and no profile of this "
      "experiment does (evaluate.arms, evaluate.tstr): it would change nothing"),
+    # bias: a setting of the model its arms do not train
+    ("study: bias\ndata: {classes: [0, 1, 7]}\nevaluate: {arms: [dcgan]}\ngan: {kl_weight: 2}\n",
+     "gan.kl_weight = 2: read only where a profile trains the VAE, and no profile of this "
+     "experiment does (evaluate.arms)"),
+    ("study: bias\ndata: {classes: [0, 1, 7]}\nevaluate: {arms: [vae]}\ngan: {r1_weight: 0.2}\n",
+     "gan.r1_weight = 0.2: read only where a profile trains the DCGAN"),
     ("evaluate: {arms: [imbalanced, upper_bound], tstr: false}\nlabel: {filter: false}\n",
      "label.filter = False: read only where a profile trains a generator"),
     ("evaluate: {arms: [imbalanced, augmentation], tstr: false}\n"
@@ -893,6 +899,14 @@ def test_the_settings_table_shows_what_the_run_reads_and_what_a_zero_means():
     cfg.evaluate.arms, cfg.evaluate.tstr = ["imbalanced", "cgan_all_classes", "upper_bound"], True
     shown = dict(cfg.table().values)
     assert shown["gan.class_loss_weight"] == "1.0" and "evaluate.tstr_classifier" in shown
+    # bias's table holds the settings of the models its arms train
+    bias = config.Config(experiment="b", study="bias", data=config.DataConfig(classes=[0, 1, 7]),
+                         evaluate=config.EvaluateConfig(arms=["vae"])).validate()
+    shown = dict(bias.table().values)
+    assert shown["gan.kl_weight"] == "1.0" and "gan.r1_weight" not in shown
+    bias.evaluate.arms = ["dcgan"]
+    shown = dict(bias.table().values)
+    assert "gan.kl_weight" not in shown and shown["gan.r1_weight"] == "0.0 (off)"
     # what a session's edits are compared on keeps every setting, as written
     everything = dict(cfg.table(unread=True).values)
     assert everything["evaluate.steps.seed_mlp"] == "40000" and everything["data.image_size"] == "0"

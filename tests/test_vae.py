@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from conftest import ctrl_c_after
-from synthlib import config, gan, progress, vae
+from synthlib import config, gan, progress, registry, vae
 
 
 def tiny_cfg(**kw):
@@ -117,13 +117,13 @@ def _trained_weights(model, cfg, images):
     return [w.numpy() for w in trained.weights]
 
 
-@pytest.mark.parametrize("kind, module, others", [("vae", vae, config.DCGAN_ONLY),
-                                                  ("dcgan", gan, config.VAE_ONLY)])
+@pytest.mark.parametrize("kind, module, others", [("vae", vae, registry.DCGAN_ONLY),
+                                                  ("dcgan", gan, registry.VAE_ONLY)])
 def test_a_generator_is_keyed_on_the_settings_its_kind_reads_alone(digits, kind, module, others):
     """A kept generator's key leaves out the other kind's settings (GanConfig.read_by), so a
     change to one retrains none of this kind: it must then train this kind to the same weights,
     and a setting this kind reads must stay in its key."""
-    assert set(OTHER_VALUE) == set(config.DCGAN_ONLY + config.VAE_ONLY)
+    assert set(OTHER_VALUE) == set(registry.DCGAN_ONLY + registry.VAE_ONLY)
     images = digits.x[:5].astype("float32") / 255.0
     base = tiny_cfg()
     same = _trained_weights(module, base, images)
