@@ -1,11 +1,12 @@
 """A convolutional VAE, the probabilistic counterpart to the DCGAN in the bias study (seed 004).
 
 keras.io's VAE example: an encoder to (z_mean, z_log_var), the reparameterisation trick, and a
-small `keras.Model` whose `train_step` minimises reconstruction + `gan.kl_weight` x KL. The decoder IS the GAN
-preset's generator builder (same layers, same latent size), so the two models compare at
-matching generator capacity; the encoder is two strided ReLU convolutions (light_dcgan's
-discriminator's sizes) and a 128-unit dense layer, whatever the preset. Sampling draws z ~ N(0, 1), which `gan.sample` does for
-any model named `gan.VAE_DECODER`.
+small `keras.Model` whose `train_step` minimises reconstruction + `gan.kl_weight` x KL (keras.io
+weighs the KL term 1). The decoder IS the GAN preset's generator builder (same layers, same
+latent size), so the two models compare at matching generator capacity; the encoder is two
+strided ReLU convolutions (light_dcgan's discriminator's sizes) and a 128-unit dense layer,
+whatever the preset. Sampling draws z ~ N(0, 1), which `gan.sample` does for any model named
+`gan.VAE_DECODER`.
 """
 from __future__ import annotations
 
