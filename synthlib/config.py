@@ -262,7 +262,6 @@ class GanConfig(Section):
         return {k: v for k, v in vars(self).items() if k not in other}
 
 
-
 @dataclass
 class GenerateConfig(Section):
     # Synthetic minority images = (majority count - kept minority count) * oversample; more
