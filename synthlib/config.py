@@ -356,6 +356,9 @@ class ValidityConfig(Section):
     frechet_ratio: float = 2.0  # Fréchet distance / the real-vs-real one at the same n
     real_accuracy: float = 0.90  # augment, tstr: the real-data arm's test accuracy (tstr: the
     # labeller's too)
+    # bias: at equal counts, each class's share of a generator's images within this of its
+    # training share (a third, for three classes)
+    share_gap: float = 0.1
     # "Beyond the seed spread": a mean paired difference larger than the std over seeds of the
     # differences, and never less than this (with one seed, which measures no spread, this).
     spread_floor: float = 0.01
@@ -368,6 +371,8 @@ class ValidityConfig(Section):
                "must be >= 1 (1: as close as two real samples)")
         _check(0 <= self.spread_floor < 1, "validity.spread_floor", self.spread_floor,
                "must be in [0, 1)")
+        _check(0 < self.share_gap < 1, "validity.share_gap", self.share_gap,
+               "must be in (0, 1)")
 
 
 @dataclass

@@ -72,6 +72,7 @@ STUDY_SETTINGS = {
     "validity.real_accuracy": ("augment", "tstr"),
     "validity.oracle_accuracy": ("rebalance", "augment", "bias"),  # tstr: real_accuracy
     "validity.spread_floor": ("rebalance", "augment", "tstr"),  # bias compares no arms
+    "validity.share_gap": ("bias",),  # its generators' shares at equal counts
     "label.threshold": ("rebalance", "augment", "bias"),
     "evaluate.tstr": ("rebalance",),  # rebalance's TSTR table; the tstr study is one whole
     "evaluate.tstr_classifier": ("rebalance",),

@@ -1,15 +1,16 @@
-"""Does the run behind a write-up support a verdict? The checks of the README's "When is a
-number a result?", computed from
-the run's own metrics.csv, with the thresholds of `validity.*` in the config.
+"""Does the run behind a write-up support a verdict? The checks of the README's "When is a number a
+result?", computed from the run's own metrics.csv, with the thresholds of `validity.*` in the
+config.
 
-A model that has not converged produces a number, not a result. So every write-up checks,
-before it says anything: that its evaluators converged (half the step budget scores within the
-seed spread of the full budget) and can learn the task (the upper bound beats no rebalancing
-and no arm beats it beyond the seed spread); that the measuring oracle is accurate; that each
-generator reaches a stated quality against its real-vs-real reference; where a study has
-a real-data arm, that it reaches a stated accuracy; and, where a filter chose the synthetic
-images, that it left each arm balanced. A failed check puts a "not conclusive"
-banner on the write-up and the index, and the verdicts that rest on it are withheld.
+A model that has not converged produces a number, not a result. So every write-up checks, before
+it says anything: that its evaluators converged (half the step budget scores within the seed
+spread of the full budget) and can learn the task (the upper bound beats no rebalancing and no
+arm beats it beyond the seed spread); that the measuring oracle is accurate; that each generator
+reaches a stated quality against its real-vs-real reference (and, in the bias study, keeps equal
+counts equal: synthlib/studies/bias.py); where a study has a real-data arm, that it reaches a
+stated accuracy; and, where a filter chose the synthetic images, that it left each arm balanced.
+A failed check puts a "not conclusive" banner on the write-up and the index, and the verdicts
+that rest on it are withheld.
 
 Each check speaks for a scope: a classifier's name, a generator's name, "oracle", or "all".
 """

@@ -227,6 +227,7 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
      "profiles.smoke.tstr.snapshots = [10, 20]: read by the tstr study only"),
     ("study: tstr\nbias: {varied_class: 3}\n", "bias.varied_class = 3: read by the bias study"),
     ("gan: {kl_weight: 4}\n", "gan.kl_weight = 4: read by the bias study only"),  # the VAE's
+    ("validity: {share_gap: 0.2}\n", "validity.share_gap = 0.2: read by the bias study only"),
     # tstr's labeller is judged by validity.real_accuracy, and bias compares no arms
     ("study: tstr\nlabel: {threshold: 0.9}\n", "label.threshold = 0.9: read by the rebalance, "
      "augment and bias studies only"),
@@ -352,6 +353,8 @@ def test_yaml_1_1_exponent_strings_are_accepted_as_floats(tmp_path):
     ("validity: {label_agreement: -0.1}\n", "validity.label_agreement = -0.1: must be in"),
     ("validity: {real_accuracy: 1.1}\n", "validity.real_accuracy = 1.1: must be in [0, 1]"),
     ("validity: {spread_floor: 1}\n", "validity.spread_floor = 1.0: must be in [0, 1)"),
+    ("study: bias\ndata: {classes: [0, 1, 7]}\nvalidity: {share_gap: 0}\n",
+     "validity.share_gap = 0.0: must be in (0, 1)"),
     ("tstr: {snapshots: []}\n", "tstr.snapshots = []: must list at least one step count"),
     ("tstr: {snapshots: [0, 500]}\n", "tstr.snapshots = 0: step counts are integers from 1 to"),
     ("tstr: {snapshots: [1000, 500]}\n", "tstr.snapshots = [1000, 500]: must be increasing"),

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import (ROOT, make_image_folder, metric_rows, rows_of, stand_in_generators,
                       write_params)
-from synthlib import pipeline
+from synthlib import config, pipeline
 from synthlib.runs import Run
 from synthlib.studies import augment, bias, common, rebalance, tstr
 
@@ -717,6 +717,42 @@ def test_augment_withholds_every_gan_verdict_when_its_oracle_fails():
     comparisons = augment.comparisons(m, checks_=[bad])
     assert len(comparisons)
     assert comparisons.verdict.str.startswith("not conclusive: oracle").all()
+
+
+def test_bias_checks_each_generator_s_shares_at_equal_counts():
+    """At the mix whose classes are equally many, each class's share of a generator's images
+    (mean over seeds) must be within validity.share_gap of its training share; a skewed mix is
+    what the study measures, not a check; a generator whose images were all rejected fails as
+    not computed."""
+    rows = []
+
+    def add(arm, seed, generated, training):
+        for c, g, t in zip((0, 1, 7), generated, training):
+            rows.extend({"experiment": "e", "arm": arm, "classifier": "oracle", "seed": seed,
+                         "metric": f"{kind}_share_{c}", "value": v}
+                        for kind, v in (("generated", g), ("training", t)))
+
+    third, nan = [1 / 3] * 3, float("nan")
+    add("dcgan_mix300", 0, [0.33, 0.33, 0.34], third)
+    add("dcgan_mix300", 1, [0.30, 0.35, 0.35], third)
+    add("vae_mix300", 0, [0.25, 0.30, 0.45], third)
+    add("vae_mix300", 1, [0.30, 0.25, 0.45], third)
+    add("vae_mix30", 0, [0.50, 0.0, 0.50], [0.476, 0.048, 0.476])
+    add("vae_mix60", 0, [nan] * 3, third)
+    checks = {c.scope: c for c in bias.balance_checks(
+        pd.DataFrame(rows), ["dcgan_mix300", "vae_mix300", "vae_mix30", "vae_mix60"],
+        config.ValidityConfig())}
+    assert set(checks) == {"dcgan_mix300", "vae_mix300", "vae_mix60"}
+    assert checks["dcgan_mix300"].passed
+    assert checks["dcgan_mix300"].measured == pytest.approx(1 / 3 - 0.315)
+    vae = checks["vae_mix300"]
+    assert not vae.passed and vae.measured == pytest.approx(0.45 - 1 / 3)
+    assert vae.detail.startswith("shares 0.275/0.275/0.450 of classes 0/1/7, 0.333 each")
+    assert vae.detail.endswith("per seed: 0.117, 0.117)")
+    assert not checks["vae_mix60"].passed and "not computed" in checks["vae_mix60"].detail
+    tolerant = config.ValidityConfig(share_gap=0.12)
+    assert all(c.passed for c in bias.balance_checks(pd.DataFrame(rows), ["vae_mix300"],
+                                                     tolerant))
 
 
 def test_bias_names_a_closer_model_only_where_its_interval_excludes_zero():

@@ -365,13 +365,54 @@ def _generator_names(run):
 
 def checks(run, metrics_df):
     """The write-up's validity checks: the oracle's accuracy (every number here is its
-    reading, so it speaks for all), and each generator's Fréchet distance against held-out
-    real images in its mix's shares."""
+    reading, so it speaks for all), each generator's Fréchet distance against held-out real
+    images in its mix's shares, and, at equal counts, each generator's class shares."""
     from synthlib import validity
 
     v = run.cfg.validity
     return (validity.oracle_check(metrics_df, v, scope="all")
-            + validity.generator_checks(metrics_df, _generator_names(run), v))
+            + validity.generator_checks(metrics_df, _generator_names(run), v)
+            + balance_checks(metrics_df, _generator_names(run), v))
+
+
+BALANCE_CHECK = "largest share gap at equal counts"
+
+
+def balance_checks(metrics_df, generators, cfg):
+    """Each generator trained on a mix whose classes are equally many (the profile's mix
+    where the varied count is the fixed one): every class's share of its images, the mean over
+    seeds, within `validity.share_gap` of its training share. A model that cannot keep equal
+    counts equal says little about how it treats a skewed mix."""
+    from synthlib import validity
+
+    out = []
+    q = metrics_df[metrics_df.classifier == "oracle"]
+    for g in generators:
+        rows = q[q.arm == g]
+        training = rows[rows.metric.str.startswith("training_share_")]
+        if training.empty or not np.allclose(training.value, training.value.iloc[0]):
+            continue  # a skewed mix: what the study measures, not a check
+        wide = rows[rows.metric.str.contains("_share_")].pivot(
+            index="seed", columns="metric", values="value")
+        classes = [m.removeprefix("training_share_") for m in training.metric.unique()]
+        generated = wide[[f"generated_share_{c}" for c in classes]].to_numpy()
+        equal = wide[[f"training_share_{c}" for c in classes]].to_numpy()
+        drawn = ~np.isnan(generated).any(axis=1)  # a seed whose every image was rejected
+        if not drawn.any():
+            out.append(validity.not_computed(BALANCE_CHECK, g, f"<= {cfg.share_gap:.2f}",
+                                             f"every image of {g} rejected"))
+            continue
+        means = generated[drawn].mean(axis=0)
+        gap = float(np.max(np.abs(means - equal[0])))
+        per_seed = np.abs(generated[drawn] - equal[drawn]).max(axis=1)
+        out.append(validity.Check(
+            BALANCE_CHECK, g, gap, f"<= {cfg.share_gap:.2f}", bool(gap <= cfg.share_gap),
+            f"shares {'/'.join(f'{m:.3f}' for m in means)} of classes {'/'.join(classes)}, "
+            f"{equal[0][0]:.3f} each in training ("
+            + ("means over seeds, whose largest gap is checked; per seed: "
+               + ", ".join(f"{x:.3f}" for x in per_seed) if len(per_seed) > 1 else "one seed")
+            + ")"))
+    return out
 
 
 def closer_to_shares(err):
