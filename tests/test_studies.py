@@ -719,11 +719,10 @@ def test_augment_withholds_every_gan_verdict_when_its_oracle_fails():
     assert comparisons.verdict.str.startswith("not conclusive: oracle").all()
 
 
-def test_bias_checks_each_generator_s_shares_at_equal_counts():
+def test_bias_checks_each_generator_s_shares_at_equal_counts(tmp_path):
     """At the mix whose classes are equally many, each class's share of a generator's images
-    (mean over seeds) must be within validity.share_gap of its training share; a skewed mix is
-    what the study measures, not a check; a generator whose images were all rejected fails as
-    not computed."""
+    (mean over seeds) must be within validity.share_gap of its training share; a generator whose
+    images were all rejected, or which has no shares, fails as not computed."""
     rows = []
 
     def add(arm, seed, generated, training):
@@ -740,16 +739,24 @@ def test_bias_checks_each_generator_s_shares_at_equal_counts():
     add("vae_mix30", 0, [0.50, 0.0, 0.50], [0.476, 0.048, 0.476])
     add("vae_mix60", 0, [nan] * 3, third)
     checks = {c.scope: c for c in bias.balance_checks(
-        pd.DataFrame(rows), ["dcgan_mix300", "vae_mix300", "vae_mix30", "vae_mix60"],
+        pd.DataFrame(rows), ["dcgan_mix300", "vae_mix300", "vae_mix60", "dcgan_mix60"],
         config.ValidityConfig())}
-    assert set(checks) == {"dcgan_mix300", "vae_mix300", "vae_mix60"}
+    assert set(checks) == {"dcgan_mix300", "vae_mix300", "vae_mix60", "dcgan_mix60"}
     assert checks["dcgan_mix300"].passed
     assert checks["dcgan_mix300"].measured == pytest.approx(1 / 3 - 0.315)
     vae = checks["vae_mix300"]
     assert not vae.passed and vae.measured == pytest.approx(0.45 - 1 / 3)
     assert vae.detail.startswith("shares 0.275/0.275/0.450 of classes 0/1/7, 0.333 each")
     assert vae.detail.endswith("per seed: 0.117, 0.117)")
-    assert not checks["vae_mix60"].passed and "not computed" in checks["vae_mix60"].detail
+    assert not checks["vae_mix60"].passed and "vae_mix60 rejected" in checks["vae_mix60"].detail
+    assert checks["dcgan_mix60"].detail == "not computed: no shares for dcgan_mix60"
+    # a run names the balanced mix's generators, where its profile has one
+    run, _ = study_text(tmp_path, "bias_dcgan_vs_vae", "full")
+    names = {c.scope for c in bias.checks(run, pd.DataFrame(rows))
+             if c.check == bias.BALANCE_CHECK}
+    assert names == {"dcgan_mix300", "vae_mix300"}
+    run.cfg.bias.varied_counts = [30, 100]
+    assert not [c for c in bias.checks(run, pd.DataFrame(rows)) if c.check == bias.BALANCE_CHECK]
     tolerant = config.ValidityConfig(share_gap=0.12)
     assert all(c.passed for c in bias.balance_checks(pd.DataFrame(rows), ["vae_mix300"],
                                                      tolerant))

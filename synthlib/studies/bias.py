@@ -372,17 +372,20 @@ def checks(run, metrics_df):
     v = run.cfg.validity
     return (validity.oracle_check(metrics_df, v, scope="all")
             + validity.generator_checks(metrics_df, _generator_names(run), v)
-            + balance_checks(metrics_df, _generator_names(run), v))
+            + balance_checks(metrics_df, [mix_name(m, run.cfg.bias.fixed_count)
+                                          for m in run.cfg.evaluate.arms
+                                          if run.cfg.bias.fixed_count
+                                          in run.cfg.bias.varied_counts], v))
 
 
 BALANCE_CHECK = "largest share gap at equal counts"
 
 
 def balance_checks(metrics_df, generators, cfg):
-    """Each generator trained on a mix whose classes are equally many (the profile's mix
-    where the varied count is the fixed one): every class's share of its images, the mean over
-    seeds, within `validity.share_gap` of its training share. A model that cannot keep equal
-    counts equal says little about how it treats a skewed mix."""
+    """Each of `generators`, trained on a mix whose classes are equally many (the profile's
+    mix where the varied count is the fixed one, if it has one): every class's share of its
+    images, the mean over seeds, within `validity.share_gap` of its training share. A model
+    that cannot keep equal counts equal says little about how it treats a skewed mix."""
     from synthlib import validity
 
     out = []
@@ -390,17 +393,17 @@ def balance_checks(metrics_df, generators, cfg):
     for g in generators:
         rows = q[q.arm == g]
         training = rows[rows.metric.str.startswith("training_share_")]
-        if training.empty or not np.allclose(training.value, training.value.iloc[0]):
-            continue  # a skewed mix: what the study measures, not a check
+        classes = [m.removeprefix("training_share_") for m in training.metric.unique()]
         wide = rows[rows.metric.str.contains("_share_")].pivot(
             index="seed", columns="metric", values="value")
-        classes = [m.removeprefix("training_share_") for m in training.metric.unique()]
-        generated = wide[[f"generated_share_{c}" for c in classes]].to_numpy()
-        equal = wide[[f"training_share_{c}" for c in classes]].to_numpy()
+        shares = [f"generated_share_{c}" for c in classes]
+        generated = wide.reindex(columns=shares).to_numpy()
+        equal = wide.reindex(columns=[f"training_share_{c}" for c in classes]).to_numpy()
         drawn = ~np.isnan(generated).any(axis=1)  # a seed whose every image was rejected
         if not drawn.any():
-            out.append(validity.not_computed(BALANCE_CHECK, g, f"<= {cfg.share_gap:.2f}",
-                                             f"every image of {g} rejected"))
+            out.append(validity.not_computed(
+                BALANCE_CHECK, g, f"<= {cfg.share_gap:.2f}",
+                f"every image of {g} rejected" if len(generated) else f"no shares for {g}"))
             continue
         means = generated[drawn].mean(axis=0)
         gap = float(np.max(np.abs(means - equal[0])))
