@@ -369,13 +369,12 @@ def checks(run, metrics_df):
     images in its mix's shares, and, at equal counts, each generator's class shares."""
     from synthlib import validity
 
-    v = run.cfg.validity
+    v, b = run.cfg.validity, run.cfg.bias
+    balanced = ([mix_name(m, b.fixed_count) for m in run.cfg.evaluate.arms]
+                if b.fixed_count in b.varied_counts else [])
     return (validity.oracle_check(metrics_df, v, scope="all")
             + validity.generator_checks(metrics_df, _generator_names(run), v)
-            + balance_checks(metrics_df, [mix_name(m, run.cfg.bias.fixed_count)
-                                          for m in run.cfg.evaluate.arms
-                                          if run.cfg.bias.fixed_count
-                                          in run.cfg.bias.varied_counts], v))
+            + balance_checks(metrics_df, balanced, v))
 
 
 BALANCE_CHECK = "largest share gap at equal counts"
